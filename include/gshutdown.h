@@ -1,0 +1,373 @@
+/*
+ * gshutdown.h - the public API of libgshutdown.
+ *
+ * A service built on this library blocks its signals with gs_signals_block()
+ * before it creates any thread, loads its configuration, creates a
+ * supervisor, registers its worker threads and its CANCELLING and CLOSING
+ * phase actions, and hands control to gs_supervisor_run(), which returns the
+ * process exit code once the state machine
+ *
+ *	RUNNING -> CANCELLING -> CLOSING -> JOINING -> EXIT
+ *
+ * has run to its end.  Every transition is appended to a hash-chained JSON
+ * Lines audit trace.
+ *
+ * Functions return 0 or a negative errno value unless documented otherwise.
+ * Functions that produce a message for a person take a char *cause buffer
+ * (GS_CAUSE_MAX bytes) and fill it in on failure.
+ */
+#ifndef GSHUTDOWN_H
+#define GSHUTDOWN_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GS_CAUSE_MAX 2048
+
+/* Exit codes (see DESIGN, "Exit codes"). */
+enum {
+	GS_EXIT_OK = 0,
+	GS_EXIT_USAGE = 64,
+	GS_EXIT_UNAVAILABLE = 69,
+	GS_EXIT_DEADLINE = 70,
+	GS_EXIT_DEGRADED = 75,
+	GS_EXIT_CONFIG = 78,
+};
+
+/* ---- State machine ------------------------------------------------------ */
+
+enum gs_state {
+	GS_STATE_RUNNING,
+	GS_STATE_CANCELLING,
+	GS_STATE_CLOSING,
+	GS_STATE_JOINING,
+	GS_STATE_EXIT,
+	GS_STATE_COUNT
+};
+
+enum gs_event {
+	GS_EV_SIGTERM,
+	GS_EV_SIGINT,
+	GS_EV_SIGHUP,
+	GS_EV_SIGQUIT,
+	GS_EV_FATAL,
+	GS_EV_PHASE_DONE,
+	GS_EV_PHASE_TIMEOUT,
+	GS_EV_PHASE_FAILED,
+	GS_EV_FORCE,
+	GS_EV_DEADLINE,
+	GS_EV_COUNT
+};
+
+const char *gs_state_name(enum gs_state state);
+const char *gs_event_name(enum gs_event event);
+/* Parse a state name as written in the trace; -1 when unknown. */
+int gs_state_from_name(const char *name);
+int gs_event_from_name(const char *name);
+
+/*
+ * The pure transition function.  Returns 0 and stores the next state, or
+ * -EINVAL when the event is not legal in that state (the state is then
+ * unchanged and the caller traces the refusal).
+ */
+int gs_fsm_next(enum gs_state state, enum gs_event event,
+		enum gs_state *next);
+
+/* ---- Configuration ------------------------------------------------------ */
+
+#define GS_MAX_SYMBOLS 64
+#define GS_SYMBOL_MAX 24
+#define GS_PREFIX_MAX 20
+#define GS_PATH_MAX 1024
+#define GS_URL_MAX 512
+#define GS_NAME_MAX 64
+#define GS_DECIMAL_MAX 32
+
+enum gs_log_level {
+	GS_LOG_ERROR,
+	GS_LOG_WARN,
+	GS_LOG_INFO,
+	GS_LOG_DEBUG,
+};
+
+enum gs_cancel_mode {
+	GS_CANCEL_AUTO,
+	GS_CANCEL_PER_ORDER_SEQUENTIAL,
+};
+
+enum gs_on_sighup {
+	GS_SIGHUP_SHUTDOWN,
+	GS_SIGHUP_RELOAD,
+};
+
+enum gs_on_second_signal {
+	GS_SECOND_FORCE,
+	GS_SECOND_IGNORE,
+};
+
+struct gs_config {
+	char path[GS_PATH_MAX];
+	struct {
+		char symbols[GS_MAX_SYMBOLS][GS_SYMBOL_MAX];
+		int nsymbols;
+		int orders_per_symbol;
+		char order_quantity[GS_DECIMAL_MAX];
+		int grid_spacing_bps;
+		char client_order_prefix[GS_PREFIX_MAX];
+		bool dry_run;
+		char state_dir[GS_PATH_MAX];
+	} bot;
+	struct {
+		char rest_url[GS_URL_MAX];
+		char ws_url[GS_URL_MAX];
+		char api_key_env[GS_NAME_MAX];
+		char api_secret_env[GS_NAME_MAX];
+		char api_secret_file[GS_PATH_MAX];
+		int recv_window_ms;
+		int request_timeout_ms;
+		bool tls_verify;
+	} exchange;
+	struct {
+		bool trade;
+		bool book_ticker;
+	} streams;
+	struct {
+		int cancel_timeout_ms;
+		int close_timeout_ms;
+		int join_timeout_ms;
+		int total_timeout_ms;
+		int cancel_retries;
+		int retry_backoff_ms;
+		enum gs_cancel_mode cancel_mode;
+		enum gs_on_sighup on_sighup;
+		enum gs_on_second_signal on_second_signal;
+	} shutdown;
+	struct {
+		char path[GS_PATH_MAX];
+		bool fsync;
+	} trace;
+	struct {
+		enum gs_log_level level;
+		char file[GS_PATH_MAX];
+		bool syslog;
+		char syslog_facility[16];
+	} log;
+};
+
+/* Flags for gs_config_load(). */
+#define GS_CONFIG_REQUIRE_BOT 0x1 /* [bot] symbols, client_order_prefix */
+
+/* Fill in every default from DESIGN. */
+void gs_config_defaults(struct gs_config *cfg);
+
+/*
+ * Load an INI file over the defaults already in cfg.  Unknown sections and
+ * keys, bad values and missing required keys fail with cause set to
+ * "file:line: message".  Returns 0, -ENOENT/-EACCES (cannot open) or
+ * -EINVAL (bad content).
+ */
+int gs_config_load(struct gs_config *cfg, const char *path, int flags,
+		   char *cause);
+
+/* Re-read only the [log] section of path into cfg (SIGHUP reload). */
+int gs_config_reload_log(struct gs_config *cfg, const char *path,
+			 char *cause);
+
+/* Parse helpers shared by every INI reader of the project. */
+int gs_parse_int(const char *value, long long min, long long max,
+		 long long *out);
+int gs_parse_bool(const char *value, bool *out);
+/* A non-negative decimal such as "100" or "0.00010000". */
+bool gs_is_decimal(const char *value);
+
+/* ---- Logging ------------------------------------------------------------ */
+
+int gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
+		const char *facility, const char *ident);
+/* Re-open the log file (after logrotate moved it). */
+int gs_log_reopen(enum gs_log_level level, const char *file, bool use_syslog,
+		  const char *facility);
+void gs_log_close(void);
+void gs_log_set_level(enum gs_log_level level);
+bool gs_log_enabled(enum gs_log_level level);
+void gs_log(enum gs_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+#define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
+#define log_info(...) gs_log(GS_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (gs_log_enabled(GS_LOG_DEBUG))                              \
+			gs_log(GS_LOG_DEBUG, __VA_ARGS__);                     \
+	} while (0)
+
+/* ---- Time --------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC now, and now + ms, as timespecs and as ns / ms. */
+struct timespec gs_mono_now(void);
+struct timespec gs_mono_after_ms(long long ms);
+int64_t gs_mono_ns(void);
+/* Milliseconds from now until ts (negative when past). */
+long long gs_ms_until(const struct timespec *ts);
+long long gs_ms_since(const struct timespec *ts);
+
+/* ---- Audit trace -------------------------------------------------------- */
+
+struct gs_trace;
+
+/*
+ * Open (or create) the trace at path and continue its hash chain from the
+ * last complete record.  A torn last line is left as it is and the next
+ * record starts on a new line.
+ */
+int gs_trace_open(struct gs_trace **out, const char *path, bool fsync,
+		  char *cause);
+void gs_trace_close(struct gs_trace *tr);
+const char *gs_trace_run_id(const struct gs_trace *tr);
+
+/*
+ * Append one record.  from may be NULL (only for START).  detail is an
+ * object or NULL; it is not consumed.  Thread-safe.  Returns -ECANCELED
+ * once the trace was sealed.
+ */
+int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
+		    const char *state, json_t *detail);
+/* Refuse every later append (the process is about to _exit). */
+void gs_trace_seal(struct gs_trace *tr);
+
+struct gs_trace_report {
+	long records;
+	long runs;
+	long runs_incomplete; /* runs that never reached EXIT (crashed) */
+	long torn_lines;
+	long errors;
+	long first_error_line; /* 1-based, 0 when none */
+	char first_error[256];
+	char last_run[33];
+};
+
+/* Called for every complete record, in file order; may be NULL. */
+typedef void (*gs_trace_visit_fn)(void *arg, long line, json_t *record);
+
+/*
+ * Verify a trace file: the hash chain, seq per run, field order, and that
+ * every transition is legal.  Returns 0 when no error was found (torn lines
+ * and crashed runs are reported in the report, not errors), -EBADMSG when
+ * anything was tampered with, or -errno when the file cannot be read.
+ */
+int gs_trace_verify(const char *path, struct gs_trace_report *report,
+		    gs_trace_visit_fn visit, void *arg);
+
+/* SHA-256 of a||b as 64 lowercase hex characters plus NUL. */
+void gs_sha256_hex(const void *a, size_t alen, const void *b, size_t blen,
+		   char out[65]);
+
+/* ---- Supervisor --------------------------------------------------------- */
+
+enum gs_outcome {
+	GS_OUTCOME_DONE,
+	GS_OUTCOME_TIMEOUT,
+	GS_OUTCOME_FAILED,
+};
+
+/*
+ * A phase action (CANCELLING or CLOSING).  It must return by deadline
+ * (CLOCK_MONOTONIC) and put its figures into detail, an object owned by the
+ * supervisor that goes into the phase's trace record.
+ */
+typedef enum gs_outcome (*gs_phase_fn)(void *arg,
+				       const struct timespec *deadline,
+				       json_t *detail);
+typedef void *(*gs_worker_fn)(void *arg);
+typedef void (*gs_hook_fn)(void *arg);
+/* Write one status line (SIGUSR1) into buf. */
+typedef void (*gs_status_fn)(void *arg, char *buf, size_t size);
+
+struct gs_supervisor;
+
+/* Block every signal the library handles and ignore SIGPIPE.  Call first. */
+int gs_signals_block(void);
+
+/*
+ * Create the supervisor: open the trace, write START (with version, config
+ * path and dry_run) and start the signal thread.  cfg must outlive it.
+ */
+int gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
+		      const char *version, char *cause);
+void gs_supervisor_free(struct gs_supervisor *sup);
+
+/*
+ * Start a named worker thread (name at most 15 characters).  wake, if not
+ * NULL, is called right after the stop flag rises so the worker leaves any
+ * wait at once.
+ */
+int gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
+		  void *arg, gs_hook_fn wake, void *wake_arg);
+
+/* Set the action of GS_STATE_CANCELLING or GS_STATE_CLOSING. */
+int gs_phase_set(struct gs_supervisor *sup, enum gs_state phase,
+		 gs_phase_fn fn, void *arg);
+
+/* Called on a forced exit, before _exit: persist what must not be lost. */
+void gs_set_force_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg);
+/* Called on SIGHUP with on_sighup = reload, after [log] was re-read. */
+void gs_set_reload_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg);
+void gs_set_status_hook(struct gs_supervisor *sup, gs_status_fn fn,
+			void *arg);
+/* Called on every state entry with the state and its figures. */
+typedef void (*gs_state_hook_fn)(void *arg, enum gs_state state,
+				 json_t *detail);
+void gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn,
+		       void *arg);
+
+/*
+ * Run the state machine until EXIT and return the exit code.  Writes a
+ * READY record first.  If a thread fails to join, this does not return: the
+ * trace is flushed and the process ends with _exit(75).
+ */
+int gs_supervisor_run(struct gs_supervisor *sup);
+
+/*
+ * A component cannot go on: start a shutdown (event FATAL) from any thread.
+ * exit_code is the code to report if the shutdown itself is clean.
+ */
+void gs_request_shutdown(struct gs_supervisor *sup, int exit_code,
+			 const char *reason);
+
+/* True once shutdown was requested, before or after the flag rose. */
+bool gs_shutdown_pending(struct gs_supervisor *sup);
+
+/* Append a non-transition record (e.g. "RECOVERY") in the current state. */
+int gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
+			json_t *detail);
+enum gs_state gs_supervisor_state(struct gs_supervisor *sup);
+const struct gs_config *gs_supervisor_config(struct gs_supervisor *sup);
+
+/* The stop flag: an atomic_bool read with acquire order. */
+bool gs_stop_requested(void);
+/* Raise or clear the flag directly (tests and single-threaded tools). */
+void gs_stop_set(bool stop);
+
+/*
+ * Join thread by deadline (CLOCK_MONOTONIC).  Returns 0 or -ETIMEDOUT.
+ */
+int gs_join_until(pthread_t thread, const struct timespec *deadline,
+		  void **ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GSHUTDOWN_H */

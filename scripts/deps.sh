@@ -1,0 +1,20 @@
+#!/bin/bash
+# Install the Debian 12 packages the build, the tests and the quick start
+# need (as root; sudo is used when available otherwise).  Quiet when all
+# are present already.
+set -euo pipefail
+pkgs=(build-essential autoconf automake libtool pkg-config
+	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libcunit1-dev
+	libinih-dev libssl-dev libsystemd-dev jq curl valgrind)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

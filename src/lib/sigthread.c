@@ -1,0 +1,258 @@
+/*
+ * sigthread.c - the only place signals are received.
+ *
+ * gs_signals_block() blocks every handled signal in main before any thread
+ * exists, so each thread inherits the mask and no handler ever runs.  This
+ * thread takes them one at a time with sigwaitinfo() (so the trace records
+ * who sent each one) and turns them into state machine events.  Once a
+ * shutdown has begun it waits with sigtimedwait() against the total
+ * deadline and ends the process with DEADLINE when that passes.  SIGUSR2
+ * sent by the process itself only wakes it (to re-arm or to quit).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void
+sig_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+int
+gs_signals_block(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+	int rc, signo;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		return -errno;
+	/*
+	 * An ignored signal is discarded even while blocked, so sigwaitinfo
+	 * would never see it: a shell starts background jobs with SIGINT and
+	 * SIGQUIT ignored.  Restore the default action; blocking keeps it
+	 * from ever running.
+	 */
+	sig_set(&set);
+	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (rc != 0)
+		return -rc;
+	sa.sa_handler = SIG_DFL;
+	for (signo = 1; signo < NSIG; signo++)
+		if (sigismember(&set, signo) == 1)
+			sigaction(signo, &sa, NULL);
+	return 0;
+}
+
+static enum gs_event
+sig_event(int signo)
+{
+	switch (signo) {
+	case SIGINT:
+		return GS_EV_SIGINT;
+	case SIGHUP:
+		return GS_EV_SIGHUP;
+	case SIGQUIT:
+		return GS_EV_SIGQUIT;
+	default:
+		return GS_EV_SIGTERM;
+	}
+}
+
+static json_t *
+sig_detail(const siginfo_t *info)
+{
+	return json_pack("{s:s, s:i, s:i}", "signal",
+			 gs_event_name(sig_event(info->si_signo)),
+			 "sender_pid", (int)info->si_pid, "sender_uid",
+			 (int)info->si_uid);
+}
+
+/* A shutdown signal after the first: FORCE, or refused and traced. */
+static void
+sig_again(struct gs_supervisor *sup, const siginfo_t *info)
+{
+	json_t *d = sig_detail(info);
+	enum gs_state next;
+
+	if (sup->cfg->shutdown.on_second_signal == GS_SECOND_IGNORE) {
+		json_object_set_new(d, "reason",
+				    json_string("shutdown in progress; "
+						"on_second_signal = ignore"));
+		pthread_mutex_lock(&sup->mu);
+		sup_trace_refused(sup, sig_event(info->si_signo), d);
+		pthread_mutex_unlock(&sup->mu);
+		json_decref(d);
+		return;
+	}
+	pthread_mutex_lock(&sup->mu);
+	if (gs_fsm_next(gs_supervisor_state(sup), GS_EV_FORCE, &next) < 0) {
+		/* RUNNING (cannot happen) or EXIT: nothing left to force. */
+		sup_trace_refused(sup, GS_EV_FORCE, d);
+		pthread_mutex_unlock(&sup->mu);
+		json_decref(d);
+		return;
+	}
+	log_warn("second signal (%s) during %s: forcing exit",
+		 strsignal(info->si_signo),
+		 gs_state_name(gs_supervisor_state(sup)));
+	sup_transition_locked(sup, GS_EV_FORCE, d);
+	if (sup->force_fn != NULL)
+		sup->force_fn(sup->force_arg);
+	json_object_set_new(d, "forced", json_true());
+	sup_final_exit_locked(sup, 128 + info->si_signo, d);
+}
+
+static void
+sig_deadline(struct gs_supervisor *sup)
+{
+	json_t *d = json_pack("{s:i}", "total_timeout_ms",
+			      sup->cfg->shutdown.total_timeout_ms);
+
+	pthread_mutex_lock(&sup->mu);
+	log_error("shutdown did not finish within total_timeout_ms = %d",
+		  sup->cfg->shutdown.total_timeout_ms);
+	sup_transition_locked(sup, GS_EV_DEADLINE, d);
+	if (sup->force_fn != NULL)
+		sup->force_fn(sup->force_arg);
+	sup_final_exit_locked(sup, GS_EXIT_DEADLINE, d);
+}
+
+static void
+sig_status(struct gs_supervisor *sup)
+{
+	char extra[512] = "";
+
+	if (sup->status_fn != NULL)
+		sup->status_fn(sup->status_arg, extra, sizeof(extra));
+	log_info("status: state=%s uptime_s=%lld%s%s",
+		 gs_state_name(gs_supervisor_state(sup)),
+		 gs_ms_since(&sup->started) / 1000, extra[0] ? " " : "",
+		 extra);
+}
+
+static void
+sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
+{
+	char cause[GS_CAUSE_MAX];
+	json_t *d = sig_detail(info);
+	int rc;
+
+	rc = gs_config_reload_log(&sup->logcfg, sup->cfg->path, cause);
+	if (rc == 0)
+		rc = gs_log_reopen(sup->logcfg.log.level, sup->logcfg.log.file,
+				   sup->logcfg.log.syslog,
+				   sup->logcfg.log.syslog_facility);
+	else
+		log_error("reload: %s (keeping the current [log])", cause);
+	if (rc == 0 && sup->reload_fn != NULL)
+		sup->reload_fn(sup->reload_arg);
+	log_info("SIGHUP: log re-opened%s", rc == 0 ? "" : " (failed)");
+	json_object_set_new(d, "action", json_string("reload"));
+	json_object_set_new(d, "ok", json_boolean(rc == 0));
+	gs_supervisor_trace(sup, "SIGHUP", d);
+	json_decref(d);
+}
+
+static void
+sig_shutdown(struct gs_supervisor *sup, const siginfo_t *info)
+{
+	json_t *d = sig_detail(info);
+	const char *name = gs_event_name(sig_event(info->si_signo));
+
+	if (sup_begin_shutdown(sup, sig_event(info->si_signo), d, 0))
+		log_info("Received shutdown signal (%s). Initiating graceful "
+			 "shutdown...",
+			 name);
+	else
+		sig_again(sup, info);
+	json_decref(d);
+}
+
+static void *
+sig_main(void *arg)
+{
+	struct gs_supervisor *sup = arg;
+	siginfo_t info;
+	sigset_t set;
+	int signo;
+
+	pthread_setname_np(pthread_self(), "signal");
+	sig_set(&set);
+	while (!atomic_load(&sup->sig_quit)) {
+		if (atomic_load(&sup->deadline_armed)) {
+			long long ms = gs_ms_until(&sup->total_deadline);
+			struct timespec ts;
+
+			if (ms <= 0)
+				sig_deadline(sup);
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (ms % 1000) * 1000000L;
+			signo = sigtimedwait(&set, &info, &ts);
+		} else {
+			signo = sigwaitinfo(&set, &info);
+		}
+		if (signo < 0)
+			continue; /* EINTR, or EAGAIN: the deadline check */
+		switch (signo) {
+		case SIGUSR2:
+			break; /* a poke: loop to re-read the flags */
+		case SIGUSR1:
+			sig_status(sup);
+			break;
+		case SIGHUP:
+			if (sup->cfg->shutdown.on_sighup == GS_SIGHUP_RELOAD) {
+				sig_reload(sup, &info);
+				break;
+			}
+			/* fall through */
+		default:
+			sig_shutdown(sup, &info);
+			break;
+		}
+	}
+	return NULL;
+}
+
+int
+sigthread_start(struct gs_supervisor *sup)
+{
+	int rc = pthread_create(&sup->sigthread, NULL, sig_main, sup);
+
+	if (rc != 0)
+		return -rc;
+	sup->sig_started = true;
+	return 0;
+}
+
+void
+sigthread_poke(struct gs_supervisor *sup)
+{
+	if (sup->sig_started)
+		pthread_kill(sup->sigthread, SIGUSR2);
+}
+
+void
+sigthread_stop(struct gs_supervisor *sup)
+{
+	if (!sup->sig_started)
+		return;
+	atomic_store(&sup->sig_quit, true);
+	pthread_kill(sup->sigthread, SIGUSR2);
+	pthread_join(sup->sigthread, NULL);
+	sup->sig_started = false;
+}

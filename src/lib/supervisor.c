@@ -1,0 +1,499 @@
+/*
+ * supervisor.c - drives the state machine from start to exit.
+ *
+ * The first shutdown request (a signal from the signal thread, or FATAL
+ * from any thread) makes the RUNNING -> CANCELLING transition itself, under
+ * the supervisor's mutex: the trace record is written, the stop flag rises
+ * and every wake hook is called before the requester returns, so stop
+ * propagates in the time of one fdatasync.  The main thread, blocked in
+ * gs_supervisor_run(), then runs the phases in order, each against its own
+ * absolute deadline, and joins the workers against one deadline.  The signal
+ * thread (sigthread.c) enforces the total deadline and forced exits.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static atomic_bool stop_flag;
+
+bool
+gs_stop_requested(void)
+{
+	return atomic_load_explicit(&stop_flag, memory_order_acquire);
+}
+
+void
+gs_stop_set(bool stop)
+{
+	atomic_store_explicit(&stop_flag, stop, memory_order_release);
+}
+
+int
+gs_join_until(pthread_t thread, const struct timespec *deadline, void **ret)
+{
+	int rc;
+
+/*
+ * ThreadSanitizer intercepts pthread_timedjoin_np but not
+ * pthread_clockjoin_np, and would report every clock-joined thread as
+ * leaked: under it, join on the realtime clock.
+ */
+#if defined(HAVE_PTHREAD_CLOCKJOIN_NP) && !defined(__SANITIZE_THREAD__)
+	rc = pthread_clockjoin_np(thread, ret, CLOCK_MONOTONIC, deadline);
+#else
+	struct timespec now_mono = gs_mono_now(), abs;
+	long long ns;
+
+	clock_gettime(CLOCK_REALTIME, &abs);
+	ns = (deadline->tv_sec - now_mono.tv_sec) * 1000000000LL +
+	     (deadline->tv_nsec - now_mono.tv_nsec);
+	if (ns < 0)
+		ns = 0;
+	abs.tv_sec += ns / 1000000000LL;
+	abs.tv_nsec += ns % 1000000000LL;
+	if (abs.tv_nsec >= 1000000000L) {
+		abs.tv_sec++;
+		abs.tv_nsec -= 1000000000L;
+	}
+	rc = pthread_timedjoin_np(thread, ret, &abs);
+#endif
+	return rc == 0 ? 0 : -rc;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct sup_worker *w = arg;
+
+	pthread_setname_np(pthread_self(), w->name);
+	return w->fn(w->arg);
+}
+
+int
+gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
+	      void *arg, gs_hook_fn wake, void *wake_arg)
+{
+	struct sup_worker *w;
+	int rc;
+
+	pthread_mutex_lock(&sup->mu);
+	if (sup->nworkers >= SUP_MAX_WORKERS) {
+		pthread_mutex_unlock(&sup->mu);
+		return -ENOSPC;
+	}
+	w = &sup->workers[sup->nworkers];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->fn = fn;
+	w->arg = arg;
+	w->wake = wake;
+	w->wake_arg = wake_arg;
+	rc = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (rc == 0)
+		sup->nworkers++;
+	pthread_mutex_unlock(&sup->mu);
+	/* A worker added after the flag rose must still be woken. */
+	if (rc == 0 && wake != NULL && gs_stop_requested())
+		wake(wake_arg);
+	return rc;
+}
+
+int
+gs_phase_set(struct gs_supervisor *sup, enum gs_state phase, gs_phase_fn fn,
+	     void *arg)
+{
+	if (phase != GS_STATE_CANCELLING && phase != GS_STATE_CLOSING)
+		return -EINVAL;
+	sup->phase_fn[phase] = fn;
+	sup->phase_arg[phase] = arg;
+	return 0;
+}
+
+void
+gs_set_force_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg)
+{
+	sup->force_fn = fn;
+	sup->force_arg = arg;
+}
+
+void
+gs_set_reload_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg)
+{
+	sup->reload_fn = fn;
+	sup->reload_arg = arg;
+}
+
+void
+gs_set_status_hook(struct gs_supervisor *sup, gs_status_fn fn, void *arg)
+{
+	sup->status_fn = fn;
+	sup->status_arg = arg;
+}
+
+void
+gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn, void *arg)
+{
+	sup->state_fn = fn;
+	sup->state_arg = arg;
+}
+
+enum gs_state
+gs_supervisor_state(struct gs_supervisor *sup)
+{
+	return (enum gs_state)atomic_load(&sup->state);
+}
+
+const struct gs_config *
+gs_supervisor_config(struct gs_supervisor *sup)
+{
+	return sup->cfg;
+}
+
+/* A non-transition record; sup->mu held, so the state cannot move. */
+int
+sup_trace_locked(struct gs_supervisor *sup, const char *event, json_t *detail)
+{
+	const char *st = gs_state_name(gs_supervisor_state(sup));
+
+	return gs_trace_append(sup->trace, event, st, st, detail);
+}
+
+int
+gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
+		    json_t *detail)
+{
+	int rc;
+
+	pthread_mutex_lock(&sup->mu);
+	rc = sup_trace_locked(sup, event, detail);
+	pthread_mutex_unlock(&sup->mu);
+	return rc;
+}
+
+/* Trace an event the table refuses in the current state; mu held. */
+void
+sup_trace_refused(struct gs_supervisor *sup, enum gs_event ev, json_t *detail)
+{
+	json_t *d = detail ? json_deep_copy(detail) : json_object();
+
+	json_object_set_new(d, "refused", json_true());
+	sup_trace_locked(sup, gs_event_name(ev), d);
+	json_decref(d);
+}
+
+/*
+ * Make the transition ev names from the current state: trace it, then enter
+ * the new state.  Called with sup->mu held.  Returns -EINVAL (after tracing
+ * the refusal) when the table refuses the event.
+ */
+int
+sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
+		      json_t *detail)
+{
+	enum gs_state from = gs_supervisor_state(sup), to;
+
+	if (gs_fsm_next(from, ev, &to) < 0) {
+		sup_trace_refused(sup, ev, detail);
+		return -EINVAL;
+	}
+	gs_trace_append(sup->trace, gs_event_name(ev), gs_state_name(from),
+			gs_state_name(to), detail);
+	atomic_store(&sup->state, (int)to);
+	if (sup->state_fn != NULL)
+		sup->state_fn(sup->state_arg, to, detail);
+	return 0;
+}
+
+static void
+sup_wake_all(struct gs_supervisor *sup)
+{
+	struct sup_worker copy[SUP_MAX_WORKERS];
+	int i, n;
+
+	pthread_mutex_lock(&sup->mu);
+	n = sup->nworkers;
+	memcpy(copy, sup->workers, sizeof(copy[0]) * (size_t)n);
+	pthread_mutex_unlock(&sup->mu);
+	for (i = 0; i < n; i++)
+		if (copy[i].wake != NULL)
+			copy[i].wake(copy[i].wake_arg);
+}
+
+bool
+sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
+		   json_t *detail, int exit_code)
+{
+	pthread_mutex_lock(&sup->mu);
+	if (gs_supervisor_state(sup) != GS_STATE_RUNNING || sup->pending) {
+		pthread_mutex_unlock(&sup->mu);
+		return false;
+	}
+	sup->pending = true;
+	sup->exit_hint = exit_code;
+	sup->shutdown_start = gs_mono_now();
+	sup->total_deadline =
+	    gs_mono_after_ms(sup->cfg->shutdown.total_timeout_ms);
+	atomic_store(&sup->deadline_armed, true);
+	sup_transition_locked(sup, ev, detail);
+	gs_stop_set(true);
+	pthread_cond_broadcast(&sup->cv);
+	pthread_mutex_unlock(&sup->mu);
+	sup_wake_all(sup);
+	return true;
+}
+
+bool
+gs_shutdown_pending(struct gs_supervisor *sup)
+{
+	bool p;
+
+	pthread_mutex_lock(&sup->mu);
+	p = sup->pending;
+	pthread_mutex_unlock(&sup->mu);
+	return p;
+}
+
+void
+gs_request_shutdown(struct gs_supervisor *sup, int exit_code,
+		    const char *reason)
+{
+	json_t *d = json_pack("{s:s, s:i}", "reason", reason ? reason : "",
+			      "exit_code", exit_code);
+
+	if (sup_begin_shutdown(sup, GS_EV_FATAL, d, exit_code)) {
+		log_error("fatal: %s; shutting down", reason ? reason : "?");
+		sigthread_poke(sup); /* arm the total deadline */
+	}
+	json_decref(d);
+}
+
+/* Record a phase's duration and whether it degraded the exit. */
+static void
+sup_phase_end_locked(struct gs_supervisor *sup, enum gs_state phase,
+		     long long ms, bool degraded)
+{
+	sup->phase_ms[phase] = ms;
+	if (degraded) {
+		sup->degraded = true;
+		json_array_append_new(sup->degraded_why,
+				      json_string(gs_state_name(phase)));
+	}
+}
+
+/* Run one phase action and make the transition its outcome names. */
+static void
+sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
+{
+	static const enum gs_event outcome_event[] = {
+	    [GS_OUTCOME_DONE] = GS_EV_PHASE_DONE,
+	    [GS_OUTCOME_TIMEOUT] = GS_EV_PHASE_TIMEOUT,
+	    [GS_OUTCOME_FAILED] = GS_EV_PHASE_FAILED,
+	};
+	struct timespec start = gs_mono_now();
+	struct timespec deadline = gs_mono_after_ms(timeout_ms);
+	enum gs_outcome out = GS_OUTCOME_DONE;
+	json_t *detail = json_object();
+	long long ms;
+
+	if (sup->phase_fn[phase] != NULL)
+		out = sup->phase_fn[phase](sup->phase_arg[phase], &deadline,
+					   detail);
+	ms = gs_ms_since(&start);
+	json_object_set_new(detail, "elapsed_ms", json_integer(ms));
+	json_object_set_new(detail, "dry_run",
+			    json_boolean(sup->cfg->bot.dry_run));
+	log_info("%s finished: %s in %lld ms", gs_state_name(phase),
+		 out == GS_OUTCOME_DONE	     ? "done"
+		 : out == GS_OUTCOME_TIMEOUT ? "timed out"
+					     : "failed",
+		 ms);
+	pthread_mutex_lock(&sup->mu);
+	sup_phase_end_locked(sup, phase, ms, out != GS_OUTCOME_DONE);
+	sup_transition_locked(sup, outcome_event[out], detail);
+	pthread_mutex_unlock(&sup->mu);
+	json_decref(detail);
+}
+
+/* Join every worker against one deadline; returns how many did not join. */
+static int
+sup_join(struct gs_supervisor *sup, json_t *detail)
+{
+	struct timespec start = gs_mono_now();
+	struct timespec deadline =
+	    gs_mono_after_ms(sup->cfg->shutdown.join_timeout_ms);
+	json_t *late = json_array();
+	int i, joined = 0, n;
+
+	pthread_mutex_lock(&sup->mu);
+	n = sup->nworkers;
+	pthread_mutex_unlock(&sup->mu);
+	for (i = 0; i < n; i++) {
+		struct sup_worker *w = &sup->workers[i];
+
+		if (gs_join_until(w->thread, &deadline, NULL) == 0) {
+			w->joined = true;
+			joined++;
+		} else {
+			json_array_append_new(late, json_string(w->name));
+			log_error("thread %s did not stop within %d ms",
+				  w->name, sup->cfg->shutdown.join_timeout_ms);
+		}
+	}
+	json_object_set_new(detail, "threads_joined", json_integer(joined));
+	json_object_set_new(detail, "threads_not_joined",
+			    json_integer(n - joined));
+	json_object_set_new(detail, "not_joined", late);
+	json_object_set_new(detail, "elapsed_ms",
+			    json_integer(gs_ms_since(&start)));
+	pthread_mutex_lock(&sup->mu);
+	sup_phase_end_locked(sup, GS_STATE_JOINING, gs_ms_since(&start),
+			     joined < n);
+	pthread_mutex_unlock(&sup->mu);
+	return n - joined;
+}
+
+json_t *
+sup_summary(struct gs_supervisor *sup, int code)
+{
+	return json_pack("{s:i, s:I, s:O, s:{s:I, s:I, s:I}}", "exit_code",
+			 code, "elapsed_ms",
+			 (json_int_t)gs_ms_since(&sup->shutdown_start),
+			 "degraded", sup->degraded_why, "phase_ms",
+			 "cancelling",
+			 (json_int_t)sup->phase_ms[GS_STATE_CANCELLING],
+			 "closing", (json_int_t)sup->phase_ms[GS_STATE_CLOSING],
+			 "joining", (json_int_t)sup->phase_ms[GS_STATE_JOINING]);
+}
+
+int
+gs_supervisor_run(struct gs_supervisor *sup)
+{
+	json_t *detail, *summary;
+	int late, code;
+
+	detail = json_pack("{s:i}", "workers", sup->nworkers);
+	gs_supervisor_trace(sup, "READY", detail);
+	json_decref(detail);
+
+	pthread_mutex_lock(&sup->mu);
+	while (gs_supervisor_state(sup) == GS_STATE_RUNNING)
+		pthread_cond_wait(&sup->cv, &sup->mu);
+	pthread_mutex_unlock(&sup->mu);
+
+	sup_run_phase(sup, GS_STATE_CANCELLING,
+		      sup->cfg->shutdown.cancel_timeout_ms);
+	sup_run_phase(sup, GS_STATE_CLOSING,
+		      sup->cfg->shutdown.close_timeout_ms);
+
+	detail = json_object();
+	late = sup_join(sup, detail);
+	pthread_mutex_lock(&sup->mu);
+	sup_transition_locked(sup, late ? GS_EV_PHASE_TIMEOUT
+					: GS_EV_PHASE_DONE,
+			      detail);
+	code = sup->degraded ? GS_EXIT_DEGRADED : sup->exit_hint;
+	pthread_mutex_unlock(&sup->mu);
+	json_decref(detail);
+
+	if (late > 0) {
+		/* Threads still run: no free, no exit(); flush and go. */
+		pthread_mutex_lock(&sup->mu);
+		sup_final_exit_locked(sup, code, NULL);
+	}
+	sigthread_stop(sup);
+	summary = sup_summary(sup, code);
+	gs_supervisor_trace(sup, "EXIT", summary);
+	json_decref(summary);
+	log_info("shutdown complete in %lld ms, exit code %d",
+		 gs_ms_since(&sup->shutdown_start), code);
+	return code;
+}
+
+/*
+ * End the process now with code: trace the summary (extra members merged
+ * in), seal the trace so no other thread writes after it, _exit.  sup->mu
+ * is held and never released, so no other thread changes state meanwhile.
+ */
+void
+sup_final_exit_locked(struct gs_supervisor *sup, int code, json_t *extra)
+{
+	json_t *summary = sup_summary(sup, code);
+
+	if (extra != NULL)
+		json_object_update(summary, extra);
+	sup_trace_locked(sup, "EXIT", summary);
+	json_decref(summary);
+	gs_trace_seal(sup->trace);
+	log_error("exiting with code %d", code);
+	_exit(code);
+}
+
+int
+gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
+		  const char *version, char *cause)
+{
+	struct gs_supervisor *sup;
+	json_t *start;
+	int rc;
+
+	sup = calloc(1, sizeof(*sup));
+	if (sup == NULL)
+		return -ENOMEM;
+	sup->cfg = cfg;
+	sup->logcfg = *cfg;
+	sup->started = gs_mono_now();
+	sup->degraded_why = json_array();
+	pthread_mutex_init(&sup->mu, NULL);
+	pthread_cond_init(&sup->cv, NULL);
+	atomic_store(&sup->state, GS_STATE_RUNNING);
+	gs_stop_set(false);
+
+	rc = gs_trace_open(&sup->trace, cfg->trace.path, cfg->trace.fsync,
+			   cause);
+	if (rc < 0)
+		goto fail;
+	start = json_pack("{s:s, s:s, s:b}", "version", version ? version : "",
+			  "config", cfg->path, "dry_run", cfg->bot.dry_run);
+	rc = gs_trace_append(sup->trace, "START", NULL, "RUNNING", start);
+	json_decref(start);
+	if (rc < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "trace %s: %s", cfg->trace.path,
+			 strerror(-rc));
+		goto fail;
+	}
+	rc = sigthread_start(sup);
+	if (rc < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "signal thread: %s",
+			 strerror(-rc));
+		goto fail;
+	}
+	*out = sup;
+	return 0;
+fail:
+	gs_trace_close(sup->trace);
+	json_decref(sup->degraded_why);
+	pthread_mutex_destroy(&sup->mu);
+	pthread_cond_destroy(&sup->cv);
+	free(sup);
+	return rc;
+}
+
+void
+gs_supervisor_free(struct gs_supervisor *sup)
+{
+	if (sup == NULL)
+		return;
+	sigthread_stop(sup);
+	gs_trace_close(sup->trace);
+	json_decref(sup->degraded_why);
+	pthread_mutex_destroy(&sup->mu);
+	pthread_cond_destroy(&sup->cv);
+	free(sup);
+}

@@ -1,0 +1,33 @@
+# example-common.sh - start gs-example with a generated config.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+EXAMPLE="$top_builddir/gs-example"
+
+# example_conf EXTRA-INI: write $T/example.ini with the trace in $T.
+example_conf() {
+	cat >"$T/example.ini" <<INI
+[trace]
+path = $T/trace.jsonl
+fsync = true
+$1
+INI
+}
+
+ready_after() {
+	[ "$(count_records "$T/trace.jsonl" '.event=="READY"')" -gt "$1" ]
+}
+
+# example_start ARGS...: start in the background; sets EX_PID and waits
+# for the READY record (all workers started, signals blocked).
+example_start() {
+	local before
+	before=$(count_records "$T/trace.jsonl" '.event=="READY"')
+	"$EXAMPLE" -c "$T/example.ini" "$@" 2>>"$T/example.log" &
+	EX_PID=$!
+	PIDS+=("$EX_PID")
+	if ! wait_until 10 ready_after "$before"; then
+		fail "gs-example did not become ready"
+		cat "$T/example.log"
+		finish
+	fi
+}

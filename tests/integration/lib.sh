@@ -1,0 +1,96 @@
+# lib.sh - helpers for the integration tests: a scratch directory, waiting
+# on conditions (a trace record appears, a process exits) with a bound, and
+# assertions on the trace.  Sourced by every tests/integration/*.sh.
+set -u
+
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+GS_TRACE="$top_builddir/gs-trace"
+T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it-XXXXXX")
+PIDS=()
+FAILS=0
+
+cleanup() {
+	# Only the test's own shell cleans up: a subshell killed by a test's
+	# signal may run this trap too.
+	[ "$BASHPID" = "$$" ] || return 0
+	local p
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+# check DESCRIPTION COMMAND...: pass if the command succeeds.
+check() {
+	local what=$1; shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# eq DESCRIPTION GOT WANT
+eq() {
+	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# wait_until SECONDS COMMAND...: poll the condition every 10 ms.
+wait_until() {
+	local limit=$1; shift
+	local end=$(( $(date +%s%N) + limit * 1000000000 ))
+	while ! "$@" 2>/dev/null; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.01
+	done
+}
+
+# has_record FILE EVENT [FROM STATE]: the trace holds such a record.
+has_record() {
+	[ -f "$1" ] || return 1
+	if [ $# -ge 4 ]; then
+		jq -se --arg e "$2" --arg f "$3" --arg s "$4" \
+			'any(.[]; .event==$e and .from==$f and .state==$s)' "$1" >/dev/null
+	else
+		jq -se --arg e "$2" 'any(.[]; .event==$e)' "$1" >/dev/null
+	fi
+}
+
+# count_records FILE JQ-FILTER: how many records match.
+count_records() {
+	jq -c "select($2)" "$1" 2>/dev/null | wc -l
+}
+
+# The state path of the last run: RUNNING>CANCELLING>...
+state_path() {
+	jq -rs '(map(select(.event=="START")) | last | .run) as $r
+		| map(select(.run==$r and (.from != .state)) | .state) | join(">")' "$1"
+}
+
+# last_detail FILE EVENT KEY: a figure from the last such record.
+last_detail() {
+	jq -rs --arg e "$2" "map(select(.event==\$e)) | last | .detail.$3" "$1"
+}
+
+# wait_exit PID SECONDS: wait for the child and set RC to its exit code,
+# or kill it at the bound and set RC to "timeout".  (Not in $(...): only
+# this shell can wait for its children.)
+wait_exit() {
+	local pid=$1 limit=$2
+	( sleep "$limit"; kill -KILL "$pid" 2>/dev/null ) &
+	local dog=$!
+	wait "$pid"; RC=$?
+	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
+	[ "$RC" -ne 137 ] || RC=timeout
+}
+
+verify_trace() {
+	"$GS_TRACE" verify "$1" >"$T/verify.out" 2>&1
+}
+
+finish() {
+	if [ "$FAILS" -ne 0 ]; then
+		echo "$FAILS check(s) failed"
+		exit 1
+	fi
+	exit 0
+}

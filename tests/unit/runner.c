@@ -1,0 +1,65 @@
+/*
+ * runner.c - runs every CUnit suite; exits non-zero when any test fails.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "unit.h"
+
+static char tmpdir[256];
+
+const char *
+unit_tmpdir(void)
+{
+	return tmpdir;
+}
+
+void
+unit_write(char *path, size_t size, const char *name, const char *text)
+{
+	FILE *fp;
+
+	snprintf(path, size, "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL) {
+		perror(path);
+		exit(99);
+	}
+	fputs(text, fp);
+	fclose(fp);
+}
+
+int
+main(void)
+{
+	unsigned failed;
+	char cmd[300];
+
+	/* The supervisor tests need the signal mask main would set. */
+	gs_signals_block();
+	snprintf(tmpdir, sizeof(tmpdir), "%s/gs-unit-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	gs_log_open(GS_LOG_ERROR, NULL, false, NULL, "unit-tests");
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	suite_fsm();
+	suite_config();
+	suite_trace();
+	suite_join();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (failed == 0 && system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return failed ? 1 : 0;
+}
