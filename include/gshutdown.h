@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define GS_CAUSE_MAX 2048
+#define GS_CAUSE_MAX 4096
 
 /* Exit codes (see DESIGN, "Exit codes"). */
 enum {
@@ -354,6 +354,8 @@ bool gs_shutdown_pending(struct gs_supervisor *sup);
 int gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
 			json_t *detail);
 enum gs_state gs_supervisor_state(struct gs_supervisor *sup);
+/* This process's run id, as in every trace record. */
+const char *gs_supervisor_run_id(struct gs_supervisor *sup);
 const struct gs_config *gs_supervisor_config(struct gs_supervisor *sup);
 
 /* The stop flag: an atomic_bool read with acquire order. */

@@ -150,6 +150,12 @@ gs_supervisor_state(struct gs_supervisor *sup)
 	return (enum gs_state)atomic_load(&sup->state);
 }
 
+const char *
+gs_supervisor_run_id(struct gs_supervisor *sup)
+{
+	return gs_trace_run_id(sup->trace);
+}
+
 const struct gs_config *
 gs_supervisor_config(struct gs_supervisor *sup)
 {

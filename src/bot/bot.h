@@ -1,0 +1,194 @@
+/*
+ * bot.h - what tradebotd's files share.
+ *
+ *	sign.c      query strings and HMAC-SHA256 signatures
+ *	parse.c     exchange JSON: errors, orders, filters, stream events
+ *	rest.c      signed requests over libcurl (one multi per thread)
+ *	cancel.c    the CANCELLING phase and start-up recovery
+ *	stream.c    market data over libwebsockets and the CLOSING phase
+ *	strategy.c  the demo grid
+ *	main.c      command line, start-up checks, wiring, summary
+ */
+#ifndef BOT_H
+#define BOT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "gshutdown.h"
+
+#define BOT_CID_MAX 40
+#define BOT_QUERY_MAX 2048
+
+/* ---- sign.c ---- */
+/* Append name=value (value percent-encoded) to a query string. */
+int sign_append(char *query, size_t size, const char *name, const char *value);
+/* Lowercase hex HMAC-SHA256 of query || body with secret. */
+void sign_hmac(const char *secret, const char *query, const char *body,
+	       char out[65]);
+/* Percent-encode every byte outside the unreserved set. */
+void sign_encode(const char *in, char *out, size_t size);
+
+/* ---- parse.c ---- */
+struct bot_order {
+	char symbol[GS_SYMBOL_MAX];
+	int64_t order_id;
+	char client_id[BOT_CID_MAX];
+	char price[32];
+	char qty[32];
+	char side[8];
+	char status[20];
+};
+
+struct bot_filters {
+	char symbol[GS_SYMBOL_MAX];
+	bool trading;
+	double tick_size, step_size, min_qty, min_notional, min_price,
+	    max_price, max_qty;
+};
+
+/* Binance's {"code":-1121,"msg":"..."}; 0 when body is not one. */
+int parse_error(const char *body, size_t len, int *code, char *msg,
+		size_t msize);
+int parse_order(json_t *j, struct bot_order *o);
+/* An array of order objects; returns the count or -EBADMSG. */
+int parse_orders(const char *body, size_t len, struct bot_order **out);
+int parse_filters(const char *body, size_t len, struct bot_filters *f,
+		  int nf);
+int parse_server_time(const char *body, size_t len, int64_t *ms);
+
+enum stream_event_kind {
+	STREAM_EV_NONE,
+	STREAM_EV_TRADE,
+	STREAM_EV_BOOK,
+	STREAM_EV_SHUTDOWN, /* {"e":"serverShutdown"} */
+	STREAM_EV_RESULT,   /* {"result":null,"id":1} */
+};
+
+struct stream_event {
+	enum stream_event_kind kind;
+	char symbol[GS_SYMBOL_MAX];
+	double price, bid, ask;
+};
+
+/* Raw or combined ({"stream":..,"data":..}); -EBADMSG when malformed. */
+int parse_stream_event(const char *msg, size_t len, struct stream_event *ev);
+/* A printable, bounded excerpt of untrusted bytes for the log. */
+void parse_excerpt(const char *in, size_t len, char *out, size_t size);
+
+/* ---- rest.c ---- */
+struct rest_client;
+
+struct rest_req {
+	const char *method; /* GET POST DELETE */
+	char path[64];
+	char query[BOT_QUERY_MAX];
+	bool is_signed;
+	int tag;
+	void *user;
+	/* result */
+	long status;	/* HTTP status; 0 when no reply */
+	char *body;
+	size_t len;
+	int code;	/* Binance error code, 0 when none */
+	char msg[256];
+	int retry_after_s; /* -1 when absent */
+	int curl_code;
+	char error[256]; /* transport error text */
+	/* private */
+	void *easy;
+	struct curl_slist *headers;
+	size_t cap;
+};
+
+int rest_client_new(struct rest_client **out, const struct gs_config *cfg,
+		    const char *api_key, const char *secret);
+void rest_client_free(struct rest_client *rc);
+/* Run n requests concurrently (at most max_parallel at once) until all are
+ * done or deadline; each gets its result.  Returns how many completed. */
+int rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
+	     int max_parallel, const struct timespec *deadline);
+/* One request with its own deadline of request_timeout_ms. */
+int rest_one(struct rest_client *rc, struct rest_req *req);
+void rest_req_init(struct rest_req *req, const char *method, const char *path,
+		   bool is_signed);
+void rest_req_reset(struct rest_req *req);
+/* True when the outcome is unknown: no reply, timeout, 5xx, -1007. */
+bool rest_unknown(const struct rest_req *req);
+/* Describe the result for the log: "HTTP 400 -2011 Unknown order sent." */
+void rest_describe(const struct rest_req *req, char *out, size_t size);
+/* Sync the clock offset from GET /api/v3/time; 0 or -errno. */
+int rest_sync_time(struct rest_client *rc, char *cause);
+/* Wake a rest_run() blocked in another thread (e.g. on stop). */
+void rest_wakeup(struct rest_client *rc);
+
+/* ---- the shared state of the daemon ---- */
+struct book {
+	double bid, ask, last;
+	int64_t updates;
+};
+
+struct bot {
+	const struct gs_config *cfg;
+	struct gs_supervisor *sup;
+	char prefix[GS_PREFIX_MAX + 2]; /* client_order_prefix + "-" */
+	char run_tag[12];
+	struct bot_filters filters[GS_MAX_SYMBOLS];
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct book books[GS_MAX_SYMBOLS];
+	int inflight;	      /* order placements under way */
+	bool orders_possible; /* this run may have orders on the exchange */
+	int dry_orders;	      /* dry run: orders kept in memory */
+	int resting;	      /* last known count of our resting orders */
+	int streams_up;
+	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
+
+	struct rest_client *main_rest;	   /* main thread: checks, cancels */
+	struct rest_client *strategy_rest; /* strategy thread */
+	struct stream *stream;
+
+	json_t *phase_detail[GS_STATE_COUNT];
+	json_t *shutdown_cause;
+};
+
+/* True when this client order id is the bot's own. */
+bool bot_owns(const struct bot *bot, const char *client_id);
+int bot_symbol_index(const struct bot *bot, const char *symbol);
+
+/* ---- cancel.c ---- */
+enum gs_outcome cancel_phase(void *arg, const struct timespec *deadline,
+			     json_t *detail);
+/* Cancel what an earlier run left; traces RECOVERY.  0 or -errno. */
+int cancel_recover(struct bot *bot, char *cause);
+/* Write the open orders to state_dir/open-orders.json atomically. */
+int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n);
+void cancel_force_hook(void *arg);
+
+/* ---- stream.c ---- */
+struct stream;
+int stream_new(struct stream **out, struct bot *bot, char *cause);
+void stream_free(struct stream *s);
+void *stream_main(void *arg);
+void stream_wake(void *arg);
+enum gs_outcome stream_close_phase(void *arg, const struct timespec *deadline,
+				   json_t *detail);
+/* Wait until every stream is up or the deadline passes; count up. */
+int stream_wait_up(struct stream *s, const struct timespec *deadline);
+
+/* ---- strategy.c ---- */
+void *strategy_main(void *arg);
+void strategy_wake(void *arg);
+/* Wait (bounded) until no placement is in flight; returns how many are. */
+int strategy_wait_idle(struct bot *bot, const struct timespec *deadline);
+/* Round price to the tick (down for BUY, up for SELL); returns it. */
+double strategy_round_price(double price, double tick, bool up);
+void strategy_format(double value, double step, char *out, size_t size);
+
+#endif

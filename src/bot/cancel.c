@@ -1,0 +1,571 @@
+/*
+ * cancel.c - the CANCELLING phase: cancel every order of the bot, and only
+ * the bot's, then prove none is left.
+ *
+ * A round lists the account's open orders (one GET /api/v3/openOrders),
+ * keeps those whose clientOrderId carries the bot's prefix, and cancels
+ * them concurrently: one DELETE /api/v3/openOrders per symbol where every
+ * open order is the bot's, one DELETE /api/v3/order per order elsewhere.
+ * The next round's listing is the verification.  Rounds repeat until
+ * nothing of the bot's remains, cancel_retries is spent or the deadline
+ * passes, backing off with jitter and honouring Retry-After in between.  A
+ * 5xx or a timeout means "unknown": only a listing decides.  Before the
+ * first cancel the open orders are written to state_dir atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bot.h"
+
+#define CANCEL_PARALLEL 16
+#define SNAPSHOT_NAME "open-orders.json"
+
+struct cancel_run {
+	struct bot *bot;
+	struct rest_client *rc;
+	const struct timespec *deadline;
+	bool sequential;
+	bool snapshot;
+	int found;	/* the bot's orders at the first listing */
+	int cancelled;	/* confirmed by a cancel reply */
+	int gone;	/* -2011 Unknown order: already gone */
+	int failed;	/* cancel requests refused or unanswered */
+	int remaining;	/* the bot's orders at the last listing; -1 unknown */
+	int foreign;	/* open orders that are not the bot's, untouched */
+	int rounds;
+	int requests;
+	int list_errors;
+	int retry_after_s;
+	bool unknown;	/* some outcome is unknown: verify before trusting */
+	json_t *left;	/* client ids still open at the end */
+};
+
+bool
+bot_owns(const struct bot *bot, const char *client_id)
+{
+	return strncmp(client_id, bot->prefix, strlen(bot->prefix)) == 0;
+}
+
+/* ---- snapshot ---------------------------------------------------------- */
+
+static int
+fsync_dir(const char *path)
+{
+	char copy[GS_PATH_MAX + 64];
+	int fd, rc = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Write text to path atomically: temp file, fsync, rename, fsync dir. */
+static int
+write_atomic(const char *path, const char *text)
+{
+	char tmp[GS_PATH_MAX + 64];
+	size_t len = strlen(text), off = 0;
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(path);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+static void
+snapshot_path(const struct bot *bot, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", bot->cfg->bot.state_dir, SNAPSHOT_NAME);
+}
+
+static json_t *
+orders_json(const struct bot_order *orders, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(
+		    a, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "symbol",
+				 orders[i].symbol, "orderId",
+				 (json_int_t)orders[i].order_id,
+				 "clientOrderId", orders[i].client_id, "price",
+				 orders[i].price, "origQty", orders[i].qty,
+				 "side", orders[i].side));
+	return a;
+}
+
+static int
+snapshot_write(struct bot *bot, json_t *orders)
+{
+	char path[GS_PATH_MAX + 32], *text;
+	json_t *doc;
+	int rc;
+
+	snapshot_path(bot, path, sizeof(path));
+	doc = json_pack("{s:s, s:I, s:O}", "run",
+			gs_supervisor_run_id(bot->sup), "time_ms",
+			(json_int_t)time(NULL) * 1000, "orders", orders);
+	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		return -ENOMEM;
+	rc = write_atomic(path, text);
+	free(text);
+	if (rc < 0)
+		log_error("cannot write the order snapshot %s: %s", path,
+			  strerror(-rc));
+	return rc;
+}
+
+int
+cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n)
+{
+	json_t *a = orders_json(orders, n);
+	int rc;
+
+	rc = snapshot_write(bot, a);
+	pthread_mutex_lock(&bot->mu);
+	json_decref(bot->known);
+	bot->known = a;
+	pthread_mutex_unlock(&bot->mu);
+	return rc;
+}
+
+/* Forced exit: persist what is known, without blocking on a lock. */
+void
+cancel_force_hook(void *arg)
+{
+	struct bot *bot = arg;
+	json_t *known;
+
+	if (pthread_mutex_trylock(&bot->mu) != 0) {
+		log_error("forced exit: order state busy, snapshot skipped");
+		return;
+	}
+	known = json_incref(bot->known);
+	pthread_mutex_unlock(&bot->mu);
+	if (known == NULL)
+		known = json_array();
+	snapshot_write(bot, known);
+	json_decref(known);
+}
+
+/* ---- one round ---------------------------------------------------------- */
+
+static void
+pause_ms(long long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* List the account's open orders; 0, or -EAGAIN (rate limited), -EIO. */
+static int
+list_open(struct cancel_run *r, struct bot_order **orders, int *n)
+{
+	struct rest_req req, *reqs[1] = {&req};
+	char what[400];
+	int rc = 0;
+
+	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
+	rest_run(r->rc, reqs, 1, 1, r->deadline);
+	r->requests++;
+	*orders = NULL;
+	*n = 0;
+	if (req.status == 200) {
+		*n = parse_orders(req.body, req.len, orders);
+		if (*n < 0) {
+			char ex[300];
+
+			parse_excerpt(req.body, req.len, ex, sizeof(ex));
+			log_error("GET /api/v3/openOrders: malformed reply: %s",
+				  ex);
+			*n = 0;
+			rc = -EIO;
+		}
+	} else {
+		rest_describe(&req, what, sizeof(what));
+		log_warn("GET /api/v3/openOrders: %s", what);
+		if (req.status == 429 || req.status == 418) {
+			r->retry_after_s = req.retry_after_s;
+			rc = -EAGAIN;
+		} else {
+			rc = -EIO;
+		}
+	}
+	rest_req_reset(&req);
+	if (rc < 0)
+		r->list_errors++;
+	return rc;
+}
+
+static void
+add_cancel(struct rest_req **reqs, int *k, const char *path,
+	   const char *symbol, const char *client_id, int tag)
+{
+	struct rest_req *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return;
+	rest_req_init(req, "DELETE", path, true);
+	sign_append(req->query, sizeof(req->query), "symbol", symbol);
+	if (client_id != NULL)
+		sign_append(req->query, sizeof(req->query),
+			    "origClientOrderId", client_id);
+	req->tag = tag;
+	reqs[(*k)++] = req;
+}
+
+/* Count the bot's orders on symbol; *all_ours when no foreign one is. */
+static int
+symbol_orders(struct cancel_run *r, const struct bot_order *o, int n,
+	      const char *symbol, bool *all_ours)
+{
+	int i, ours = 0;
+
+	*all_ours = true;
+	for (i = 0; i < n; i++) {
+		if (strcmp(o[i].symbol, symbol) != 0)
+			continue;
+		if (bot_owns(r->bot, o[i].client_id))
+			ours++;
+		else
+			*all_ours = false;
+	}
+	return ours;
+}
+
+static void
+tally(struct cancel_run *r, struct rest_req *req)
+{
+	char what[400];
+
+	if (req->status == 200) {
+		if (req->tag > 0)
+			r->cancelled += req->tag; /* a whole symbol */
+		else
+			r->cancelled++;
+		return;
+	}
+	if (req->code == -2011 && strstr(req->msg, "Unknown order")) {
+		r->gone += req->tag > 0 ? req->tag : 1;
+		return;
+	}
+	r->failed++;
+	rest_describe(req, what, sizeof(what));
+	log_warn("DELETE %s %s: %s", req->path, req->query, what);
+	if (req->status == 429 || req->status == 418) {
+		if (req->retry_after_s > r->retry_after_s)
+			r->retry_after_s = req->retry_after_s;
+		if (r->retry_after_s < 0)
+			r->retry_after_s = 0;
+	}
+	if (rest_unknown(req))
+		r->unknown = true;
+}
+
+static void
+cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
+{
+	struct rest_req **reqs = calloc((size_t)n + 1, sizeof(*reqs));
+	char done[GS_MAX_SYMBOLS * 4][GS_SYMBOL_MAX];
+	int i, j, k = 0, ndone = 0;
+
+	if (reqs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		bool all_ours, seen = false;
+		int ours;
+
+		if (!bot_owns(r->bot, o[i].client_id))
+			continue;
+		if (r->sequential) {
+			add_cancel(reqs, &k, "/api/v3/order", o[i].symbol,
+				   o[i].client_id, 0);
+			continue;
+		}
+		for (j = 0; j < ndone; j++)
+			if (strcmp(done[j], o[i].symbol) == 0)
+				seen = true;
+		ours = symbol_orders(r, o, n, o[i].symbol, &all_ours);
+		if (all_ours && ours > 1) {
+			if (seen)
+				continue;
+			if (ndone < (int)(sizeof(done) / sizeof(done[0])))
+				snprintf(done[ndone++], GS_SYMBOL_MAX, "%s",
+					 o[i].symbol);
+			add_cancel(reqs, &k, "/api/v3/openOrders", o[i].symbol,
+				   NULL, ours);
+		} else {
+			add_cancel(reqs, &k, "/api/v3/order", o[i].symbol,
+				   o[i].client_id, 0);
+		}
+	}
+	rest_run(r->rc, reqs, k, r->sequential ? 1 : CANCEL_PARALLEL,
+		 r->deadline);
+	r->requests += k;
+	for (i = 0; i < k; i++) {
+		tally(r, reqs[i]);
+		rest_req_reset(reqs[i]);
+		free(reqs[i]);
+	}
+	free(reqs);
+}
+
+/* The wait before the next round: Retry-After, else backoff with jitter. */
+static long long
+next_wait(struct cancel_run *r, long long backoff)
+{
+	unsigned short rnd = 0;
+
+	if (r->retry_after_s > 0)
+		return r->retry_after_s * 1000LL;
+	if (r->retry_after_s == 0) /* 429 without the header: be sane */
+		return backoff > 1000 ? backoff : 1000;
+	if (r->failed == 0 && r->list_errors == 0)
+		return 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+		rnd = 32768;
+	return backoff / 2 + (backoff * rnd) / 65536;
+}
+
+/*
+ * Cancel until the listing shows none of the bot's orders.  Returns the
+ * outcome; the figures are left in r.
+ */
+static enum gs_outcome
+cancel_until_clean(struct cancel_run *r)
+{
+	const struct gs_config *cfg = r->bot->cfg;
+	long long backoff = cfg->shutdown.retry_backoff_ms;
+	enum gs_outcome out = GS_OUTCOME_TIMEOUT;
+	struct bot_order *orders = NULL;
+	int n = 0, i, ours, failures = 0;
+
+	r->remaining = -1;
+	for (;;) {
+		r->retry_after_s = -1;
+		r->failed = 0;
+		r->list_errors = 0;
+		free(orders);
+		if (list_open(r, &orders, &n) == 0) {
+			ours = 0;
+			r->foreign = 0;
+			for (i = 0; i < n; i++) {
+				if (bot_owns(r->bot, orders[i].client_id))
+					ours++;
+				else
+					r->foreign++;
+			}
+			if (r->rounds == 0) {
+				r->found = ours;
+				if (r->snapshot)
+					cancel_snapshot(r->bot, orders, n);
+			}
+			r->remaining = ours;
+			if (ours == 0) {
+				out = GS_OUTCOME_DONE;
+				break;
+			}
+			if (r->rounds > cfg->shutdown.cancel_retries) {
+				out = GS_OUTCOME_FAILED;
+				break;
+			}
+			cancel_round(r, orders, n);
+		} else if (++failures > cfg->shutdown.cancel_retries + 1) {
+			out = GS_OUTCOME_FAILED;
+			break;
+		}
+		r->rounds++;
+		{
+			long long wait = next_wait(r, backoff);
+			long long left = gs_ms_until(r->deadline);
+
+			if (left <= 0)
+				break;
+			if (wait >= left) {
+				/* Spend what is left on one last listing. */
+				pause_ms(left > 100 ? left - 100 : 0);
+			} else {
+				pause_ms(wait);
+			}
+			if (wait > 0)
+				backoff = backoff * 2 > 5000 ? 5000
+							     : backoff * 2;
+		}
+	}
+	r->left = json_array();
+	for (i = 0; i < n && out != GS_OUTCOME_DONE; i++)
+		if (bot_owns(r->bot, orders[i].client_id) &&
+		    json_array_size(r->left) < 50)
+			json_array_append_new(r->left,
+					      json_string(orders[i].client_id));
+	free(orders);
+	return out;
+}
+
+static void
+run_figures(struct cancel_run *r, json_t *detail)
+{
+	json_object_set_new(detail, "orders_found", json_integer(r->found));
+	json_object_set_new(detail, "orders_cancelled",
+			    json_integer(r->cancelled));
+	json_object_set_new(detail, "orders_already_gone",
+			    json_integer(r->gone));
+	json_object_set_new(detail, "orders_failed", json_integer(r->failed));
+	json_object_set_new(detail, "orders_remaining",
+			    r->remaining >= 0 ? json_integer(r->remaining)
+					      : json_null());
+	json_object_set_new(detail, "foreign_untouched",
+			    json_integer(r->foreign));
+	json_object_set_new(detail, "rounds", json_integer(r->rounds));
+	json_object_set_new(detail, "requests", json_integer(r->requests));
+	json_object_set_new(detail, "remaining_ids",
+			    r->left ? r->left : json_array());
+	r->left = NULL;
+}
+
+enum gs_outcome
+cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
+{
+	struct bot *bot = arg;
+	const struct gs_config *cfg = bot->cfg;
+	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
+			       .deadline = deadline, .snapshot = true};
+	struct timespec idle_dl;
+	enum gs_outcome out;
+	bool possible;
+	int inflight;
+
+	r.sequential = cfg->shutdown.cancel_mode ==
+		       GS_CANCEL_PER_ORDER_SEQUENTIAL;
+	json_object_set_new(detail, "mode",
+			    json_string(r.sequential ? "per_order_sequential"
+						     : "auto"));
+	/* An order placed just before the flag rose is waited for. */
+	idle_dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);
+	if (gs_ms_until(deadline) < gs_ms_until(&idle_dl))
+		idle_dl = *deadline;
+	inflight = strategy_wait_idle(bot, &idle_dl);
+	json_object_set_new(detail, "inflight_abandoned",
+			    json_integer(inflight));
+
+	pthread_mutex_lock(&bot->mu);
+	possible = bot->orders_possible;
+	pthread_mutex_unlock(&bot->mu);
+	if (cfg->bot.dry_run || !possible) {
+		pthread_mutex_lock(&bot->mu);
+		json_object_set_new(detail, "skipped", json_true());
+		json_object_set_new(detail, "reason",
+				    json_string(cfg->bot.dry_run
+						    ? "dry run: nothing sent"
+						    : "no order was placed in "
+						      "this run"));
+		json_object_set_new(detail, "would_cancel",
+				    json_integer(bot->dry_orders));
+		pthread_mutex_unlock(&bot->mu);
+		log_info("CANCELLING: skipped (%s)",
+			 cfg->bot.dry_run ? "dry run" : "nothing placed");
+		return GS_OUTCOME_DONE;
+	}
+	out = cancel_until_clean(&r);
+	run_figures(&r, detail);
+	if (out == GS_OUTCOME_DONE)
+		log_info("CANCELLING: %d of the bot's orders found, none left "
+			 "(%d rounds, %d requests)",
+			 r.found, r.rounds, r.requests);
+	else
+		log_error("CANCELLING: %s orders of the bot may still rest; "
+			  "see the trace",
+			  r.remaining >= 0 ? "some" : "an unknown number of");
+	return out;
+}
+
+int
+cancel_recover(struct bot *bot, char *cause)
+{
+	struct timespec dl =
+	    gs_mono_after_ms(bot->cfg->shutdown.cancel_timeout_ms);
+	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
+			       .deadline = &dl};
+	char path[GS_PATH_MAX + 32];
+	json_t *snap, *detail;
+	enum gs_outcome out;
+	long long from_snapshot = -1;
+
+	snapshot_path(bot, path, sizeof(path));
+	snap = json_load_file(path, 0, NULL);
+	if (snap != NULL)
+		from_snapshot = (long long)json_array_size(
+		    json_object_get(snap, "orders"));
+	json_decref(snap);
+	pthread_mutex_lock(&bot->mu);
+	bot->orders_possible = true;
+	pthread_mutex_unlock(&bot->mu);
+	out = cancel_until_clean(&r);
+	if (r.found > 0 || from_snapshot >= 0) {
+		detail = json_object();
+		json_object_set_new(detail, "snapshot_orders",
+				    from_snapshot >= 0
+					? json_integer(from_snapshot)
+					: json_null());
+		run_figures(&r, detail);
+		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
+		json_decref(detail);
+		if (r.found > 0)
+			log_warn("recovery: %d orders left by an earlier run "
+				 "found; %s",
+				 r.found,
+				 out == GS_OUTCOME_DONE ? "all cancelled"
+							: "NOT all cancelled");
+	}
+	if (out != GS_OUTCOME_DONE) {
+		json_decref(r.left);
+		snprintf(cause, GS_CAUSE_MAX,
+			 "recovery: %d orders left by an earlier run could not "
+			 "be cancelled; not starting a new grid on top of them",
+			 r.remaining);
+		return -EIO;
+	}
+	json_decref(r.left);
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,353 @@
+/*
+ * rest.c - signed REST requests over libcurl.
+ *
+ * Each thread that talks to the exchange owns one rest_client: a curl
+ * multi handle whose connection cache keeps connections alive between
+ * requests, so a shutdown reuses the warm connections of start-up.
+ * rest_run() sends a batch concurrently (bounded parallelism) against one
+ * deadline.  The timestamp is corrected by the offset measured with GET
+ * /api/v3/time.  Secrets stay in this file's structs and never reach the
+ * log.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "bot.h"
+
+struct rest_client {
+	const struct gs_config *cfg;
+	char api_key[160];
+	char secret[160];
+	CURLM *multi;
+	atomic_llong offset_ms; /* server time - local time */
+};
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+rest_client_new(struct rest_client **out, const struct gs_config *cfg,
+		const char *api_key, const char *secret)
+{
+	struct rest_client *rc = calloc(1, sizeof(*rc));
+
+	if (rc == NULL)
+		return -ENOMEM;
+	rc->cfg = cfg;
+	snprintf(rc->api_key, sizeof(rc->api_key), "%s", api_key ? api_key : "");
+	snprintf(rc->secret, sizeof(rc->secret), "%s", secret ? secret : "");
+	rc->multi = curl_multi_init();
+	if (rc->multi == NULL) {
+		free(rc);
+		return -ENOMEM;
+	}
+	/* Bounded parallelism per host, connections kept for reuse. */
+	curl_multi_setopt(rc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+	curl_multi_setopt(rc->multi, CURLMOPT_MAXCONNECTS, 32L);
+	*out = rc;
+	return 0;
+}
+
+void
+rest_client_free(struct rest_client *rc)
+{
+	if (rc == NULL)
+		return;
+	curl_multi_cleanup(rc->multi);
+	explicit_bzero(rc->secret, sizeof(rc->secret));
+	explicit_bzero(rc->api_key, sizeof(rc->api_key));
+	free(rc);
+}
+
+void
+rest_wakeup(struct rest_client *rc)
+{
+	curl_multi_wakeup(rc->multi);
+}
+
+void
+rest_req_init(struct rest_req *req, const char *method, const char *path,
+	      bool is_signed)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	snprintf(req->path, sizeof(req->path), "%s", path);
+	req->is_signed = is_signed;
+	req->retry_after_s = -1;
+}
+
+/* Forget the result, keep the request: ready to send again. */
+void
+rest_req_reset(struct rest_req *req)
+{
+	free(req->body);
+	req->body = NULL;
+	req->len = req->cap = 0;
+	req->status = 0;
+	req->code = 0;
+	req->msg[0] = '\0';
+	req->error[0] = '\0';
+	req->retry_after_s = -1;
+	req->curl_code = 0;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct rest_req *req = arg;
+	size_t n = size * nmemb;
+
+	if (req->len + n + 1 > req->cap) {
+		size_t cap = (req->len + n + 1) * 2;
+		char *b;
+
+		if (cap > 64 * 1024 * 1024)
+			return 0; /* a reply this large is not ours */
+		b = realloc(req->body, cap);
+		if (b == NULL)
+			return 0;
+		req->body = b;
+		req->cap = cap;
+	}
+	memcpy(req->body + req->len, data, n);
+	req->len += n;
+	req->body[req->len] = '\0';
+	return n;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct rest_req *req = arg;
+	size_t n = size * nmemb;
+
+	if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
+		req->retry_after_s = atoi(data + 12);
+	return n;
+}
+
+/* Build the easy handle: URL with timestamp and signature, headers. */
+static int
+rest_prepare(struct rest_client *rc, struct rest_req *req)
+{
+	const struct gs_config *cfg = rc->cfg;
+	char query[BOT_QUERY_MAX + 256], url[GS_URL_MAX + BOT_QUERY_MAX + 400];
+	char sig[65], num[32], hdr[200];
+	CURL *e;
+
+	snprintf(query, sizeof(query), "%s", req->query);
+	if (req->is_signed) {
+		snprintf(num, sizeof(num), "%d", cfg->exchange.recv_window_ms);
+		sign_append(query, sizeof(query), "recvWindow", num);
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)(wall_ms() + atomic_load(&rc->offset_ms)));
+		sign_append(query, sizeof(query), "timestamp", num);
+		sign_hmac(rc->secret, query, "", sig);
+		sign_append(query, sizeof(query), "signature", sig);
+	}
+	snprintf(url, sizeof(url), "%s%s%s%s", cfg->exchange.rest_url,
+		 req->path, query[0] ? "?" : "", query);
+	e = curl_easy_init();
+	if (e == NULL)
+		return -ENOMEM;
+	req->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)cfg->exchange.request_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)cfg->exchange.request_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
+			 cfg->exchange.tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
+			 cfg->exchange.tls_verify ? 2L : 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "tradebotd/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+	if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (strcmp(req->method, "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	if (rc->api_key[0]) {
+		snprintf(hdr, sizeof(hdr), "X-MBX-APIKEY: %s", rc->api_key);
+		req->headers = curl_slist_append(NULL, hdr);
+		explicit_bzero(hdr, sizeof(hdr));
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+	}
+	explicit_bzero(query, sizeof(query));
+	return 0;
+}
+
+static void
+rest_complete(struct rest_req *req, CURLcode cc)
+{
+	req->curl_code = (int)cc;
+	if (cc != CURLE_OK) {
+		snprintf(req->error, sizeof(req->error), "%s",
+			 curl_easy_strerror(cc));
+	} else {
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE,
+				  &req->status);
+		if (req->status >= 400 && req->len > 0 &&
+		    !parse_error(req->body, req->len, &req->code, req->msg,
+				 sizeof(req->msg))) {
+			char ex[200];
+
+			parse_excerpt(req->body, req->len, ex, sizeof(ex));
+			log_warn("%s %s: HTTP %ld with an unexpected body: %s",
+				 req->method, req->path, req->status, ex);
+		}
+	}
+	curl_slist_free_all(req->headers);
+	req->headers = NULL;
+}
+
+static void
+rest_release(struct rest_client *rc, struct rest_req *req)
+{
+	if (req->easy == NULL)
+		return;
+	curl_multi_remove_handle(rc->multi, req->easy);
+	curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+	curl_slist_free_all(req->headers);
+	req->headers = NULL;
+}
+
+int
+rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
+	 int max_parallel, const struct timespec *deadline)
+{
+	int next = 0, active = 0, done = 0, running = 0, i;
+
+	for (i = 0; i < n; i++)
+		rest_req_reset(reqs[i]);
+	while (done < n) {
+		CURLMsg *m;
+		int left;
+		long long ms = gs_ms_until(deadline);
+
+		while (active < max_parallel && next < n) {
+			struct rest_req *req = reqs[next++];
+
+			if (rest_prepare(rc, req) < 0 ||
+			    curl_multi_add_handle(rc->multi, req->easy) !=
+				CURLM_OK) {
+				snprintf(req->error, sizeof(req->error),
+					 "cannot start the request");
+				req->curl_code = CURLE_FAILED_INIT;
+				rest_release(rc, req);
+				done++;
+				continue;
+			}
+			active++;
+		}
+		if (ms <= 0)
+			break;
+		curl_multi_perform(rc->multi, &running);
+		while ((m = curl_multi_info_read(rc->multi, &left)) != NULL) {
+			struct rest_req *req = NULL;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&req);
+			rest_complete(req, m->data.result);
+			rest_release(rc, req);
+			active--;
+			done++;
+		}
+		if (done == n)
+			break;
+		if (running > 0 || active > 0)
+			curl_multi_poll(rc->multi, NULL, 0,
+					(int)(ms < 100 ? ms : 100), NULL);
+	}
+	/* Past the deadline: whatever is still open is abandoned. */
+	for (i = 0; i < n; i++) {
+		if (reqs[i]->easy != NULL) {
+			reqs[i]->curl_code = CURLE_OPERATION_TIMEDOUT;
+			snprintf(reqs[i]->error, sizeof(reqs[i]->error),
+				 "abandoned at the phase deadline");
+			rest_release(rc, reqs[i]);
+		} else if (i >= next) {
+			reqs[i]->curl_code = CURLE_OPERATION_TIMEDOUT;
+			snprintf(reqs[i]->error, sizeof(reqs[i]->error),
+				 "not sent before the deadline");
+		}
+	}
+	return done;
+}
+
+int
+rest_one(struct rest_client *rc, struct rest_req *req)
+{
+	struct timespec dl =
+	    gs_mono_after_ms(rc->cfg->exchange.request_timeout_ms + 500);
+
+	return rest_run(rc, &req, 1, 1, &dl) == 1 ? 0 : -ETIMEDOUT;
+}
+
+bool
+rest_unknown(const struct rest_req *req)
+{
+	return req->status == 0 || req->status >= 500 || req->code == -1007 ||
+	       req->code == -1001;
+}
+
+void
+rest_describe(const struct rest_req *req, char *out, size_t size)
+{
+	if (req->status == 0)
+		snprintf(out, size, "no reply (%s)",
+			 req->error[0] ? req->error : "unknown error");
+	else if (req->code != 0)
+		snprintf(out, size, "HTTP %ld, code %d: %s", req->status,
+			 req->code, req->msg);
+	else
+		snprintf(out, size, "HTTP %ld", req->status);
+}
+
+int
+rest_sync_time(struct rest_client *rc, char *cause)
+{
+	struct rest_req req;
+	int64_t before, after, server;
+	char what[300];
+
+	rest_req_init(&req, "GET", "/api/v3/time", false);
+	before = wall_ms();
+	rest_one(rc, &req);
+	after = wall_ms();
+	if (req.status != 200 ||
+	    parse_server_time(req.body, req.len, &server) < 0) {
+		rest_describe(&req, what, sizeof(what));
+		snprintf(cause, GS_CAUSE_MAX, "GET %s/api/v3/time: %s",
+			 rc->cfg->exchange.rest_url, what);
+		rest_req_reset(&req);
+		return -EHOSTUNREACH;
+	}
+	atomic_store(&rc->offset_ms, server - (before + after) / 2);
+	rest_req_reset(&req);
+	return 0;
+}

@@ -1,0 +1,547 @@
+/*
+ * stream.c - market data over one libwebsockets client connection
+ * carrying every configured symbol x channel as a combined stream, and the
+ * CLOSING phase.
+ *
+ * libwebsockets is single-threaded: everything here except stream_wake(),
+ * stream_close_phase() and stream_wait_up() runs on the "lws" thread.
+ * Those three only change flags under bot->mu and call
+ * lws_cancel_service(); the service thread acts on the flags in
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED: it asks for a writeable callback,
+ * sends close 1000 with a reason from there, and lws waits for the
+ * server's close.  Whether the server answered is read from the close
+ * payload it sent back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "bot.h"
+
+#define RX_MAX (1024 * 1024)
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct stream {
+	struct bot *bot;
+	struct lws_context *ctx;
+	struct lws *wsi;
+	char url[GS_URL_MAX];
+	char host[256];
+	char path[4096];
+	int port;
+	bool tls;
+	lws_sorted_usec_list_t retry_sul;
+	int backoff_ms;
+	char *rx;
+	size_t rx_len;
+	bool rx_overflow;
+
+	/* under bot->mu: set by other threads, read here, and results */
+	bool closing;	/* CLOSING began: send close 1000 */
+	bool drop;	/* close_timeout passed: drop what is left */
+	bool finished;	/* the phase is over: leave the service loop */
+	bool connected;
+	bool close_sent;
+	bool closed;	/* nothing open any more */
+	int clean;	/* closes answered by the server */
+	int forced;	/* dropped or closed without the server's answer */
+	int close_code; /* the code our close carried */
+	int reconnects;
+	long messages;
+	long malformed;
+	long oversized;
+};
+
+static void stream_connect(struct stream *s);
+
+static bool
+stream_closing(struct stream *s)
+{
+	bool c;
+
+	pthread_mutex_lock(&s->bot->mu);
+	c = s->closing;
+	pthread_mutex_unlock(&s->bot->mu);
+	return c;
+}
+
+static void
+retry_cb(lws_sorted_usec_list_t *sul)
+{
+	struct stream *s = lws_container_of(sul, struct stream, retry_sul);
+
+	stream_connect(s);
+}
+
+/* Reconnect later with exponential backoff, unless stopping. */
+static void
+stream_retry(struct stream *s)
+{
+	if (gs_stop_requested())
+		return;
+	pthread_mutex_lock(&s->bot->mu);
+	s->reconnects++;
+	pthread_mutex_unlock(&s->bot->mu);
+	lws_sul_schedule(s->ctx, 0, &s->retry_sul, retry_cb,
+			 (lws_usec_t)s->backoff_ms * LWS_US_PER_MS);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+							   : s->backoff_ms * 2;
+}
+
+static void
+stream_connect(struct stream *s)
+{
+	struct lws_client_connect_info ci;
+
+	if (gs_stop_requested())
+		return;
+	memset(&ci, 0, sizeof(ci));
+	ci.context = s->ctx;
+	ci.address = s->host;
+	ci.port = s->port;
+	ci.path = s->path;
+	ci.host = s->host;
+	ci.origin = s->host;
+	ci.local_protocol_name = "md";
+	ci.pwsi = &s->wsi;
+	ci.userdata = s;
+	if (s->tls) {
+		ci.ssl_connection = LCCSCF_USE_SSL;
+		if (!s->bot->cfg->exchange.tls_verify)
+			ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+					     LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					     LCCSCF_ALLOW_EXPIRED |
+					     LCCSCF_ALLOW_INSECURE;
+	}
+	if (lws_client_connect_via_info(&ci) == NULL) {
+		log_warn("market data: cannot start connecting to %s", s->url);
+		stream_retry(s);
+	}
+}
+
+static void
+on_message(struct stream *s, const char *msg, size_t len)
+{
+	struct bot *bot = s->bot;
+	struct stream_event ev;
+	char ex[160];
+	int i;
+
+	pthread_mutex_lock(&bot->mu);
+	s->messages++;
+	pthread_mutex_unlock(&bot->mu);
+	if (parse_stream_event(msg, len, &ev) < 0) {
+		pthread_mutex_lock(&bot->mu);
+		s->malformed++;
+		pthread_mutex_unlock(&bot->mu);
+		parse_excerpt(msg, len, ex, sizeof(ex));
+		log_warn("market data: malformed message ignored: %s", ex);
+		return;
+	}
+	if (ev.kind == STREAM_EV_SHUTDOWN) {
+		log_info("market data: server announced shutdown; "
+			 "reconnecting");
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+				LWS_TO_KILL_ASYNC);
+		return;
+	}
+	if (ev.kind != STREAM_EV_TRADE && ev.kind != STREAM_EV_BOOK)
+		return;
+	i = bot_symbol_index(bot, ev.symbol);
+	if (i < 0)
+		return;
+	pthread_mutex_lock(&bot->mu);
+	if (ev.kind == STREAM_EV_TRADE) {
+		bot->books[i].last = ev.price;
+	} else {
+		bot->books[i].bid = ev.bid;
+		bot->books[i].ask = ev.ask;
+	}
+	bot->books[i].updates++;
+	pthread_cond_broadcast(&bot->cv);
+	pthread_mutex_unlock(&bot->mu);
+}
+
+static void
+on_receive(struct stream *s, struct lws *wsi, const char *in, size_t len)
+{
+	if (s->rx_len + len > RX_MAX) {
+		if (!s->rx_overflow)
+			log_warn("market data: message over %d bytes dropped",
+				 RX_MAX);
+		s->rx_overflow = true;
+	} else if (!s->rx_overflow) {
+		char *nb = realloc(s->rx, s->rx_len + len + 1);
+
+		if (nb == NULL) {
+			s->rx_overflow = true;
+		} else {
+			s->rx = nb;
+			memcpy(s->rx + s->rx_len, in, len);
+			s->rx_len += len;
+		}
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+	if (s->rx_overflow) {
+		pthread_mutex_lock(&s->bot->mu);
+		s->oversized++;
+		pthread_mutex_unlock(&s->bot->mu);
+	} else
+		on_message(s, s->rx, s->rx_len);
+	s->rx_len = 0;
+	s->rx_overflow = false;
+}
+
+/* The service thread acts on the flags other threads set. */
+static void
+on_cancelled(struct stream *s)
+{
+	struct bot *bot = s->bot;
+	bool closing, drop;
+
+	pthread_mutex_lock(&bot->mu);
+	closing = s->closing;
+	drop = s->drop;
+	pthread_mutex_unlock(&bot->mu);
+	if (!closing)
+		return;
+	lws_sul_cancel(&s->retry_sul);
+	if (s->wsi == NULL) {
+		pthread_mutex_lock(&bot->mu);
+		s->closed = true;
+		pthread_cond_broadcast(&bot->cv);
+		pthread_mutex_unlock(&bot->mu);
+		return;
+	}
+	if (drop)
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+				LWS_TO_KILL_SYNC);
+	else if (!s->close_sent)
+		lws_callback_on_writable(s->wsi);
+}
+
+/*
+ * lws 4.1 consumes the server's close reply inside the library: what is
+ * seen here is that the connection ended after our close 1000 went out
+ * and before close_timeout_ms.  A connection still open then is dropped
+ * and counted as forced.
+ */
+static void
+on_closed(struct stream *s, struct lws *wsi)
+{
+	struct bot *bot = s->bot;
+
+	(void)wsi;
+	pthread_mutex_lock(&bot->mu);
+	s->wsi = NULL;
+	s->connected = false;
+	bot->streams_up = 0;
+	if (s->closing) {
+		if (s->close_sent && !s->drop) {
+			s->clean++;
+			s->close_code = LWS_CLOSE_STATUS_NORMAL;
+		} else {
+			s->forced++;
+		}
+		s->closed = true;
+		pthread_cond_broadcast(&bot->cv);
+	}
+	pthread_mutex_unlock(&bot->mu);
+	if (!stream_closing(s))
+		stream_retry(s);
+}
+
+static int
+md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+	    void *in, size_t len)
+{
+	struct stream *s = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		log_info("market data: connected to %s", s->url);
+		s->backoff_ms = BACKOFF_MIN_MS;
+		pthread_mutex_lock(&s->bot->mu);
+		s->connected = true;
+		s->bot->streams_up = 1;
+		pthread_cond_broadcast(&s->bot->cv);
+		pthread_mutex_unlock(&s->bot->mu);
+		/* CLOSING may have begun while connecting. */
+		on_cancelled(s);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		on_receive(s, wsi, in, len);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (stream_closing(s) && !s->close_sent) {
+			static const char why[] = "tradebotd shutdown";
+
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
+					 (unsigned char *)why, sizeof(why) - 1);
+			s->close_sent = true;
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		log_warn("market data: connection to %s failed: %s", s->url,
+			 in ? (const char *)in : "unknown error");
+		s->wsi = NULL;
+		if (stream_closing(s)) {
+			pthread_mutex_lock(&s->bot->mu);
+			s->closed = true;
+			pthread_cond_broadcast(&s->bot->cv);
+			pthread_mutex_unlock(&s->bot->mu);
+		} else {
+			stream_retry(s);
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (s != NULL)
+			on_closed(s, wsi);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		s = lws_context_user(lws_get_context(wsi));
+		if (s != NULL)
+			on_cancelled(s);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols md_protocols[] = {
+	{"md", md_callback, 0, 65536, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Build /stream?streams=btcusdt@trade/btcusdt@bookTicker/... */
+static int
+stream_path(struct stream *s, const char *base_path)
+{
+	const struct gs_config *cfg = s->bot->cfg;
+	size_t off;
+	int i, n;
+
+	n = snprintf(s->path, sizeof(s->path), "%s/stream?streams=",
+		     strcmp(base_path, "/") == 0 ? "" : base_path);
+	if (n < 0 || (size_t)n >= sizeof(s->path))
+		return -ENOSPC;
+	off = (size_t)n;
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		char lower[GS_SYMBOL_MAX];
+		int k;
+
+		for (k = 0; cfg->bot.symbols[i][k]; k++)
+			lower[k] = (char)(cfg->bot.symbols[i][k] | 0x20);
+		lower[k] = '\0';
+		if (cfg->streams.trade) {
+			n = snprintf(s->path + off, sizeof(s->path) - off,
+				     "%s%s@trade", off > 0 && s->path[off - 1] != '=' ? "/" : "",
+				     lower);
+			if (n < 0 || (size_t)n >= sizeof(s->path) - off)
+				return -ENOSPC;
+			off += (size_t)n;
+		}
+		if (cfg->streams.book_ticker) {
+			n = snprintf(s->path + off, sizeof(s->path) - off,
+				     "%s%s@bookTicker",
+				     s->path[off - 1] != '=' ? "/" : "", lower);
+			if (n < 0 || (size_t)n >= sizeof(s->path) - off)
+				return -ENOSPC;
+			off += (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+stream_new(struct stream **out, struct bot *bot, char *cause)
+{
+	struct lws_context_creation_info info;
+	const char *prot, *ads, *path;
+	char copy[GS_URL_MAX];
+	struct stream *s;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->bot = bot;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	snprintf(s->url, sizeof(s->url), "%s", bot->cfg->exchange.ws_url);
+	snprintf(copy, sizeof(copy), "%s", s->url);
+	if (lws_parse_uri(copy, &prot, &ads, &s->port, &path) ||
+	    (strcmp(prot, "ws") && strcmp(prot, "wss"))) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s: ws_url must be ws://host[:port] or "
+			 "wss://host[:port], got \"%s\"",
+			 bot->cfg->path, s->url);
+		free(s);
+		return -EINVAL;
+	}
+	s->tls = strcmp(prot, "wss") == 0;
+	if (s->tls && s->port == 80)
+		s->port = 443;
+	snprintf(s->host, sizeof(s->host), "%s", ads);
+	{
+		char base[512];
+
+		snprintf(base, sizeof(base), "/%s", path);
+		if (stream_path(s, base) < 0) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "too many streams for one connection");
+			free(s);
+			return -ENOSPC;
+		}
+	}
+	lws_set_log_level(LLL_ERR, NULL);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = md_protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.user = s;
+	info.fd_limit_per_thread = 16;
+	s->ctx = lws_create_context(&info);
+	if (s->ctx == NULL) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "cannot create the libwebsockets context");
+		free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	lws_context_destroy(s->ctx);
+	free(s->rx);
+	free(s);
+}
+
+void *
+stream_main(void *arg)
+{
+	struct stream *s = arg;
+	bool finished = false;
+
+	stream_connect(s);
+	while (!finished) {
+		if (lws_service(s->ctx, 0) < 0)
+			break;
+		pthread_mutex_lock(&s->bot->mu);
+		finished = s->finished;
+		pthread_mutex_unlock(&s->bot->mu);
+	}
+	return NULL;
+}
+
+void
+stream_wake(void *arg)
+{
+	struct stream *s = arg;
+
+	lws_cancel_service(s->ctx);
+}
+
+int
+stream_wait_up(struct stream *s, const struct timespec *deadline)
+{
+	struct bot *bot = s->bot;
+	int up;
+
+	pthread_mutex_lock(&bot->mu);
+	while (!s->connected && !gs_stop_requested() &&
+	       gs_ms_until(deadline) > 0) {
+		struct timespec abs;
+		long long ms = gs_ms_until(deadline);
+
+		clock_gettime(CLOCK_REALTIME, &abs);
+		ms = ms > 50 ? 50 : ms;
+		abs.tv_nsec += ms * 1000000L;
+		if (abs.tv_nsec >= 1000000000L) {
+			abs.tv_sec++;
+			abs.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
+	}
+	up = s->connected ? 1 : 0;
+	pthread_mutex_unlock(&bot->mu);
+	return up;
+}
+
+/* Wait on bot->cv (held) until *flag or the deadline. */
+static void
+wait_flag(struct bot *bot, const bool *flag, const struct timespec *deadline)
+{
+	while (!*flag && gs_ms_until(deadline) > 0) {
+		struct timespec abs;
+		long long ms = gs_ms_until(deadline);
+
+		clock_gettime(CLOCK_REALTIME, &abs);
+		ms = ms > 50 ? 50 : ms;
+		abs.tv_nsec += ms * 1000000L;
+		if (abs.tv_nsec >= 1000000000L) {
+			abs.tv_sec++;
+			abs.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
+	}
+}
+
+enum gs_outcome
+stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
+{
+	struct stream *s = arg;
+	struct bot *bot = s->bot;
+	struct timespec grace;
+	bool clean;
+
+	pthread_mutex_lock(&bot->mu);
+	s->closing = true;
+	pthread_mutex_unlock(&bot->mu);
+	lws_cancel_service(s->ctx);
+
+	pthread_mutex_lock(&bot->mu);
+	wait_flag(bot, &s->closed, deadline);
+	if (!s->closed) {
+		/* No close reply in time: drop what is left. */
+		s->drop = true;
+		pthread_mutex_unlock(&bot->mu);
+		log_warn("market data: no close reply within %d ms; dropping",
+			 bot->cfg->shutdown.close_timeout_ms);
+		lws_cancel_service(s->ctx);
+		grace = gs_mono_after_ms(500);
+		pthread_mutex_lock(&bot->mu);
+		wait_flag(bot, &s->closed, &grace);
+		if (!s->closed)
+			s->forced++;
+	}
+	s->finished = true;
+	clean = s->forced == 0;
+	json_object_set_new(detail, "streams_closed", json_integer(s->clean));
+	json_object_set_new(detail, "streams_forced", json_integer(s->forced));
+	json_object_set_new(detail, "close_code_sent",
+			    json_integer(s->close_code));
+	json_object_set_new(detail, "messages", json_integer(s->messages));
+	json_object_set_new(detail, "malformed", json_integer(s->malformed));
+	json_object_set_new(detail, "oversized", json_integer(s->oversized));
+	json_object_set_new(detail, "reconnects", json_integer(s->reconnects));
+	pthread_mutex_unlock(&bot->mu);
+	lws_cancel_service(s->ctx);
+	if (clean)
+		log_info("WebSocket connections closed.");
+	else
+		log_warn("WebSocket connections closed; %d without the "
+			 "server's close reply",
+			 s->forced);
+	return clean ? GS_OUTCOME_DONE : GS_OUTCOME_TIMEOUT;
+}

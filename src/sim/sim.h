@@ -1,0 +1,177 @@
+/*
+ * sim.h - what the simulator's files share.
+ *
+ * exchange-sim is one libwebsockets context on one loopback port serving
+ * the Binance Spot REST subset (rest.c) and the market streams (stream.c)
+ * over a shared market and order book (market.c).  Everything runs on the
+ * one service thread, so no state here is locked.
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#define SIM_MAX_SYMBOLS 256
+#define SIM_SYMBOL_MAX 24
+#define SIM_CID_MAX 40
+
+struct sim_faults {
+	int latency_ms;
+	int jitter_ms;
+	int error_5xx_rate;	/* percent of order/cancel requests */
+	int hang_rate;		/* percent of requests never answered */
+	int cancel_reject_rate; /* percent of cancels refused with -2011 */
+	int rate_limit_count;	/* next N requests answered 429 */
+	int ban_count;		/* next N requests answered 418 */
+	int retry_after_s;	/* Retry-After on 429/418; 0 = omit header */
+	bool ws_close_ignore;	/* drop instead of answering a close */
+	int place_latency_ms;	/* extra latency on POST /api/v3/order */
+};
+
+struct sim_config {
+	int port;
+	char api_key[128];
+	char api_secret[128];
+	char symbols[SIM_MAX_SYMBOLS][SIM_SYMBOL_MAX];
+	int nsymbols; /* 0: any well-formed symbol trades */
+	int tick_ms;
+	int ping_interval_ms;
+	unsigned seed;
+	struct sim_faults faults;
+};
+
+struct sim_order {
+	char symbol[SIM_SYMBOL_MAX];
+	int64_t order_id;
+	char client_id[SIM_CID_MAX];
+	char price[32];
+	char qty[32];
+	char side[8];
+	char status[20];
+	int64_t time_ms;
+	int64_t update_ms;
+	bool open;
+};
+
+struct sim_symbol {
+	char name[SIM_SYMBOL_MAX];
+	double mid;
+	int64_t trade_id;
+	int64_t update_id;
+};
+
+struct sim_market {
+	struct sim_symbol symbols[SIM_MAX_SYMBOLS];
+	int nsymbols;
+	struct sim_order *orders;
+	size_t norders, cap;
+	int64_t next_order_id;
+	uint64_t rng;
+};
+
+/* ---- market.c ---- */
+int64_t sim_now_ms(void);
+void market_init(struct sim_market *m, unsigned seed);
+void market_free(struct sim_market *m);
+/* The symbol, created on first use when the config lists none. */
+struct sim_symbol *market_symbol(struct sim_market *m,
+				 const struct sim_config *cfg,
+				 const char *name);
+double market_rand(struct sim_market *m); /* uniform [0, 1) */
+/* Advance every price one step; fill resting orders the price crossed. */
+void market_tick(struct sim_market *m);
+struct sim_order *market_find(struct sim_market *m, const char *symbol,
+			      int64_t order_id, const char *client_id);
+bool market_cid_in_use(struct sim_market *m, const char *client_id);
+struct sim_order *market_add(struct sim_market *m, const char *symbol,
+			     const char *side, const char *price,
+			     const char *qty, const char *client_id);
+json_t *market_order_json(const struct sim_order *o);
+/* Validate price and quantity against the filters; msg on failure. */
+int market_check_filters(const char *price, const char *qty, char *msg,
+			 size_t size);
+json_t *market_exchange_info(struct sim_market *m,
+			     const struct sim_config *cfg, const char *only);
+size_t market_open_count(struct sim_market *m, const char *symbol);
+
+/* ---- rest.c ---- */
+struct sim;
+int rest_http(struct sim *sim, struct lws *wsi, void *pss, const char *uri);
+int rest_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
+	      size_t len);
+int rest_body_done(struct sim *sim, struct lws *wsi, void *pss);
+int rest_writeable(struct sim *sim, struct lws *wsi, void *pss);
+void rest_closed(struct sim *sim, void *pss);
+
+/* ---- stream.c ---- */
+int stream_established(struct sim *sim, struct lws *wsi, void *pss);
+int stream_writeable(struct sim *sim, struct lws *wsi, void *pss);
+int stream_peer_close(struct sim *sim, struct lws *wsi, void *pss,
+		      const void *in, size_t len);
+void stream_closed(struct sim *sim, void *pss);
+void stream_tick(struct sim *sim);
+void stream_drop_all(struct sim *sim);
+void stream_garbage_all(struct sim *sim);
+json_t *stream_state(struct sim *sim);
+
+/* Per-connection data: an HTTP request/response or a WS client. */
+#define SIM_ARGS_MAX 4096
+#define SIM_QUEUE 64
+
+struct sim_pss {
+	/* HTTP */
+	char method[8];
+	char path[256];
+	char query[SIM_ARGS_MAX];
+	char body[SIM_ARGS_MAX];
+	size_t body_len;
+	bool body_expected;
+	char api_key[160];
+	int status;
+	char retry_after[16];
+	char *response;
+	size_t response_len;
+	int phase; /* 0 idle, 1 waiting, 2 headers due, 3 body due */
+	lws_sorted_usec_list_t sul;
+	struct sim *sim;
+	struct lws *wsi;
+
+	/* WebSocket */
+	bool is_ws;
+	char streams[32][64];
+	int nstreams;
+	bool combined;
+	char *queue[SIM_QUEUE];
+	size_t queue_len[SIM_QUEUE];
+	int qhead, qcount;
+	bool ping_due;
+	bool close_seen;
+	struct sim_pss *next_ws;
+};
+
+struct sim_close {
+	int code;
+	char reason[64];
+};
+
+struct sim {
+	struct sim_config cfg;
+	struct sim_market market;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	lws_sorted_usec_list_t tick_sul;
+	lws_sorted_usec_list_t ping_sul;
+	struct sim_pss *ws_list;
+	int ws_open;
+	int ws_connects;
+	struct sim_close closes[1024];
+	int ncloses;
+	json_t *requests; /* "METHOD path" -> count */
+	bool stopping;
+};
+
+#endif
