@@ -136,9 +136,15 @@ static void
 sig_status(struct gs_supervisor *sup)
 {
 	char extra[512] = "";
+	gs_status_fn fn;
+	void *arg;
 
-	if (sup->status_fn != NULL)
-		sup->status_fn(sup->status_arg, extra, sizeof(extra));
+	pthread_mutex_lock(&sup->mu);
+	fn = sup->status_fn;
+	arg = sup->status_arg;
+	pthread_mutex_unlock(&sup->mu);
+	if (fn != NULL)
+		fn(arg, extra, sizeof(extra));
 	log_info("status: state=%s uptime_s=%lld%s%s",
 		 gs_state_name(gs_supervisor_state(sup)),
 		 gs_ms_since(&sup->started) / 1000, extra[0] ? " " : "",
@@ -159,8 +165,17 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 				   sup->logcfg.log.syslog_facility);
 	else
 		log_error("reload: %s (keeping the current [log])", cause);
-	if (rc == 0 && sup->reload_fn != NULL)
-		sup->reload_fn(sup->reload_arg);
+	if (rc == 0) {
+		gs_hook_fn fn;
+		void *arg;
+
+		pthread_mutex_lock(&sup->mu);
+		fn = sup->reload_fn;
+		arg = sup->reload_arg;
+		pthread_mutex_unlock(&sup->mu);
+		if (fn != NULL)
+			fn(arg);
+	}
 	log_info("SIGHUP: log re-opened%s", rc == 0 ? "" : " (failed)");
 	json_object_set_new(d, "action", json_string("reload"));
 	json_object_set_new(d, "ok", json_boolean(rc == 0));

@@ -119,29 +119,37 @@ gs_phase_set(struct gs_supervisor *sup, enum gs_state phase, gs_phase_fn fn,
 void
 gs_set_force_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg)
 {
+	pthread_mutex_lock(&sup->mu); /* the signal thread reads it */
 	sup->force_fn = fn;
 	sup->force_arg = arg;
+	pthread_mutex_unlock(&sup->mu);
 }
 
 void
 gs_set_reload_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg)
 {
+	pthread_mutex_lock(&sup->mu); /* the signal thread reads it */
 	sup->reload_fn = fn;
 	sup->reload_arg = arg;
+	pthread_mutex_unlock(&sup->mu);
 }
 
 void
 gs_set_status_hook(struct gs_supervisor *sup, gs_status_fn fn, void *arg)
 {
+	pthread_mutex_lock(&sup->mu); /* the signal thread reads it */
 	sup->status_fn = fn;
 	sup->status_arg = arg;
+	pthread_mutex_unlock(&sup->mu);
 }
 
 void
 gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn, void *arg)
 {
+	pthread_mutex_lock(&sup->mu); /* the signal thread reads it */
 	sup->state_fn = fn;
 	sup->state_arg = arg;
+	pthread_mutex_unlock(&sup->mu);
 }
 
 enum gs_state

@@ -849,9 +849,15 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 				"x-mbx-apikey:", 13) < 0)
 		pss->api_key[0] = '\0';
 	pss->body_len = 0;
-	pss->body_expected =
-	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-	    strcmp(pss->method, "GET") != 0;
+	{
+		char clen[24] = "";
+
+		if (lws_hdr_copy(wsi, clen, sizeof(clen),
+				 WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
+			clen[0] = '\0';
+		pss->body_expected =
+		    atoll(clen) > 0 && strcmp(pss->method, "GET") != 0;
+	}
 	if (pss->body_expected)
 		return 0; /* answered at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 	return dispatch(sim, wsi, pss);
@@ -865,6 +871,8 @@ rest_body(struct sim *sim, struct lws *wsi, void *vpss, const void *in,
 
 	(void)sim;
 	(void)wsi;
+	if (in == NULL || len == 0)
+		return 0;
 	if (pss->body_len + len >= sizeof(pss->body))
 		len = sizeof(pss->body) - 1 - pss->body_len;
 	memcpy(pss->body + pss->body_len, in, len);

@@ -3,7 +3,7 @@
 # assertions on the trace.  Sourced by every tests/integration/*.sh.
 set -u
 
-: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$PWD}"  # run from the build directory
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 GS_TRACE="$top_builddir/gs-trace"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it-XXXXXX")
@@ -15,7 +15,9 @@ cleanup() {
 	# signal may run this trap too.
 	[ "$BASHPID" = "$$" ] || return 0
 	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do
+		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
+	done
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
 trap cleanup EXIT
@@ -53,6 +55,12 @@ has_record() {
 	else
 		jq -se --arg e "$2" 'any(.[]; .event==$e)' "$1" >/dev/null
 	fi
+}
+
+# ready_count FILE: how many runs reached READY (signals handled from then).
+ready_count() {
+	[ -f "$1" ] || { echo 0; return; }
+	jq -c 'select(.event=="READY")' "$1" | wc -l
 }
 
 # count_records FILE JQ-FILTER: how many records match.

@@ -1,0 +1,99 @@
+# bot-common.sh - run exchange-sim on a free loopback port and tradebotd
+# against it; read the simulator's state through its admin endpoint.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+SIM="$top_builddir/exchange-sim"
+BOT="$top_builddir/tradebotd"
+export BINANCE_API_KEY=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A
+export BINANCE_API_SECRET=NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j
+
+# sim_start [EXTRA-INI]: start the simulator; sets SIM_PID and PORT.
+sim_start() {
+	cat >"$T/sim.ini" <<INI
+[sim]
+tick_ms = 50
+seed = 7
+${1:-}
+INI
+	rm -f "$T/sim.port"
+	"$SIM" -c "$T/sim.ini" --port 0 --port-file "$T/sim.port" 2>>"$T/sim.log" &
+	SIM_PID=$!
+	PIDS+=("$SIM_PID")
+	if ! wait_until 10 test -s "$T/sim.port"; then
+		fail "exchange-sim did not start"; cat "$T/sim.log"; finish
+	fi
+	PORT=$(cat "$T/sim.port")
+}
+
+# admin PATH: GET (or POST with a query) the admin endpoint.
+admin() { curl -sf "http://127.0.0.1:$PORT/admin/$1"; }
+faults() { curl -sf -X POST "http://127.0.0.1:$PORT/admin/faults?$1" >/dev/null; }
+state() { admin state | jq -r "$1"; }
+
+# bot_conf [EXTRA-INI]: write $T/bot.ini for two symbols x 4 orders.
+bot_conf() {
+	mkdir -p "$T/state"
+	cat >"$T/bot.ini" <<INI
+[bot]
+symbols = BTCUSDT, ETHUSDT
+orders_per_symbol = 4
+order_quantity = 1
+client_order_prefix = gsb
+dry_run = false
+state_dir = $T/state
+[exchange]
+rest_url = http://127.0.0.1:$PORT
+ws_url = ws://127.0.0.1:$PORT
+request_timeout_ms = 2000
+[shutdown]
+cancel_timeout_ms = 8000
+close_timeout_ms = 2000
+join_timeout_ms = 3000
+total_timeout_ms = 15000
+retry_backoff_ms = 50
+[trace]
+path = $T/trace.jsonl
+${1:-}
+INI
+}
+
+bot_orders() { state ".by_prefix.gsb // 0"; }
+orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
+
+# bot_start [ARGS]: start tradebotd; sets BOT_PID.
+bot_start() {
+	"$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
+	BOT_PID=$!
+	PIDS+=("$BOT_PID")
+}
+
+readies_at_least() { [ "$(ready_count "$T/trace.jsonl")" -ge "$1" ]; }
+
+# bot_ready [ARGS]: start and wait for this run's READY record.
+bot_ready() {
+	local before
+	before=$(ready_count "$T/trace.jsonl")
+	bot_start "$@"
+	if ! wait_until 20 readies_at_least $((before + 1)); then
+		fail "tradebotd never became ready"; cat "$T/bot.log"; finish
+	fi
+}
+
+# bot_running N: start, wait for READY and until N orders of the bot rest.
+bot_running() {
+	bot_ready
+	if ! wait_until 20 orders_at_least "$1"; then
+		fail "the bot's $1 orders never rested (have $(bot_orders))"
+		cat "$T/bot.log"; finish
+	fi
+}
+
+# phase_figure FROM KEY: a figure from the phase record leaving FROM.
+phase_figure() {
+	jq -rs --arg f "$1" "map(select(.from==\$f and .state!=\$f)) | last | .detail.$2" "$T/trace.jsonl"
+}
+
+all_closes_1000() {
+	[ "$(state '[.ws_closes[] | select(.code != 1000)] | length')" = 0 ] &&
+		[ "$(state '.ws_closes | length')" -ge 1 ]
+}
