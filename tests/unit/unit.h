@@ -13,6 +13,7 @@ void suite_fsm(void);
 void suite_config(void);
 void suite_trace(void);
 void suite_join(void);
+void suite_bot(void);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);

@@ -1,0 +1,320 @@
+/*
+ * test_bot.c - the daemon's pure parts: Binance's signing test vectors,
+ * query encoding, parsing of errors, orders, filters and stream events
+ * (well-formed and hostile), price rounding and order ownership.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/bot/bot.h"
+#include "unit.h"
+
+static const char *const secret =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+static void
+test_sign_vector_query(void)
+{
+	char sig[65];
+
+	sign_hmac(secret,
+		  "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity="
+		  "1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+		  "", sig);
+	CU_ASSERT_STRING_EQUAL(sig, "c8db56825ae71d6d79447849e617115f4a920fa2a"
+				    "cdcab2b053c4b2838bd6b71");
+}
+
+static void
+test_sign_vector_non_ascii(void)
+{
+	char q[BOT_QUERY_MAX] = "", sig[65];
+
+	/* The symbol is "１２３４５６" in full-width digits. */
+	sign_append(q, sizeof(q), "symbol",
+		    "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94\xef\xbc"
+		    "\x95\xef\xbc\x96");
+	sign_append(q, sizeof(q), "side", "BUY");
+	sign_append(q, sizeof(q), "type", "LIMIT");
+	sign_append(q, sizeof(q), "timeInForce", "GTC");
+	sign_append(q, sizeof(q), "quantity", "1");
+	sign_append(q, sizeof(q), "price", "0.1");
+	sign_append(q, sizeof(q), "recvWindow", "5000");
+	sign_append(q, sizeof(q), "timestamp", "1499827319559");
+	CU_ASSERT_STRING_EQUAL(
+	    q, "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96"
+	       "&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&"
+	       "recvWindow=5000&timestamp=1499827319559");
+	sign_hmac(secret, q, "", sig);
+	CU_ASSERT_STRING_EQUAL(sig, "e1353ec6b14d888f1164ae9af8228a3dbd508bc82"
+				    "eb867db8ab6046442f33ef3");
+}
+
+static void
+test_sign_vector_query_and_body(void)
+{
+	char sig[65];
+
+	sign_hmac(secret, "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC",
+		  "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559",
+		  sig);
+	CU_ASSERT_STRING_EQUAL(sig, "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5"
+				    "d52b2a00fcf7d1c602f9a77");
+}
+
+static void
+test_sign_append_encodes_and_bounds(void)
+{
+	char q[32] = "";
+
+	CU_ASSERT_EQUAL(sign_append(q, sizeof(q), "symbols", "[\"A\",\"B\"]"),
+			0);
+	CU_ASSERT_STRING_EQUAL(q, "symbols=%5B%22A%22%2C%22B%22%5D");
+	CU_ASSERT_EQUAL(sign_append(q, sizeof(q), "x", "yyyyyyyyyyyy"),
+			-ENOSPC);
+	CU_ASSERT_STRING_EQUAL(q, "symbols=%5B%22A%22%2C%22B%22%5D");
+}
+
+static void
+test_parse_error_body(void)
+{
+	const char *b = "{\"code\":-2011,\"msg\":\"Unknown order sent.\"}";
+	char msg[64];
+	int code = 0;
+
+	CU_ASSERT_EQUAL(parse_error(b, strlen(b), &code, msg, sizeof(msg)), 1);
+	CU_ASSERT_EQUAL(code, -2011);
+	CU_ASSERT_STRING_EQUAL(msg, "Unknown order sent.");
+	CU_ASSERT_EQUAL(parse_error("<html>502</html>", 16, &code, msg,
+				    sizeof(msg)),
+			0);
+	CU_ASSERT_EQUAL(parse_error("{\"code\":\"x\",\"msg\":1}", 20, &code,
+				    msg, sizeof(msg)),
+			0);
+}
+
+static void
+test_parse_orders_valid(void)
+{
+	const char *b =
+	    "[{\"symbol\":\"LTCBTC\",\"orderId\":1,\"orderListId\":-1,"
+	    "\"clientOrderId\":\"myOrder1\",\"price\":\"0.1\",\"origQty\":"
+	    "\"1.0\",\"executedQty\":\"0.0\",\"cummulativeQuoteQty\":\"0.0\","
+	    "\"status\":\"NEW\",\"timeInForce\":\"GTC\",\"type\":\"LIMIT\","
+	    "\"side\":\"BUY\",\"stopPrice\":\"0.0\",\"icebergQty\":\"0.0\","
+	    "\"time\":1499827319559,\"updateTime\":1499827319559,"
+	    "\"isWorking\":true,\"workingTime\":1499827319559,"
+	    "\"origQuoteOrderQty\":\"0.000000\",\"selfTradePreventionMode\":"
+	    "\"NONE\"},{\"symbol\":\"BNBUSDT\",\"orderId\":9007199254740993,"
+	    "\"clientOrderId\":\"gsb-1\"}]";
+	struct bot_order *o = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(parse_orders(b, strlen(b), &o), 2);
+	CU_ASSERT_STRING_EQUAL(o[0].symbol, "LTCBTC");
+	CU_ASSERT_EQUAL(o[0].order_id, 1);
+	CU_ASSERT_STRING_EQUAL(o[0].client_id, "myOrder1");
+	CU_ASSERT_STRING_EQUAL(o[0].price, "0.1");
+	CU_ASSERT_STRING_EQUAL(o[0].status, "NEW");
+	CU_ASSERT_STRING_EQUAL(o[0].side, "BUY");
+	CU_ASSERT_EQUAL(o[1].order_id, 9007199254740993LL);
+	free(o);
+	CU_ASSERT_EQUAL(parse_orders("[]", 2, &o), 0);
+	free(o);
+}
+
+static void
+test_parse_orders_hostile(void)
+{
+	static const char *const bad[] = {
+		"",
+		"{}",
+		"[{\"symbol\":\"A\"}]",
+		"[{\"symbol\":1,\"orderId\":1,\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":\"1\",\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"xxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}]",
+		"[1,2,3]",
+		"[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"x\"}",
+	};
+	struct bot_order *o;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = NULL;
+		CU_ASSERT_EQUAL(parse_orders(bad[i], strlen(bad[i]), &o),
+				-EBADMSG);
+		CU_ASSERT_PTR_NULL(o);
+	}
+}
+
+static void
+test_parse_filters(void)
+{
+	const char *b =
+	    "{\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\","
+	    "\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":"
+	    "\"0.01000000\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":"
+	    "\"0.01000000\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":"
+	    "\"0.00001000\",\"maxQty\":\"9000.00000000\",\"stepSize\":"
+	    "\"0.00001000\"},{\"filterType\":\"NOTIONAL\",\"minNotional\":"
+	    "\"5.00000000\"}]},{\"symbol\":\"OLDUSDT\",\"status\":\"BREAK\","
+	    "\"filters\":[{\"filterType\":\"MIN_NOTIONAL\",\"minNotional\":"
+	    "\"10\"}]}]}";
+	struct bot_filters f[3];
+
+	memset(f, 0, sizeof(f));
+	strcpy(f[0].symbol, "BTCUSDT");
+	strcpy(f[1].symbol, "OLDUSDT");
+	strcpy(f[2].symbol, "NOPEUSDT");
+	CU_ASSERT_EQUAL(parse_filters(b, strlen(b), f, 3), 2);
+	CU_ASSERT_TRUE(f[0].trading);
+	CU_ASSERT_DOUBLE_EQUAL(f[0].tick_size, 0.01, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(f[0].step_size, 0.00001, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(f[0].min_notional, 5.0, 1e-12);
+	CU_ASSERT_FALSE(f[1].trading);
+	CU_ASSERT_DOUBLE_EQUAL(f[1].min_notional, 10.0, 1e-12);
+	CU_ASSERT_FALSE(f[2].trading);
+	CU_ASSERT_EQUAL(parse_filters("{\"symbols\":3}", 13, f, 3), -EBADMSG);
+}
+
+static void
+test_parse_server_time(void)
+{
+	int64_t ms = 0;
+
+	CU_ASSERT_EQUAL(parse_server_time("{\"serverTime\":1499827319559}", 28,
+					  &ms),
+			0);
+	CU_ASSERT_EQUAL(ms, 1499827319559LL);
+	CU_ASSERT_EQUAL(parse_server_time("{\"serverTime\":-1}", 17, &ms),
+			-EBADMSG);
+	CU_ASSERT_EQUAL(parse_server_time("null", 4, &ms), -EBADMSG);
+}
+
+static void
+test_parse_stream_events(void)
+{
+	const char *trade = "{\"e\":\"trade\",\"E\":1,\"s\":\"BNBBTC\",\"t\":1,"
+			    "\"p\":\"0.001\",\"q\":\"100\",\"T\":1,\"m\":true,"
+			    "\"M\":true}";
+	const char *book = "{\"u\":400900217,\"s\":\"BNBUSDT\",\"b\":"
+			   "\"25.35190000\",\"B\":\"31.21000000\",\"a\":"
+			   "\"25.36520000\",\"A\":\"40.66000000\"}";
+	const char *combined = "{\"stream\":\"bnbusdt@bookTicker\",\"data\":"
+			       "{\"u\":1,\"s\":\"BNBUSDT\",\"b\":\"1.0\",\"B\":"
+			       "\"1\",\"a\":\"1.1\",\"A\":\"1\"}}";
+	const char *shutdown = "{\"e\":\"serverShutdown\",\"E\":1}";
+	const char *result = "{\"result\":null,\"id\":1}";
+	struct stream_event ev;
+
+	CU_ASSERT_EQUAL(parse_stream_event(trade, strlen(trade), &ev), 0);
+	CU_ASSERT_EQUAL(ev.kind, STREAM_EV_TRADE);
+	CU_ASSERT_STRING_EQUAL(ev.symbol, "BNBBTC");
+	CU_ASSERT_DOUBLE_EQUAL(ev.price, 0.001, 1e-12);
+	CU_ASSERT_EQUAL(parse_stream_event(book, strlen(book), &ev), 0);
+	CU_ASSERT_EQUAL(ev.kind, STREAM_EV_BOOK);
+	CU_ASSERT_DOUBLE_EQUAL(ev.bid, 25.3519, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(ev.ask, 25.3652, 1e-9);
+	CU_ASSERT_EQUAL(parse_stream_event(combined, strlen(combined), &ev),
+			0);
+	CU_ASSERT_EQUAL(ev.kind, STREAM_EV_BOOK);
+	CU_ASSERT_STRING_EQUAL(ev.symbol, "BNBUSDT");
+	CU_ASSERT_EQUAL(parse_stream_event(shutdown, strlen(shutdown), &ev), 0);
+	CU_ASSERT_EQUAL(ev.kind, STREAM_EV_SHUTDOWN);
+	CU_ASSERT_EQUAL(parse_stream_event(result, strlen(result), &ev), 0);
+	CU_ASSERT_EQUAL(ev.kind, STREAM_EV_RESULT);
+}
+
+static void
+test_parse_stream_hostile(void)
+{
+	static const char *const bad[] = {
+		"",
+		"not json",
+		"{\"stream\":\"x@trade\",\"data\":{\"e\":",
+		"{\"e\":\"trade\",\"s\":\"A\",\"p\":5}",
+		"{\"e\":\"trade\",\"s\":\"A\",\"p\":\"-1\"}",
+		"{\"s\":\"A\",\"b\":\"2\",\"a\":\"1\"}",
+		"{\"e\":\"trade\",\"s\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		"\"p\":\"1\"}",
+		"[1,2]",
+	};
+	struct stream_event ev;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(parse_stream_event(bad[i], strlen(bad[i]), &ev),
+				-EBADMSG);
+}
+
+static void
+test_parse_excerpt(void)
+{
+	char out[16];
+
+	parse_excerpt("ab\x01\n", 4, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "ab\\x01\\x0a");
+	parse_excerpt("0123456789abcdefghij", 20, out, sizeof(out));
+	CU_ASSERT_TRUE(strlen(out) < sizeof(out));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "..."));
+}
+
+static void
+test_round_and_format(void)
+{
+	char s[32];
+
+	CU_ASSERT_DOUBLE_EQUAL(strategy_round_price(98.017, 0.01, false),
+			       98.01, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(strategy_round_price(98.011, 0.01, true),
+			       98.02, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(strategy_round_price(98.02, 0.01, true), 98.02,
+			       1e-9);
+	strategy_format(98.02, 0.01, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "98.02");
+	strategy_format(1.0, 0.001, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "1.000");
+	strategy_format(100.0, 1.0, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "100");
+	strategy_format(0.00012345, 0.00000001, s, sizeof(s));
+	CU_ASSERT_STRING_EQUAL(s, "0.00012345");
+}
+
+static void
+test_bot_owns(void)
+{
+	struct gs_config cfg;
+	struct bot bot;
+
+	memset(&bot, 0, sizeof(bot));
+	gs_config_defaults(&cfg);
+	bot.cfg = &cfg;
+	strcpy(bot.prefix, "gsb-");
+	CU_ASSERT_TRUE(bot_owns(&bot, "gsb-1a2b3c4d-7"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "gsbx-1"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "manual-1"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "gsb"));
+	CU_ASSERT_FALSE(bot_owns(&bot, ""));
+}
+
+void
+suite_bot(void)
+{
+	CU_pSuite s = CU_add_suite("bot", NULL, NULL);
+
+	UNIT_ADD(s, test_sign_vector_query);
+	UNIT_ADD(s, test_sign_vector_non_ascii);
+	UNIT_ADD(s, test_sign_vector_query_and_body);
+	UNIT_ADD(s, test_sign_append_encodes_and_bounds);
+	UNIT_ADD(s, test_parse_error_body);
+	UNIT_ADD(s, test_parse_orders_valid);
+	UNIT_ADD(s, test_parse_orders_hostile);
+	UNIT_ADD(s, test_parse_filters);
+	UNIT_ADD(s, test_parse_server_time);
+	UNIT_ADD(s, test_parse_stream_events);
+	UNIT_ADD(s, test_parse_stream_hostile);
+	UNIT_ADD(s, test_parse_excerpt);
+	UNIT_ADD(s, test_round_and_format);
+	UNIT_ADD(s, test_bot_owns);
+}
