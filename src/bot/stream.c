@@ -21,7 +21,7 @@
 
 #include "bot.h"
 
-#define RX_MAX (1024 * 1024)
+#define RX_MAX (64 * 1024) /* Binance events are a few hundred bytes */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 

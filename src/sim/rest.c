@@ -559,6 +559,27 @@ admin_faults(struct sim *sim, const struct params *p, struct reply *r)
 	    f->ws_close_ignore ? "ignore" : "normal");
 }
 
+/* Fill a resting order, as the market would. */
+static void
+admin_fill(struct sim *sim, const struct params *p, struct reply *r)
+{
+	const char *cid = param(p, "clientOrderId");
+	size_t i;
+
+	for (i = 0; cid != NULL && i < sim->market.norders; i++) {
+		struct sim_order *o = &sim->market.orders[i];
+
+		if (o->open && strcmp(o->client_id, cid) == 0) {
+			o->open = false;
+			snprintf(o->status, sizeof(o->status), "FILLED");
+			o->update_ms = sim_now_ms();
+			r->body = market_order_json(o);
+			return;
+		}
+	}
+	reply_error(r, 400, -2013, "Order does not exist.");
+}
+
 /* Place an order as someone else on the account (no signature). */
 static void
 admin_seed(struct sim *sim, const struct params *p, struct reply *r)
@@ -651,6 +672,8 @@ route(struct sim *sim, struct sim_pss *pss, const struct params *p,
 			admin_faults(sim, p, r);
 		else if (strcmp(pss->path, "/admin/seed") == 0)
 			admin_seed(sim, p, r);
+		else if (strcmp(pss->path, "/admin/fill") == 0)
+			admin_fill(sim, p, r);
 		else
 			reply_error(r, 404, -1000, "Unknown admin path.");
 		return;
@@ -883,7 +906,14 @@ rest_body(struct sim *sim, struct lws *wsi, void *vpss, const void *in,
 int
 rest_body_done(struct sim *sim, struct lws *wsi, void *vpss)
 {
-	return dispatch(sim, wsi, vpss);
+	struct sim_pss *pss = vpss;
+
+	/* lws signals completion for a POST without a body too: the
+	 * request was answered already, and must not run twice. */
+	if (!pss->body_expected)
+		return 0;
+	pss->body_expected = false;
+	return dispatch(sim, wsi, pss);
 }
 
 int

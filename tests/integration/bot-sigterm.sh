@@ -30,6 +30,8 @@ grep -q "Received shutdown signal (SIGTERM). Initiating graceful shutdown..." "$
 	pass "log names the signal" || fail "signal line missing from the log"
 grep -q "WebSocket connections closed." "$T/bot.log" &&
 	pass "log says the streams closed" || fail "close line missing"
+! grep -q "placing on .* failed" "$T/bot.log" &&
+	pass "every placement was accepted" || fail "placements failed: $(grep -m1 'placing on' "$T/bot.log")"
 grep -q "shutdown summary" "$T/bot.log" && pass "summary printed" || fail "no summary"
 ! grep -q "$BINANCE_API_SECRET" "$T/bot.log" "$T/trace.jsonl" &&
 	pass "the secret appears in neither log nor trace" || fail "secret leaked"
