@@ -224,6 +224,13 @@ int64_t gs_mono_ns(void);
 long long gs_ms_until(const struct timespec *ts);
 long long gs_ms_since(const struct timespec *ts);
 
+/* ---- Service manager notification (sd_notify) ------------------------ */
+
+/* Send "READY=1", "STATUS=...", ... to $NOTIFY_SOCKET; no-op without it. */
+int gs_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The watchdog interval systemd asks for, in microseconds; 0 when none. */
+long long gs_notify_watchdog_usec(void);
+
 /* ---- Audit trace -------------------------------------------------------- */
 
 struct gs_trace;

@@ -148,6 +148,7 @@ struct bot {
 	int dry_orders;	      /* dry run: orders kept in memory */
 	int resting;	      /* last known count of our resting orders */
 	int streams_up;
+	bool grid_placed; /* the strategy's first round is done */
 	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
@@ -187,6 +188,8 @@ void *strategy_main(void *arg);
 void strategy_wake(void *arg);
 /* Wait (bounded) until no placement is in flight; returns how many are. */
 int strategy_wait_idle(struct bot *bot, const struct timespec *deadline);
+/* Wait (bounded) until the whole grid rests once; 0 or -ETIMEDOUT. */
+int strategy_wait_placed(struct bot *bot, const struct timespec *deadline);
 /* Round price to the tick (down for BUY, up for SELL); returns it. */
 double strategy_round_price(double price, double tick, bool up);
 void strategy_format(double value, double step, char *out, size_t size);

@@ -321,9 +321,15 @@ start(struct bot *bot, const struct secrets *sec, char *cause)
 		     bot->stream);
 	gs_worker_add(bot->sup, "strategy", strategy_main, bot, strategy_wake,
 		      bot);
+	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
+	if (strategy_wait_placed(bot, &dl) < 0 && !gs_shutdown_pending(bot->sup))
+		log_warn("the grid is not complete yet; reporting ready anyway");
 	log_info("running: %d symbols, %d orders each, %s", cfg->bot.nsymbols,
 		 cfg->bot.orders_per_symbol,
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
+	gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders each%s",
+		  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
+		  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
 

@@ -284,6 +284,36 @@ grid_place(struct grid *g)
 	return rc;
 }
 
+/* Every level of every symbol holds an order (real or dry run). */
+static bool
+grid_complete(struct grid *g)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	int i, lv;
+
+	for (i = 0; i < cfg->bot.nsymbols; i++)
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++)
+			if (g->slots[i][lv].client_id[0] == '\0')
+				return false;
+	return true;
+}
+
+int
+strategy_wait_placed(struct bot *bot, const struct timespec *deadline)
+{
+	bool placed;
+
+	pthread_mutex_lock(&bot->mu);
+	while (!bot->grid_placed && !gs_stop_requested() &&
+	       gs_ms_until(deadline) > 0)
+		grid_wait(bot, gs_ms_until(deadline) < 50
+				   ? gs_ms_until(deadline)
+				   : 50);
+	placed = bot->grid_placed;
+	pthread_mutex_unlock(&bot->mu);
+	return placed ? 0 : -ETIMEDOUT;
+}
+
 void *
 strategy_main(void *arg)
 {
@@ -302,6 +332,10 @@ strategy_main(void *arg)
 		if (grid_place(g) == -ECANCELED)
 			break;
 		pthread_mutex_lock(&bot->mu);
+		if (!bot->grid_placed && grid_complete(g)) {
+			bot->grid_placed = true;
+			pthread_cond_broadcast(&bot->cv);
+		}
 		grid_wait(bot, REFRESH_MS);
 		pthread_mutex_unlock(&bot->mu);
 	}

@@ -206,15 +206,31 @@ sig_main(void *arg)
 	sigset_t set;
 	int signo;
 
+	long long wd_ms = gs_notify_watchdog_usec() / 2000;
+	struct timespec wd_next = gs_mono_after_ms(wd_ms);
+
 	pthread_setname_np(pthread_self(), "signal");
 	sig_set(&set);
 	while (!atomic_load(&sup->sig_quit)) {
-		if (atomic_load(&sup->deadline_armed)) {
-			long long ms = gs_ms_until(&sup->total_deadline);
-			struct timespec ts;
+		long long ms = -1;
+		struct timespec ts;
 
-			if (ms <= 0)
+		if (wd_ms > 0) {
+			if (gs_ms_until(&wd_next) <= 0) {
+				gs_notify("WATCHDOG=1");
+				wd_next = gs_mono_after_ms(wd_ms);
+			}
+			ms = gs_ms_until(&wd_next);
+		}
+		if (atomic_load(&sup->deadline_armed)) {
+			long long left = gs_ms_until(&sup->total_deadline);
+
+			if (left <= 0)
 				sig_deadline(sup);
+			if (ms < 0 || left < ms)
+				ms = left;
+		}
+		if (ms >= 0) {
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (ms % 1000) * 1000000L;
 			signo = sigtimedwait(&set, &info, &ts);

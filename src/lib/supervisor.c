@@ -202,6 +202,38 @@ sup_trace_refused(struct gs_supervisor *sup, enum gs_event ev, json_t *detail)
 	json_decref(d);
 }
 
+/* Tell the service manager: the state and its figures; during a phase,
+ * how long it may take (so systemd does not kill a shutdown in progress). */
+static void
+sup_notify_state(struct gs_supervisor *sup, enum gs_event ev,
+		 enum gs_state to, json_t *detail)
+{
+	const struct gs_config *cfg = sup->cfg;
+	char *figures = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	long long phase_ms = 0;
+
+	if (to == GS_STATE_CANCELLING)
+		gs_notify("STOPPING=1");
+	gs_notify("STATUS=%s after %s %s", gs_state_name(to),
+		  gs_event_name(ev), figures ? figures : "");
+	free(figures);
+	switch (to) {
+	case GS_STATE_CANCELLING:
+		phase_ms = cfg->shutdown.cancel_timeout_ms;
+		break;
+	case GS_STATE_CLOSING:
+		phase_ms = cfg->shutdown.close_timeout_ms;
+		break;
+	case GS_STATE_JOINING:
+		phase_ms = cfg->shutdown.join_timeout_ms;
+		break;
+	default:
+		break;
+	}
+	if (phase_ms > 0)
+		gs_notify("EXTEND_TIMEOUT_USEC=%lld", (phase_ms + 1000) * 1000);
+}
+
 /*
  * Make the transition ev names from the current state: trace it, then enter
  * the new state.  Called with sup->mu held.  Returns -EINVAL (after tracing
@@ -220,6 +252,7 @@ sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 	gs_trace_append(sup->trace, gs_event_name(ev), gs_state_name(from),
 			gs_state_name(to), detail);
 	atomic_store(&sup->state, (int)to);
+	sup_notify_state(sup, ev, to, detail);
 	if (sup->state_fn != NULL)
 		sup->state_fn(sup->state_arg, to, detail);
 	return 0;

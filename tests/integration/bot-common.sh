@@ -90,7 +90,8 @@ bot_running() {
 
 # phase_figure FROM KEY: a figure from the phase record leaving FROM.
 phase_figure() {
-	jq -rs --arg f "$1" "map(select(.from==\$f and .state!=\$f)) | last | .detail.$2" "$T/trace.jsonl"
+	records "$T/trace.jsonl" |
+		jq -rs --arg f "$1" "map(select(.from==\$f and .state!=\$f)) | last | .detail.$2"
 }
 
 all_closes_1000() {

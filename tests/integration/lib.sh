@@ -46,37 +46,43 @@ wait_until() {
 	done
 }
 
+# records FILE: the trace's complete records, one per line (a torn line,
+# left by a crash mid-write, is skipped).
+records() {
+	[ -f "$1" ] || return 0
+	jq -cR 'fromjson? // empty' "$1" 2>/dev/null
+}
+
 # has_record FILE EVENT [FROM STATE]: the trace holds such a record.
 has_record() {
 	[ -f "$1" ] || return 1
 	if [ $# -ge 4 ]; then
-		jq -se --arg e "$2" --arg f "$3" --arg s "$4" \
-			'any(.[]; .event==$e and .from==$f and .state==$s)' "$1" >/dev/null
+		records "$1" | jq -se --arg e "$2" --arg f "$3" --arg s "$4" \
+			'any(.[]; .event==$e and .from==$f and .state==$s)' >/dev/null
 	else
-		jq -se --arg e "$2" 'any(.[]; .event==$e)' "$1" >/dev/null
+		records "$1" | jq -se --arg e "$2" 'any(.[]; .event==$e)' >/dev/null
 	fi
 }
 
 # ready_count FILE: how many runs reached READY (signals handled from then).
 ready_count() {
-	[ -f "$1" ] || { echo 0; return; }
-	jq -c 'select(.event=="READY")' "$1" | wc -l
+	records "$1" | jq -c 'select(.event=="READY")' | wc -l
 }
 
 # count_records FILE JQ-FILTER: how many records match.
 count_records() {
-	jq -c "select($2)" "$1" 2>/dev/null | wc -l
+	records "$1" | jq -c "select($2)" | wc -l
 }
 
 # The state path of the last run: RUNNING>CANCELLING>...
 state_path() {
-	jq -rs '(map(select(.event=="START")) | last | .run) as $r
-		| map(select(.run==$r and (.from != .state)) | .state) | join(">")' "$1"
+	records "$1" | jq -rs '(map(select(.event=="START")) | last | .run) as $r
+		| map(select(.run==$r and (.from != .state)) | .state) | join(">")'
 }
 
 # last_detail FILE EVENT KEY: a figure from the last such record.
 last_detail() {
-	jq -rs --arg e "$2" "map(select(.event==\$e)) | last | .detail.$3" "$1"
+	records "$1" | jq -rs --arg e "$2" "map(select(.event==\$e)) | last | .detail.$3"
 }
 
 # wait_exit PID SECONDS: wait for the child and set RC to its exit code,

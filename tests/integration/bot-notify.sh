@@ -1,0 +1,31 @@
+#!/bin/bash
+# The daemon under systemd: a datagram socket plays the service manager
+# and receives READY=1 once the stream is up and the grid rests, WATCHDOG=1
+# pings, STOPPING=1 when CANCELLING begins, EXTEND_TIMEOUT_USEC for each
+# phase, and STATUS= for every state, in that order.
+. "$(dirname "$0")/bot-common.sh"
+
+"$top_builddir/notify-listen" "$T/notify.sock" "$T/notify.out" &
+PIDS+=($!)
+wait_until 5 test -S "$T/notify.sock" || fail "listener did not start"
+sim_start
+bot_conf
+export NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=200000
+bot_running 8
+wait_until 10 grep -q "^READY=1" "$T/notify.out" && pass "READY=1 sent" || fail "no READY=1"
+wait_until 10 grep -q "^WATCHDOG=1" "$T/notify.out" && pass "watchdog pings" || fail "no WATCHDOG=1"
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "exit code" "$RC" 0
+unset NOTIFY_SOCKET WATCHDOG_USEC
+wait_until 5 grep -q "^STATUS=EXIT" "$T/notify.out" || true
+seq=$(grep -v WATCHDOG "$T/notify.out" | sed -E 's/^(READY=1|STOPPING=1|EXTEND_TIMEOUT_USEC)=?.*/\1/; s/^STATUS=([A-Z]+).*/STATUS=\1/' | tr '\n' ' ')
+eq "notification sequence" "$seq" \
+	"READY=1 STOPPING=1 STATUS=CANCELLING EXTEND_TIMEOUT_USEC STATUS=CLOSING EXTEND_TIMEOUT_USEC STATUS=JOINING EXTEND_TIMEOUT_USEC STATUS=EXIT "
+grep -q "^READY=1|STATUS=RUNNING: 2 symbols, 4 orders each" "$T/notify.out" &&
+	pass "READY carries a status" || fail "READY without status"
+grep -q '^STATUS=CLOSING after PHASE_DONE {.*"orders_cancelled":8' "$T/notify.out" &&
+	pass "STATUS carries the phase figures" || fail "no figures in STATUS"
+grep -q "^EXTEND_TIMEOUT_USEC=9000000" "$T/notify.out" &&
+	pass "CANCELLING extends by cancel_timeout_ms + 1 s" || fail "wrong extension"
+finish

@@ -1,0 +1,50 @@
+#!/bin/bash
+# make install lays out the whole tree, and an outside program builds
+# against the installed library with pkg-config alone and runs.
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${SAN_CFLAGS:-}" ]; then
+	echo "skipped: a sanitizer build cannot link an outside program"
+	exit 77
+fi
+root="$T/root"
+make -s -C "$top_builddir" install DESTDIR="$root" >"$T/install.log" 2>&1 ||
+	{ fail "make install"; cat "$T/install.log"; finish; }
+for f in "$sbindir/tradebotd" "$bindir/exchange-sim" "$bindir/gs-trace" \
+	"$includedir/gshutdown.h" "$libdir/pkgconfig/libgshutdown.pc" \
+	"$sysconfdir/tradebotd.ini" "$sysconfdir/exchange-sim.ini" \
+	"$mandir/man8/tradebotd.8" "$mandir/man5/tradebotd.ini.5" \
+	"$mandir/man1/exchange-sim.1" "$mandir/man1/gs-trace.1" \
+	"$mandir/man3/libgshutdown.3"; do
+	check "installed $f" test -f "$root$f"
+done
+ls "$root$libdir"/libgshutdown.so* >/dev/null 2>&1 && pass "shared library installed" ||
+	fail "no libgshutdown.so"
+if [ -n "${systemdsystemunitdir:-}" ]; then
+	check "systemd unit installed" test -f "$root$systemdsystemunitdir/tradebotd.service"
+	grep -q "^ExecStart=$sbindir/tradebotd -c $sysconfdir/tradebotd.ini" \
+		"$root$systemdsystemunitdir/tradebotd.service" &&
+		pass "unit runs the installed daemon" || fail "ExecStart wrong"
+fi
+
+cat >"$T/ext.c" <<'C'
+#include <gshutdown.h>
+#include <stdio.h>
+int main(void)
+{
+	enum gs_state s;
+	if (gs_fsm_next(GS_STATE_RUNNING, GS_EV_SIGTERM, &s) != 0)
+		return 1;
+	printf("%s\n", gs_state_name(s));
+	return 0;
+}
+C
+pc="$root$libdir/pkgconfig"
+flags=$(PKG_CONFIG_PATH="$pc" pkg-config --define-variable=prefix="$root$prefix" \
+	--cflags --libs libgshutdown) || fail "pkg-config knows libgshutdown"
+cc -Wall -Werror "$T/ext.c" -o "$T/ext" $flags -Wl,-rpath,"$root$libdir" &&
+	pass "an outside program builds with pkg-config" || fail "outside build"
+eq "and runs against the installed library" "$("$T/ext")" CANCELLING
+LD_LIBRARY_PATH="$root$libdir" "$root$sbindir/tradebotd" --version | grep -q "^tradebotd " &&
+	pass "installed tradebotd runs" || fail "installed tradebotd"
+finish

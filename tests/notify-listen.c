@@ -1,0 +1,53 @@
+/*
+ * notify-listen.c - plays systemd for the tests: binds an AF_UNIX
+ * datagram socket and appends every notification it receives to a file,
+ * one message per line (newlines inside a message become '|'), until
+ * SIGTERM.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_un sa;
+	char buf[4096];
+	FILE *out;
+	int fd;
+
+	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: notify-listen SOCKET OUTPUT\n");
+		return 2;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, argv[1]);
+	unlink(argv[1]);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("notify-listen");
+		return 1;
+	}
+	out = fopen(argv[2], "a");
+	if (out == NULL) {
+		perror(argv[2]);
+		return 1;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		ssize_t i;
+
+		if (n < 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				buf[i] = '|';
+		buf[n] = '\0';
+		fprintf(out, "%s\n", buf);
+	}
+}
