@@ -25,7 +25,7 @@
 
 #include "bot.h"
 
-#define CANCEL_PARALLEL 16
+#define CANCEL_PARALLEL 32
 #define SNAPSHOT_NAME "open-orders.json"
 
 struct cancel_run {
@@ -207,6 +207,7 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 
 	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
 	rest_run(r->rc, reqs, 1, 1, r->deadline);
+	log_debug("GET /api/v3/openOrders: %zu bytes", req.len);
 	r->requests++;
 	*orders = NULL;
 	*n = 0;
@@ -395,10 +396,13 @@ cancel_until_clean(struct cancel_run *r)
 				else
 					r->foreign++;
 			}
+			log_debug("round %d: %d open orders listed, %d the bot's",
+				  r->rounds, n, ours);
 			if (r->rounds == 0) {
 				r->found = ours;
 				if (r->snapshot)
 					cancel_snapshot(r->bot, orders, n);
+				log_debug("snapshot written");
 			}
 			r->remaining = ours;
 			if (ours == 0) {
@@ -410,6 +414,7 @@ cancel_until_clean(struct cancel_run *r)
 				break;
 			}
 			cancel_round(r, orders, n);
+			log_debug("round %d: cancels answered", r->rounds);
 		} else if (++failures > cfg->shutdown.cancel_retries + 1) {
 			out = GS_OUTCOME_FAILED;
 			break;
@@ -485,6 +490,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	if (gs_ms_until(deadline) < gs_ms_until(&idle_dl))
 		idle_dl = *deadline;
 	inflight = strategy_wait_idle(bot, &idle_dl);
+	log_debug("no placement in flight (%d abandoned)", inflight);
 	json_object_set_new(detail, "inflight_abandoned",
 			    json_integer(inflight));
 

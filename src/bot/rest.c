@@ -54,8 +54,8 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 		return -ENOMEM;
 	}
 	/* Bounded parallelism per host, connections kept for reuse. */
-	curl_multi_setopt(rc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
-	curl_multi_setopt(rc->multi, CURLMOPT_MAXCONNECTS, 32L);
+	curl_multi_setopt(rc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 32L);
+	curl_multi_setopt(rc->multi, CURLMOPT_MAXCONNECTS, 64L);
 	*out = rc;
 	return 0;
 }

@@ -252,8 +252,12 @@ on_closed(struct stream *s, struct lws *wsi)
 		pthread_cond_broadcast(&bot->cv);
 	}
 	pthread_mutex_unlock(&bot->mu);
-	if (!stream_closing(s))
+	if (!stream_closing(s)) {
+		log_warn("market data: connection closed by the server; "
+			 "reconnecting in %d ms",
+			 s->backoff_ms);
 		stream_retry(s);
+	}
 }
 
 static int
@@ -406,6 +410,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = s;
 	info.fd_limit_per_thread = 16;
+	info.max_http_header_data = 16384; /* a long combined-stream path */
 	s->ctx = lws_create_context(&info);
 	if (s->ctx == NULL) {
 		snprintf(cause, GS_CAUSE_MAX,

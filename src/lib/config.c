@@ -18,6 +18,7 @@
 #include <ini.h>
 
 #include "gshutdown.h"
+#include "internal.h"
 
 enum key_type {
 	KEY_INT,
@@ -502,6 +503,21 @@ config_check(struct load_ctx *ctx)
 	return 0;
 }
 
+/*
+ * inih's default 200-character line cannot hold a list of 50 symbols.
+ * Debian's build lets it grow at run time; elsewhere a longer line is a
+ * syntax error naming its line.
+ */
+void
+config_line_length(void)
+{
+#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
+	ini_use_stack = false;
+	ini_max_line = 16384;
+	ini_initial_alloc = 16384;
+#endif
+}
+
 static int
 config_parse(struct load_ctx *ctx)
 {
@@ -514,6 +530,7 @@ config_parse(struct load_ctx *ctx)
 			 ctx->path, strerror(errno));
 		return rc;
 	}
+	config_line_length();
 	rc = ini_parse_stream(config_reader, ctx, config_handler, ctx);
 	fclose(ctx->fp);
 	if (rc != 0 && ctx->error_line == 0) {

@@ -258,19 +258,18 @@ sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 	return 0;
 }
 
+/*
+ * Call every wake hook; sup->mu held.  Hooks only signal (a condition
+ * variable, lws_cancel_service, an eventfd) and never take sup->mu.
+ */
 static void
-sup_wake_all(struct gs_supervisor *sup)
+sup_wake_all_locked(struct gs_supervisor *sup)
 {
-	struct sup_worker copy[SUP_MAX_WORKERS];
-	int i, n;
+	int i;
 
-	pthread_mutex_lock(&sup->mu);
-	n = sup->nworkers;
-	memcpy(copy, sup->workers, sizeof(copy[0]) * (size_t)n);
-	pthread_mutex_unlock(&sup->mu);
-	for (i = 0; i < n; i++)
-		if (copy[i].wake != NULL)
-			copy[i].wake(copy[i].wake_arg);
+	for (i = 0; i < sup->nworkers; i++)
+		if (sup->workers[i].wake != NULL)
+			sup->workers[i].wake(sup->workers[i].wake_arg);
 }
 
 bool
@@ -288,11 +287,12 @@ sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
 	sup->total_deadline =
 	    gs_mono_after_ms(sup->cfg->shutdown.total_timeout_ms);
 	atomic_store(&sup->deadline_armed, true);
-	sup_transition_locked(sup, ev, detail);
+	/* The flag first, so nothing new starts; the record after. */
 	gs_stop_set(true);
+	sup_wake_all_locked(sup);
+	sup_transition_locked(sup, ev, detail);
 	pthread_cond_broadcast(&sup->cv);
 	pthread_mutex_unlock(&sup->mu);
-	sup_wake_all(sup);
 	return true;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <ini.h>
 
@@ -31,6 +33,15 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct sim_pss *pss = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
+		/* Headers and body leave in two writes: without TCP_NODELAY,
+		 * Nagle holds the body until the client's delayed ACK. */
+		int one = 1;
+
+		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY,
+			   &one, sizeof(one));
+		break;
+	}
 	case LWS_CALLBACK_HTTP:
 		memset(pss, 0, sizeof(*pss));
 		return rest_http(sim, wsi, pss, in ? (const char *)in : "/");
@@ -253,6 +264,11 @@ config_load(struct sim_config *c, const char *path, char *cause)
 			 strerror(errno));
 		return -1;
 	}
+#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
+	ini_use_stack = false;
+	ini_max_line = 16384;
+	ini_initial_alloc = 16384;
+#endif
 	rc = ini_parse_stream(load_reader, &ld, load_handler, &ld);
 	fclose(ld.fp);
 	if (rc != 0 && ld.cause[0] == '\0')
@@ -386,6 +402,8 @@ main(int argc, char **argv)
 	info.options = 0;
 	info.ka_time = 0;
 	info.timeout_secs = 600;
+	/* /stream?streams=... of a few hundred streams */
+	info.max_http_header_data = 16384;
 	sim->ctx = lws_create_context(&info);
 	if (sim->ctx == NULL) {
 		log_error("cannot listen on 127.0.0.1:%d", sim->cfg.port);

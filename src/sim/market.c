@@ -179,6 +179,28 @@ market_order_json(const struct sim_order *o)
 	    "0.00000000", "selfTradePreventionMode", "NONE");
 }
 
+int
+market_order_text(const struct sim_order *o, char *buf, size_t size)
+{
+	bool filled = strcmp(o->status, "FILLED") == 0;
+	double cq = filled ? strtod(o->price, NULL) * strtod(o->qty, NULL) : 0;
+
+	return snprintf(
+	    buf, size,
+	    "{\"symbol\":\"%s\",\"orderId\":%lld,\"orderListId\":-1,"
+	    "\"clientOrderId\":\"%s\",\"price\":\"%s\",\"origQty\":\"%s\","
+	    "\"executedQty\":\"%s\",\"cummulativeQuoteQty\":\"%.8f\","
+	    "\"status\":\"%s\",\"timeInForce\":\"GTC\",\"type\":\"LIMIT\","
+	    "\"side\":\"%s\",\"stopPrice\":\"0.00000000\",\"icebergQty\":"
+	    "\"0.00000000\",\"time\":%lld,\"updateTime\":%lld,\"isWorking\":%s,"
+	    "\"workingTime\":%lld,\"origQuoteOrderQty\":\"0.00000000\","
+	    "\"selfTradePreventionMode\":\"NONE\"}",
+	    o->symbol, (long long)o->order_id, o->client_id, o->price, o->qty,
+	    filled ? o->qty : "0.00000000", cq, o->status, o->side,
+	    (long long)o->time_ms, (long long)o->update_ms,
+	    o->open ? "true" : "false", (long long)o->time_ms);
+}
+
 /* value is a multiple of step (both decimal strings, up to 8 places). */
 static bool
 multiple_of(const char *value, const char *step)

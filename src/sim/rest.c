@@ -18,13 +18,14 @@
 
 struct params {
 	char name[MAX_PARAMS][64];
-	char value[MAX_PARAMS][256];
+	char value[MAX_PARAMS][2048]; /* symbols=[...] of 50+ symbols */
 	int n;
 };
 
 struct reply {
 	int status;
 	json_t *body;
+	char *raw; /* a body already serialised (large listings) */
 	bool hang;
 	bool with_retry_after;
 };
@@ -428,12 +429,40 @@ get_open_orders(struct sim *sim, const struct params *p, struct reply *r)
 
 	if (sym != NULL && need_symbol(sim, p, r) == NULL)
 		return;
-	r->body = json_array();
-	for (i = 0; i < m->norders; i++)
-		if (m->orders[i].open &&
-		    (sym == NULL || strcmp(m->orders[i].symbol, sym) == 0))
-			json_array_append_new(r->body,
-					      market_order_json(&m->orders[i]));
+	/* Thousands of orders: written as text, not built as a tree. */
+	{
+		size_t cap = 4096, len = 0;
+		char *out = malloc(cap), one[1024];
+
+		if (out == NULL)
+			return;
+		out[len++] = '[';
+		for (i = 0; i < m->norders; i++) {
+			int n;
+
+			if (!m->orders[i].open ||
+			    (sym != NULL && strcmp(m->orders[i].symbol, sym) != 0))
+				continue;
+			n = market_order_text(&m->orders[i], one, sizeof(one));
+			if (n < 0 || (size_t)n >= sizeof(one))
+				continue;
+			if (len + (size_t)n + 3 > cap) {
+				char *nb = realloc(out, cap * 2 + (size_t)n);
+
+				if (nb == NULL)
+					break;
+				out = nb;
+				cap = cap * 2 + (size_t)n;
+			}
+			if (len > 1)
+				out[len++] = ',';
+			memcpy(out + len, one, (size_t)n);
+			len += (size_t)n;
+		}
+		out[len++] = ']';
+		out[len] = '\0';
+		r->raw = out;
+	}
 }
 
 static void
@@ -774,10 +803,15 @@ dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 		pss->phase = 1; /* never answered */
 		return 0;
 	}
-	if (r.body == NULL)
-		r.body = json_object();
-	s = json_dumps(r.body, JSON_COMPACT);
-	json_decref(r.body);
+	if (r.raw != NULL) {
+		s = r.raw;
+		json_decref(r.body);
+	} else {
+		if (r.body == NULL)
+			r.body = json_object();
+		s = json_dumps(r.body, JSON_COMPACT);
+		json_decref(r.body);
+	}
 	if (s == NULL)
 		return -1;
 	free(pss->response);

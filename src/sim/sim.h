@@ -91,6 +91,8 @@ struct sim_order *market_add(struct sim_market *m, const char *symbol,
 			     const char *side, const char *price,
 			     const char *qty, const char *client_id);
 json_t *market_order_json(const struct sim_order *o);
+/* The same order object as text, without building a JSON tree. */
+int market_order_text(const struct sim_order *o, char *buf, size_t size);
 /* Validate price and quantity against the filters; msg on failure. */
 int market_check_filters(const char *price, const char *qty, char *msg,
 			 size_t size);
@@ -121,6 +123,7 @@ json_t *stream_state(struct sim *sim);
 /* Per-connection data: an HTTP request/response or a WS client. */
 #define SIM_ARGS_MAX 4096
 #define SIM_QUEUE 64
+#define SIM_STREAMS_MAX 256
 
 struct sim_pss {
 	/* HTTP */
@@ -142,7 +145,7 @@ struct sim_pss {
 
 	/* WebSocket */
 	bool is_ws;
-	char streams[32][64];
+	char streams[SIM_STREAMS_MAX][64];
 	int nstreams;
 	bool combined;
 	char *queue[SIM_QUEUE];

@@ -40,7 +40,7 @@ stream_add(struct sim *sim, struct sim_pss *pss, const char *name)
 	const char *at = strchr(name, '@');
 	size_t i, n;
 
-	if (at == NULL || pss->nstreams >= 32 ||
+	if (at == NULL || pss->nstreams >= SIM_STREAMS_MAX ||
 	    (strcmp(at, "@trade") != 0 && strcmp(at, "@bookTicker") != 0))
 		return false;
 	n = (size_t)(at - name);
@@ -60,7 +60,7 @@ int
 stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 {
 	struct sim_pss *pss = vpss;
-	char uri[512], list[1024];
+	char uri[512], list[SIM_STREAMS_MAX * 64];
 	int n;
 
 	memset(pss, 0, sizeof(*pss));

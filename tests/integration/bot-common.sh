@@ -1,7 +1,7 @@
 # bot-common.sh - run exchange-sim on a free loopback port and tradebotd
 # against it; read the simulator's state through its admin endpoint.
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SIM="$top_builddir/exchange-sim"
 BOT="$top_builddir/tradebotd"
 export BINANCE_API_KEY=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A

@@ -1,6 +1,6 @@
 # example-common.sh - start gs-example with a generated config.
 # shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 EXAMPLE="$top_builddir/gs-example"
 
 # example_conf EXTRA-INI: write $T/example.ini with the trace in $T.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A storm of 100 SIGTERMs yields exactly one shutdown: with
+# A storm of 1000 SIGTERMs yields exactly one shutdown: with
 # on_second_signal = ignore it completes with 0; with force it is one
 # shutdown that one FORCE ends with 143.  Signals sent while one is still
 # pending coalesce, so the storm's tail is sent once the first was taken
@@ -10,7 +10,7 @@ storm() {
 	kill -TERM "$EX_PID"
 	wait_until 10 has_record "$T/trace.jsonl" SIGTERM RUNNING CANCELLING ||
 		fail "first SIGTERM not taken"
-	for _ in $(seq 99); do kill -TERM "$EX_PID" 2>/dev/null; done
+	for _ in $(seq 999); do kill -TERM "$EX_PID" 2>/dev/null; done
 }
 
 example_conf "[shutdown]
@@ -28,7 +28,7 @@ check "trace verifies" verify_trace "$T/trace.jsonl"
 
 rm -f "$T/trace.jsonl"
 example_conf ""
-example_start --cancel-ms 3000
+example_start --cancel-ms 8000
 storm
 wait_exit "$EX_PID" 20
 eq "exit code after the storm (force)" "$RC" 143

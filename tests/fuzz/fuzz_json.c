@@ -1,0 +1,37 @@
+/* fuzz_json.c - every parser of exchange replies and stream events on
+ * arbitrary bytes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/bot/bot.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	struct bot_order *orders = NULL;
+	struct bot_filters f[2];
+	struct stream_event ev;
+	char msg[256], ex[128];
+	int code, n;
+	int64_t ms;
+
+	parse_error(s, size, &code, msg, sizeof(msg));
+	n = parse_orders(s, size, &orders);
+	if (n > 0 && orders == NULL)
+		abort();
+	free(orders);
+	memset(f, 0, sizeof(f));
+	strcpy(f[0].symbol, "BTCUSDT");
+	strcpy(f[1].symbol, "ETHUSDT");
+	parse_filters(s, size, f, 2);
+	parse_server_time(s, size, &ms);
+	parse_stream_event(s, size, &ev);
+	parse_excerpt(s, size, ex, sizeof(ex));
+	if (strlen(ex) >= sizeof(ex))
+		abort();
+	return 0;
+}
