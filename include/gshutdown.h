@@ -223,6 +223,12 @@ int64_t gs_mono_ns(void);
 /* Milliseconds from now until ts (negative when past). */
 long long gs_ms_until(const struct timespec *ts);
 long long gs_ms_since(const struct timespec *ts);
+/*
+ * Wait on cv (mu held) until signalled or the CLOCK_MONOTONIC deadline;
+ * returns 0 or ETIMEDOUT (positive, as pthread_cond_timedwait).
+ */
+int gs_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+		       const struct timespec *deadline);
 
 /* ---- Service manager notification (sd_notify) ------------------------ */
 

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "bot.h"
+#include "sign.h"
 
 void
 sign_encode(const char *in, char *out, size_t size)

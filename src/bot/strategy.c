@@ -71,19 +71,9 @@ grid_wait(struct bot *bot, long long ms)
 {
 	struct timespec until = gs_mono_after_ms(ms);
 
-	while (!gs_stop_requested() && gs_ms_until(&until) > 0) {
-		struct timespec abs;
-		long long left = gs_ms_until(&until);
-
-		clock_gettime(CLOCK_REALTIME, &abs);
-		abs.tv_sec += left / 1000;
-		abs.tv_nsec += (left % 1000) * 1000000L;
-		if (abs.tv_nsec >= 1000000000L) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
-	}
+	while (!gs_stop_requested() &&
+	       gs_cond_wait_until(&bot->cv, &bot->mu, &until) == 0)
+		;
 }
 
 static double
@@ -305,10 +295,8 @@ strategy_wait_placed(struct bot *bot, const struct timespec *deadline)
 
 	pthread_mutex_lock(&bot->mu);
 	while (!bot->grid_placed && !gs_stop_requested() &&
-	       gs_ms_until(deadline) > 0)
-		grid_wait(bot, gs_ms_until(deadline) < 50
-				   ? gs_ms_until(deadline)
-				   : 50);
+	       gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
+		;
 	placed = bot->grid_placed;
 	pthread_mutex_unlock(&bot->mu);
 	return placed ? 0 : -ETIMEDOUT;
@@ -359,19 +347,9 @@ strategy_wait_idle(struct bot *bot, const struct timespec *deadline)
 	int n;
 
 	pthread_mutex_lock(&bot->mu);
-	while (bot->inflight > 0 && gs_ms_until(deadline) > 0) {
-		struct timespec abs;
-		long long ms = gs_ms_until(deadline);
-
-		clock_gettime(CLOCK_REALTIME, &abs);
-		ms = ms > 50 ? 50 : ms;
-		abs.tv_nsec += ms * 1000000L;
-		if (abs.tv_nsec >= 1000000000L) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
-	}
+	while (bot->inflight > 0 &&
+	       gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
+		;
 	n = bot->inflight;
 	pthread_mutex_unlock(&bot->mu);
 	return n;

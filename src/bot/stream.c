@@ -465,19 +465,8 @@ stream_wait_up(struct stream *s, const struct timespec *deadline)
 
 	pthread_mutex_lock(&bot->mu);
 	while (!s->connected && !gs_stop_requested() &&
-	       gs_ms_until(deadline) > 0) {
-		struct timespec abs;
-		long long ms = gs_ms_until(deadline);
-
-		clock_gettime(CLOCK_REALTIME, &abs);
-		ms = ms > 50 ? 50 : ms;
-		abs.tv_nsec += ms * 1000000L;
-		if (abs.tv_nsec >= 1000000000L) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
-	}
+	       gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
+		;
 	up = s->connected ? 1 : 0;
 	pthread_mutex_unlock(&bot->mu);
 	return up;
@@ -487,19 +476,8 @@ stream_wait_up(struct stream *s, const struct timespec *deadline)
 static void
 wait_flag(struct bot *bot, const bool *flag, const struct timespec *deadline)
 {
-	while (!*flag && gs_ms_until(deadline) > 0) {
-		struct timespec abs;
-		long long ms = gs_ms_until(deadline);
-
-		clock_gettime(CLOCK_REALTIME, &abs);
-		ms = ms > 50 ? 50 : ms;
-		abs.tv_nsec += ms * 1000000L;
-		if (abs.tv_nsec >= 1000000000L) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&bot->cv, &bot->mu, &abs);
-	}
+	while (!*flag && gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
+		;
 }
 
 enum gs_outcome

@@ -3,6 +3,8 @@
  * absolute CLOCK_MONOTONIC timespec, so a wall-clock step never shortens or
  * stretches a shutdown.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "gshutdown.h"
@@ -51,4 +53,24 @@ long long
 gs_ms_since(const struct timespec *ts)
 {
 	return -gs_ms_until(ts);
+}
+
+int
+gs_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+		   const struct timespec *deadline)
+{
+	struct timespec abs;
+	long long ms = gs_ms_until(deadline);
+
+	if (ms <= 0)
+		return ETIMEDOUT;
+	/* Condition variables here use the default (realtime) clock. */
+	clock_gettime(CLOCK_REALTIME, &abs);
+	abs.tv_sec += ms / 1000;
+	abs.tv_nsec += (ms % 1000) * 1000000L;
+	if (abs.tv_nsec >= 1000000000L) {
+		abs.tv_sec++;
+		abs.tv_nsec -= 1000000000L;
+	}
+	return pthread_cond_timedwait(cv, mu, &abs);
 }

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/hmac.h>
-
+#include "../bot/sign.h"
 #include "sim.h"
 
 #define MAX_PARAMS 32
@@ -47,27 +46,6 @@ param(const struct params *p, const char *name)
 		if (strcmp(p->name[i], name) == 0)
 			return p->value[i];
 	return NULL;
-}
-
-/* Percent-encode as a client would before signing (unreserved kept). */
-static void
-encode(const char *in, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 static int
@@ -153,26 +131,14 @@ strip_signature(char *s, char *sig, size_t size)
 static bool
 signature_ok(const struct sim *sim, const struct sim_pss *pss)
 {
-	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[160], *payload;
-	unsigned char md[32];
-	unsigned int mdlen = 0, i;
-	char hex[65];
-	bool found;
+	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[160], hex[65];
 
 	snprintf(q, sizeof(q), "%s", pss->query);
 	snprintf(b, sizeof(b), "%.*s", (int)pss->body_len, pss->body);
-	found = strip_signature(q, sig, sizeof(sig)) ||
-		strip_signature(b, sig, sizeof(sig));
-	if (!found)
+	if (!strip_signature(q, sig, sizeof(sig)) &&
+	    !strip_signature(b, sig, sizeof(sig)))
 		return false;
-	if (asprintf(&payload, "%s%s", q, b) < 0)
-		return false;
-	HMAC(EVP_sha256(), sim->cfg.api_secret,
-	     (int)strlen(sim->cfg.api_secret), (unsigned char *)payload,
-	     strlen(payload), md, &mdlen);
-	free(payload);
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	sign_hmac(sim->cfg.api_secret, q, b, hex);
 	return strcasecmp(hex, sig) == 0;
 }
 
@@ -868,8 +834,8 @@ copy_query(struct lws *wsi, struct sim_pss *pss)
 		eq = strchr(frag, '=');
 		if (eq)
 			*eq = '\0';
-		encode(frag, enc_name, sizeof(enc_name));
-		encode(eq ? eq + 1 : "", enc_val, sizeof(enc_val));
+		sign_encode(frag, enc_name, sizeof(enc_name));
+		sign_encode(eq ? eq + 1 : "", enc_val, sizeof(enc_val));
 		off += (size_t)snprintf(pss->query + off,
 					sizeof(pss->query) - off, "%s%s%s%s",
 					n ? "&" : "", enc_name, eq ? "=" : "",

@@ -65,19 +65,9 @@ fatal_main(void *arg)
 	struct timespec until = gs_mono_after_ms(fa->after_ms);
 
 	pthread_mutex_lock(&waiter.mu);
-	while (!gs_stop_requested() && gs_ms_until(&until) > 0) {
-		struct timespec abs;
-		long long ms = gs_ms_until(&until);
-
-		clock_gettime(CLOCK_REALTIME, &abs);
-		abs.tv_sec += ms / 1000;
-		abs.tv_nsec += (ms % 1000) * 1000000L;
-		if (abs.tv_nsec >= 1000000000L) {
-			abs.tv_sec++;
-			abs.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&waiter.cv, &waiter.mu, &abs);
-	}
+	while (!gs_stop_requested() &&
+	       gs_cond_wait_until(&waiter.cv, &waiter.mu, &until) == 0)
+		;
 	pthread_mutex_unlock(&waiter.mu);
 	if (!gs_stop_requested())
 		gs_request_shutdown(fa->sup, GS_EXIT_UNAVAILABLE,
