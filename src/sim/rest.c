@@ -538,8 +538,10 @@ admin_faults(struct sim *sim, const struct params *p, struct reply *r)
 	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		if ((v = param(p, ints[i].name)) != NULL)
 			*(int *)((char *)f + ints[i].off) = atoi(v);
-	if ((v = param(p, "ws_close")) != NULL)
+	if ((v = param(p, "ws_close")) != NULL) {
 		f->ws_close_ignore = strcmp(v, "ignore") == 0;
+		stream_ignore_closes(sim, f->ws_close_ignore);
+	}
 	if (param(p, "ws_drop") != NULL)
 		stream_drop_all(sim);
 	if (param(p, "ws_garbage") != NULL)

@@ -28,7 +28,7 @@ struct sim_faults {
 	int rate_limit_count;	/* next N requests answered 429 */
 	int ban_count;		/* next N requests answered 418 */
 	int retry_after_s;	/* Retry-After on 429/418; 0 = omit header */
-	bool ws_close_ignore;	/* drop instead of answering a close */
+	bool ws_close_ignore;	/* never read (so never answer) a close */
 	int place_latency_ms;	/* extra latency on POST /api/v3/order */
 };
 
@@ -117,6 +117,7 @@ int stream_peer_close(struct sim *sim, struct lws *wsi, void *pss,
 void stream_closed(struct sim *sim, void *pss);
 void stream_tick(struct sim *sim);
 void stream_drop_all(struct sim *sim);
+void stream_ignore_closes(struct sim *sim, bool ignore);
 void stream_garbage_all(struct sim *sim);
 json_t *stream_state(struct sim *sim);
 

@@ -93,6 +93,8 @@ stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 	}
 	pss->next_ws = sim->ws_list;
 	sim->ws_list = pss;
+	if (sim->cfg.faults.ws_close_ignore)
+		lws_rx_flow_control(wsi, 0);
 	sim->ws_open++;
 	sim->ws_connects++;
 	return 0;
@@ -166,6 +168,19 @@ stream_ping_all(struct sim *sim)
 		pss->ping_due = true;
 		lws_callback_on_writable(pss->wsi);
 	}
+}
+
+/*
+ * ws_close = ignore: stop reading from every client, so a close frame is
+ * never seen and never answered, as a server that hangs would.
+ */
+void
+stream_ignore_closes(struct sim *sim, bool ignore)
+{
+	struct sim_pss *pss;
+
+	for (pss = sim->ws_list; pss; pss = pss->next_ws)
+		lws_rx_flow_control(pss->wsi, ignore ? 0 : 1);
 }
 
 void
@@ -252,8 +267,7 @@ stream_peer_close(struct sim *sim, struct lws *wsi, void *vpss,
 			 len > 2 ? (int)(len - 2) : 0,
 			 len > 2 ? (const char *)b + 2 : "");
 	}
-	/* Nonzero: lws drops the connection without answering the close. */
-	return sim->cfg.faults.ws_close_ignore ? 1 : 0;
+	return 0; /* lws answers the close */
 }
 
 void

@@ -29,6 +29,21 @@ wait_exit "$BOT_PID" 30
 eq "after recovery: exit code" "$RC" 0
 eq "after recovery: orders left" "$(bot_orders)" 0
 
+# Every cancel refused until the deadline: the orders still resting are
+# named in the trace, and the exit is 75, never 0.
+bot_running 8
+faults "cancel_reject_rate=100"
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "cancels refused: exit code" "$RC" 75
+eq "cancels refused: remaining" "$(phase_figure CANCELLING orders_remaining)" 8
+eq "cancels refused: the remaining orders named" "$(phase_figure CANCELLING 'remaining_ids | length')" 8
+faults "cancel_reject_rate=0"
+bot_running 8
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "cleaned up at the next start" "$(bot_orders)" 0
+
 # The exchange is gone when the shutdown starts.
 bot_running 8
 kill -KILL "$SIM_PID"
