@@ -102,6 +102,13 @@ verify_trace() {
 }
 
 finish() {
+	# A sanitizer report from any process of the test (the simulator
+	# included, whose exit code nobody checks) fails the test.
+	if grep -lE "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR: LeakSanitizer" \
+		"$T"/*.log >/dev/null 2>&1; then
+		fail "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' "$T"/*.log | xargs -n1 basename | tr '\n' ' ')"
+		grep -hE -A12 "ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR: LeakSanitizer" "$T"/*.log | head -40
+	fi
 	if [ "$FAILS" -ne 0 ]; then
 		echo "$FAILS check(s) failed"
 		exit 1
