@@ -10,10 +10,8 @@ bot_conf
 sed -i 's/^close_timeout_ms = .*/close_timeout_ms = 700/' "$T/bot.ini"
 bot_running 8
 faults "ws_close=ignore"
-start=$(date +%s%N)
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_timed "$BOT_PID" 30
+ms=$MS
 eq "close ignored: exit code" "$RC" 75
 eq "close ignored: orders left" "$(bot_orders)" 0
 eq "close ignored: stream forced" "$(phase_figure CLOSING streams_forced)" 1

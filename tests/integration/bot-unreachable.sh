@@ -10,10 +10,8 @@ bot_conf
 sed -i 's/^cancel_timeout_ms = .*/cancel_timeout_ms = 2500/; s/^request_timeout_ms = .*/request_timeout_ms = 500/' "$T/bot.ini"
 bot_running 8
 faults "hang_rate=100"
-start=$(date +%s%N)
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
+stop_timed "$BOT_PID" 30
+ms=$MS
 eq "unanswered requests: exit code" "$RC" 75
 [ "$ms" -lt 15000 ] && pass "within total_timeout_ms ($ms ms)" || fail "took $ms ms"
 check "CANCELLING timed out or failed" \

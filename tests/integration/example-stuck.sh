@@ -6,11 +6,9 @@
 example_conf "[shutdown]
 join_timeout_ms = 400"
 example_start --workers 3 --stuck
-start=$(date +%s%N)
-kill -TERM "$EX_PID"
-wait_exit "$EX_PID" 20; rc=$RC
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-eq "exit code with a stuck worker" "$rc" 75
+stop_timed "$EX_PID" 20
+ms=$MS
+eq "exit code with a stuck worker" "$RC" 75
 [ "$ms" -ge 400 ] && pass "waited the join timeout ($ms ms)" || fail "exited after $ms ms, before the join timeout"
 eq "stuck thread named" "$(jq -rs 'map(select(.from=="JOINING")) | last | .detail.not_joined | join(",")' "$T/trace.jsonl")" stuck
 eq "others joined" "$(jq -rs 'map(select(.from=="JOINING")) | last | .detail.threads_joined' "$T/trace.jsonl")" 3

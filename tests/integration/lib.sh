@@ -97,6 +97,16 @@ wait_exit() {
 	[ "$RC" -ne 137 ] || RC=timeout
 }
 
+# stop_timed PID SECONDS [SIGNAL]: signal the child (TERM by default) and
+# wait for it; sets RC as wait_exit does and MS to the milliseconds taken.
+stop_timed() {
+	local start
+	start=$(date +%s%N)
+	kill -"${3:-TERM}" "$1"
+	wait_exit "$1" "$2"
+	MS=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
 verify_trace() {
 	"$GS_TRACE" verify "$1" >"$T/verify.out" 2>&1
 }
