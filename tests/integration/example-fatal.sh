@@ -26,7 +26,7 @@ example_conf "[shutdown]
 cancel_timeout_ms = 100
 close_timeout_ms = 100
 total_timeout_ms = 600"
-example_start --hang-cancel
+NOLEAK example_start --hang-cancel
 kill -TERM "$EX_PID"
 wait_exit "$EX_PID" 20
 eq "exit code at the total deadline" "$RC" 70

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/example-common.sh"
 
 example_conf ""
-example_start --cancel-ms 8000
+NOLEAK example_start --cancel-ms 8000
 kill -INT "$EX_PID"
 wait_until 10 has_record "$T/trace.jsonl" SIGINT RUNNING CANCELLING || fail "no CANCELLING"
 kill -INT "$EX_PID"

@@ -28,7 +28,7 @@ check "trace verifies" verify_trace "$T/trace.jsonl"
 
 rm -f "$T/trace.jsonl"
 example_conf ""
-example_start --cancel-ms 8000
+NOLEAK example_start --cancel-ms 8000
 storm
 wait_exit "$EX_PID" 20
 eq "exit code after the storm (force)" "$RC" 143
