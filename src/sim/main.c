@@ -20,8 +20,6 @@
 #include "gshutdown.h"
 #include "sim.h"
 
-void stream_ping_all(struct sim *sim);
-
 static atomic_bool sim_stop;
 static struct sim *the_sim;
 
@@ -399,8 +397,6 @@ main(int argc, char **argv)
 	info.port = sim->cfg.port;
 	info.iface = "127.0.0.1"; /* loopback only, admin endpoint included */
 	info.protocols = protocols;
-	info.options = 0;
-	info.ka_time = 0;
 	info.timeout_secs = 600;
 	/* /stream?streams=... of a few hundred streams */
 	info.max_http_header_data = 16384;

@@ -117,6 +117,7 @@ int stream_peer_close(struct sim *sim, struct lws *wsi, void *pss,
 void stream_closed(struct sim *sim, void *pss);
 void stream_tick(struct sim *sim);
 void stream_drop_all(struct sim *sim);
+void stream_ping_all(struct sim *sim);
 void stream_ignore_closes(struct sim *sim, bool ignore);
 void stream_garbage_all(struct sim *sim);
 json_t *stream_state(struct sim *sim);

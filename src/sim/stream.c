@@ -157,9 +157,6 @@ stream_tick(struct sim *sim)
 }
 
 void
-stream_ping_all(struct sim *sim);
-
-void
 stream_ping_all(struct sim *sim)
 {
 	struct sim_pss *pss;
