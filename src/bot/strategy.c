@@ -17,6 +17,7 @@
 #include "bot.h"
 
 #define REFRESH_MS 2000
+#define FIRST_PRICE_MS 100
 #define MAX_LEVELS 200
 
 struct slot {
@@ -324,7 +325,8 @@ strategy_main(void *arg)
 			bot->grid_placed = true;
 			pthread_cond_broadcast(&bot->cv);
 		}
-		grid_wait(bot, REFRESH_MS);
+		/* Until the first prices arrive, look again soon. */
+		grid_wait(bot, bot->grid_placed ? REFRESH_MS : FIRST_PRICE_MS);
 		pthread_mutex_unlock(&bot->mu);
 	}
 	free(g);
