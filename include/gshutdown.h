@@ -183,6 +183,19 @@ int gs_config_load(struct gs_config *cfg, const char *path, int flags,
 int gs_config_reload_log(struct gs_config *cfg, const char *path,
 			 char *cause);
 
+/* Called for each key = value; return 1 to go on, 0 on an error. */
+typedef int (*gs_ini_handler)(void *user, const char *section,
+			      const char *name, const char *value);
+
+/*
+ * Parse an INI file with inih, keeping *line at the line being handled
+ * so the handler can name it.  Lines may be up to 16 KiB where the inih
+ * build allows it.  Returns 0, the first line inih or the handler
+ * refused (> 0), or -errno with cause set ("path:0: cannot open: ...").
+ */
+int gs_ini_parse(const char *path, gs_ini_handler handler, void *user,
+		 int *line, char *cause);
+
 /* Parse helpers shared by every INI reader of the project. */
 int gs_parse_int(const char *value, long long min, long long max,
 		 long long *out);

@@ -18,7 +18,6 @@
 #include <ini.h>
 
 #include "gshutdown.h"
-#include "internal.h"
 
 enum key_type {
 	KEY_INT,
@@ -206,8 +205,7 @@ gs_is_decimal(const char *value)
 struct load_ctx {
 	struct gs_config *cfg;
 	const char *path;
-	FILE *fp;
-	int line;	/* lines read so far = the line being handled */
+	int line;	/* the line being handled (gs_ini_parse) */
 	int error_line;
 	char *cause;
 	const char *only_section; /* reload: apply this section only */
@@ -230,15 +228,50 @@ section_index(const char *section)
 	return -1;
 }
 
+struct ini_reader {
+	FILE *fp;
+	int *line;
+};
+
 static char *
-config_reader(char *str, int num, void *stream)
+ini_read_line(char *str, int num, void *stream)
 {
-	struct load_ctx *ctx = stream;
-	char *s = fgets(str, num, ctx->fp);
+	struct ini_reader *r = stream;
+	char *s = fgets(str, num, r->fp);
 
 	if (s != NULL)
-		ctx->line++;
+		(*r->line)++;
 	return s;
+}
+
+int
+gs_ini_parse(const char *path, gs_ini_handler handler, void *user, int *line,
+	     char *cause)
+{
+	struct ini_reader r = {.line = line};
+	int rc;
+
+	*line = 0;
+	r.fp = fopen(path, "r");
+	if (r.fp == NULL) {
+		rc = -errno;
+		snprintf(cause, GS_CAUSE_MAX, "%.300s:0: cannot open: %s", path,
+			 strerror(errno));
+		return rc;
+	}
+	/*
+	 * inih's default 200-character line cannot hold a list of 50
+	 * symbols.  Debian's build lets it grow at run time; elsewhere a
+	 * longer line is a syntax error naming its line.
+	 */
+#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
+	ini_use_stack = false;
+	ini_max_line = 16384;
+	ini_initial_alloc = 16384;
+#endif
+	rc = ini_parse_stream(ini_read_line, &r, handler, user);
+	fclose(r.fp);
+	return rc;
 }
 
 static int
@@ -503,36 +536,15 @@ config_check(struct load_ctx *ctx)
 	return 0;
 }
 
-/*
- * inih's default 200-character line cannot hold a list of 50 symbols.
- * Debian's build lets it grow at run time; elsewhere a longer line is a
- * syntax error naming its line.
- */
-void
-config_line_length(void)
-{
-#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
-	ini_use_stack = false;
-	ini_max_line = 16384;
-	ini_initial_alloc = 16384;
-#endif
-}
-
 static int
 config_parse(struct load_ctx *ctx)
 {
 	int rc;
 
-	ctx->fp = fopen(ctx->path, "r");
-	if (ctx->fp == NULL) {
-		rc = -errno;
-		snprintf(ctx->cause, GS_CAUSE_MAX, "%.300s:0: cannot open: %s",
-			 ctx->path, strerror(errno));
+	rc = gs_ini_parse(ctx->path, config_handler, ctx, &ctx->line,
+			  ctx->cause);
+	if (rc < 0)
 		return rc;
-	}
-	config_line_length();
-	rc = ini_parse_stream(config_reader, ctx, config_handler, ctx);
-	fclose(ctx->fp);
 	if (rc != 0 && ctx->error_line == 0) {
 		/* inih refused the line itself (no '=', bad section). */
 		ctx->line = rc > 0 ? rc : ctx->line;

@@ -69,9 +69,6 @@ void sup_final_exit_locked(struct gs_supervisor *sup, int code,
 			   json_t *extra)
 	__attribute__((noreturn));
 
-/* Let inih read long lines where it can (config.c). */
-void config_line_length(void);
-
 int sigthread_start(struct gs_supervisor *sup);
 void sigthread_stop(struct gs_supervisor *sup);
 void sigthread_poke(struct gs_supervisor *sup);

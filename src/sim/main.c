@@ -15,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include <ini.h>
 
 #include "gshutdown.h"
 #include "sim.h"
@@ -106,21 +105,9 @@ sim_ping(lws_sorted_usec_list_t *sul)
 struct load {
 	struct sim_config *cfg;
 	const char *path;
-	FILE *fp;
-	int line;
+	int line; /* the line being handled (gs_ini_parse) */
 	char cause[GS_CAUSE_MAX];
 };
-
-static char *
-load_reader(char *str, int num, void *stream)
-{
-	struct load *ld = stream;
-	char *s = fgets(str, num, ld->fp);
-
-	if (s != NULL)
-		ld->line++;
-	return s;
-}
 
 static int
 load_fail(struct load *ld, const char *msg, const char *name,
@@ -256,19 +243,9 @@ config_load(struct sim_config *c, const char *path, char *cause)
 	struct load ld = {.cfg = c, .path = path};
 	int rc;
 
-	ld.fp = fopen(path, "r");
-	if (ld.fp == NULL) {
-		snprintf(cause, GS_CAUSE_MAX, "%.300s:0: cannot open: %s", path,
-			 strerror(errno));
+	rc = gs_ini_parse(path, load_handler, &ld, &ld.line, cause);
+	if (rc < 0)
 		return -1;
-	}
-#if HAVE_DECL_INI_MAX_LINE && HAVE_DECL_INI_USE_STACK
-	ini_use_stack = false;
-	ini_max_line = 16384;
-	ini_initial_alloc = 16384;
-#endif
-	rc = ini_parse_stream(load_reader, &ld, load_handler, &ld);
-	fclose(ld.fp);
 	if (rc != 0 && ld.cause[0] == '\0')
 		snprintf(ld.cause, sizeof(ld.cause), "%.300s:%d: syntax error",
 			 path, rc > 0 ? rc : ld.line);

@@ -17,6 +17,12 @@ eq "malformed INI exit code" "$?" 78
 grep -q "$T/bad.ini:4: orders_per_symbol: \"many\" is not a whole number" "$T/out" &&
 	pass "message names file:line" || { fail "no file:line"; cat "$T/out"; }
 
+printf '[sim]\ntick_ms = 50\n\n[faults]\nlatency_ms = slow\n' >"$T/badsim.ini"
+"$SIM" -c "$T/badsim.ini" --port 0 >"$T/out" 2>&1
+eq "exchange-sim: malformed INI exit code" "$?" 78
+grep -q "$T/badsim.ini:5: not a whole number in range: latency_ms = slow" "$T/out" &&
+	pass "exchange-sim names file:line" || { fail "no file:line from exchange-sim"; cat "$T/out"; }
+
 "$BOT" -c "$T/nonexistent.ini" >"$T/out" 2>&1
 eq "missing config exit code" "$?" 78
 

@@ -289,6 +289,25 @@ test_config_reload_log(void)
 }
 
 static void
+test_config_long_line(void)
+{
+	char text[1024] = "[bot]\nsymbols = ", path[512];
+	struct gs_config c;
+	int i;
+
+	/* 50 symbols: a 460-character line, beyond inih's default 200. */
+	for (i = 0; i < 50; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%sS%02dUSDT", i ? "," : "", i);
+	strcat(text, "\ndry_run = maybe\n");
+	CU_ASSERT_EQUAL(load(&c, text, 0, path, sizeof(path)), -EINVAL);
+	/* The long line parsed; the error is the next one, named exactly. */
+	CU_ASSERT_EQUAL(c.bot.nsymbols, 50);
+	CU_ASSERT_STRING_EQUAL(c.bot.symbols[49], "S49USDT");
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "t.ini:3: dry_run"));
+}
+
+static void
 test_config_parse_helpers(void)
 {
 	long long v = 0;
@@ -334,5 +353,6 @@ suite_config(void)
 	UNIT_ADD(s, test_config_empty_value);
 	UNIT_ADD(s, test_config_cross_check);
 	UNIT_ADD(s, test_config_reload_log);
+	UNIT_ADD(s, test_config_long_line);
 	UNIT_ADD(s, test_config_parse_helpers);
 }
