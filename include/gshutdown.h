@@ -267,12 +267,12 @@ const char *gs_trace_run_id(const struct gs_trace *tr);
 /*
  * Append one record.  from may be NULL (only for START).  detail is an
  * object or NULL; it is not consumed.  Thread-safe.  Returns -ECANCELED
- * once the trace was sealed.
+ * once the trace was frozen.
  */
 int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		    const char *state, json_t *detail);
 /* Refuse every later append (the process is about to _exit). */
-void gs_trace_seal(struct gs_trace *tr);
+void gs_trace_freeze(struct gs_trace *tr);
 
 struct gs_trace_report {
 	long records;

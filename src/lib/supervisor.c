@@ -465,7 +465,7 @@ gs_supervisor_run(struct gs_supervisor *sup)
 
 /*
  * End the process now with code: trace the summary (extra members merged
- * in), seal the trace so no other thread writes after it, _exit.  sup->mu
+ * in), freeze the trace so no other thread writes after it, _exit.  sup->mu
  * is held and never released, so no other thread changes state meanwhile.
  */
 void
@@ -477,7 +477,7 @@ sup_final_exit_locked(struct gs_supervisor *sup, int code, json_t *extra)
 		json_object_update(summary, extra);
 	sup_trace_locked(sup, "EXIT", summary);
 	json_decref(summary);
-	gs_trace_seal(sup->trace);
+	gs_trace_freeze(sup->trace);
 	log_error("exiting with code %d", code);
 	_exit(code);
 }

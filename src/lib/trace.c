@@ -40,7 +40,7 @@ struct gs_trace {
 	pthread_mutex_t mutex;
 	int fd;
 	bool fsync;
-	bool sealed;
+	bool frozen;
 	bool need_newline;
 	long seq;
 	char run[33];
@@ -274,7 +274,7 @@ gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		goto out;
 
 	pthread_mutex_lock(&tr->mutex);
-	if (tr->sealed) {
+	if (tr->frozen) {
 		pthread_mutex_unlock(&tr->mutex);
 		rc = -ECANCELED;
 		goto out;
@@ -326,10 +326,10 @@ out:
 }
 
 void
-gs_trace_seal(struct gs_trace *tr)
+gs_trace_freeze(struct gs_trace *tr)
 {
 	pthread_mutex_lock(&tr->mutex);
-	tr->sealed = true;
+	tr->frozen = true;
 	if (tr->fd >= 0)
 		fdatasync(tr->fd);
 	pthread_mutex_unlock(&tr->mutex);

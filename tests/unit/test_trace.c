@@ -333,16 +333,16 @@ test_trace_locked_against_second_writer(void)
 }
 
 static void
-test_trace_sealed(void)
+test_trace_frozen(void)
 {
 	struct gs_trace *tr;
 	char path[512];
 
-	trace_path(path, sizeof(path), "seal.jsonl");
+	trace_path(path, sizeof(path), "frozen.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
 	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
 			0);
-	gs_trace_seal(tr);
+	gs_trace_freeze(tr);
 	CU_ASSERT_EQUAL(
 	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL),
 	    -ECANCELED);
@@ -385,7 +385,7 @@ suite_trace(void)
 	UNIT_ADD(s, test_trace_torn_then_new_run);
 	UNIT_ADD(s, test_trace_illegal_transition);
 	UNIT_ADD(s, test_trace_locked_against_second_writer);
-	UNIT_ADD(s, test_trace_sealed);
+	UNIT_ADD(s, test_trace_frozen);
 	UNIT_ADD(s, test_trace_missing_file);
 	UNIT_ADD(s, test_sha256_vector);
 }
