@@ -64,7 +64,8 @@ if ! mount -t tmpfs -o size=256k tmpfs "$T/full" 2>/dev/null; then
 	echo "skip: full filesystem (cannot mount a tmpfs here: needs root)"
 	finish
 fi
-trap 'umount "$T/full" 2>/dev/null; cleanup' EXIT
+# Only this shell unmounts (a subshell may run the trap too).
+trap '[ "$BASHPID" != "$$" ] || umount "$T/full" 2>/dev/null; cleanup' EXIT
 TRACE="$T/full/trace.jsonl"
 cat >"$T/example.ini" <<INI
 [trace]
