@@ -1411,10 +1411,10 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	nth = tap_take(lws_get_socket_fd(wsi), pss->target,
 		       sizeof(pss->target));
 	pss->target_ok = nth > 0;
-	if (nth == 1)
-		sim->http_connections++;
 	if (!pss->target_ok)
 		pss->target[0] = '\0';
+	if (nth == 1 && strncmp(pss->target, "/admin/", 7) != 0)
+		sim->http_connections++; /* a client's, not a test's */
 	q = strchr(pss->target, '?');
 	snprintf(pss->path, sizeof(pss->path), "%.*s",
 		 q ? (int)(q - pss->target) : (int)strlen(pss->target),
