@@ -115,6 +115,20 @@ enum gs_on_second_signal {
 	GS_SECOND_IGNORE,
 };
 
+/* [exchange] venue: which exchange the default URLs point at. */
+enum gs_venue {
+	GS_VENUE_BINANCE,
+	GS_VENUE_BINANCE_US,
+	GS_VENUE_BINANCE_TESTNET,
+};
+
+/* [exchange] key_type: how requests are signed. */
+enum gs_key_type {
+	GS_KEY_HMAC,
+	GS_KEY_ED25519,
+	GS_KEY_RSA,
+};
+
 struct gs_config {
 	char path[GS_PATH_MAX];
 	struct {
@@ -128,14 +142,19 @@ struct gs_config {
 		char state_dir[GS_PATH_MAX];
 	} bot;
 	struct {
+		enum gs_venue venue;
 		char rest_url[GS_URL_MAX];
 		char ws_url[GS_URL_MAX];
+		enum gs_key_type key_type;
 		char api_key_env[GS_NAME_MAX];
 		char api_secret_env[GS_NAME_MAX];
 		char api_secret_file[GS_PATH_MAX];
+		char private_key_file[GS_PATH_MAX];
 		int recv_window_ms;
 		int request_timeout_ms;
 		bool tls_verify;
+		char ca_file[GS_PATH_MAX];
+		bool allow_insecure_transport;
 	} exchange;
 	struct {
 		bool trade;
@@ -178,6 +197,18 @@ void gs_config_defaults(struct gs_config *cfg);
  */
 int gs_config_load(struct gs_config *cfg, const char *path, int flags,
 		   char *cause);
+
+/* The REST and stream URLs of a venue. */
+const char *gs_venue_name(enum gs_venue venue);
+const char *gs_venue_rest_url(enum gs_venue venue);
+const char *gs_venue_ws_url(enum gs_venue venue);
+const char *gs_key_type_name(enum gs_key_type type);
+
+/*
+ * True when url's host is a loopback address (127.0.0.0/8, ::1,
+ * localhost): the only hosts http:// and ws:// may name.
+ */
+bool gs_url_is_loopback(const char *url);
 
 /* Re-read only the [log] section of path into cfg (SIGHUP reload). */
 int gs_config_reload_log(struct gs_config *cfg, const char *path,

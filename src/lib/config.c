@@ -47,6 +47,22 @@ static const char *const cancel_modes[] = {"auto", "per_order_sequential",
 					   NULL};
 static const char *const sighup_modes[] = {"shutdown", "reload", NULL};
 static const char *const second_modes[] = {"force", "ignore", NULL};
+/* In the order of enum gs_venue and enum gs_key_type. */
+static const char *const venues[] = {"binance", "binance-us",
+				     "binance-testnet", NULL};
+static const char *const key_types[] = {"hmac", "ed25519", "rsa", NULL};
+
+static const struct {
+	const char *rest_url;
+	const char *ws_url;
+} venue_urls[] = {
+	[GS_VENUE_BINANCE] = {"https://api.binance.com",
+			      "wss://stream.binance.com:9443"},
+	[GS_VENUE_BINANCE_US] = {"https://api.binance.us",
+				 "wss://stream.binance.us:9443"},
+	[GS_VENUE_BINANCE_TESTNET] = {"https://testnet.binance.vision",
+				      "wss://stream.testnet.binance.vision"},
+};
 
 #define OFF(m) offsetof(struct gs_config, m)
 #define SZ(m) sizeof(((struct gs_config *)0)->m)
@@ -65,18 +81,25 @@ static const struct key keys[] = {
 	BOOL("bot", "dry_run", bot.dry_run),
 	STR("bot", "state_dir", bot.state_dir, KEY_STRING, false),
 
+	ENUM("exchange", "venue", exchange.venue, venues),
 	STR("exchange", "rest_url", exchange.rest_url, KEY_STRING, false),
 	STR("exchange", "ws_url", exchange.ws_url, KEY_STRING, false),
+	ENUM("exchange", "key_type", exchange.key_type, key_types),
 	STR("exchange", "api_key_env", exchange.api_key_env, KEY_STRING,
 	    false),
 	STR("exchange", "api_secret_env", exchange.api_secret_env, KEY_PATH,
 	    false),
 	STR("exchange", "api_secret_file", exchange.api_secret_file, KEY_PATH,
 	    false),
+	STR("exchange", "private_key_file", exchange.private_key_file,
+	    KEY_PATH, false),
 	INT("exchange", "recv_window_ms", exchange.recv_window_ms, 1, 60000),
 	INT("exchange", "request_timeout_ms", exchange.request_timeout_ms, 50,
 	    120000),
 	BOOL("exchange", "tls_verify", exchange.tls_verify),
+	STR("exchange", "ca_file", exchange.ca_file, KEY_PATH, false),
+	BOOL("exchange", "allow_insecure_transport",
+	     exchange.allow_insecure_transport),
 
 	STR("streams", "channels", streams, KEY_CHANNELS, false),
 
@@ -119,10 +142,12 @@ gs_config_defaults(struct gs_config *cfg)
 	snprintf(cfg->bot.client_order_prefix, GS_PREFIX_MAX, "gsb");
 	cfg->bot.dry_run = true;
 	snprintf(cfg->bot.state_dir, GS_PATH_MAX, "/var/lib/tradebotd");
-	snprintf(cfg->exchange.rest_url, GS_URL_MAX,
-		 "https://testnet.binance.vision");
-	snprintf(cfg->exchange.ws_url, GS_URL_MAX,
-		 "wss://stream.testnet.binance.vision");
+	cfg->exchange.venue = GS_VENUE_BINANCE_TESTNET;
+	snprintf(cfg->exchange.rest_url, GS_URL_MAX, "%s",
+		 venue_urls[GS_VENUE_BINANCE_TESTNET].rest_url);
+	snprintf(cfg->exchange.ws_url, GS_URL_MAX, "%s",
+		 venue_urls[GS_VENUE_BINANCE_TESTNET].ws_url);
+	cfg->exchange.key_type = GS_KEY_HMAC;
 	snprintf(cfg->exchange.api_key_env, GS_NAME_MAX, "BINANCE_API_KEY");
 	snprintf(cfg->exchange.api_secret_env, GS_NAME_MAX,
 		 "BINANCE_API_SECRET");
@@ -146,6 +171,67 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->log.level = GS_LOG_INFO;
 	snprintf(cfg->log.syslog_facility, sizeof(cfg->log.syslog_facility),
 		 "daemon");
+}
+
+const char *
+gs_venue_name(enum gs_venue venue)
+{
+	return (unsigned)venue < 3 ? venues[venue] : "?";
+}
+
+const char *
+gs_venue_rest_url(enum gs_venue venue)
+{
+	return (unsigned)venue < 3 ? venue_urls[venue].rest_url : "";
+}
+
+const char *
+gs_venue_ws_url(enum gs_venue venue)
+{
+	return (unsigned)venue < 3 ? venue_urls[venue].ws_url : "";
+}
+
+const char *
+gs_key_type_name(enum gs_key_type type)
+{
+	return (unsigned)type < 3 ? key_types[type] : "?";
+}
+
+bool
+gs_url_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+	char host[256];
+	size_t len;
+
+	if (h == NULL)
+		return false;
+	h += 3;
+	if (*h == '[') {
+		end = strchr(++h, ']');
+		if (end == NULL)
+			return false;
+	} else {
+		end = h + strcspn(h, ":/?#");
+	}
+	len = (size_t)(end - h);
+	if (len == 0 || len >= sizeof(host) || memchr(h, '@', len) != NULL)
+		return false;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	/* 127.0.0.0/8, written as four decimal numbers. */
+	{
+		unsigned a, b, c, d;
+		char rest;
+
+		if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &rest) == 4 &&
+		    a == 127 && b < 256 && c < 256 && d < 256 &&
+		    strspn(host, "0123456789.") == len)
+			return true;
+	}
+	return false;
 }
 
 int
@@ -211,6 +297,7 @@ struct load_ctx {
 	const char *only_section; /* reload: apply this section only */
 	int flags;
 	bool seen[NKEYS];
+	int key_line[NKEYS];
 	int section_line[8];
 };
 
@@ -482,6 +569,7 @@ config_handler(void *user, const char *section, const char *name,
 			return config_fail(ctx, "[%s] %s is set twice",
 					   section, name);
 		ctx->seen[i] = true;
+		ctx->key_line[i] = ctx->line;
 		if (ctx->only_section != NULL &&
 		    strcmp(ctx->only_section, section) != 0)
 			return 1;
@@ -489,6 +577,117 @@ config_handler(void *user, const char *section, const char *name,
 	}
 	return config_fail(ctx, "unknown key \"%s\" in section [%s]", name,
 			   section);
+}
+
+/* The line a key was set on, else its section's, else 1. */
+static int
+config_key_line(const struct load_ctx *ctx, const char *section,
+		const char *name)
+{
+	size_t i;
+	int si = section_index(section);
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0 && ctx->seen[i])
+			return ctx->key_line[i];
+	if (si >= 0 && ctx->section_line[si] != 0)
+		return ctx->section_line[si];
+	return 1;
+}
+
+static bool
+config_seen(const struct load_ctx *ctx, const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return ctx->seen[i];
+	return false;
+}
+
+/* The venue fills the URLs the file does not set itself. */
+static void
+config_venue(struct load_ctx *ctx)
+{
+	struct gs_config *cfg = ctx->cfg;
+
+	if (!config_seen(ctx, "exchange", "rest_url"))
+		snprintf(cfg->exchange.rest_url, sizeof(cfg->exchange.rest_url),
+			 "%s", gs_venue_rest_url(cfg->exchange.venue));
+	if (!config_seen(ctx, "exchange", "ws_url"))
+		snprintf(cfg->exchange.ws_url, sizeof(cfg->exchange.ws_url),
+			 "%s", gs_venue_ws_url(cfg->exchange.venue));
+}
+
+/* An HMAC secret, or a private key file: never both, never neither. */
+static int
+config_check_keys(struct load_ctx *ctx)
+{
+	const struct gs_config *c = ctx->cfg;
+
+	if (c->exchange.key_type == GS_KEY_HMAC) {
+		if (c->exchange.private_key_file[0] == '\0')
+			return 0;
+		ctx->line = config_key_line(ctx, "exchange",
+					    "private_key_file");
+		return config_fail(ctx, "private_key_file: only for key_type "
+					"ed25519 or rsa (key_type is hmac)");
+	}
+	if (c->exchange.api_secret_file[0] != '\0') {
+		ctx->line = config_key_line(ctx, "exchange", "api_secret_file");
+		return config_fail(ctx, "api_secret_file: only for key_type "
+					"hmac; key_type %s signs with "
+					"private_key_file",
+				   gs_key_type_name(c->exchange.key_type));
+	}
+	if (c->exchange.private_key_file[0] == '\0') {
+		ctx->line = config_key_line(ctx, "exchange", "key_type");
+		return config_fail(ctx, "key_type %s needs private_key_file "
+					"(a PKCS#8 PEM file of mode 0600)",
+				   gs_key_type_name(c->exchange.key_type));
+	}
+	return 0;
+}
+
+/*
+ * The API key and every order travel in these URLs: cleartext is allowed
+ * to this machine only, unless the file says otherwise in so many words.
+ */
+static int
+config_check_transport(struct load_ctx *ctx)
+{
+	const struct gs_config *c = ctx->cfg;
+	static const struct {
+		const char *name;
+		const char *plain;
+		size_t off;
+	} urls[] = {
+		{"rest_url", "http://", offsetof(struct gs_config,
+						 exchange.rest_url)},
+		{"ws_url", "ws://", offsetof(struct gs_config, exchange.ws_url)},
+	};
+	size_t i;
+
+	if (c->exchange.allow_insecure_transport)
+		return 0;
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		const char *url = (const char *)c + urls[i].off;
+
+		if (strncasecmp(url, urls[i].plain, strlen(urls[i].plain)) != 0 ||
+		    gs_url_is_loopback(url))
+			continue;
+		ctx->line = config_key_line(ctx, "exchange", urls[i].name);
+		return config_fail(ctx, "%s: %s sends the API key and orders "
+					"in cleartext to a host that is not "
+					"this machine; use %s or set "
+					"allow_insecure_transport = true",
+				   urls[i].name, url,
+				   i == 0 ? "https://" : "wss://");
+	}
+	return 0;
 }
 
 /* Cross-key rules that no single line can break. */
@@ -533,6 +732,10 @@ config_check(struct load_ctx *ctx)
 		ctx->line = ctx->section_line[2] ? ctx->section_line[2] : 1;
 		return config_fail(ctx, "channels: at least one channel");
 	}
+	config_venue(ctx);
+	if (config_check_keys(ctx) < 0 || ctx->error_line != 0)
+		return 0;
+	config_check_transport(ctx);
 	return 0;
 }
 
