@@ -5,10 +5,12 @@
  * summary printed when it ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +23,8 @@ struct secrets {
 	char key[160];
 	char secret[160];
 };
+
+extern char **environ;
 
 static void
 usage(FILE *fp)
@@ -36,27 +40,61 @@ usage(FILE *fp)
 }
 
 /*
+ * Take a secret out of the environment: copy the value, remove the
+ * variable, and wipe the original "NAME=value" bytes, which
+ * /proc/PID/environ keeps showing for the life of the process.  Runs
+ * before any thread exists.
+ */
+static bool
+env_take(const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	char *entries[8];
+	int n = 0, i;
+	char **e;
+
+	out[0] = '\0';
+	for (e = environ; e != NULL && *e != NULL && n < 8; e++)
+		if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=')
+			entries[n++] = *e;
+	if (n == 0)
+		return false;
+	snprintf(out, size, "%s", entries[0] + nlen + 1);
+	unsetenv(name);
+	for (i = 0; i < n; i++)
+		explicit_bzero(entries[i] + nlen + 1,
+			       strlen(entries[i] + nlen + 1));
+	return true;
+}
+
+/*
  * The secret comes from an environment variable or a file that only its
- * owner can read; anything else is refused with the reason.
+ * owner can read; anything else is refused with the reason.  With an
+ * Ed25519 or RSA key there is no secret: keys_load() reads the key file.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 {
+	bool hmac = cfg->exchange.key_type == GS_KEY_HMAC;
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
 	v = getenv(cfg->exchange.api_key_env);
 	if (v != NULL)
 		snprintf(s->key, sizeof(s->key), "%s", v);
-	if (cfg->exchange.api_secret_file[0] != '\0') {
+	if (hmac && cfg->exchange.api_secret_file[0] != '\0') {
 		const char *p = cfg->exchange.api_secret_file;
 		struct stat st;
 		FILE *fp;
 		size_t n;
+		int fd;
 
-		if (stat(p, &st) < 0) {
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 || fstat(fd, &st) < 0) {
 			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
 				 cfg->path, p, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
@@ -65,28 +103,35 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "user and of mode 0600 (it is %04o, uid %d)",
 				 cfg->path, p, (unsigned)(st.st_mode & 07777),
 				 (int)st.st_uid);
+			close(fd);
 			return -1;
 		}
-		fp = fopen(p, "r");
+		fp = fdopen(fd, "r");
 		if (fp == NULL) {
 			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
 				 cfg->path, p, strerror(errno));
+			close(fd);
 			return -1;
 		}
+		setvbuf(fp, NULL, _IONBF, 0); /* no stdio copy of the secret */
 		n = fread(s->secret, 1, sizeof(s->secret) - 1, fp);
 		fclose(fp);
 		s->secret[n] = '\0';
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
-	} else if (cfg->exchange.api_secret_env[0] != '\0' &&
-		   (v = getenv(cfg->exchange.api_secret_env)) != NULL) {
-		snprintf(s->secret, sizeof(s->secret), "%s", v);
+	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
+		env_take(cfg->exchange.api_secret_env, s->secret,
+			 sizeof(s->secret));
 	}
-	if (!cfg->bot.dry_run && (s->key[0] == '\0' || s->secret[0] == '\0')) {
+	if (!cfg->bot.dry_run &&
+	    (s->key[0] == '\0' || (hmac && s->secret[0] == '\0'))) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: live trading needs credentials: set $%s and $%s "
-			 "(or api_secret_file), or run with --dry-run",
+			 "%s: live trading needs credentials: set $%s%s%s%s, "
+			 "or run with --dry-run",
 			 cfg->path, cfg->exchange.api_key_env,
-			 cfg->exchange.api_secret_file[0]
+			 hmac ? " and " : "",
+			 hmac && !cfg->exchange.api_secret_file[0] ? "$" : "",
+			 !hmac ? ""
+			 : cfg->exchange.api_secret_file[0]
 			     ? "api_secret_file"
 			     : cfg->exchange.api_secret_env);
 		return -1;
@@ -267,35 +312,115 @@ print_summary(struct bot *bot, int code)
 	fprintf(stderr, "=======================================================\n");
 }
 
+/*
+ * The state directory holds the order snapshot that a forced exit and the
+ * next start rely on: it must be this user's alone (nobody else may plant
+ * or swap files in it) and writable now, not found read-only at shutdown.
+ * With create, a missing directory is made (mode 0700).
+ */
 static int
-ensure_dir(const char *path, char *cause)
+check_state_dir(const struct gs_config *cfg, bool create, char *cause)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "state_dir %s: %s", path,
+	const char *path = cfg->bot.state_dir;
+	char probe[GS_PATH_MAX + 32];
+	struct stat st;
+	int fd;
+
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: %s", cfg->path,
+			 path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT && !create)
+			return 0; /* made at start */
+		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: %s", cfg->path,
+			 path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: not a directory",
+			 cfg->path, path);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s: state_dir %s must be owned by this user (uid %d) "
+			 "and not group- or world-writable (it is uid %d, mode "
+			 "%04o)",
+			 cfg->path, path, (int)geteuid(), (int)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/.probe-XXXXXX", path) >=
+	    sizeof(probe)) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir: path too long",
+			 cfg->path);
+		return -1;
+	}
+	fd = mkostemp(probe, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s: state_dir %s is not writable: %s", cfg->path, path,
 			 strerror(errno));
 		return -1;
 	}
+	close(fd);
+	unlink(probe);
 	return 0;
 }
 
+/* ca_file, when set, must be a file this user can read. */
+static int
+check_ca_file(const struct gs_config *cfg, char *cause)
+{
+	const char *p = cfg->exchange.ca_file;
+	struct stat st;
+	int fd;
+
+	if (p[0] == '\0')
+		return 0;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size == 0) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: ca_file %s: %s", cfg->path, p,
+			 fd < 0 ? strerror(errno)
+				: "not a non-empty regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Say it where a person sees it, whatever [log] says. */
+static void
+warn_loud(const struct gs_config *cfg, const char *msg)
+{
+	log_warn("%s", msg);
+	if (cfg->log.file[0] != '\0' || cfg->log.syslog)
+		fprintf(stderr, "tradebotd: warning: %s\n", msg);
+}
+
+#define TLS_OFF_WARNING                                                        \
+	"tls_verify = false: the exchange's certificate is NOT checked; "      \
+	"anyone on the path can read and alter orders"
+
 /* Start-up after the supervisor exists: the exit code, or 0 to run. */
 static int
-start(struct bot *bot, const struct secrets *sec, char *cause)
+start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
+      char *cause)
 {
 	const struct gs_config *cfg = bot->cfg;
 	struct timespec dl;
 	int rc;
 
-	if (rest_client_new(&bot->main_rest, cfg, sec->key, sec->secret) < 0 ||
-	    rest_client_new(&bot->strategy_rest, cfg, sec->key, sec->secret) <
-		0) {
+	if (rest_client_new(&bot->main_rest, cfg, sec->key, key) < 0 ||
+	    rest_client_new(&bot->strategy_rest, cfg, sec->key, key) < 0) {
 		snprintf(cause, GS_CAUSE_MAX, "out of memory");
 		return GS_EXIT_UNAVAILABLE;
 	}
-	if (!cfg->exchange.tls_verify)
-		log_warn("tls_verify = false: the exchange's certificate is NOT "
-			 "checked; anyone on the path can read and alter "
-			 "orders");
 	if (rest_sync_time(bot->main_rest, cause) < 0)
 		return GS_EXIT_UNAVAILABLE;
 	rest_sync_time(bot->strategy_rest, cause);
@@ -364,6 +489,7 @@ main(int argc, char **argv)
 	bool dry = false, check = false;
 	char cause[GS_CAUSE_MAX];
 	unsigned char rnd[4];
+	struct sign_key *key = NULL;
 	struct gs_config cfg;
 	struct secrets sec;
 	struct bot bot;
@@ -372,6 +498,16 @@ main(int argc, char **argv)
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
 		return 1;
+	/*
+	 * The process holds the API secret or private key from here to the
+	 * end: no core dump, no ptrace by other processes of this user, and
+	 * /proc/PID/{mem,environ} readable by root only.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fprintf(stderr, "tradebotd: prctl(PR_SET_DUMPABLE): %s\n",
+			strerror(errno));
+		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -405,28 +541,56 @@ main(int argc, char **argv)
 	}
 	if (dry)
 		cfg.bot.dry_run = true;
-	if (secrets_load(&cfg, &sec, cause) < 0) {
+	if (secrets_load(&cfg, &sec, cause) < 0 ||
+	    keys_load(&key, &cfg, sec.secret, cause) < 0) {
+		explicit_bzero(&sec.secret, sizeof(sec.secret));
 		fprintf(stderr, "tradebotd: %s\n", cause);
+		return GS_EXIT_CONFIG;
+	}
+	explicit_bzero(&sec.secret, sizeof(sec.secret));
+	if (check_state_dir(&cfg, !check, cause) < 0 ||
+	    check_ca_file(&cfg, cause) < 0) {
+		fprintf(stderr, "tradebotd: %s\n", cause);
+		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
 	if (check) {
 		printf("%s: configuration OK (%d symbols, %s)\n", path,
 		       cfg.bot.nsymbols, cfg.bot.dry_run ? "dry run" : "live");
+		printf("venue = %s\nrest_url = %s\nws_url = %s\n"
+		       "key_type = %s\ntls_verify = %s\nca_file = %s\n",
+		       gs_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
+		       cfg.exchange.ws_url,
+		       gs_key_type_name(cfg.exchange.key_type),
+		       cfg.exchange.tls_verify ? "true" : "false",
+		       cfg.exchange.ca_file[0] ? cfg.exchange.ca_file
+					       : "(the system's)");
+		if (!cfg.exchange.tls_verify)
+			fprintf(stderr, "tradebotd: warning: %s\n",
+				TLS_OFF_WARNING);
 		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return 0;
 	}
 	if (gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
 			cfg.log.syslog_facility, "tradebotd") < 0) {
 		fprintf(stderr, "tradebotd: %s: log file %s: %s\n", path,
-			cfg.log.file, strerror(errno));
+			cfg.log.file,
+			errno == ELOOP ? "is a symbolic link (refused)"
+				       : strerror(errno));
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
-	if (ensure_dir(cfg.bot.state_dir, cause) < 0) {
-		log_error("%s", cause);
-		return GS_EXIT_CONFIG;
-	}
+	if (geteuid() == 0)
+		warn_loud(&cfg, "running as root: run tradebotd as its own "
+				"unprivileged user (the shipped unit does)");
+	if (!cfg.exchange.tls_verify)
+		warn_loud(&cfg, TLS_OFF_WARNING);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return 1;
 	}
 
@@ -444,6 +608,8 @@ main(int argc, char **argv)
 	if (gs_supervisor_new(&bot.sup, &cfg, PACKAGE_VERSION, cause) < 0) {
 		log_error("%s", cause);
 		bot_free(&bot);
+		keys_free(key);
+		explicit_bzero(&sec, sizeof(sec));
 		curl_global_cleanup();
 		return GS_EXIT_CONFIG;
 	}
@@ -452,7 +618,7 @@ main(int argc, char **argv)
 	gs_set_state_hook(bot.sup, state_entered, &bot);
 	gs_phase_set(bot.sup, GS_STATE_CANCELLING, cancel_phase, &bot);
 
-	code = start(&bot, &sec, cause);
+	code = start(&bot, &sec, key, cause);
 	explicit_bzero(&sec, sizeof(sec));
 	if (code != 0) {
 		log_error("%s", cause);
@@ -462,6 +628,7 @@ main(int argc, char **argv)
 	print_summary(&bot, code);
 	gs_supervisor_free(bot.sup);
 	bot_free(&bot);
+	keys_free(key);
 	curl_global_cleanup();
 	gs_log_close();
 	return code;
