@@ -186,6 +186,24 @@ load_handler(void *user, const char *section, const char *name,
 				 value);
 			return 1;
 		}
+		if (strcmp(name, "key_type") == 0) {
+			static const char *const types[] = {"hmac", "ed25519",
+							    "rsa"};
+
+			for (v = 0; v < 3; v++)
+				if (strcmp(value, types[v]) == 0) {
+					c->key_type = (enum sim_key_type)v;
+					return 1;
+				}
+			return load_fail(ld, "expected hmac, ed25519 or rsa",
+					 name, value);
+		}
+		if (strcmp(name, "public_key_file") == 0 &&
+		    strlen(value) < sizeof(c->public_key_file)) {
+			snprintf(c->public_key_file,
+				 sizeof(c->public_key_file), "%s", value);
+			return 1;
+		}
 		if (strcmp(name, "symbols") == 0) {
 			char list[4096], *save = NULL, *tok;
 
@@ -364,6 +382,12 @@ main(int argc, char **argv)
 	}
 	if (port >= 0)
 		sim->cfg.port = (int)port;
+	if (auth_init(&sim->cfg, cause) < 0) {
+		fprintf(stderr, "exchange-sim: %s: %s\n",
+			config ? config : "(defaults)", cause);
+		free(sim);
+		return GS_EXIT_CONFIG;
+	}
 	gs_log_open(GS_LOG_INFO, NULL, false, NULL, "exchange-sim");
 	market_init(&sim->market, sim->cfg.seed);
 	sim->requests = json_object();
@@ -414,6 +438,7 @@ main(int argc, char **argv)
 	market_free(&sim->market);
 	json_decref(sim->requests);
 	free(sim);
+	auth_cleanup();
 	gs_log_close();
 	return rc;
 }

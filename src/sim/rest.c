@@ -131,15 +131,19 @@ strip_signature(char *s, char *sig, size_t size)
 static bool
 signature_ok(const struct sim *sim, const struct sim_pss *pss)
 {
-	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[160], hex[65];
+	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[2048];
+	char payload[2 * SIM_ARGS_MAX];
+	int n;
 
 	snprintf(q, sizeof(q), "%s", pss->query);
 	snprintf(b, sizeof(b), "%.*s", (int)pss->body_len, pss->body);
 	if (!strip_signature(q, sig, sizeof(sig)) &&
 	    !strip_signature(b, sig, sizeof(sig)))
 		return false;
-	sign_hmac(sim->cfg.api_secret, q, b, hex);
-	return strcasecmp(hex, sig) == 0;
+	n = snprintf(payload, sizeof(payload), "%s%s", q, b);
+	if (n < 0 || (size_t)n >= sizeof(payload))
+		return false;
+	return auth_verify(&sim->cfg, payload, (size_t)n, sig);
 }
 
 /* The TRADE / USER_DATA checks, in the exchange's order. */

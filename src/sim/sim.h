@@ -32,10 +32,18 @@ struct sim_faults {
 	int place_latency_ms;	/* extra latency on POST /api/v3/order */
 };
 
+enum sim_key_type {
+	SIM_KEY_HMAC,
+	SIM_KEY_ED25519,
+	SIM_KEY_RSA,
+};
+
 struct sim_config {
 	int port;
 	char api_key[128];
 	char api_secret[128];
+	enum sim_key_type key_type;
+	char public_key_file[1024]; /* ed25519, rsa: PEM SubjectPublicKeyInfo */
 	char symbols[SIM_MAX_SYMBOLS][SIM_SYMBOL_MAX];
 	int nsymbols; /* 0: any well-formed symbol trades */
 	int tick_ms;
@@ -99,6 +107,17 @@ int market_check_filters(const char *price, const char *qty, char *msg,
 json_t *market_exchange_info(struct sim_market *m,
 			     const struct sim_config *cfg, const char *only);
 size_t market_open_count(struct sim_market *m, const char *symbol);
+
+/* ---- auth.c ---- */
+/* Load the public key of an ed25519 / rsa config; 0 or -errno + cause. */
+int auth_init(const struct sim_config *cfg, char *cause);
+void auth_cleanup(void);
+/*
+ * Check sig (the signature parameter's value as sent, percent-encoded)
+ * over payload (query string and body as sent, without the signature).
+ */
+bool auth_verify(const struct sim_config *cfg, const char *payload,
+		 size_t len, const char *sig);
 
 /* ---- rest.c ---- */
 struct sim;
