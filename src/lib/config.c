@@ -82,8 +82,9 @@ static const struct key keys[] = {
 	STR("bot", "state_dir", bot.state_dir, KEY_STRING, false),
 
 	ENUM("exchange", "venue", exchange.venue, venues),
-	STR("exchange", "rest_url", exchange.rest_url, KEY_STRING, false),
-	STR("exchange", "ws_url", exchange.ws_url, KEY_STRING, false),
+	/* Empty: the venue's. */
+	STR("exchange", "rest_url", exchange.rest_url, KEY_PATH, false),
+	STR("exchange", "ws_url", exchange.ws_url, KEY_PATH, false),
 	ENUM("exchange", "key_type", exchange.key_type, key_types),
 	STR("exchange", "api_key_env", exchange.api_key_env, KEY_STRING,
 	    false),
@@ -608,16 +609,18 @@ config_seen(const struct load_ctx *ctx, const char *section, const char *name)
 	return false;
 }
 
-/* The venue fills the URLs the file does not set itself. */
+/* The venue fills the URLs the file leaves unset or empty. */
 static void
 config_venue(struct load_ctx *ctx)
 {
 	struct gs_config *cfg = ctx->cfg;
 
-	if (!config_seen(ctx, "exchange", "rest_url"))
+	if (!config_seen(ctx, "exchange", "rest_url") ||
+	    cfg->exchange.rest_url[0] == '\0')
 		snprintf(cfg->exchange.rest_url, sizeof(cfg->exchange.rest_url),
 			 "%s", gs_venue_rest_url(cfg->exchange.venue));
-	if (!config_seen(ctx, "exchange", "ws_url"))
+	if (!config_seen(ctx, "exchange", "ws_url") ||
+	    cfg->exchange.ws_url[0] == '\0')
 		snprintf(cfg->exchange.ws_url, sizeof(cfg->exchange.ws_url),
 			 "%s", gs_venue_ws_url(cfg->exchange.venue));
 }

@@ -253,7 +253,7 @@ test_config_bad_decimal(void)
 static void
 test_config_empty_value(void)
 {
-	expect_error("[exchange]\nrest_url =\n", 0, 2, "must not be empty");
+	expect_error("[exchange]\napi_key_env =\n", 0, 2, "must not be empty");
 }
 
 static void

@@ -308,6 +308,15 @@ test_config_venues(void)
 			       "https://api1.binance.com");
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_url,
 			       "wss://stream.binance.com:9443");
+	/* Empty: the venue's, as the shipped file writes it. */
+	CU_ASSERT_EQUAL(load(&cfg,
+			     "[exchange]\nvenue = binance-us\nrest_url =\n"
+			     "ws_url =\n",
+			     path, sizeof(path)),
+			0);
+	CU_ASSERT_STRING_EQUAL(cfg.exchange.rest_url, "https://api.binance.us");
+	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_url,
+			       "wss://stream.binance.us:9443");
 	expect_error("[exchange]\n\nvenue = kraken\n", 3,
 		     "venue: \"kraken\" is not one of: binance, binance-us, "
 		     "binance-testnet");
