@@ -158,6 +158,9 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 	json_t *d = sig_detail(info);
 	int rc;
 
+	/* systemctl reload waits for READY=1 after RELOADING=1. */
+	gs_notify("RELOADING=1\nMONOTONIC_USEC=%lld",
+		  (long long)(gs_mono_ns() / 1000));
 	rc = gs_config_reload_log(&sup->logcfg, sup->cfg->path, cause);
 	if (rc == 0)
 		rc = gs_log_reopen(sup->logcfg.log.level, sup->logcfg.log.file,
@@ -177,6 +180,8 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 			fn(arg);
 	}
 	log_info("SIGHUP: log re-opened%s", rc == 0 ? "" : " (failed)");
+	gs_notify("READY=1\nSTATUS=RUNNING: reloaded%s",
+		  rc == 0 ? "" : " (the log could not be re-opened)");
 	json_object_set_new(d, "action", json_string("reload"));
 	json_object_set_new(d, "ok", json_boolean(rc == 0));
 	gs_supervisor_trace(sup, "SIGHUP", d);
