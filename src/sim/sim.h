@@ -47,6 +47,8 @@ struct sim_config {
 	char api_secret[128];
 	enum sim_key_type key_type;
 	char public_key_file[1024]; /* ed25519, rsa: PEM SubjectPublicKeyInfo */
+	char tls_cert_file[1024];   /* both set: serve HTTPS and WSS only */
+	char tls_key_file[1024];
 	char admin_token[128]; /* empty: no token asked */
 	char symbols[SIM_MAX_SYMBOLS][SIM_SYMBOL_MAX];
 	int nsymbols; /* 0: the built-in list of real pairs */
@@ -161,6 +163,8 @@ void tap_close(int fd);
  * for later ones, -1 when none is known. */
 int tap_take(int fd, char *buf, size_t size);
 void tap_free_all(void);
+/* Bytes received on fd, as the client sent them (recv, tls.c). */
+void tap_feed(int fd, const char *buf, size_t len);
 
 /* ---- stream.c ---- */
 /* Whether the target names streams this server serves; 404 or -1121. */
