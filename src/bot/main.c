@@ -27,17 +27,46 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: tradebotd [-c FILE] [--dry-run] [--check-config] "
-		"[--version] [--help]\n"
-		"  -c, --config FILE   configuration (default %s)\n"
-		"      --dry-run       place and cancel nothing, whatever the "
-		"file says\n"
-		"      --check-config  validate the configuration and exit\n",
+		"[--print-defaults] [--version] [--help]\n"
+		"  -c, --config FILE     configuration (default %s)\n"
+		"      --dry-run         place and cancel nothing, whatever "
+		"the file says\n"
+		"      --check-config    run every start-up check that needs "
+		"no network, and exit\n"
+		"      --print-defaults  print every key with its default, "
+		"and exit\n",
 		DEFAULT_CONFIG);
 }
 
+/* "1 symbol", "2 symbols". */
+static const char *
+plural(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /*
- * The secret comes from an environment variable or a file that only its
- * owner can read; anything else is refused with the reason.
+ * Everything the daemon checks before it touches the network, shared by
+ * the run and --check-config so both give the same answer: the file, then
+ * what it names on this machine (directories, credentials).  Exit code.
+ */
+static int
+config_prepare(struct gs_config *cfg, const char *path, bool dry,
+	       char *cause)
+{
+	gs_config_defaults(cfg);
+	if (gs_config_load(cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0)
+		return GS_EXIT_CONFIG;
+	if (dry)
+		cfg->bot.dry_run = true;
+	if (gs_config_validate(cfg, cause) < 0)
+		return GS_EXIT_CONFIG;
+	return 0;
+}
+
+/*
+ * Read the credentials gs_config_validate() found present: the secret
+ * from the environment or from api_secret_file.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
@@ -50,27 +79,16 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		snprintf(s->key, sizeof(s->key), "%s", v);
 	if (cfg->exchange.api_secret_file[0] != '\0') {
 		const char *p = cfg->exchange.api_secret_file;
-		struct stat st;
 		FILE *fp;
 		size_t n;
 
-		if (stat(p, &st) < 0) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
-			return -1;
-		}
-		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
-			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: api_secret_file %s must be owned by this "
-				 "user and of mode 0600 (it is %04o, uid %d)",
-				 cfg->path, p, (unsigned)(st.st_mode & 07777),
-				 (int)st.st_uid);
-			return -1;
-		}
 		fp = fopen(p, "r");
 		if (fp == NULL) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: %s", cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, strerror(errno));
 			return -1;
 		}
 		n = fread(s->secret, 1, sizeof(s->secret) - 1, fp);
@@ -80,16 +98,6 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	} else if (cfg->exchange.api_secret_env[0] != '\0' &&
 		   (v = getenv(cfg->exchange.api_secret_env)) != NULL) {
 		snprintf(s->secret, sizeof(s->secret), "%s", v);
-	}
-	if (!cfg->bot.dry_run && (s->key[0] == '\0' || s->secret[0] == '\0')) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: live trading needs credentials: set $%s and $%s "
-			 "(or api_secret_file), or run with --dry-run",
-			 cfg->path, cfg->exchange.api_key_env,
-			 cfg->exchange.api_secret_file[0]
-			     ? "api_secret_file"
-			     : cfg->exchange.api_secret_env);
-		return -1;
 	}
 	return 0;
 }
@@ -124,9 +132,14 @@ check_symbols(struct bot *bot, char *cause)
 	if (req.status != 200) {
 		rest_describe(&req, what, sizeof(what));
 		rc = req.code == -1121 ? GS_EXIT_CONFIG : GS_EXIT_UNAVAILABLE;
-		snprintf(cause, GS_CAUSE_MAX, "%s%sGET /api/v3/exchangeInfo: %s",
-			 rc == GS_EXIT_CONFIG ? cfg->path : "",
-			 rc == GS_EXIT_CONFIG ? ": symbols: " : "", what);
+		if (rc == GS_EXIT_CONFIG)
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: symbols: GET /api/v3/exchangeInfo: %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"), what);
+		else
+			snprintf(cause, GS_CAUSE_MAX,
+				 "GET /api/v3/exchangeInfo: %s", what);
 		rest_req_reset(&req);
 		return rc;
 	}
@@ -142,9 +155,10 @@ check_symbols(struct bot *bot, char *cause)
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
 		if (!bot->filters[i].trading || bot->filters[i].tick_size <= 0) {
 			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: symbols: %s is not traded on %s",
-				 cfg->path, cfg->bot.symbols[i],
-				 cfg->exchange.rest_url);
+				 "%s:%d: symbols: %s is not traded on %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"),
+				 cfg->bot.symbols[i], cfg->exchange.rest_url);
 			return GS_EXIT_CONFIG;
 		}
 	}
@@ -214,6 +228,28 @@ fig(json_t *d, const char *key)
 	return (long long)json_integer_value(json_object_get(d, key));
 }
 
+/* Who sent the signal, from the trace detail of its record. */
+static void
+summary_sender(json_t *why, const char *sig, char *buf, size_t size)
+{
+	const char *who = json_string_value(json_object_get(why, "sender"));
+
+	if (who != NULL && strcmp(who, "kernel") == 0)
+		snprintf(buf, size, "the kernel%s",
+			 strcmp(sig, "SIGTERM") != 0 ? " (terminal)" : "");
+	else if (who != NULL)
+		snprintf(buf, size, "a process outside this PID namespace");
+	else
+		snprintf(buf, size, "pid %lld", fig(why, "sender_pid"));
+}
+
+struct summary_row {
+	const char *label;
+	char text[256];
+	const char *phase;
+	long long ms;
+};
+
 static void
 print_summary(struct bot *bot, int code)
 {
@@ -222,41 +258,52 @@ print_summary(struct bot *bot, int code)
 	json_t *j = bot->phase_detail[GS_STATE_JOINING];
 	json_t *why = bot->shutdown_cause;
 	const char *sig = json_string_value(json_object_get(why, "signal"));
+	struct summary_row rows[3] = {
+		{"orders", "", "CANCELLING", fig(c, "elapsed_ms")},
+		{"streams", "", "CLOSING", fig(l, "elapsed_ms")},
+		{"threads", "", "JOINING", fig(j, "elapsed_ms")},
+	};
+	char sender[96];
+	int i, width = 0;
+
+	if (json_is_true(json_object_get(c, "skipped")))
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "skipped (%s), would cancel %lld",
+			 json_string_value(json_object_get(c, "reason")),
+			 fig(c, "would_cancel"));
+	else
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "found %lld, cancelled %lld, already gone %lld, "
+			 "remaining %s",
+			 fig(c, "orders_found"), fig(c, "orders_cancelled"),
+			 fig(c, "orders_already_gone"),
+			 json_is_integer(json_object_get(c, "orders_remaining"))
+			     ? (fig(c, "orders_remaining") ? "SOME" : "0")
+			     : "UNKNOWN");
+	snprintf(rows[1].text, sizeof(rows[1].text),
+		 "%lld closed (close %lld sent), %lld forced",
+		 fig(l, "streams_closed"), fig(l, "close_code_sent"),
+		 fig(l, "streams_forced"));
+	snprintf(rows[2].text, sizeof(rows[2].text),
+		 "%lld joined, %lld not joined", fig(j, "threads_joined"),
+		 fig(j, "threads_not_joined"));
+	for (i = 0; i < 3; i++)
+		if ((int)strlen(rows[i].text) > width)
+			width = (int)strlen(rows[i].text);
 
 	fprintf(stderr, "\n== tradebotd shutdown summary ==========================\n");
-	if (sig != NULL)
-		fprintf(stderr, " cause        %s from pid %lld\n", sig,
-			fig(why, "sender_pid"));
-	else
+	if (sig != NULL) {
+		summary_sender(why, sig, sender, sizeof(sender));
+		fprintf(stderr, " cause        %s from %s\n", sig, sender);
+	} else {
 		fprintf(stderr, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
 			    ? json_string_value(json_object_get(why, "reason"))
 			    : "-");
-	if (json_is_true(json_object_get(c, "skipped")))
-		fprintf(stderr, " orders       skipped (%s), would cancel "
-				"%lld                [CANCELLING %lld ms]\n",
-			json_string_value(json_object_get(c, "reason")),
-			fig(c, "would_cancel"), fig(c, "elapsed_ms"));
-	else
-		fprintf(stderr,
-			" orders       found %lld, cancelled %lld, already "
-			"gone %lld, remaining %s  [CANCELLING %lld ms]\n",
-			fig(c, "orders_found"), fig(c, "orders_cancelled"),
-			fig(c, "orders_already_gone"),
-			json_is_integer(json_object_get(c, "orders_remaining"))
-			    ? (fig(c, "orders_remaining") ? "SOME" : "0")
-			    : "UNKNOWN",
-			fig(c, "elapsed_ms"));
-	fprintf(stderr,
-		" streams      %lld closed (close %lld sent), %lld forced    "
-		"[CLOSING %lld ms]\n",
-		fig(l, "streams_closed"), fig(l, "close_code_sent"),
-		fig(l, "streams_forced"), fig(l, "elapsed_ms"));
-	fprintf(stderr,
-		" threads      %lld joined, %lld not joined              "
-		"[JOINING %lld ms]\n",
-		fig(j, "threads_joined"), fig(j, "threads_not_joined"),
-		fig(j, "elapsed_ms"));
+	}
+	for (i = 0; i < 3; i++)
+		fprintf(stderr, " %-12s %-*s  [%s %lld ms]\n", rows[i].label,
+			width, rows[i].text, rows[i].phase, rows[i].ms);
 	fprintf(stderr, " exit code    %d (%s)\n", code,
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
@@ -267,12 +314,16 @@ print_summary(struct bot *bot, int code)
 	fprintf(stderr, "=======================================================\n");
 }
 
+/* state_dir itself; gs_config_validate() saw that its parent exists. */
 static int
-ensure_dir(const char *path, char *cause)
+ensure_dir(const struct gs_config *cfg, char *cause)
 {
+	const char *path = cfg->bot.state_dir;
+
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "state_dir %s: %s", path,
-			 strerror(errno));
+		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s",
+			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
+			 path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -324,11 +375,13 @@ start(struct bot *bot, const struct secrets *sec, char *cause)
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
 	if (strategy_wait_placed(bot, &dl) < 0 && !gs_shutdown_pending(bot->sup))
 		log_warn("the grid is not complete yet; reporting ready anyway");
-	log_info("running: %d symbols, %d orders each, %s", cfg->bot.nsymbols,
-		 cfg->bot.orders_per_symbol,
+	log_info("running: %d symbol%s, %d order%s each, %s",
+		 cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+		 cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
-	gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders each%s",
-		  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
+	gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s each%s",
+		  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+		  cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
@@ -356,6 +409,7 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"print-defaults", no_argument, NULL, 'D'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -383,6 +437,9 @@ main(int argc, char **argv)
 		case 'C':
 			check = true;
 			break;
+		case 'D':
+			gs_config_defaults(&cfg);
+			return gs_config_write(stdout, &cfg) < 0 ? 1 : 0;
 		case 'V':
 			printf("tradebotd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -398,30 +455,31 @@ main(int argc, char **argv)
 		usage(stderr);
 		return GS_EXIT_USAGE;
 	}
-	gs_config_defaults(&cfg);
-	if (gs_config_load(&cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0) {
+	code = config_prepare(&cfg, path, dry, cause);
+	if (code == 0 && secrets_load(&cfg, &sec, cause) < 0)
+		code = GS_EXIT_CONFIG;
+	if (code != 0) {
 		fprintf(stderr, "tradebotd: %s\n", cause);
-		return GS_EXIT_CONFIG;
-	}
-	if (dry)
-		cfg.bot.dry_run = true;
-	if (secrets_load(&cfg, &sec, cause) < 0) {
-		fprintf(stderr, "tradebotd: %s\n", cause);
-		return GS_EXIT_CONFIG;
+		return code;
 	}
 	if (check) {
-		printf("%s: configuration OK (%d symbols, %s)\n", path,
-		       cfg.bot.nsymbols, cfg.bot.dry_run ? "dry run" : "live");
+		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
+		       "%s)\n",
+		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
+		       cfg.bot.orders_per_symbol,
+		       plural(cfg.bot.orders_per_symbol),
+		       cfg.bot.dry_run ? "dry run" : "live");
 		explicit_bzero(&sec, sizeof(sec));
 		return 0;
 	}
 	if (gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
 			cfg.log.syslog_facility, "tradebotd") < 0) {
-		fprintf(stderr, "tradebotd: %s: log file %s: %s\n", path,
-			cfg.log.file, strerror(errno));
+		fprintf(stderr, "tradebotd: %s:%d: log file %s: %s\n", path,
+			gs_config_line(&cfg, "log", "file"), cfg.log.file,
+			strerror(errno));
 		return GS_EXIT_CONFIG;
 	}
-	if (ensure_dir(cfg.bot.state_dir, cause) < 0) {
+	if (ensure_dir(&cfg, cause) < 0) {
 		log_error("%s", cause);
 		return GS_EXIT_CONFIG;
 	}
@@ -442,7 +500,11 @@ main(int argc, char **argv)
 		 rnd[1], rnd[2], rnd[3]);
 
 	if (gs_supervisor_new(&bot.sup, &cfg, PACKAGE_VERSION, cause) < 0) {
-		log_error("%s", cause);
+		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "path"), cause);
+		else
+			log_error("%s", cause);
 		bot_free(&bot);
 		curl_global_cleanup();
 		return GS_EXIT_CONFIG;
