@@ -28,6 +28,7 @@
 #include "sign.h"
 
 #define KEYS_SECRET_MAX 256
+#define KEY_LINE(cfg) gs_config_line(cfg, "exchange", "private_key_file")
 #define KEYS_PEM_MAX (64 * 1024)
 #define KEYS_SIG_MAX 2048 /* base64 of an RSA-8192 signature fits */
 
@@ -88,22 +89,22 @@ keys_read_file(const struct gs_config *cfg, char *buf, size_t size,
 	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(cause, GS_CAUSE_MAX, "%s: private_key_file %s: %s",
-			 cfg->path, p, strerror(errno));
+		snprintf(cause, GS_CAUSE_MAX, "%s:%d: private_key_file %s: %s",
+			 cfg->path, KEY_LINE(cfg), p, strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: private_key_file %s: not a regular file",
-			 cfg->path, p);
+			 "%s:%d: private_key_file %s: not a regular file",
+			 cfg->path, KEY_LINE(cfg), p);
 		close(fd);
 		return -EINVAL;
 	}
 	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: private_key_file %s must be owned by this user "
+			 "%s:%d: private_key_file %s must be owned by this user "
 			 "and of mode 0600 (it is %04o, uid %d)",
-			 cfg->path, p, (unsigned)(st.st_mode & 07777),
+			 cfg->path, KEY_LINE(cfg), p, (unsigned)(st.st_mode & 07777),
 			 (int)st.st_uid);
 		close(fd);
 		return -EPERM;
@@ -117,8 +118,8 @@ keys_read_file(const struct gs_config *cfg, char *buf, size_t size,
 		if (n < 0) {
 			rc = -errno;
 			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: private_key_file %s: %s", cfg->path, p,
-				 strerror(errno));
+				 "%s:%d: private_key_file %s: %s", cfg->path,
+				 KEY_LINE(cfg), p, strerror(errno));
 			break;
 		}
 		if (n == 0)
@@ -127,9 +128,9 @@ keys_read_file(const struct gs_config *cfg, char *buf, size_t size,
 		if (*len == size) {
 			rc = -EFBIG;
 			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: private_key_file %s: larger than %d "
+				 "%s:%d: private_key_file %s: larger than %d "
 				 "bytes, not a key",
-				 cfg->path, p, KEYS_PEM_MAX);
+				 cfg->path, KEY_LINE(cfg), p, KEYS_PEM_MAX);
 			break;
 		}
 	}
@@ -156,25 +157,25 @@ keys_parse(struct sign_key *k, const struct gs_config *cfg, const char *pem,
 	ERR_clear_error();
 	if (k->pkey == NULL) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: private_key_file %s: not an unencrypted PKCS#8 "
+			 "%s:%d: private_key_file %s: not an unencrypted PKCS#8 "
 			 "PEM private key",
-			 cfg->path, p);
+			 cfg->path, KEY_LINE(cfg), p);
 		return -EINVAL;
 	}
 	if (EVP_PKEY_get_base_id(k->pkey) != want) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: private_key_file %s: not an %s key (key_type = "
+			 "%s:%d: private_key_file %s: not an %s key (key_type = "
 			 "%s)",
-			 cfg->path, p,
+			 cfg->path, KEY_LINE(cfg), p,
 			 k->type == GS_KEY_ED25519 ? "Ed25519" : "RSA",
 			 gs_key_type_name(k->type));
 		return -EINVAL;
 	}
 	if (k->type == GS_KEY_RSA && EVP_PKEY_get_bits(k->pkey) < 2048) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: private_key_file %s: an RSA key of %d bits; "
+			 "%s:%d: private_key_file %s: an RSA key of %d bits; "
 			 "2048 at least",
-			 cfg->path, p, EVP_PKEY_get_bits(k->pkey));
+			 cfg->path, KEY_LINE(cfg), p, EVP_PKEY_get_bits(k->pkey));
 		return -EINVAL;
 	}
 	return 0;

@@ -31,12 +31,22 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: tradebotd [-c FILE] [--dry-run] [--check-config] "
-		"[--version] [--help]\n"
-		"  -c, --config FILE   configuration (default %s)\n"
-		"      --dry-run       place and cancel nothing, whatever the "
-		"file says\n"
-		"      --check-config  validate the configuration and exit\n",
+		"[--print-defaults] [--version] [--help]\n"
+		"  -c, --config FILE     configuration (default %s)\n"
+		"      --dry-run         place and cancel nothing, whatever "
+		"the file says\n"
+		"      --check-config    run every start-up check that needs "
+		"no network, and exit\n"
+		"      --print-defaults  print every key with its default, "
+		"and exit\n",
 		DEFAULT_CONFIG);
+}
+
+/* "1 symbol", "2 symbols". */
+static const char *
+plural(int n)
+{
+	return n == 1 ? "" : "s";
 }
 
 /*
@@ -68,9 +78,30 @@ env_take(const char *name, char *out, size_t size)
 }
 
 /*
- * The secret comes from an environment variable or a file that only its
- * owner can read; anything else is refused with the reason.  With an
- * Ed25519 or RSA key there is no secret: keys_load() reads the key file.
+ * Everything the daemon checks before it touches the network, shared by
+ * the run and --check-config so both give the same answer: the file, then
+ * what it names on this machine (directories, credentials).  Exit code.
+ */
+static int
+config_prepare(struct gs_config *cfg, const char *path, bool dry,
+	       char *cause)
+{
+	gs_config_defaults(cfg);
+	if (gs_config_load(cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0)
+		return GS_EXIT_CONFIG;
+	if (dry)
+		cfg->bot.dry_run = true;
+	if (gs_config_validate(cfg, cause) < 0)
+		return GS_EXIT_CONFIG;
+	return 0;
+}
+
+/*
+ * Read the credentials gs_config_validate() found present: the secret
+ * from the environment (then removed from it) or from api_secret_file,
+ * opened without following a symlink and checked again on the open file.
+ * With an Ed25519 or RSA key there is no secret: keys_load() reads the
+ * key file.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
@@ -91,8 +122,11 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 
 		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0 || fstat(fd, &st) < 0) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: %s", cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -108,8 +142,11 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		}
 		fp = fdopen(fd, "r");
 		if (fp == NULL) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: %s", cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -121,20 +158,6 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
 		env_take(cfg->exchange.api_secret_env, s->secret,
 			 sizeof(s->secret));
-	}
-	if (!cfg->bot.dry_run &&
-	    (s->key[0] == '\0' || (hmac && s->secret[0] == '\0'))) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: live trading needs credentials: set $%s%s%s%s, "
-			 "or run with --dry-run",
-			 cfg->path, cfg->exchange.api_key_env,
-			 hmac ? " and " : "",
-			 hmac && !cfg->exchange.api_secret_file[0] ? "$" : "",
-			 !hmac ? ""
-			 : cfg->exchange.api_secret_file[0]
-			     ? "api_secret_file"
-			     : cfg->exchange.api_secret_env);
-		return -1;
 	}
 	return 0;
 }
@@ -169,9 +192,14 @@ check_symbols(struct bot *bot, char *cause)
 	if (req.status != 200) {
 		rest_describe(&req, what, sizeof(what));
 		rc = req.code == -1121 ? GS_EXIT_CONFIG : GS_EXIT_UNAVAILABLE;
-		snprintf(cause, GS_CAUSE_MAX, "%s%sGET /api/v3/exchangeInfo: %s",
-			 rc == GS_EXIT_CONFIG ? cfg->path : "",
-			 rc == GS_EXIT_CONFIG ? ": symbols: " : "", what);
+		if (rc == GS_EXIT_CONFIG)
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: symbols: GET /api/v3/exchangeInfo: %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"), what);
+		else
+			snprintf(cause, GS_CAUSE_MAX,
+				 "GET /api/v3/exchangeInfo: %s", what);
 		rest_req_reset(&req);
 		return rc;
 	}
@@ -187,9 +215,10 @@ check_symbols(struct bot *bot, char *cause)
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
 		if (!bot->filters[i].trading || bot->filters[i].tick_size <= 0) {
 			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: symbols: %s is not traded on %s",
-				 cfg->path, cfg->bot.symbols[i],
-				 cfg->exchange.rest_url);
+				 "%s:%d: symbols: %s is not traded on %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"),
+				 cfg->bot.symbols[i], cfg->exchange.rest_url);
 			return GS_EXIT_CONFIG;
 		}
 	}
@@ -259,6 +288,28 @@ fig(json_t *d, const char *key)
 	return (long long)json_integer_value(json_object_get(d, key));
 }
 
+/* Who sent the signal, from the trace detail of its record. */
+static void
+summary_sender(json_t *why, const char *sig, char *buf, size_t size)
+{
+	const char *who = json_string_value(json_object_get(why, "sender"));
+
+	if (who != NULL && strcmp(who, "kernel") == 0)
+		snprintf(buf, size, "the kernel%s",
+			 strcmp(sig, "SIGTERM") != 0 ? " (terminal)" : "");
+	else if (who != NULL)
+		snprintf(buf, size, "a process outside this PID namespace");
+	else
+		snprintf(buf, size, "pid %lld", fig(why, "sender_pid"));
+}
+
+struct summary_row {
+	const char *label;
+	char text[256];
+	const char *phase;
+	long long ms;
+};
+
 static void
 print_summary(struct bot *bot, int code)
 {
@@ -267,41 +318,52 @@ print_summary(struct bot *bot, int code)
 	json_t *j = bot->phase_detail[GS_STATE_JOINING];
 	json_t *why = bot->shutdown_cause;
 	const char *sig = json_string_value(json_object_get(why, "signal"));
+	struct summary_row rows[3] = {
+		{"orders", "", "CANCELLING", fig(c, "elapsed_ms")},
+		{"streams", "", "CLOSING", fig(l, "elapsed_ms")},
+		{"threads", "", "JOINING", fig(j, "elapsed_ms")},
+	};
+	char sender[96];
+	int i, width = 0;
+
+	if (json_is_true(json_object_get(c, "skipped")))
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "skipped (%s), would cancel %lld",
+			 json_string_value(json_object_get(c, "reason")),
+			 fig(c, "would_cancel"));
+	else
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "found %lld, cancelled %lld, already gone %lld, "
+			 "remaining %s",
+			 fig(c, "orders_found"), fig(c, "orders_cancelled"),
+			 fig(c, "orders_already_gone"),
+			 json_is_integer(json_object_get(c, "orders_remaining"))
+			     ? (fig(c, "orders_remaining") ? "SOME" : "0")
+			     : "UNKNOWN");
+	snprintf(rows[1].text, sizeof(rows[1].text),
+		 "%lld closed (close %lld sent), %lld forced",
+		 fig(l, "streams_closed"), fig(l, "close_code_sent"),
+		 fig(l, "streams_forced"));
+	snprintf(rows[2].text, sizeof(rows[2].text),
+		 "%lld joined, %lld not joined", fig(j, "threads_joined"),
+		 fig(j, "threads_not_joined"));
+	for (i = 0; i < 3; i++)
+		if ((int)strlen(rows[i].text) > width)
+			width = (int)strlen(rows[i].text);
 
 	fprintf(stderr, "\n== tradebotd shutdown summary ==========================\n");
-	if (sig != NULL)
-		fprintf(stderr, " cause        %s from pid %lld\n", sig,
-			fig(why, "sender_pid"));
-	else
+	if (sig != NULL) {
+		summary_sender(why, sig, sender, sizeof(sender));
+		fprintf(stderr, " cause        %s from %s\n", sig, sender);
+	} else {
 		fprintf(stderr, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
 			    ? json_string_value(json_object_get(why, "reason"))
 			    : "-");
-	if (json_is_true(json_object_get(c, "skipped")))
-		fprintf(stderr, " orders       skipped (%s), would cancel "
-				"%lld                [CANCELLING %lld ms]\n",
-			json_string_value(json_object_get(c, "reason")),
-			fig(c, "would_cancel"), fig(c, "elapsed_ms"));
-	else
-		fprintf(stderr,
-			" orders       found %lld, cancelled %lld, already "
-			"gone %lld, remaining %s  [CANCELLING %lld ms]\n",
-			fig(c, "orders_found"), fig(c, "orders_cancelled"),
-			fig(c, "orders_already_gone"),
-			json_is_integer(json_object_get(c, "orders_remaining"))
-			    ? (fig(c, "orders_remaining") ? "SOME" : "0")
-			    : "UNKNOWN",
-			fig(c, "elapsed_ms"));
-	fprintf(stderr,
-		" streams      %lld closed (close %lld sent), %lld forced    "
-		"[CLOSING %lld ms]\n",
-		fig(l, "streams_closed"), fig(l, "close_code_sent"),
-		fig(l, "streams_forced"), fig(l, "elapsed_ms"));
-	fprintf(stderr,
-		" threads      %lld joined, %lld not joined              "
-		"[JOINING %lld ms]\n",
-		fig(j, "threads_joined"), fig(j, "threads_not_joined"),
-		fig(j, "elapsed_ms"));
+	}
+	for (i = 0; i < 3; i++)
+		fprintf(stderr, " %-12s %-*s  [%s %lld ms]\n", rows[i].label,
+			width, rows[i].text, rows[i].phase, rows[i].ms);
 	fprintf(stderr, " exit code    %d (%s)\n", code,
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
@@ -312,85 +374,18 @@ print_summary(struct bot *bot, int code)
 	fprintf(stderr, "=======================================================\n");
 }
 
-/*
- * The state directory holds the order snapshot that a forced exit and the
- * next start rely on: it must be this user's alone (nobody else may plant
- * or swap files in it) and writable now, not found read-only at shutdown.
- * With create, a missing directory is made (mode 0700).
- */
+/* state_dir itself; gs_config_validate() saw that its parent exists. */
 static int
-check_state_dir(const struct gs_config *cfg, bool create, char *cause)
+ensure_dir(const struct gs_config *cfg, char *cause)
 {
 	const char *path = cfg->bot.state_dir;
-	char probe[GS_PATH_MAX + 32];
-	struct stat st;
-	int fd;
 
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: %s", cfg->path,
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s",
+			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
 			 path, strerror(errno));
 		return -1;
 	}
-	if (stat(path, &st) < 0) {
-		if (errno == ENOENT && !create)
-			return 0; /* made at start */
-		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: %s", cfg->path,
-			 path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir %s: not a directory",
-			 cfg->path, path);
-		return -1;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: state_dir %s must be owned by this user (uid %d) "
-			 "and not group- or world-writable (it is uid %d, mode "
-			 "%04o)",
-			 cfg->path, path, (int)geteuid(), (int)st.st_uid,
-			 (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	if ((size_t)snprintf(probe, sizeof(probe), "%s/.probe-XXXXXX", path) >=
-	    sizeof(probe)) {
-		snprintf(cause, GS_CAUSE_MAX, "%s: state_dir: path too long",
-			 cfg->path);
-		return -1;
-	}
-	fd = mkostemp(probe, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: state_dir %s is not writable: %s", cfg->path, path,
-			 strerror(errno));
-		return -1;
-	}
-	close(fd);
-	unlink(probe);
-	return 0;
-}
-
-/* ca_file, when set, must be a file this user can read. */
-static int
-check_ca_file(const struct gs_config *cfg, char *cause)
-{
-	const char *p = cfg->exchange.ca_file;
-	struct stat st;
-	int fd;
-
-	if (p[0] == '\0')
-		return 0;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size == 0) {
-		snprintf(cause, GS_CAUSE_MAX, "%s: ca_file %s: %s", cfg->path, p,
-			 fd < 0 ? strerror(errno)
-				: "not a non-empty regular file");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -449,11 +444,13 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
 	if (strategy_wait_placed(bot, &dl) < 0 && !gs_shutdown_pending(bot->sup))
 		log_warn("the grid is not complete yet; reporting ready anyway");
-	log_info("running: %d symbols, %d orders each, %s", cfg->bot.nsymbols,
-		 cfg->bot.orders_per_symbol,
+	log_info("running: %d symbol%s, %d order%s each, %s",
+		 cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+		 cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
-	gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders each%s",
-		  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
+	gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s each%s",
+		  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+		  cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
@@ -481,6 +478,7 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"print-defaults", no_argument, NULL, 'D'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -519,6 +517,9 @@ main(int argc, char **argv)
 		case 'C':
 			check = true;
 			break;
+		case 'D':
+			gs_config_defaults(&cfg);
+			return gs_config_write(stdout, &cfg) < 0 ? 1 : 0;
 		case 'V':
 			printf("tradebotd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -534,29 +535,22 @@ main(int argc, char **argv)
 		usage(stderr);
 		return GS_EXIT_USAGE;
 	}
-	gs_config_defaults(&cfg);
-	if (gs_config_load(&cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0) {
-		fprintf(stderr, "tradebotd: %s\n", cause);
-		return GS_EXIT_CONFIG;
-	}
-	if (dry)
-		cfg.bot.dry_run = true;
-	if (secrets_load(&cfg, &sec, cause) < 0 ||
-	    keys_load(&key, &cfg, sec.secret, cause) < 0) {
-		explicit_bzero(&sec.secret, sizeof(sec.secret));
-		fprintf(stderr, "tradebotd: %s\n", cause);
-		return GS_EXIT_CONFIG;
-	}
+	code = config_prepare(&cfg, path, dry, cause);
+	if (code == 0 && (secrets_load(&cfg, &sec, cause) < 0 ||
+			  keys_load(&key, &cfg, sec.secret, cause) < 0))
+		code = GS_EXIT_CONFIG;
 	explicit_bzero(&sec.secret, sizeof(sec.secret));
-	if (check_state_dir(&cfg, !check, cause) < 0 ||
-	    check_ca_file(&cfg, cause) < 0) {
+	if (code != 0) {
 		fprintf(stderr, "tradebotd: %s\n", cause);
-		keys_free(key);
-		return GS_EXIT_CONFIG;
+		return code;
 	}
 	if (check) {
-		printf("%s: configuration OK (%d symbols, %s)\n", path,
-		       cfg.bot.nsymbols, cfg.bot.dry_run ? "dry run" : "live");
+		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
+		       "%s)\n",
+		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
+		       cfg.bot.orders_per_symbol,
+		       plural(cfg.bot.orders_per_symbol),
+		       cfg.bot.dry_run ? "dry run" : "live");
 		printf("venue = %s\nrest_url = %s\nws_url = %s\n"
 		       "key_type = %s\ntls_verify = %s\nca_file = %s\n",
 		       gs_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
@@ -574,10 +568,16 @@ main(int argc, char **argv)
 	}
 	if (gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
 			cfg.log.syslog_facility, "tradebotd") < 0) {
-		fprintf(stderr, "tradebotd: %s: log file %s: %s\n", path,
-			cfg.log.file,
+		fprintf(stderr, "tradebotd: %s:%d: log file %s: %s\n", path,
+			gs_config_line(&cfg, "log", "file"), cfg.log.file,
 			errno == ELOOP ? "is a symbolic link (refused)"
 				       : strerror(errno));
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
+		return GS_EXIT_CONFIG;
+	}
+	if (ensure_dir(&cfg, cause) < 0) {
+		log_error("%s", cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		return GS_EXIT_CONFIG;
@@ -606,7 +606,11 @@ main(int argc, char **argv)
 		 rnd[1], rnd[2], rnd[3]);
 
 	if (gs_supervisor_new(&bot.sup, &cfg, PACKAGE_VERSION, cause) < 0) {
-		log_error("%s", cause);
+		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "path"), cause);
+		else
+			log_error("%s", cause);
 		bot_free(&bot);
 		keys_free(key);
 		explicit_bzero(&sec, sizeof(sec));

@@ -52,7 +52,7 @@ if $can_switch; then
 	eq "read-only state_dir: --check-config" "$?" 78
 	"${asuser[@]}" "$BOT" -c "$T/ro.ini" >"$T/out" 2>&1
 	eq "read-only state_dir: start" "$?" 78
-	grep -q "state_dir $T/ro/state is not writable: Permission denied" "$T/out" &&
+	grep -q "ro.ini:[0-9]*: state_dir: directory $T/ro/state is not writable: Permission denied" "$T/out" &&
 		pass "said at start" || { fail "no reason"; cat "$T/out"; }
 	eq "nothing placed" "$(placed)" 0
 else

@@ -10,6 +10,7 @@
 mkdir -m 0700 "$T/state"
 install -m 0600 "$top_srcdir/tests/keys/ed25519.pem" "$T/key.pem"
 sed -e "s|/etc/tradebotd/ed25519.pem|$T/key.pem|" -e "s|/var/lib/tradebotd|$T/state|" \
+	-e "s|/var/log/tradebotd|$T|" \
 	"$top_srcdir/conf/examples/binance-us-hbar.ini" >"$T/us.ini"
 "$BOT" -c "$T/us.ini" --check-config >"$T/out" 2>&1
 eq "the Binance.US example passes --check-config" "$?" 0
@@ -17,8 +18,8 @@ grep -qx "rest_url = https://api.binance.us" "$T/out" && pass "its REST URL" || 
 grep -qx "ws_url = wss://stream.binance.us:9443" "$T/out" && pass "its stream URL" || fail "stream URL"
 grep -qx "key_type = ed25519" "$T/out" && pass "its key type" || fail "key type"
 
-printf '[bot]\nsymbols = HBARUSDT\nclient_order_prefix = t\nstate_dir = %s\n[exchange]\nvenue = binance\nrest_url = https://api3.binance.com\n' \
-	"$T/state" >"$T/a.ini"
+printf '[trace]\npath = %s\n[bot]\nsymbols = HBARUSDT\nclient_order_prefix = t\nstate_dir = %s\n[exchange]\nvenue = binance\nrest_url = https://api3.binance.com\n' \
+	"$T/a-trace.jsonl" "$T/state" >"$T/a.ini"
 "$BOT" -c "$T/a.ini" --check-config >"$T/out" 2>&1
 eq "venue with an explicit URL" "$?" 0
 grep -qx "rest_url = https://api3.binance.com" "$T/out" && pass "the explicit URL wins" || fail "override"
@@ -28,7 +29,7 @@ grep -qx "ws_url = wss://stream.binance.com:9443" "$T/out" && pass "the other is
 printf 'ws_url = ws://stream.example.com:9443\n' >>"$T/a.ini"
 "$BOT" -c "$T/a.ini" --check-config >"$T/out" 2>&1
 eq "ws:// to another host refused" "$?" 78
-grep -q "^tradebotd: $T/a.ini:8: ws_url: ws://stream.example.com:9443 sends the API key" "$T/out" &&
+grep -q "^tradebotd: $T/a.ini:10: ws_url: ws://stream.example.com:9443 sends the API key" "$T/out" &&
 	pass "with file:line" || { fail "no file:line"; cat "$T/out"; }
 printf 'allow_insecure_transport = true\n' >>"$T/a.ini"
 "$BOT" -c "$T/a.ini" --check-config >"$T/out" 2>&1

@@ -358,7 +358,7 @@ test_config_insecure_transport(void)
 	expect_error("[exchange]\nrest_url = https://api.example.com\n\n"
 		     "ws_url = ws://10.0.0.1:9443\n",
 		     4, "ws_url: ws://10.0.0.1:9443 sends");
-	expect_error("[exchange]\nrest_url = HTTP://127.0.0.1.example.com/\n",
+	expect_error("[exchange]\nrest_url = http://127.0.0.1.example.com/\n",
 		     2, "allow_insecure_transport = true");
 	CU_ASSERT_EQUAL(load(&cfg,
 			     "[exchange]\nrest_url = http://127.0.0.1:8765\n"
