@@ -398,6 +398,36 @@ test_url_is_loopback(void)
 	CU_ASSERT_FALSE(gs_url_is_loopback("http://"));
 }
 
+/* The machine checks: state_dir's owner and mode, ca_file. */
+static void
+test_config_validate_state_dir_ca(void)
+{
+	struct gs_config cfg;
+	char path[512], text[2048], dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/shared-state", unit_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	snprintf(text, sizeof(text),
+		 "[bot]\nsymbols = X\nclient_order_prefix = t\n"
+		 "state_dir = %s\n[trace]\npath = %s/v.jsonl\n[exchange]\n"
+		 "ca_file = %s/no-ca.pem\n",
+		 dir, unit_tmpdir(), unit_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(load(&cfg, text, path, sizeof(path)), 0);
+	CU_ASSERT_EQUAL(chmod(dir, 0770), 0);
+	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, ":4: state_dir "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "mode 0770)"));
+	CU_ASSERT_EQUAL(chmod(dir, 0702), 0);
+	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "mode 0702)"));
+	CU_ASSERT_EQUAL(chmod(dir, 0700), 0);
+	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, ":8: ca_file "));
+	cfg.exchange.ca_file[0] = '\0';
+	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), 0);
+	rmdir(dir);
+}
+
 void
 suite_keys(void)
 {
@@ -414,4 +444,5 @@ suite_keys(void)
 	UNIT_ADD(s, test_config_key_type);
 	UNIT_ADD(s, test_config_insecure_transport);
 	UNIT_ADD(s, test_url_is_loopback);
+	UNIT_ADD(s, test_config_validate_state_dir_ca);
 }
