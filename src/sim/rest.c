@@ -94,7 +94,7 @@ decode(const char *in, size_t len)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (in[i] == '%' && i + 2 < len + 0 && hexval(in[i + 1]) >= 0 &&
+		if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 &&
 		    hexval(in[i + 2]) >= 0) {
 			out[o++] = (char)(hexval(in[i + 1]) * 16 +
 					  hexval(in[i + 2]));
@@ -1409,10 +1409,10 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	nth = tap_take(lws_get_socket_fd(wsi), pss->target,
 		       sizeof(pss->target));
 	pss->target_ok = nth > 0;
-	if (nth == 1)
-		sim->http_connections++;
 	if (!pss->target_ok)
 		pss->target[0] = '\0';
+	if (nth == 1 && strncmp(pss->target, "/admin/", 7) != 0)
+		sim->http_connections++; /* a client's, not a test's */
 	q = strchr(pss->target, '?');
 	snprintf(pss->path, sizeof(pss->path), "%.*s",
 		 q ? (int)(q - pss->target) : (int)strlen(pss->target),

@@ -98,9 +98,13 @@ stream_check_target(struct sim *sim, const char *target, char *body,
 	if (strcmp(target, "/ws") == 0)
 		return 0; /* streams come by SUBSCRIBE */
 	if (strncmp(target, "/ws/", 4) == 0) {
+		if (strpbrk(target + 4, "/?&") != NULL)
+			return 404;
 		rc = stream_name_check(sim, target + 4, sym, sizeof(sym));
 	} else if (strncmp(target, "/stream?streams=", 16) == 0) {
 		snprintf(list, sizeof(list), "%s", target + 16);
+		if (strpbrk(list, "?&") != NULL)
+			return 404;
 		if (list[0] == '\0')
 			rc = -1100;
 		for (tok = strtok_r(list, "/", &save); tok && rc == 0;
@@ -192,7 +196,7 @@ control(struct sim *sim, struct sim_pss *pss, const char *msg, size_t len)
 		id = json_null();
 	else
 		json_incref(id);
-	out = json_pack("{s:o}", "id", id);
+	out = json_object();
 	if (method == NULL) {
 		json_object_set_new(out, "error",
 				    json_pack("{s:i, s:s}", "code", 2, "msg",
@@ -262,6 +266,7 @@ control(struct sim *sim, struct sim_pss *pss, const char *msg, size_t len)
 					      "Invalid request: unknown "
 					      "method"));
 	}
+	json_object_set_new(out, "id", id); /* last, as the exchange's */
 	json_decref(j);
 	text = json_dumps(out, JSON_COMPACT);
 	json_decref(out);
