@@ -183,7 +183,7 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->shutdown.cancel_retries = 5;
 	cfg->shutdown.retry_backoff_ms = 200;
 	cfg->shutdown.cancel_mode = GS_CANCEL_AUTO;
-	cfg->shutdown.on_sighup = GS_SIGHUP_SHUTDOWN;
+	cfg->shutdown.on_sighup = GS_SIGHUP_RELOAD;
 	cfg->shutdown.on_second_signal = GS_SECOND_FORCE;
 	snprintf(cfg->trace.path, GS_PATH_MAX,
 		 "/var/log/tradebotd/fsm-trace.jsonl");

@@ -1,15 +1,20 @@
 #!/bin/bash
-# systemctl reload: the unit's ExecReload sends SIGHUP and the shipped
-# tradebotd.ini says on_sighup = reload, so a reload re-opens the log,
-# tells the service manager RELOADING=1 then READY=1, and cancels nothing:
-# every order still rests, the state is RUNNING, and a later SIGTERM
-# still shuts down cleanly.
+# systemctl reload: the unit's ExecReload (and the shipped logrotate
+# configuration) send SIGHUP, and on_sighup = reload is the default and
+# what the shipped tradebotd.ini says, so a reload re-opens the log, tells
+# the service manager RELOADING=1 then READY=1, and cancels nothing: every
+# order still rests, the state is RUNNING, and a later SIGTERM still shuts
+# down cleanly.
 . "$(dirname "$0")/bot-common.sh"
 
 grep -qx "ExecReload=/bin/kill -HUP \$MAINPID" "$top_srcdir/conf/tradebotd.service.in" &&
 	pass "the unit reloads with SIGHUP" || fail "ExecReload changed: update this test"
 grep -qE "^on_sighup *= *reload( |$)" "$top_srcdir/conf/tradebotd.ini" &&
 	pass "the shipped INI reloads on SIGHUP" || fail "shipped on_sighup is not reload"
+"$BOT" --print-defaults | grep -qE "^on_sighup = reload$" &&
+	pass "reload is the built-in default" || fail "the built-in on_sighup is not reload"
+grep -q "kill --signal=HUP" "$top_srcdir/conf/tradebotd.logrotate" &&
+	pass "logrotate sends SIGHUP (a reload)" || fail "logrotate changed: update this test"
 grep -qx "LimitCORE=0" "$top_srcdir/conf/tradebotd.service.in" &&
 	pass "the unit allows no core file" || fail "no LimitCORE=0"
 
@@ -19,7 +24,6 @@ wait_until 5 test -S "$T/notify.sock" || fail "listener did not start"
 sim_start
 bot_conf "[log]
 file = $T/daemon.log"
-sed -i "s|^\[shutdown\]$|[shutdown]\n$(grep -E '^on_sighup' "$top_srcdir/conf/tradebotd.ini" | sed 's/;.*//')|" "$T/bot.ini"
 export NOTIFY_SOCKET="$T/notify.sock"
 bot_running 8
 wait_until 10 grep -q "^READY=1" "$T/notify.out" || fail "no READY=1"

@@ -289,6 +289,8 @@ test_config_venues(void)
 	CU_ASSERT_EQUAL(cfg.exchange.key_type, GS_KEY_HMAC);
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.ca_file, "");
 	CU_ASSERT_FALSE(cfg.exchange.allow_insecure_transport);
+	/* systemctl reload and logrotate send SIGHUP: it must not stop. */
+	CU_ASSERT_EQUAL(cfg.shutdown.on_sighup, GS_SIGHUP_RELOAD);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		snprintf(text, sizeof(text), "[exchange]\nvenue = %s\n",
 			 v[i].venue);
