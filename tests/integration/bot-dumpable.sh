@@ -1,7 +1,8 @@
 #!/bin/bash
 # Secrets in memory.  The secret's environment variable is gone from a
 # running daemon's /proc/PID/environ (value wiped in place, not just
-# unset); the process is not dumpable, which the kernel shows by handing
+# unset); a gcore of the running daemon (root can still take one) holds
+# no copy of the secret; the process is not dumpable, which the kernel shows by handing
 # its /proc files to root when it runs as another user; with cores
 # enabled, SIGABRT writes no core where a control process does write one;
 # running as root is warned about.
@@ -19,6 +20,17 @@ else
 		fail "the secret is in /proc/PID/environ"
 	grep -q "^BINANCE_API_KEY=" <<<"$env" && pass "the rest of the environment is intact" ||
 		fail "environment damaged"
+fi
+# gcore honours the pages excluded from dumps; without sanitizers only
+# (their shadow memory makes the dump huge).
+if [ "$(id -u)" = 0 ] && command -v gcore >/dev/null && [ -z "${SAN_CFLAGS:-}" ]; then
+	if gcore -o "$T/gcore" "$BOT_PID" >"$T/gcore.log" 2>&1 && [ -s "$T/gcore.$BOT_PID" ]; then
+		eq "copies of the secret in a gcore of the daemon" \
+			"$(grep -c -a -F "$secret" "$T/gcore.$BOT_PID")" 0
+	else
+		echo "skip: gcore could not attach"
+	fi
+	rm -f "$T/gcore.$BOT_PID"
 fi
 if [ "$(id -u)" = 0 ]; then
 	grep -q "running as root" "$T/bot.log" && pass "running as root is warned about" ||
