@@ -463,6 +463,12 @@ main(int argc, char **argv)
 		return code;
 	}
 	if (check) {
+		if (!cfg.exchange.tls_verify)
+			fprintf(stderr,
+				"tradebotd: %s:%d: warning: tls_verify = false: "
+				"the exchange's certificate is NOT checked\n",
+				path,
+				gs_config_line(&cfg, "exchange", "tls_verify"));
 		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
 		       "%s)\n",
 		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
