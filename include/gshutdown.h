@@ -200,7 +200,8 @@ int gs_config_line(const struct gs_config *cfg, const char *section,
  * The checks of a loaded configuration that look at the machine, run by
  * the daemon before it touches the network and by --check-config alike:
  * state_dir (created if only its last component is missing), the trace
- * and log files' directories exist and are writable, and the credentials
+ * and log files' directories exist and are writable, seal_key_file is a
+ * seal file (gs_seal_read) in a writable directory, and the credentials
  * are present (api_secret_file owned by this user, mode 0600; the key and
  * secret variables set unless dry_run).  Returns 0, or -EINVAL with cause
  * set to "file:line: message".

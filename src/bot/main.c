@@ -509,6 +509,10 @@ main(int argc, char **argv)
 		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
 			log_error("%s:%d: %s", path,
 				  gs_config_line(&cfg, "trace", "path"), cause);
+		else if (strncmp(cause, "seal key ", 9) == 0)
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "seal_key_file"),
+				  cause);
 		else
 			log_error("%s", cause);
 		bot_free(&bot);

@@ -118,6 +118,19 @@ both "live without the secret" "$T/live2.ini" \
 eq "--dry-run needs no credentials" "$?" 0
 export BINANCE_API_SECRET=secret
 
+GS_TRACE="$top_builddir/gs-trace"
+mkdir "$T/seal"
+"$GS_TRACE" keygen "$T/seal/seal.key" "$T/verify.key" >/dev/null 2>&1 || fail "keygen"
+mk seal -- "[trace]\nseal_key_file = $T/seal/seal.key"
+"$BOT" -c "$T/seal.ini" --check-config >"$T/out.log" 2>&1
+eq "a good seal key passes" "$?" 0
+chmod 0640 "$T/seal/seal.key"
+both "seal key mode" "$T/seal.ini" \
+	"$T/seal.ini:13: seal key $T/seal/seal.key must be a file owned by this user and of mode 0600 (it is 0640"
+mk noseal -- "[trace]\nseal_key_file = $T/seal/none.key"
+both "seal key missing" "$T/noseal.ini" \
+	"$T/noseal.ini:13: seal key $T/seal/none.key: No such file or directory"
+
 mk req symbols X -- ""
 sed -i '/^symbols/d' "$T/req.ini"
 both "missing required key" "$T/req.ini" "$T/req.ini:1: [bot] symbols is required"
