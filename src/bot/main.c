@@ -95,6 +95,16 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		fclose(fp);
 		s->secret[n] = '\0';
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
+		if (!cfg->bot.dry_run && s->secret[0] == '\0') {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: its first line is "
+				 "empty",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p);
+			return -1;
+		}
 	} else if (cfg->exchange.api_secret_env[0] != '\0' &&
 		   (v = getenv(cfg->exchange.api_secret_env)) != NULL) {
 		snprintf(s->secret, sizeof(s->secret), "%s", v);

@@ -110,6 +110,9 @@ both "live without the key" "$T/live.ini" \
 ! grep -q 'BINANCE_API_SECRET\|\$api_secret_file' "$T/check.log" &&
 	pass "hint names only the key" || fail "hint names the secret"
 export BINANCE_API_KEY=key
+printf '\nsecret\n' >"$T/secret"
+both "api_secret_file with an empty first line" "$T/live.ini" \
+	"$T/live.ini:13: api_secret_file $T/secret: its first line is empty"
 mk live2 dry_run false
 unset BINANCE_API_SECRET
 both "live without the secret" "$T/live2.ini" \
