@@ -535,8 +535,9 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	}
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
-			 "(%d rounds, %d requests)",
-			 r.found, r.rounds, r.requests);
+			 "(%d round%s, %d request%s)",
+			 r.found, r.rounds, r.rounds == 1 ? "" : "s",
+			 r.requests, r.requests == 1 ? "" : "s");
 	else if (r.remaining == 0)
 		log_error("CANCELLING: none of the bot's orders left, but the "
 			  "order snapshot could not be written");
@@ -585,18 +586,19 @@ cancel_recover(struct bot *bot, char *cause)
 		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
 		json_decref(detail);
 		if (r.found > 0)
-			log_warn("recovery: %d orders left by an earlier run "
+			log_warn("recovery: %d order%s left by an earlier run "
 				 "found; %s",
-				 r.found,
+				 r.found, r.found == 1 ? "" : "s",
 				 out == GS_OUTCOME_DONE ? "all cancelled"
 							: "NOT all cancelled");
 	}
 	if (out != GS_OUTCOME_DONE) {
 		json_decref(r.left);
 		snprintf(cause, GS_CAUSE_MAX,
-			 "recovery: %d orders left by an earlier run could not "
-			 "be cancelled; not starting a new grid on top of them",
-			 r.remaining);
+			 "recovery: %d order%s left by an earlier run could "
+			 "not be cancelled; not starting a new grid on top of "
+			 "them",
+			 r.remaining, r.remaining == 1 ? "" : "s");
 		return -EIO;
 	}
 	json_decref(r.left);

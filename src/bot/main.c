@@ -155,6 +155,16 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		fclose(fp);
 		s->secret[n] = '\0';
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
+		if (!cfg->bot.dry_run && s->secret[0] == '\0') {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: its first line is "
+				 "empty",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p);
+			return -1;
+		}
 	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
 		env_take(cfg->exchange.api_secret_env, s->secret,
 			 sizeof(s->secret));
@@ -545,6 +555,12 @@ main(int argc, char **argv)
 		return code;
 	}
 	if (check) {
+		if (!cfg.exchange.tls_verify)
+			fprintf(stderr,
+				"tradebotd: %s:%d: warning: tls_verify = false: "
+				"the exchange's certificate is NOT checked\n",
+				path,
+				gs_config_line(&cfg, "exchange", "tls_verify"));
 		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
 		       "%s)\n",
 		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
@@ -559,9 +575,6 @@ main(int argc, char **argv)
 		       cfg.exchange.tls_verify ? "true" : "false",
 		       cfg.exchange.ca_file[0] ? cfg.exchange.ca_file
 					       : "(the system's)");
-		if (!cfg.exchange.tls_verify)
-			fprintf(stderr, "tradebotd: warning: %s\n",
-				TLS_OFF_WARNING);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		return 0;
@@ -609,6 +622,10 @@ main(int argc, char **argv)
 		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
 			log_error("%s:%d: %s", path,
 				  gs_config_line(&cfg, "trace", "path"), cause);
+		else if (strncmp(cause, "seal key ", 9) == 0)
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "seal_key_file"),
+				  cause);
 		else
 			log_error("%s", cause);
 		bot_free(&bot);

@@ -140,6 +140,7 @@ static const struct key keys[] = {
 
 	STR("trace", "path", trace.path, KEY_STRING, false),
 	BOOL("trace", "fsync", trace.fsync),
+	STR("trace", "seal_key_file", trace.seal_key_file, KEY_PATH, false),
 
 	ENUM("log", "level", log.level, log_levels),
 	STR("log", "file", log.file, KEY_PATH, false),
@@ -1170,6 +1171,30 @@ validate_secret_file(const struct gs_config *cfg, char *cause)
 	return 0;
 }
 
+/* seal_key_file: a seal file of this user's, in a directory it may write. */
+static int
+validate_seal_key(const struct gs_config *cfg, char *cause)
+{
+	const char *p = cfg->trace.seal_key_file;
+	unsigned char key[GS_SEAL_KEY_LEN];
+	char why[GS_CAUSE_MAX], dir[GS_PATH_MAX];
+	long count;
+	int rc;
+
+	rc = gs_seal_read(p, key, &count, why);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0)
+		return validate_fail(cfg, "trace", "seal_key_file", cause,
+				     "%s", why);
+	validate_parent(p, dir, sizeof(dir));
+	if (validate_dir(dir, why, sizeof(why)) < 0)
+		return validate_fail(cfg, "trace", "seal_key_file", cause,
+				     "seal key %s: %s (it is rewritten after "
+				     "each record)",
+				     p, why);
+	return 0;
+}
+
 static bool
 validate_env_set(const char *name)
 {
@@ -1231,6 +1256,11 @@ gs_config_validate(const struct gs_config *cfg, char *cause)
 	if (validate_file(cfg->trace.path, why, sizeof(why)) < 0)
 		return validate_fail(cfg, "trace", "path", cause,
 				     "trace path: %s", why);
+	if (cfg->trace.seal_key_file[0] != '\0') {
+		rc = validate_seal_key(cfg, cause);
+		if (rc < 0)
+			return rc;
+	}
 	if (cfg->log.file[0] != '\0' &&
 	    validate_file(cfg->log.file, why, sizeof(why)) < 0)
 		return validate_fail(cfg, "log", "file", cause,

@@ -110,6 +110,9 @@ both "live without the key" "$T/live.ini" \
 ! grep -q 'BINANCE_API_SECRET\|\$api_secret_file' "$T/check.log" &&
 	pass "hint names only the key" || fail "hint names the secret"
 export BINANCE_API_KEY=key
+printf '\nsecret\n' >"$T/secret"
+both "api_secret_file with an empty first line" "$T/live.ini" \
+	"$T/live.ini:13: api_secret_file $T/secret: its first line is empty"
 mk live2 dry_run false
 unset BINANCE_API_SECRET
 both "live without the secret" "$T/live2.ini" \
@@ -117,6 +120,19 @@ both "live without the secret" "$T/live2.ini" \
 "$BOT" -c "$T/live2.ini" --dry-run --check-config >"$T/out.log" 2>&1
 eq "--dry-run needs no credentials" "$?" 0
 export BINANCE_API_SECRET=secret
+
+GS_TRACE="$top_builddir/gs-trace"
+mkdir "$T/seal"
+"$GS_TRACE" keygen "$T/seal/seal.key" "$T/verify.key" >/dev/null 2>&1 || fail "keygen"
+mk seal -- "[trace]\nseal_key_file = $T/seal/seal.key"
+"$BOT" -c "$T/seal.ini" --check-config >"$T/out.log" 2>&1
+eq "a good seal key passes" "$?" 0
+chmod 0640 "$T/seal/seal.key"
+both "seal key mode" "$T/seal.ini" \
+	"$T/seal.ini:13: seal key $T/seal/seal.key must be a file owned by this user and of mode 0600 (it is 0640"
+mk noseal -- "[trace]\nseal_key_file = $T/seal/none.key"
+both "seal key missing" "$T/noseal.ini" \
+	"$T/noseal.ini:13: seal key $T/seal/none.key: No such file or directory"
 
 mk req symbols X -- ""
 sed -i '/^symbols/d' "$T/req.ini"
