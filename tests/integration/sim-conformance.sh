@@ -46,6 +46,15 @@ order() { # order QUERY-TAIL: a LIMIT GTC BUY on BTCUSDT with these values
 	signed POST /api/v3/order "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&$1"
 }
 
+# config errors name file:line and exit 78
+for bad in "symbols = BTCUSDT, BTCUSDT" "symbols = BTCUSDT," "symbols = btcusdt" \
+	"listen = localhost" "weight_limit_1m = 0" "ping_timeout_ms = x"; do
+	printf '[sim]\ntick_ms = 50\n%s\n' "$bad" >"$T/bad.ini"
+	"$SIM" -c "$T/bad.ini" --port 0 >"$T/out" 2>&1
+	eq "config '$bad': exit code" "$?" 78
+	check "config '$bad': names file:line" grep -q "$T/bad.ini:3: " "$T/out"
+done
+
 sim_start
 URL="http://127.0.0.1:$PORT"
 
