@@ -45,6 +45,7 @@ struct cancel_run {
 	int list_errors;
 	int retry_after_s;
 	bool unknown;	/* some outcome is unknown: verify before trusting */
+	int snapshot_error; /* -errno of a snapshot that was not written */
 	json_t *left;	/* client ids still open at the end */
 };
 
@@ -72,7 +73,12 @@ fsync_dir(const char *path)
 	return rc;
 }
 
-/* Write text to path atomically: temp file, fsync, rename, fsync dir. */
+/*
+ * Write text to path atomically: temp file, fsync, rename, fsync dir.  The
+ * temp file has a fresh unpredictable name and is created, never opened
+ * (mkstemp: O_EXCL), so nothing planted in the directory is written
+ * through; rename replaces a symlink at path, never its target.
+ */
 static int
 write_atomic(const char *path, const char *text)
 {
@@ -80,8 +86,10 @@ write_atomic(const char *path, const char *text)
 	size_t len = strlen(text), off = 0;
 	int fd, rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (off < len) {
@@ -401,7 +409,8 @@ cancel_until_clean(struct cancel_run *r)
 			if (r->rounds == 0) {
 				r->found = ours;
 				if (r->snapshot)
-					cancel_snapshot(r->bot, orders, n);
+					r->snapshot_error = cancel_snapshot(
+					    r->bot, orders, n);
 				log_debug("snapshot written");
 			}
 			r->remaining = ours;
@@ -514,10 +523,24 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	}
 	out = cancel_until_clean(&r);
 	run_figures(&r, detail);
+	/*
+	 * Without the snapshot, a forced exit or a crash from here on leaves
+	 * no record of the orders: the phase did not do all it must.
+	 */
+	if (r.snapshot_error < 0) {
+		json_object_set_new(detail, "snapshot_error",
+				    json_string(strerror(-r.snapshot_error)));
+		if (out == GS_OUTCOME_DONE)
+			out = GS_OUTCOME_FAILED;
+	}
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
-			 "(%d rounds, %d requests)",
-			 r.found, r.rounds, r.requests);
+			 "(%d round%s, %d request%s)",
+			 r.found, r.rounds, r.rounds == 1 ? "" : "s",
+			 r.requests, r.requests == 1 ? "" : "s");
+	else if (r.remaining == 0)
+		log_error("CANCELLING: none of the bot's orders left, but the "
+			  "order snapshot could not be written");
 	else
 		log_error("CANCELLING: %s orders of the bot may still rest; "
 			  "see the trace",
@@ -538,7 +561,13 @@ cancel_recover(struct bot *bot, char *cause)
 	long long from_snapshot = -1;
 
 	snapshot_path(bot, path, sizeof(path));
-	snap = json_load_file(path, 0, NULL);
+	{
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		snap = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (snap != NULL)
 		from_snapshot = (long long)json_array_size(
 		    json_object_get(snap, "orders"));
@@ -557,18 +586,19 @@ cancel_recover(struct bot *bot, char *cause)
 		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
 		json_decref(detail);
 		if (r.found > 0)
-			log_warn("recovery: %d orders left by an earlier run "
+			log_warn("recovery: %d order%s left by an earlier run "
 				 "found; %s",
-				 r.found,
+				 r.found, r.found == 1 ? "" : "s",
 				 out == GS_OUTCOME_DONE ? "all cancelled"
 							: "NOT all cancelled");
 	}
 	if (out != GS_OUTCOME_DONE) {
 		json_decref(r.left);
 		snprintf(cause, GS_CAUSE_MAX,
-			 "recovery: %d orders left by an earlier run could not "
-			 "be cancelled; not starting a new grid on top of them",
-			 r.remaining);
+			 "recovery: %d order%s left by an earlier run could "
+			 "not be cancelled; not starting a new grid on top of "
+			 "them",
+			 r.remaining, r.remaining == 1 ? "" : "s");
 		return -EIO;
 	}
 	json_decref(r.left);

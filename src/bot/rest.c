@@ -23,7 +23,7 @@
 struct rest_client {
 	const struct gs_config *cfg;
 	char api_key[160];
-	char secret[160];
+	const struct sign_key *key; /* owned by main, outlives the client */
 	CURLM *multi;
 	atomic_llong offset_ms; /* server time - local time */
 };
@@ -39,7 +39,7 @@ wall_ms(void)
 
 int
 rest_client_new(struct rest_client **out, const struct gs_config *cfg,
-		const char *api_key, const char *secret)
+		const char *api_key, const struct sign_key *key)
 {
 	struct rest_client *rc = calloc(1, sizeof(*rc));
 
@@ -47,7 +47,7 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 		return -ENOMEM;
 	rc->cfg = cfg;
 	snprintf(rc->api_key, sizeof(rc->api_key), "%s", api_key ? api_key : "");
-	snprintf(rc->secret, sizeof(rc->secret), "%s", secret ? secret : "");
+	rc->key = key;
 	rc->multi = curl_multi_init();
 	if (rc->multi == NULL) {
 		free(rc);
@@ -66,7 +66,6 @@ rest_client_free(struct rest_client *rc)
 	if (rc == NULL)
 		return;
 	curl_multi_cleanup(rc->multi);
-	explicit_bzero(rc->secret, sizeof(rc->secret));
 	explicit_bzero(rc->api_key, sizeof(rc->api_key));
 	free(rc);
 }
@@ -144,7 +143,7 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 {
 	const struct gs_config *cfg = rc->cfg;
 	char query[BOT_QUERY_MAX + 256], url[GS_URL_MAX + BOT_QUERY_MAX + 400];
-	char sig[65], num[32], hdr[200];
+	char num[32], hdr[200];
 	CURL *e;
 
 	snprintf(query, sizeof(query), "%s", req->query);
@@ -154,8 +153,12 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 		snprintf(num, sizeof(num), "%lld",
 			 (long long)(wall_ms() + atomic_load(&rc->offset_ms)));
 		sign_append(query, sizeof(query), "timestamp", num);
-		sign_hmac(rc->secret, query, "", sig);
-		sign_append(query, sizeof(query), "signature", sig);
+		if (rc->key == NULL ||
+		    keys_sign_query(rc->key, query, sizeof(query)) < 0) {
+			snprintf(req->error, sizeof(req->error),
+				 "cannot sign the request");
+			return -EIO;
+		}
 	}
 	snprintf(url, sizeof(url), "%s%s%s%s", cfg->exchange.rest_url,
 		 req->path, query[0] ? "?" : "", query);
@@ -175,6 +178,8 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 			 cfg->exchange.tls_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
 			 cfg->exchange.tls_verify ? 2L : 0L);
+	if (cfg->exchange.ca_file[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->exchange.ca_file);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "tradebotd/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
