@@ -168,6 +168,9 @@ void cancel_force_hook(void *arg);
 /* ---- stream.c ---- */
 struct stream;
 int stream_new(struct stream **out, struct bot *bot, char *cause);
+/* "<base path of ws_url>/stream?streams=a@trade/a@bookTicker/..." */
+int stream_build_path(const char *ws_url, const struct gs_config *cfg,
+		      char *out, size_t size);
 void stream_free(struct stream *s);
 void *stream_main(void *arg);
 void stream_wake(void *arg);
