@@ -6,6 +6,7 @@
  *	parse.c     exchange JSON: errors, orders, filters, stream events
  *	rest.c      signed requests over libcurl (one multi per thread)
  *	cancel.c    the CANCELLING phase and start-up recovery
+ *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
  *	strategy.c  the demo grid
  *	main.c      command line, start-up checks, wiring, summary
@@ -79,6 +80,9 @@ void parse_excerpt(const char *in, size_t len, char *out, size_t size);
 /* ---- rest.c ---- */
 struct rest_client;
 
+/* libcurl closes a cached connection idle longer than this. */
+#define REST_CONN_MAXAGE_S 300
+
 struct rest_req {
 	const char *method; /* GET POST DELETE */
 	char path[64];
@@ -95,6 +99,7 @@ struct rest_req {
 	int retry_after_s; /* -1 when absent */
 	int curl_code;
 	char error[256]; /* transport error text */
+	long connects;	 /* connections it had to open (0: reused one) */
 	/* private */
 	void *easy;
 	struct curl_slist *headers;
@@ -149,6 +154,7 @@ struct bot {
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */
 	struct stream *stream;
+	struct pool *pool; /* keeps main_rest's connections warm */
 
 	json_t *phase_detail[GS_STATE_COUNT];
 	json_t *shutdown_cause;
@@ -166,6 +172,23 @@ int cancel_recover(struct bot *bot, char *cause);
 /* Write the open orders to state_dir/open-orders.json atomically. */
 int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n);
 void cancel_force_hook(void *arg);
+/* The connections the phase's cancels use at once. */
+int cancel_fanout(const struct gs_config *cfg);
+
+/* ---- pool.c ---- */
+struct pool;
+int pool_new(struct pool **out, const struct gs_config *cfg,
+	     struct rest_client *rc, int size);
+void pool_free(struct pool *p);
+int pool_size(const struct pool *p);
+/* Open the connections (start-up, before the worker); pings answered. */
+int pool_warm(struct pool *p);
+void *pool_main(void *arg);
+void pool_wake(void *arg);
+/* Stop the worker and wait until rc is free; 0 or -ETIMEDOUT.  The pool's
+ * figures go into detail when not NULL. */
+int pool_release(struct pool *p, const struct timespec *deadline,
+		 json_t *detail);
 
 /* ---- stream.c ---- */
 struct stream;

@@ -49,6 +49,15 @@ struct cancel_run {
 	json_t *left;	/* client ids still open at the end */
 };
 
+int
+cancel_fanout(const struct gs_config *cfg)
+{
+	if (cfg->shutdown.cancel_mode == GS_CANCEL_PER_ORDER_SEQUENTIAL)
+		return 1;
+	return cfg->bot.nsymbols < CANCEL_PARALLEL ? cfg->bot.nsymbols
+						   : CANCEL_PARALLEL;
+}
+
 bool
 bot_owns(const struct bot *bot, const char *client_id)
 {
@@ -503,6 +512,12 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "inflight_abandoned",
 			    json_integer(inflight));
 
+	/* The pool's worker gives main_rest back (a check takes one RTT). */
+	if (pool_release(bot->pool, deadline, detail) < 0) {
+		log_error("CANCELLING: the connection pool still holds the "
+			  "REST client at the deadline");
+		return GS_OUTCOME_TIMEOUT;
+	}
 	pthread_mutex_lock(&bot->mu);
 	possible = bot->orders_possible;
 	pthread_mutex_unlock(&bot->mu);
