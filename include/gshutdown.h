@@ -316,11 +316,15 @@ int gs_seal_read(const char *path, unsigned char key[GS_SEAL_KEY_LEN],
 /* k = SHA-256("gs-seal" || k). */
 void gs_seal_evolve(unsigned char key[GS_SEAL_KEY_LEN]);
 
+#define GS_TRACE_TORN_LIST 8
+
 struct gs_trace_report {
 	long records;
 	long runs;
 	long runs_incomplete; /* runs that never reached EXIT (crashed) */
-	long torn_lines;
+	long torn_lines;      /* writes cut short, each followed by the
+				 record it began (or a START) */
+	long torn_line[GS_TRACE_TORN_LIST]; /* the first ones' line numbers */
 	long errors;
 	long first_error_line; /* 1-based, 0 when none */
 	char first_error[256];
@@ -332,6 +336,11 @@ struct gs_trace_report {
 	bool keyed;		   /* every mac was checked under the key */
 	long anchor_line;	   /* the record the anchor names; 0: none */
 	bool tail_cut;		   /* the anchor or the seal count is missing */
+	/*
+	 * Sealed records after the seal file's count (with its key): they
+	 * are sealed under keys the machine still holds, so not proven.
+	 */
+	long unproven_records;
 };
 
 /* Called for every complete record, in file order; may be NULL. */
