@@ -212,6 +212,9 @@ int gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 int gs_log_reopen(enum gs_log_level level, const char *file, bool use_syslog,
 		  const char *facility);
 void gs_log_close(void);
+/* The syslog facility a [log] syslog_facility name means (LOG_DAEMON when
+ * unknown). */
+int gs_log_facility(const char *name);
 void gs_log_set_level(enum gs_log_level level);
 bool gs_log_enabled(enum gs_log_level level);
 void gs_log(enum gs_log_level level, const char *fmt, ...)

@@ -1400,6 +1400,59 @@ test_trace_readers_do_not_wait_for_the_disk(void)
 	gs_trace_close(sr.tr);
 }
 
+/* The last EXIT record's exit_code and trace_failures, via the visitor. */
+struct last_exit {
+	long code, failures;
+	int exits;
+};
+
+static void
+visit_exit(void *arg, long line, json_t *rec)
+{
+	struct last_exit *le = arg;
+	json_t *d = json_object_get(rec, "detail");
+
+	(void)line;
+	if (strcmp(json_string_value(json_object_get(rec, "event")), "EXIT") !=
+	    0)
+		return;
+	le->exits++;
+	le->code = (long)json_integer_value(json_object_get(d, "exit_code"));
+	le->failures =
+	    (long)json_integer_value(json_object_get(d, "trace_failures"));
+}
+
+static void
+test_supervisor_exit_not_durable_agrees(void)
+{
+	struct gs_supervisor *sup;
+	struct gs_trace_report r;
+	struct last_exit le = {-1, -1, 0};
+	struct gs_config cfg;
+	int code;
+
+	gs_config_defaults(&cfg);
+	trace_path(cfg.trace.path, sizeof(cfg.trace.path), "exitsync.jsonl");
+	cfg.trace.fsync = true;
+	gs_stop_set(false);
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, &cfg, "test", cause), 0);
+	gs_request_shutdown(sup, GS_EXIT_OK, "test");
+	/* EXIT reaches the file, but is never made durable. */
+	fault_sync_on = "\"event\":\"EXIT\"";
+	code = gs_supervisor_run(sup);
+	fault_sync_on = NULL;
+	fault_datasync = 0;
+	gs_supervisor_free(sup);
+	gs_stop_set(false);
+	CU_ASSERT_EQUAL(code, GS_EXIT_DEGRADED);
+	CU_ASSERT_EQUAL(gs_trace_verify(cfg.trace.path, &r, visit_exit, &le),
+			0);
+	/* The trace's last word is the code the process ends with. */
+	CU_ASSERT_EQUAL(le.exits, 2);
+	CU_ASSERT_EQUAL(le.code, GS_EXIT_DEGRADED);
+	CU_ASSERT_EQUAL(le.failures, 1);
+}
+
 static void
 test_sha256_vector(void)
 {
@@ -1450,4 +1503,5 @@ suite_trace(void)
 	UNIT_ADD(s, test_seal_read_wipes_a_bad_key);
 	UNIT_ADD(s, test_seal_tmp_file_planted_is_not_written);
 	UNIT_ADD(s, test_trace_readers_do_not_wait_for_the_disk);
+	UNIT_ADD(s, test_supervisor_exit_not_durable_agrees);
 }
