@@ -441,7 +441,7 @@ sup_send_anchor(struct gs_supervisor *sup, int code)
 				LOG_NOTICE,
 			    anchor);
 	if (rc < 0)
-		log_warn("%s (not sent to syslog: %s)", anchor, strerror(-rc));
+		log_warn("not sent to syslog (%s): %s", strerror(-rc), anchor);
 	else
 		log_info("%s", anchor);
 	gs_notify("STATUS=EXIT with code %d; %s", code, anchor);
