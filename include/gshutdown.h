@@ -281,21 +281,28 @@ int gs_trace_set_seal(struct gs_trace *tr, const char *seal_path,
 /*
  * Append one record.  from may be NULL (only for START).  detail is an
  * object or NULL; it is not consumed.  Thread-safe.  A record that cannot
- * be written or made durable is tried once more, then reported: -errno,
- * with seq and prev still at the file's last record.  Returns -ECANCELED
- * once the trace was frozen.
+ * be written is tried once more, then reported: -errno, with seq and prev
+ * still at the file's last record.  A record written but not made durable
+ * (fdatasync failed twice) is reported too (-errno), but counted: seq,
+ * prev and the seal key move past it at once.  A seal file that cannot be
+ * renewed is reported (-errno) and counted as a failure.  Returns
+ * -ECANCELED once the trace was frozen.
  */
 int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		    const char *state, json_t *detail);
 /* Refuse every later append (the process is about to _exit). */
 void gs_trace_freeze(struct gs_trace *tr);
-/* How many appends failed for good (the exit code must show it). */
+/*
+ * How many records were lost or not made durable, and seal file rewrites
+ * that failed (the exit code must show it).  Never waits on a write.
+ */
 long gs_trace_failures(struct gs_trace *tr);
 /*
  * The tail anchor: the hash of the file's last record, how many records
- * this run wrote, and the seal file's count of sealed records (-1 when
- * not sealed).  Sent off the machine at the end of a run, it lets
- * gs-trace verify tell a cut tail from a crash.
+ * this run wrote, and the count of sealed records (-1 when not sealed).
+ * Sent off the machine at the end of a run, it lets gs-trace verify tell
+ * a cut tail from a crash.  Never waits on a write in progress: it gives
+ * the tip as of the last append that finished.
  */
 void gs_trace_anchor(struct gs_trace *tr, char hash[65], long *records,
 		     long *sealed);
