@@ -12,7 +12,8 @@
  * O_APPEND descriptor and made durable with fdatasync() before the call
  * returns.  A record that cannot be written or synced is tried once more
  * after re-reading the file's tail, then reported; seq and prev only ever
- * advance past a record the file holds, and a record never follows a
+ * advance past a record the file holds (one written but not made durable
+ * is counted at once, its seal key renewed), and a record never follows a
  * fragment on the same line.  A line torn by a crash is kept; the next run
  * starts a new line and chains from the last complete record.  The file is
  * locked (flock) so two processes never interleave their chains.
