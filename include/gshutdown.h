@@ -136,6 +136,7 @@ struct gs_config {
 		int recv_window_ms;
 		int request_timeout_ms;
 		bool tls_verify;
+		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
 	} exchange;
 	struct {
 		bool trade;

@@ -77,6 +77,8 @@ static const struct key keys[] = {
 	INT("exchange", "request_timeout_ms", exchange.request_timeout_ms, 50,
 	    120000),
 	BOOL("exchange", "tls_verify", exchange.tls_verify),
+	INT("exchange", "weight_budget_pct", exchange.weight_budget_pct, 1,
+	    100),
 
 	STR("streams", "channels", streams, KEY_CHANNELS, false),
 
@@ -129,6 +131,7 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->exchange.recv_window_ms = 5000;
 	cfg->exchange.request_timeout_ms = 3000;
 	cfg->exchange.tls_verify = true;
+	cfg->exchange.weight_budget_pct = 50;
 	cfg->streams.trade = true;
 	cfg->streams.book_ticker = true;
 	cfg->shutdown.cancel_timeout_ms = 10000;
@@ -295,7 +298,10 @@ config_fail(struct load_ctx *ctx, const char *fmt, ...)
 	return 0;
 }
 
-/* Split a comma-separated list; each item trimmed; empty items refused. */
+/*
+ * Split a comma-separated list; each item trimmed.  An empty item ("A,,B",
+ * a leading or a trailing comma) is refused: it is a typo, never meant.
+ */
 static int
 config_list(const char *value, char items[][GS_SYMBOL_MAX], int max, int *n)
 {
@@ -322,8 +328,13 @@ config_list(const char *value, char items[][GS_SYMBOL_MAX], int max, int *n)
 		memcpy(items[*n], start, len);
 		items[*n][len] = '\0';
 		(*n)++;
-		if (*p == ',')
+		if (*p == ',') {
 			p++;
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p == '\0')
+				return -EINVAL; /* trailing comma */
+		}
 	}
 	return *n > 0 ? 0 : -EINVAL;
 }
@@ -332,7 +343,7 @@ static int
 config_symbols(struct load_ctx *ctx, const char *value)
 {
 	struct gs_config *cfg = ctx->cfg;
-	int i, n, rc;
+	int i, k, n, rc;
 	char *c;
 
 	rc = config_list(value, cfg->bot.symbols, GS_MAX_SYMBOLS, &n);
@@ -342,8 +353,17 @@ config_symbols(struct load_ctx *ctx, const char *value)
 				   GS_MAX_SYMBOLS, GS_SYMBOL_MAX - 1);
 	if (rc < 0)
 		return config_fail(ctx, "symbols: expected a comma-separated "
-					"list of symbols, got \"%s\"",
+					"list of symbols without empty items, "
+					"got \"%s\"",
 				   value);
+	/* Before upper-casing, so the message shows what was written. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < i; k++)
+			if (strcasecmp(cfg->bot.symbols[i],
+				       cfg->bot.symbols[k]) == 0)
+				return config_fail(
+				    ctx, "symbols: \"%s\" is listed twice",
+				    cfg->bot.symbols[i]);
 	for (i = 0; i < n; i++) {
 		for (c = cfg->bot.symbols[i]; *c; c++) {
 			if (!isalnum((unsigned char)*c))
