@@ -94,6 +94,48 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	return 0;
 }
 
+/* symbols=["A","B"]: only what is traded here (weight 20); -ENOSPC. */
+static int
+symbols_param(struct bot *bot, struct rest_req *req)
+{
+	const struct gs_config *cfg = bot->cfg;
+	char list[GS_MAX_SYMBOLS * (GS_SYMBOL_MAX + 3) + 4];
+	size_t off = 0;
+	int i, n;
+
+	list[off++] = '[';
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		n = snprintf(list + off, sizeof(list) - off, "%s\"%s\"",
+			     i ? "," : "", cfg->bot.symbols[i]);
+		if (n < 0 || (size_t)n >= sizeof(list) - off)
+			return -ENOSPC;
+		off += (size_t)n;
+	}
+	if (off + 2 > sizeof(list))
+		return -ENOSPC;
+	list[off++] = ']';
+	list[off] = '\0';
+	return sign_append(req->query, sizeof(req->query), "symbols", list);
+}
+
+/* REQUEST_WEIGHT from exchangeInfo.rateLimits, into the budget. */
+static void
+weight_limit(struct bot *bot, const struct rest_req *req)
+{
+	int limit, interval_ms;
+
+	if (parse_weight_limit(req->body, req->len, &limit, &interval_ms) <
+	    0) {
+		log_warn("exchangeInfo has no REQUEST_WEIGHT limit; only "
+			 "Retry-After keeps the request rate in check");
+		return;
+	}
+	budget_set_limit(&bot->budget, limit, interval_ms);
+	log_info("request weight: limit %d per %d s, %d%% of it while "
+		 "running",
+		 limit, interval_ms / 1000, bot->cfg->exchange.weight_budget_pct);
+}
+
 /* Symbols traded, filters known; exit code on failure. */
 static int
 check_symbols(struct bot *bot, char *cause)
@@ -107,20 +149,19 @@ check_symbols(struct bot *bot, char *cause)
 		snprintf(bot->filters[i].symbol, GS_SYMBOL_MAX, "%s",
 			 cfg->bot.symbols[i]);
 	rest_req_init(&req, "GET", "/api/v3/exchangeInfo", false);
-	{
-		/* symbols=["A","B"]: only what is traded here (weight 20). */
-		char list[GS_MAX_SYMBOLS * (GS_SYMBOL_MAX + 3) + 4];
-		size_t off = 0;
-
-		list[off++] = '[';
-		for (i = 0; i < cfg->bot.nsymbols; i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off,
-						"%s\"%s\"", i ? "," : "",
-						cfg->bot.symbols[i]);
-		snprintf(list + off, sizeof(list) - off, "]");
-		sign_append(req.query, sizeof(req.query), "symbols", list);
+	if (symbols_param(bot, &req) < 0) {
+		/* The limits of the config keep this from happening. */
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s: symbols: %d symbols make a request longer than "
+			 "%d bytes",
+			 cfg->path, cfg->bot.nsymbols, BOT_QUERY_MAX);
+		return GS_EXIT_CONFIG;
 	}
 	rest_one(bot->main_rest, &req);
+	if (gs_shutdown_pending(bot->sup)) {
+		rest_req_reset(&req);
+		return 0;
+	}
 	if (req.status != 200) {
 		rest_describe(&req, what, sizeof(what));
 		rc = req.code == -1121 ? GS_EXIT_CONFIG : GS_EXIT_UNAVAILABLE;
@@ -130,6 +171,7 @@ check_symbols(struct bot *bot, char *cause)
 		rest_req_reset(&req);
 		return rc;
 	}
+	weight_limit(bot, &req);
 	n = parse_filters(req.body, req.len, bot->filters, cfg->bot.nsymbols);
 	if (n < 0) {
 		parse_excerpt(req.body, req.len, what, sizeof(what));
@@ -163,7 +205,7 @@ check_credentials(struct bot *bot, char *cause)
 	sign_append(req.query, sizeof(req.query), "symbol",
 		    bot->cfg->bot.symbols[0]);
 	rest_one(bot->main_rest, &req);
-	if (req.status != 200) {
+	if (req.status != 200 && !gs_shutdown_pending(bot->sup)) {
 		rest_describe(&req, what, sizeof(what));
 		if (req.status == 401 || req.code == -2014 ||
 		    req.code == -2015 || req.code == -1022)
@@ -185,10 +227,20 @@ status_line(void *arg, char *buf, size_t size)
 {
 	struct bot *bot = arg;
 
+	int64_t now = gs_mono_ns() / 1000000;
+	int spent, cap;
+
+	pthread_mutex_lock(&bot->budget.mu);
+	spent = budget_spent(&bot->budget, now);
+	cap = budget_cap(&bot->budget, true);
+	pthread_mutex_unlock(&bot->budget.mu);
 	pthread_mutex_lock(&bot->mu);
-	snprintf(buf, size, "orders_resting=%d streams_up=%d inflight=%d",
+	snprintf(buf, size,
+		 "orders_resting=%d streams_up=%d inflight=%d weight_1m=%d/%d "
+		 "missing=\"%s\"",
 		 bot->cfg->bot.dry_run ? bot->dry_orders : bot->resting,
-		 bot->streams_up, bot->inflight);
+		 bot->streams_up, bot->inflight, spent, cap,
+		 bot->missing[0] ? bot->missing : "nothing");
 	pthread_mutex_unlock(&bot->mu);
 }
 
@@ -278,11 +330,47 @@ ensure_dir(const char *path, char *cause)
 	return 0;
 }
 
+/* A shutdown was asked for during start-up: stop starting, quietly. */
+static bool
+interrupted(struct bot *bot)
+{
+	if (!gs_shutdown_pending(bot->sup))
+		return false;
+	log_info("start-up interrupted by a shutdown request");
+	return true;
+}
+
+/*
+ * The exchange checks of start-up.  They run before the supervisor does,
+ * so a stop request abandons their requests at once (REST_STOP_ABORT).
+ */
+static int
+start_checks(struct bot *bot, char *cause)
+{
+	const struct gs_config *cfg = bot->cfg;
+	int rc;
+
+	if (rest_sync_time(bot->main_rest, cause) < 0)
+		return interrupted(bot) ? 0 : GS_EXIT_UNAVAILABLE;
+	rc = check_symbols(bot, cause);
+	if (rc != 0 || interrupted(bot))
+		return interrupted(bot) ? 0 : rc;
+	if (!cfg->bot.dry_run) {
+		rc = check_credentials(bot, cause);
+		if (rc != 0 || interrupted(bot))
+			return interrupted(bot) ? 0 : rc;
+		if (cancel_recover(bot, cause) < 0)
+			return interrupted(bot) ? 0 : GS_EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
 /* Start-up after the supervisor exists: the exit code, or 0 to run. */
 static int
 start(struct bot *bot, const struct secrets *sec, char *cause)
 {
 	const struct gs_config *cfg = bot->cfg;
+	char missing[sizeof(bot->missing)];
 	struct timespec dl;
 	int rc;
 
@@ -292,23 +380,18 @@ start(struct bot *bot, const struct secrets *sec, char *cause)
 		snprintf(cause, GS_CAUSE_MAX, "out of memory");
 		return GS_EXIT_UNAVAILABLE;
 	}
+	/* One clock offset and one weight budget for both clients. */
+	rest_client_budget(bot->main_rest, &bot->budget);
+	rest_client_share(bot->strategy_rest, bot->main_rest);
 	if (!cfg->exchange.tls_verify)
 		log_warn("tls_verify = false: the exchange's certificate is NOT "
 			 "checked; anyone on the path can read and alter "
 			 "orders");
-	if (rest_sync_time(bot->main_rest, cause) < 0)
-		return GS_EXIT_UNAVAILABLE;
-	rest_sync_time(bot->strategy_rest, cause);
-	rc = check_symbols(bot, cause);
-	if (rc != 0)
+	rest_client_on_stop(bot->main_rest, REST_STOP_ABORT);
+	rc = start_checks(bot, cause);
+	rest_client_on_stop(bot->main_rest, REST_STOP_KEEP);
+	if (rc != 0 || interrupted(bot))
 		return rc;
-	if (!cfg->bot.dry_run) {
-		rc = check_credentials(bot, cause);
-		if (rc != 0)
-			return rc;
-		if (cancel_recover(bot, cause) < 0)
-			return GS_EXIT_UNAVAILABLE;
-	}
 	if (stream_new(&bot->stream, bot, cause) < 0)
 		return GS_EXIT_CONFIG;
 	gs_worker_add(bot->sup, "lws", stream_main, bot->stream, stream_wake,
@@ -322,14 +405,27 @@ start(struct bot *bot, const struct secrets *sec, char *cause)
 	gs_worker_add(bot->sup, "strategy", strategy_main, bot, strategy_wake,
 		      bot);
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
-	if (strategy_wait_placed(bot, &dl) < 0 && !gs_shutdown_pending(bot->sup))
-		log_warn("the grid is not complete yet; reporting ready anyway");
+	rc = strategy_wait_placed(bot, &dl);
+	pthread_mutex_lock(&bot->mu);
+	snprintf(missing, sizeof(missing), "%s",
+		 bot->missing[0] ? bot->missing : "placements under way");
+	bot->ready = true;
+	pthread_mutex_unlock(&bot->mu);
+	if (rc < 0 && !gs_shutdown_pending(bot->sup))
+		log_warn("the grid is not complete yet (%s); reporting ready "
+			 "anyway",
+			 missing);
 	log_info("running: %d symbols, %d orders each, %s", cfg->bot.nsymbols,
 		 cfg->bot.orders_per_symbol,
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
-	gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders each%s",
-		  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
-		  cfg->bot.dry_run ? ", dry run" : "");
+	if (rc < 0)
+		gs_notify("READY=1\nSTATUS=RUNNING, grid incomplete: %s",
+			  missing);
+	else
+		gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders "
+			  "each%s",
+			  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
+			  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
 
@@ -345,6 +441,8 @@ bot_free(struct bot *bot)
 		json_decref(bot->phase_detail[i]);
 	json_decref(bot->shutdown_cause);
 	json_decref(bot->known);
+	json_decref(bot->placed);
+	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_cond_destroy(&bot->cv);
 }
@@ -434,6 +532,8 @@ main(int argc, char **argv)
 	bot.cfg = &cfg;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
+	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
+	bot.placed = json_object();
 	snprintf(bot.prefix, sizeof(bot.prefix), "%s-",
 		 cfg.bot.client_order_prefix);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
