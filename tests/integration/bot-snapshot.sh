@@ -36,9 +36,11 @@ grep -q "GET /api/v3/openOrders: HTTP 429" "$T/bot.log" &&
 check "429 first: the snapshot names every order" snapshot_names "$ids"
 eq "clean run: snapshot settled" "$(jq .settled "$T/state/open-orders.json")" true
 
-# A clean run is not recovered from.
+# A clean run is not recovered from.  (This run ends forced, with _exit
+# while finished workers are not joined: by design, so ThreadSanitizer's
+# thread-leak report is off for it alone.)
 before=$(recoveries)
-bot_running 8
+TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_thread_leaks=0" bot_running 8
 eq "after a clean run: no RECOVERY" "$(recoveries)" "$before"
 
 # Forced before any listing returned: every request now outlasts the
