@@ -241,6 +241,9 @@ json_t *cancel_known_orders(struct bot *bot, json_t *listing);
 /* ---- stream.c ---- */
 struct stream;
 int stream_new(struct stream **out, struct bot *bot, char *cause);
+/* "<base path of ws_url>/stream?streams=a@trade/a@bookTicker/..." */
+int stream_build_path(const char *ws_url, const struct gs_config *cfg,
+		      char *out, size_t size);
 void stream_free(struct stream *s);
 void *stream_main(void *arg);
 void stream_wake(void *arg);

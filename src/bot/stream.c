@@ -324,17 +324,35 @@ static const struct lws_protocols md_protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Build /stream?streams=btcusdt@trade/btcusdt@bookTicker/... */
-static int
-stream_path(struct stream *s, const char *base_path)
+/*
+ * The path of the combined stream for ws_url: its base path, without a
+ * trailing slash, then "/stream?streams=btcusdt@trade/btcusdt@bookTicker/
+ * ...".  lws_parse_uri gives the path without its leading slash, or "/"
+ * for a bare host: "ws://host:port", "wss://host" and "wss://host/" all
+ * mean the root, "wss://host/base" means "/base/stream?...".
+ */
+int
+stream_build_path(const char *ws_url, const struct gs_config *cfg, char *out,
+		  size_t size)
 {
-	const struct gs_config *cfg = s->bot->cfg;
-	size_t off;
-	int i, n;
+	const char *prot, *ads, *path;
+	char copy[GS_URL_MAX];
+	size_t off, len;
+	int i, n, port;
 
-	n = snprintf(s->path, sizeof(s->path), "%s/stream?streams=",
-		     strcmp(base_path, "/") == 0 ? "" : base_path);
-	if (n < 0 || (size_t)n >= sizeof(s->path))
+	n = snprintf(copy, sizeof(copy), "%s", ws_url);
+	if (n < 0 || (size_t)n >= sizeof(copy))
+		return -ENAMETOOLONG;
+	if (lws_parse_uri(copy, &prot, &ads, &port, &path))
+		return -EINVAL;
+	while (*path == '/')
+		path++;
+	len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		len--;
+	n = snprintf(out, size, "%s%.*s/stream?streams=", len ? "/" : "",
+		     (int)len, path);
+	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	off = (size_t)n;
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
@@ -345,18 +363,16 @@ stream_path(struct stream *s, const char *base_path)
 			lower[k] = (char)(cfg->bot.symbols[i][k] | 0x20);
 		lower[k] = '\0';
 		if (cfg->streams.trade) {
-			n = snprintf(s->path + off, sizeof(s->path) - off,
-				     "%s%s@trade", off > 0 && s->path[off - 1] != '=' ? "/" : "",
-				     lower);
-			if (n < 0 || (size_t)n >= sizeof(s->path) - off)
+			n = snprintf(out + off, size - off, "%s%s@trade",
+				     out[off - 1] != '=' ? "/" : "", lower);
+			if (n < 0 || (size_t)n >= size - off)
 				return -ENOSPC;
 			off += (size_t)n;
 		}
 		if (cfg->streams.book_ticker) {
-			n = snprintf(s->path + off, sizeof(s->path) - off,
-				     "%s%s@bookTicker",
-				     s->path[off - 1] != '=' ? "/" : "", lower);
-			if (n < 0 || (size_t)n >= sizeof(s->path) - off)
+			n = snprintf(out + off, size - off, "%s%s@bookTicker",
+				     out[off - 1] != '=' ? "/" : "", lower);
+			if (n < 0 || (size_t)n >= size - off)
 				return -ENOSPC;
 			off += (size_t)n;
 		}
@@ -392,16 +408,13 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	if (s->tls && s->port == 80)
 		s->port = 443;
 	snprintf(s->host, sizeof(s->host), "%s", ads);
-	{
-		char base[512];
-
-		snprintf(base, sizeof(base), "/%s", path);
-		if (stream_path(s, base) < 0) {
-			snprintf(cause, GS_CAUSE_MAX,
-				 "too many streams for one connection");
-			free(s);
-			return -ENOSPC;
-		}
+	(void)path;
+	if (stream_build_path(s->url, bot->cfg, s->path, sizeof(s->path)) <
+	    0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "too many streams for one connection");
+		free(s);
+		return -ENOSPC;
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof(info));

@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 
 #include "gshutdown.h"
@@ -37,7 +39,24 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY,
 			   &one, sizeof(one));
+		tap_open(lws_get_socket_fd(wsi));
 		break;
+	}
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+		char target[SIM_ARGS_MAX], body[128];
+		int status;
+
+		if (tap_take(lws_get_socket_fd(wsi), target, sizeof(target)) <
+		    0)
+			target[0] = '\0';
+		status = stream_check_target(sim, target, body, sizeof(body));
+		if (status == 0)
+			return 0;
+		/* The exchange's answer to a path it does not serve. */
+		if (lws_return_http_status(wsi, (unsigned)status,
+					   status == 404 ? NULL : body))
+			return -1;
+		return 1;
 	}
 	case LWS_CALLBACK_HTTP:
 		memset(pss, 0, sizeof(*pss));
@@ -58,7 +77,9 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return stream_writeable(sim, wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
-		/* SUBSCRIBE and friends: acknowledge, change nothing. */
+		return stream_receive(sim, wsi, pss, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		stream_pong(sim, pss);
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		return stream_peer_close(sim, wsi, pss, in, len);
@@ -74,10 +95,117 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/*
+ * The listening sockets are the simulator's own: libwebsockets 4.1 binds
+ * IPv6 to every address whatever its iface says.  A connection accepted
+ * on one is handed to the server vhost.
+ */
+static int
+listen_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		void *user, void *in, size_t len)
+{
+	struct sim *sim = the_sim;
+	int fd, cfd;
+
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	fd = lws_get_socket_fd(wsi);
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0) {
+		if (lws_adopt_socket_vhost(sim->vhost, cfd) == NULL)
+			close(cfd); /* lws logged why */
+	}
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{"binance", sim_callback, sizeof(struct sim_pss), 4096, 0, NULL, 0},
+	{"sim-listen", listen_callback, 0, 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* Bind and listen on addr:*port (0: a free port, set in *port). */
+static int
+listen_on(const char *addr, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr,
+		      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)*port);
+		sl = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr,
+			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)*port);
+		sl = sizeof(*in6);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET
+			  ? ((struct sockaddr_in *)&ss)->sin_port
+			  : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static int
+sim_listen(struct sim *sim)
+{
+	const char *addrs[2] = {"127.0.0.1", "::1"};
+	int i, n = 2, fd, port = sim->cfg.port;
+
+	if (sim->cfg.listen[0] != '\0') {
+		addrs[0] = sim->cfg.listen;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		fd = listen_on(addrs[i], &port);
+		if (fd < 0) {
+			/* ::1 is optional: a host may have no IPv6. */
+			if (i > 0 && sim->cfg.listen[0] == '\0') {
+				log_warn("not listening on [::1]:%d: %s",
+					    port, strerror(errno));
+				continue;
+			}
+			log_error("cannot listen on %s port %d: %s", addrs[i],
+				  port, strerror(errno));
+			return -1;
+		}
+		if (lws_adopt_descriptor_vhost(
+			sim->vhost, LWS_ADOPT_RAW_FILE_DESC,
+			(lws_sock_file_fd_type){.filefd = fd}, "sim-listen",
+			NULL) == NULL) {
+			close(fd);
+			return -1;
+		}
+	}
+	sim->cfg.port = port;
+	return 0;
+}
 
 static void
 sim_tick(lws_sorted_usec_list_t *sul)
@@ -86,6 +214,7 @@ sim_tick(lws_sorted_usec_list_t *sul)
 
 	market_tick(&sim->market);
 	stream_tick(sim);
+	stream_check_pings(sim);
 	lws_sul_schedule(sim->ctx, 0, &sim->tick_sul, sim_tick,
 			 sim->cfg.tick_ms * LWS_US_PER_MS);
 }
@@ -120,15 +249,55 @@ load_fail(struct load *ld, const char *msg, const char *name,
 }
 
 static int
-load_int(struct load *ld, const char *name, const char *value, long long max,
-	 int *out)
+load_string(struct load *ld, const char *name, const char *value, char *out,
+	    size_t size)
 {
-	long long v;
+	if (strlen(value) >= size)
+		return load_fail(ld, "too long", name, value);
+	snprintf(out, size, "%s", value);
+	return 1;
+}
 
-	if (gs_parse_int(value, 0, max, &v) < 0)
-		return load_fail(ld, "not a whole number in range", name,
-				 value);
-	*out = (int)v;
+static int
+load_symbols(struct load *ld, const char *name, const char *value)
+{
+	struct sim_config *c = ld->cfg;
+	const char *p = value;
+	int i;
+
+	c->nsymbols = 0;
+	while (*p) {
+		char tok[64];
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(tok))
+			return load_fail(ld, "empty or overlong symbol in",
+					 name, value);
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, p);
+		if (!market_symbol_name_ok(tok))
+			return load_fail(ld, "not a symbol (A-Z, 0-9, 5 to 23)",
+					 name, tok);
+		for (i = 0; i < c->nsymbols; i++)
+			if (strcmp(c->symbols[i], tok) == 0)
+				return load_fail(ld, "duplicate symbol", name,
+						 tok);
+		if (c->nsymbols == SIM_MAX_SYMBOLS)
+			return load_fail(ld, "more than 256 symbols", name,
+					 value);
+		memcpy(c->symbols[c->nsymbols++], tok, strlen(tok) + 1);
+		p += strcspn(p, ",");
+		if (*p == ',') {
+			p++;
+			if (p[strspn(p, " \t")] == '\0')
+				return load_fail(ld, "trailing comma in", name,
+						 value);
+		}
+	}
 	return 1;
 }
 
@@ -139,83 +308,86 @@ load_handler(void *user, const char *section, const char *name,
 	static const struct {
 		const char *name;
 		size_t off;
-		long long max;
-	} faults[] = {
-		{"latency_ms", offsetof(struct sim_faults, latency_ms), 600000},
-		{"jitter_ms", offsetof(struct sim_faults, jitter_ms), 600000},
-		{"error_5xx_rate", offsetof(struct sim_faults, error_5xx_rate),
-		 100},
-		{"hang_rate", offsetof(struct sim_faults, hang_rate), 100},
-		{"cancel_reject_rate",
-		 offsetof(struct sim_faults, cancel_reject_rate), 100},
-		{"rate_limit_count",
-		 offsetof(struct sim_faults, rate_limit_count), 1000000},
-		{"ban_count", offsetof(struct sim_faults, ban_count), 1000000},
-		{"retry_after_s", offsetof(struct sim_faults, retry_after_s),
-		 3600},
-		{"place_latency_ms",
-		 offsetof(struct sim_faults, place_latency_ms), 600000},
+		long long min, max;
+	} ints[] = {
+		{"port", offsetof(struct sim_config, port), 0, 65535},
+		{"tick_ms", offsetof(struct sim_config, tick_ms), 1, 60000},
+		{"ping_interval_ms",
+		 offsetof(struct sim_config, ping_interval_ms), 1, 600000},
+		{"ping_timeout_ms",
+		 offsetof(struct sim_config, ping_timeout_ms), 1, 3600000},
+		{"weight_limit_1m",
+		 offsetof(struct sim_config, weight_limit_1m), 1, 100000000},
+		{"ban_seconds", offsetof(struct sim_config, ban_s), 1, 259200},
+		{"order_limit_10s",
+		 offsetof(struct sim_config, order_limit_10s), 1, 100000000},
+		{"order_limit_1d", offsetof(struct sim_config, order_limit_1d),
+		 1, 100000000},
 	};
 	struct load *ld = user;
 	struct sim_config *c = ld->cfg;
+	long long v;
 	size_t i;
-	int v;
+	int rc;
 
 	if (strcmp(section, "sim") == 0) {
-		if (strcmp(name, "port") == 0)
-			return load_int(ld, name, value, 65535, &c->port);
-		if (strcmp(name, "tick_ms") == 0)
-			return load_int(ld, name, value, 60000, &c->tick_ms);
-		if (strcmp(name, "ping_interval_ms") == 0)
-			return load_int(ld, name, value, 600000,
-					&c->ping_interval_ms);
+		for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+			if (strcmp(name, ints[i].name) != 0)
+				continue;
+			if (gs_parse_int(value, ints[i].min, ints[i].max, &v) <
+			    0)
+				return load_fail(ld,
+						 "not a whole number in range",
+						 name, value);
+			*(int *)((char *)c + ints[i].off) = (int)v;
+			return 1;
+		}
 		if (strcmp(name, "seed") == 0) {
-			if (!load_int(ld, name, value, 2147483647, &v))
-				return 0;
+			if (gs_parse_int(value, 0, 2147483647, &v) < 0)
+				return load_fail(ld,
+						 "not a whole number in range",
+						 name, value);
 			c->seed = (unsigned)v;
 			return 1;
 		}
-		if (strcmp(name, "api_key") == 0 &&
-		    strlen(value) < sizeof(c->api_key)) {
-			snprintf(c->api_key, sizeof(c->api_key), "%s", value);
-			return 1;
-		}
-		if (strcmp(name, "api_secret") == 0 &&
-		    strlen(value) < sizeof(c->api_secret)) {
-			snprintf(c->api_secret, sizeof(c->api_secret), "%s",
-				 value);
-			return 1;
-		}
-		if (strcmp(name, "symbols") == 0) {
-			char list[4096], *save = NULL, *tok;
+		if (strcmp(name, "api_key") == 0)
+			return load_string(ld, name, value, c->api_key,
+					   sizeof(c->api_key));
+		if (strcmp(name, "api_secret") == 0)
+			return load_string(ld, name, value, c->api_secret,
+					   sizeof(c->api_secret));
+		if (strcmp(name, "admin_token") == 0)
+			return load_string(ld, name, value, c->admin_token,
+					   sizeof(c->admin_token));
+		if (strcmp(name, "listen") == 0) {
+			struct in6_addr a6;
 
-			snprintf(list, sizeof(list), "%s", value);
-			c->nsymbols = 0;
-			for (tok = strtok_r(list, ", ", &save);
-			     tok && c->nsymbols < SIM_MAX_SYMBOLS;
-			     tok = strtok_r(NULL, ", ", &save))
-				snprintf(c->symbols[c->nsymbols++],
-					 SIM_SYMBOL_MAX, "%s", tok);
-			return 1;
+			if (*value != '\0' &&
+			    inet_pton(AF_INET, value, &a6) != 1 &&
+			    inet_pton(AF_INET6, value, &a6) != 1)
+				return load_fail(ld, "not an IP address", name,
+						 value);
+			return load_string(ld, name, value, c->listen,
+					   sizeof(c->listen));
 		}
+		if (strcmp(name, "symbols") == 0)
+			return load_symbols(ld, name, value);
 		return load_fail(ld, "unknown key in [sim]", name, value);
 	}
 	if (strcmp(section, "faults") == 0) {
-		for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-			if (strcmp(name, faults[i].name) == 0)
-				return load_int(
-				    ld, name, value, faults[i].max,
-				    (int *)((char *)&c->faults + faults[i].off));
-		if (strcmp(name, "ws_close") == 0) {
-			if (strcmp(value, "normal") && strcmp(value, "ignore"))
-				return load_fail(ld, "expected normal or "
-						     "ignore",
-						 name, value);
-			c->faults.ws_close_ignore =
-			    strcmp(value, "ignore") == 0;
-			return 1;
-		}
-		return load_fail(ld, "unknown key in [faults]", name, value);
+		rc = sim_fault_set(&c->faults, name, value);
+		if (rc == -1)
+			return load_fail(ld,
+					 strcmp(name, "ws_close") == 0
+					     ? "expected normal or ignore"
+					 : strcmp(name, "stream_paused") == 0
+					     ? "expected 0 or 1"
+					     : "not a whole number in range",
+					 name, value);
+		if (rc == -2)
+			return load_fail(ld, "unknown key in [faults]", name,
+					 value);
+		return 1;
 	}
 	return load_fail(ld, "unknown section", section, name);
 }
@@ -234,6 +406,11 @@ config_defaults(struct sim_config *c)
 		 "0j");
 	c->tick_ms = 250;
 	c->ping_interval_ms = 20000;
+	c->ping_timeout_ms = 60000;
+	c->weight_limit_1m = 6000;
+	c->ban_s = 120;
+	c->order_limit_10s = 100;
+	c->order_limit_1d = 200000;
 	c->seed = 42;
 }
 
@@ -251,12 +428,6 @@ config_load(struct sim_config *c, const char *path, char *cause)
 			 path, rc > 0 ? rc : ld.line);
 	if (ld.cause[0]) {
 		snprintf(cause, GS_CAUSE_MAX, "%s", ld.cause);
-		return -1;
-	}
-	if (c->tick_ms < 1 || c->ping_interval_ms < 1) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%.300s: tick_ms and ping_interval_ms must be >= 1",
-			 path);
 		return -1;
 	}
 	return 0;
@@ -365,14 +536,14 @@ main(int argc, char **argv)
 	if (port >= 0)
 		sim->cfg.port = (int)port;
 	gs_log_open(GS_LOG_INFO, NULL, false, NULL, "exchange-sim");
-	market_init(&sim->market, sim->cfg.seed);
+	market_init(&sim->market, &sim->cfg);
+	sim_clock_offset(sim->cfg.faults.clock_offset_ms);
 	sim->requests = json_object();
 	the_sim = sim;
 
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof(info));
-	info.port = sim->cfg.port;
-	info.iface = "127.0.0.1"; /* loopback only, admin endpoint included */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* sim_listen() listens */
 	info.protocols = protocols;
 	info.timeout_secs = 600;
 	/* /stream?streams=... of a few hundred streams */
@@ -385,8 +556,13 @@ main(int argc, char **argv)
 		return GS_EXIT_UNAVAILABLE;
 	}
 	sim->vhost = lws_get_vhost_by_name(sim->ctx, "default");
-	if (sim->vhost != NULL)
-		sim->cfg.port = lws_get_vhost_listen_port(sim->vhost);
+	if (sim->vhost == NULL || sim_listen(sim) < 0) {
+		lws_context_destroy(sim->ctx);
+		market_free(&sim->market);
+		json_decref(sim->requests);
+		free(sim);
+		return GS_EXIT_UNAVAILABLE;
+	}
 	if (pthread_create(&sigth, NULL, sim_signals, sim) != 0) {
 		lws_context_destroy(sim->ctx);
 		return 1;
@@ -395,8 +571,9 @@ main(int argc, char **argv)
 			 sim->cfg.tick_ms * LWS_US_PER_MS);
 	lws_sul_schedule(sim->ctx, 0, &sim->ping_sul, sim_ping,
 			 sim->cfg.ping_interval_ms * LWS_US_PER_MS);
-	log_info("exchange-sim listening on http://127.0.0.1:%d (ws://127.0.0.1:%d)",
-		 sim->cfg.port, sim->cfg.port);
+	log_info("exchange-sim listening on %s port %d (REST and streams)",
+		 sim->cfg.listen[0] ? sim->cfg.listen : "127.0.0.1 and ::1",
+		 sim->cfg.port);
 	if (port_file != NULL && write_port_file(port_file, sim->cfg.port) < 0) {
 		log_error("cannot write %s: %s", port_file, strerror(errno));
 		rc = 1;
@@ -413,6 +590,7 @@ main(int argc, char **argv)
 	lws_context_destroy(sim->ctx);
 	market_free(&sim->market);
 	json_decref(sim->requests);
+	tap_free_all();
 	free(sim);
 	gs_log_close();
 	return rc;

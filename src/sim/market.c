@@ -12,14 +12,46 @@
 
 #include "sim.h"
 
-/* Filters every symbol shares (a USDT pair priced around 100). */
-#define TICK_SIZE "0.01000000"
-#define STEP_SIZE "0.00100000"
-#define MIN_QTY "0.00100000"
-#define MAX_QTY "9000000.00000000"
-#define MIN_PRICE "0.01000000"
-#define MAX_PRICE "1000000.00000000"
-#define MIN_NOTIONAL "5.00000000"
+/*
+ * The pairs a default simulator trades, with filters and starting prices
+ * close to the real exchange's.  A configured symbol not in this table
+ * gets the generic filters of a pair priced around 100.
+ */
+static const struct pair {
+	const char *name, *base, *quote;
+	const char *tick, *step, *min_qty, *max_qty, *min_notional, *price;
+} pairs[] = {
+	{"BTCUSDT", "BTC", "USDT", "0.01", "0.00001", "0.00001", "9000",
+	 "5", "95000.00"},
+	{"ETHUSDT", "ETH", "USDT", "0.01", "0.0001", "0.0001", "9000", "5",
+	 "3500.00"},
+	{"BNBUSDT", "BNB", "USDT", "0.01", "0.001", "0.001", "9000", "5",
+	 "650.00"},
+	{"HBARUSDT", "HBAR", "USDT", "0.00001", "1", "1", "9000000", "5",
+	 "0.25000"},
+	{"SOLUSDT", "SOL", "USDT", "0.01", "0.001", "0.001", "9000000", "5",
+	 "180.00"},
+	{"XRPUSDT", "XRP", "USDT", "0.0001", "0.1", "0.1", "9222449", "5",
+	 "2.3000"},
+	{"LTCBTC", "LTC", "BTC", "0.000001", "0.001", "0.001", "100000",
+	 "0.0001", "0.001100"},
+	{"ETHBTC", "ETH", "BTC", "0.00001", "0.0001", "0.0001", "100000",
+	 "0.0001", "0.03700"},
+};
+
+#define GENERIC_TICK "0.01"
+#define GENERIC_STEP "0.001"
+#define GENERIC_PRICE "100.00"
+#define MAX_PRICE "1000000"
+#define MAX_NOTIONAL "9000000"
+
+static int64_t clock_offset_ms;
+
+void
+sim_clock_offset(int64_t ms)
+{
+	clock_offset_ms = ms;
+}
 
 int64_t
 sim_now_ms(void)
@@ -27,15 +59,163 @@ sim_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	       clock_offset_ms;
+}
+
+/*
+ * A decimal as Binance accepts it: digits, optionally a dot and digits.
+ * Returns the number of decimals (-1 when malformed); *out is the value
+ * in units of 1e-8 when it has at most 8 decimals.
+ */
+int
+sim_decimal(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	int intd = 0, dec = -1, k;
+
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (dec >= 0 || intd == 0)
+				return -1;
+			dec = 0;
+		} else if (*s >= '0' && *s <= '9') {
+			if (dec >= 0)
+				dec++;
+			else if (++intd > 20)
+				return -1;
+			if (dec < 0 || dec <= 8) {
+				if (v > (INT64_MAX - 9) / 10)
+					return -1;
+				v = v * 10 + (*s - '0');
+			}
+		} else {
+			return -1;
+		}
+	}
+	if (intd == 0 || dec == 0)
+		return -1;
+	if (dec < 0)
+		dec = 0;
+	for (k = dec < 8 ? dec : 8; k < 8; k++) {
+		if (v > INT64_MAX / 10)
+			return -1;
+		v *= 10;
+	}
+	*out = v;
+	return dec;
+}
+
+static int64_t
+units(const char *s)
+{
+	int64_t v = 0;
+
+	if (sim_decimal(s, &v) < 0)
+		return 0;
+	return v;
 }
 
 void
-market_init(struct sim_market *m, unsigned seed)
+market_text(int64_t v, char *buf, size_t size)
 {
+	snprintf(buf, size, "%lld.%08lld", (long long)(v / 100000000),
+		 (long long)(v % 100000000));
+}
+
+/* The price on the tick grid, as a decimal string of 8 places. */
+void
+market_price_text(const struct sim_symbol *s, double price, char *buf,
+		  size_t size)
+{
+	int64_t v = llround(price * 1e8 / (double)s->tick) * s->tick;
+
+	if (v < s->tick)
+		v = s->tick;
+	market_text(v, buf, size);
+}
+
+static void
+symbol_define(struct sim_symbol *s, const char *name)
+{
+	const struct pair *p = NULL;
+	static const char *const quotes[] = {"USDT", "FDUSD", "USDC", "BTC",
+					     "ETH", "BNB", "EUR", "TRY"};
+	size_t i, n = strlen(name);
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (strcmp(pairs[i].name, name) == 0)
+			p = &pairs[i];
+	if (p != NULL) {
+		snprintf(s->base, sizeof(s->base), "%s", p->base);
+		snprintf(s->quote, sizeof(s->quote), "%s", p->quote);
+		s->tick = units(p->tick);
+		s->step = units(p->step);
+		s->min_qty = units(p->min_qty);
+		s->max_qty = units(p->max_qty);
+		s->min_notional = units(p->min_notional);
+		s->mid = strtod(p->price, NULL);
+	} else {
+		for (i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++) {
+			size_t q = strlen(quotes[i]);
+
+			if (n > q && strcmp(name + n - q, quotes[i]) == 0)
+				break;
+		}
+		if (i == sizeof(quotes) / sizeof(quotes[0]))
+			i = 0; /* no known quote asset: call it USDT */
+		snprintf(s->quote, sizeof(s->quote), "%s", quotes[i]);
+		snprintf(s->base, sizeof(s->base), "%.*s",
+			 (int)(n > strlen(quotes[i]) ? n - strlen(quotes[i])
+						     : n),
+			 name);
+		s->tick = units(GENERIC_TICK);
+		s->step = units(GENERIC_STEP);
+		s->min_qty = units(GENERIC_STEP);
+		s->max_qty = units("9000000");
+		s->min_notional = units("5");
+		s->mid = strtod(GENERIC_PRICE, NULL);
+	}
+	s->min_price = s->tick;
+	s->max_price = units(MAX_PRICE);
+	s->max_notional = units(MAX_NOTIONAL);
+	s->avg = s->mid;
+	s->floor = s->mid / 10.0;
+}
+
+bool
+market_symbol_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 5 || n >= SIM_SYMBOL_MAX)
+		return false;
+	for (; *name; name++)
+		if (!isupper((unsigned char)*name) &&
+		    !isdigit((unsigned char)*name))
+			return false;
+	return true;
+}
+
+void
+market_init(struct sim_market *m, const struct sim_config *cfg)
+{
+	int i;
+
 	memset(m, 0, sizeof(*m));
-	m->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	m->rng = cfg->seed ? cfg->seed : 0x9e3779b97f4a7c15ULL;
 	m->next_order_id = 1000;
+	m->avg_alpha = (double)cfg->tick_ms / (5.0 * 60000.0);
+	if (m->avg_alpha > 1.0)
+		m->avg_alpha = 1.0;
+	if (cfg->nsymbols == 0)
+		for (i = 0; i < (int)(sizeof(pairs) / sizeof(pairs[0])); i++)
+			symbol_define(&m->symbols[m->nsymbols++],
+				      pairs[i].name);
+	for (i = 0; i < cfg->nsymbols; i++)
+		symbol_define(&m->symbols[m->nsymbols++], cfg->symbols[i]);
 }
 
 void
@@ -56,44 +236,15 @@ market_rand(struct sim_market *m)
 	       (double)(1ULL << 53);
 }
 
-static bool
-symbol_well_formed(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n < 5 || n >= SIM_SYMBOL_MAX)
-		return false;
-	for (; *name; name++)
-		if (!isupper((unsigned char)*name) &&
-		    !isdigit((unsigned char)*name))
-			return false;
-	return true;
-}
-
 struct sim_symbol *
-market_symbol(struct sim_market *m, const struct sim_config *cfg,
-	      const char *name)
+market_symbol(struct sim_market *m, const char *name)
 {
-	struct sim_symbol *s;
 	int i;
 
 	for (i = 0; i < m->nsymbols; i++)
 		if (strcmp(m->symbols[i].name, name) == 0)
 			return &m->symbols[i];
-	if (!symbol_well_formed(name) || m->nsymbols >= SIM_MAX_SYMBOLS)
-		return NULL;
-	if (cfg->nsymbols > 0) {
-		for (i = 0; i < cfg->nsymbols; i++)
-			if (strcmp(cfg->symbols[i], name) == 0)
-				break;
-		if (i == cfg->nsymbols)
-			return NULL;
-	}
-	s = &m->symbols[m->nsymbols++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->mid = 100.0;
-	return s;
+	return NULL;
 }
 
 struct sim_order *
@@ -201,112 +352,96 @@ market_order_text(const struct sim_order *o, char *buf, size_t size)
 	    o->open ? "true" : "false", (long long)o->time_ms);
 }
 
-/* value is a multiple of step (both decimal strings, up to 8 places). */
-static bool
-multiple_of(const char *value, const char *step)
+const char *
+market_check_filters(const struct sim_symbol *s, const char *side,
+		     int64_t price, int64_t qty)
 {
-	long long v = llround(strtod(value, NULL) * 1e8);
-	long long s = llround(strtod(step, NULL) * 1e8);
+	double notional = (double)price / 1e8 * ((double)qty / 1e8);
 
-	return s > 0 && v % s == 0;
-}
+	if (price < s->min_price || price > s->max_price ||
+	    price % s->tick != 0)
+		return "PRICE_FILTER";
+	if (qty < s->min_qty || qty > s->max_qty || qty % s->step != 0)
+		return "LOT_SIZE";
+	/* PERCENT_PRICE_BY_SIDE around the average price: the bid and the
+	 * ask multipliers are the same (5 and 0.2) on every pair here. */
+	if (strcmp(side, "BUY") == 0 || strcmp(side, "SELL") == 0) {
+		double p = (double)price / 1e8;
 
-static bool
-decimal_ok(const char *s)
-{
-	int dots = 0, digits = 0;
-
-	for (; *s; s++) {
-		if (*s == '.')
-			dots++;
-		else if (isdigit((unsigned char)*s))
-			digits++;
-		else
-			return false;
+		if (p > s->avg * 5.0 || p < s->avg * 0.2)
+			return "PERCENT_PRICE_BY_SIDE";
 	}
-	return digits > 0 && dots <= 1;
-}
-
-int
-market_check_filters(const char *price, const char *qty, char *msg,
-		     size_t size)
-{
-	double p, q;
-
-	if (!decimal_ok(price) || !decimal_ok(qty)) {
-		snprintf(msg, size, "Illegal characters found in parameter.");
-		return -1;
-	}
-	p = strtod(price, NULL);
-	q = strtod(qty, NULL);
-	if (p < strtod(MIN_PRICE, NULL) || p > strtod(MAX_PRICE, NULL) ||
-	    !multiple_of(price, TICK_SIZE)) {
-		snprintf(msg, size, "Filter failure: PRICE_FILTER");
-		return -1;
-	}
-	if (q < strtod(MIN_QTY, NULL) || q > strtod(MAX_QTY, NULL) ||
-	    !multiple_of(qty, STEP_SIZE)) {
-		snprintf(msg, size, "Filter failure: LOT_SIZE");
-		return -1;
-	}
-	if (p * q < strtod(MIN_NOTIONAL, NULL)) {
-		snprintf(msg, size, "Filter failure: NOTIONAL");
-		return -1;
-	}
-	return 0;
+	if (notional < (double)s->min_notional / 1e8 ||
+	    notional > (double)s->max_notional / 1e8)
+		return "NOTIONAL";
+	return NULL;
 }
 
 static json_t *
-symbol_info(const char *name)
+symbol_info(const struct sim_symbol *s)
 {
-	size_t n = strlen(name);
-	const char *quote = n > 4 ? name + n - 4 : "USDT";
-	char base[SIM_SYMBOL_MAX];
+	char tick[32], step[32], minq[32], maxq[32], minp[32], maxp[32],
+	    minn[32], maxn[32];
 
-	snprintf(base, sizeof(base), "%.*s", (int)(n > 4 ? n - 4 : n), name);
+	market_text(s->tick, tick, sizeof(tick));
+	market_text(s->step, step, sizeof(step));
+	market_text(s->min_qty, minq, sizeof(minq));
+	market_text(s->max_qty, maxq, sizeof(maxq));
+	market_text(s->min_price, minp, sizeof(minp));
+	market_text(s->max_price, maxp, sizeof(maxp));
+	market_text(s->min_notional, minn, sizeof(minn));
+	market_text(s->max_notional, maxn, sizeof(maxn));
 	return json_pack(
-	    "{s:s, s:s, s:s, s:i, s:s, s:i, s:[s,s], s:b, s:b, s:[s], "
-	    "s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, "
-	    "{s:s, s:s, s:b, s:s, s:b, s:i}]}",
-	    "symbol", name, "status", "TRADING", "baseAsset", base,
-	    "baseAssetPrecision", 8, "quoteAsset", quote, "quotePrecision", 8,
+	    "{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:i, s:[s,s], s:b, s:b, "
+	    "s:[s], s:["
+	    "{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, "
+	    "{s:s, s:s, s:b, s:s, s:b, s:i}, "
+	    "{s:s, s:s, s:s, s:s, s:s, s:i}]}",
+	    "symbol", s->name, "status", "TRADING", "baseAsset", s->base,
+	    "baseAssetPrecision", 8, "quoteAsset", s->quote, "quotePrecision",
+	    8, "quoteAssetPrecision", 8, "baseCommissionPrecision", 8,
 	    "orderTypes", "LIMIT", "MARKET", "isSpotTradingAllowed", 1,
 	    "isMarginTradingAllowed", 0, "permissions", "SPOT", "filters",
-	    "filterType", "PRICE_FILTER", "minPrice", MIN_PRICE, "maxPrice",
-	    MAX_PRICE, "tickSize", TICK_SIZE, "filterType", "LOT_SIZE",
-	    "minQty", MIN_QTY, "maxQty", MAX_QTY, "stepSize", STEP_SIZE,
-	    "filterType", "NOTIONAL", "minNotional", MIN_NOTIONAL,
-	    "applyMinToMarket", 1, "maxNotional", "9000000.00000000",
-	    "applyMaxToMarket", 0, "avgPriceMins", 5);
+	    "filterType", "PRICE_FILTER", "minPrice", minp, "maxPrice", maxp,
+	    "tickSize", tick, "filterType", "LOT_SIZE", "minQty", minq,
+	    "maxQty", maxq, "stepSize", step, "filterType", "NOTIONAL",
+	    "minNotional", minn, "applyMinToMarket", 1, "maxNotional", maxn,
+	    "applyMaxToMarket", 0, "avgPriceMins", 5, "filterType",
+	    "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp", "5",
+	    "bidMultiplierDown", "0.2", "askMultiplierUp", "5",
+	    "askMultiplierDown", "0.2", "avgPriceMins", 5);
+}
+
+json_t *
+market_symbol_info(const struct sim_symbol *s)
+{
+	return symbol_info(s);
 }
 
 json_t *
 market_exchange_info(struct sim_market *m, const struct sim_config *cfg,
-		     const char *only)
+		     json_t *symbols)
 {
-	json_t *syms = json_array();
 	int i;
 
-	if (only != NULL) {
-		if (market_symbol(m, cfg, only) == NULL) {
-			json_decref(syms);
-			return NULL;
-		}
-		json_array_append_new(syms, symbol_info(only));
-	} else {
-		for (i = 0; i < cfg->nsymbols; i++)
-			json_array_append_new(syms,
-					      symbol_info(cfg->symbols[i]));
-		for (i = 0; cfg->nsymbols == 0 && i < m->nsymbols; i++)
-			json_array_append_new(syms,
-					      symbol_info(m->symbols[i].name));
+	if (symbols == NULL) {
+		symbols = json_array();
+		for (i = 0; i < m->nsymbols; i++)
+			json_array_append_new(symbols,
+					      symbol_info(&m->symbols[i]));
 	}
-	return json_pack("{s:s, s:I, s:[{s:s, s:s, s:i, s:i}], s:[], s:o}",
-			 "timezone", "UTC", "serverTime",
-			 (json_int_t)sim_now_ms(), "rateLimits",
-			 "rateLimitType", "REQUEST_WEIGHT", "interval",
-			 "MINUTE", "intervalNum", 1, "limit", 6000,
-			 "exchangeFilters", "symbols", syms);
+	return json_pack(
+	    "{s:s, s:I, s:[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}, "
+	    "{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}], s:[], s:o}",
+	    "timezone", "UTC", "serverTime", (json_int_t)sim_now_ms(),
+	    "rateLimits", "rateLimitType", "REQUEST_WEIGHT", "interval",
+	    "MINUTE", "intervalNum", 1, "limit", cfg->weight_limit_1m,
+	    "rateLimitType", "ORDERS", "interval", "SECOND", "intervalNum",
+	    10, "limit", cfg->order_limit_10s, "rateLimitType", "ORDERS",
+	    "interval", "DAY", "intervalNum", 1, "limit", cfg->order_limit_1d,
+	    "rateLimitType", "RAW_REQUESTS", "interval", "MINUTE",
+	    "intervalNum", 5, "limit", 61000, "exchangeFilters", "symbols",
+	    symbols);
 }
 
 size_t
@@ -344,10 +479,12 @@ market_tick(struct sim_market *m)
 	for (i = 0; i < m->nsymbols; i++) {
 		struct sim_symbol *s = &m->symbols[i];
 		double step = (market_rand(m) - 0.5) * 0.002;
+		double tick = (double)s->tick / 1e8;
 
 		s->mid *= 1.0 + step;
-		if (s->mid < 1.0)
-			s->mid = 1.0;
+		if (s->mid < s->floor)
+			s->mid = s->floor;
+		s->avg += (s->mid - s->avg) * m->avg_alpha;
 		s->trade_id++;
 		s->update_id++;
 		for (k = 0; k < m->norders; k++) {
@@ -357,8 +494,8 @@ market_tick(struct sim_market *m)
 			if (!o->open || strcmp(o->symbol, s->name) != 0)
 				continue;
 			p = strtod(o->price, NULL);
-			if ((o->side[0] == 'B' && p >= s->mid + 0.01) ||
-			    (o->side[0] == 'S' && p <= s->mid - 0.01)) {
+			if ((o->side[0] == 'B' && p >= s->mid + tick) ||
+			    (o->side[0] == 'S' && p <= s->mid - tick)) {
 				o->open = false;
 				snprintf(o->status, sizeof(o->status),
 					 "FILLED");

@@ -30,16 +30,25 @@ struct sim_faults {
 	int retry_after_s;	/* Retry-After on 429/418; 0 = omit header */
 	bool ws_close_ignore;	/* never read (so never answer) a close */
 	int place_latency_ms;	/* extra latency on POST /api/v3/order */
+	int clock_offset_ms;	/* the server's clock, shifted */
+	bool stream_paused;	/* no market events while set */
 };
 
 struct sim_config {
 	int port;
+	char listen[64]; /* empty: 127.0.0.1 and ::1 */
 	char api_key[128];
 	char api_secret[128];
+	char admin_token[128]; /* empty: no token asked */
 	char symbols[SIM_MAX_SYMBOLS][SIM_SYMBOL_MAX];
-	int nsymbols; /* 0: any well-formed symbol trades */
+	int nsymbols; /* 0: the built-in list of real pairs */
 	int tick_ms;
 	int ping_interval_ms;
+	int ping_timeout_ms; /* a client silent this long after a ping goes */
+	int weight_limit_1m;
+	int ban_s;
+	int order_limit_10s;
+	int order_limit_1d;
 	unsigned seed;
 	struct sim_faults faults;
 };
@@ -59,7 +68,11 @@ struct sim_order {
 
 struct sim_symbol {
 	char name[SIM_SYMBOL_MAX];
-	double mid;
+	char base[SIM_SYMBOL_MAX], quote[SIM_SYMBOL_MAX];
+	/* filters, in units of 1e-8 */
+	int64_t tick, step, min_price, max_price, min_qty, max_qty;
+	int64_t min_notional, max_notional;
+	double mid, avg, floor;
 	int64_t trade_id;
 	int64_t update_id;
 };
@@ -71,16 +84,23 @@ struct sim_market {
 	size_t norders, cap;
 	int64_t next_order_id;
 	uint64_t rng;
+	double avg_alpha; /* the average price's weight of one tick */
 };
 
 /* ---- market.c ---- */
-int64_t sim_now_ms(void);
-void market_init(struct sim_market *m, unsigned seed);
+int64_t sim_now_ms(void); /* the server's clock, offset included */
+void sim_clock_offset(int64_t ms);
+/* Digits, a dot and digits: the decimals (-1 when malformed), and the
+ * value in units of 1e-8. */
+int sim_decimal(const char *s, int64_t *out);
+void market_text(int64_t v, char *buf, size_t size);
+void market_init(struct sim_market *m, const struct sim_config *cfg);
 void market_free(struct sim_market *m);
-/* The symbol, created on first use when the config lists none. */
-struct sim_symbol *market_symbol(struct sim_market *m,
-				 const struct sim_config *cfg,
-				 const char *name);
+bool market_symbol_name_ok(const char *name);
+struct sim_symbol *market_symbol(struct sim_market *m, const char *name);
+/* A price on the symbol's tick grid, as text. */
+void market_price_text(const struct sim_symbol *s, double price, char *buf,
+		       size_t size);
 double market_rand(struct sim_market *m); /* uniform [0, 1) */
 /* Advance every price one step; fill resting orders the price crossed. */
 void market_tick(struct sim_market *m);
@@ -93,11 +113,13 @@ struct sim_order *market_add(struct sim_market *m, const char *symbol,
 json_t *market_order_json(const struct sim_order *o);
 /* The same order object as text, without building a JSON tree. */
 int market_order_text(const struct sim_order *o, char *buf, size_t size);
-/* Validate price and quantity against the filters; msg on failure. */
-int market_check_filters(const char *price, const char *qty, char *msg,
-			 size_t size);
+/* The name of the first filter the order fails, or NULL. */
+const char *market_check_filters(const struct sim_symbol *s,
+				 const char *side, int64_t price, int64_t qty);
+json_t *market_symbol_info(const struct sim_symbol *s);
+/* symbols: the entries to list (stolen), or NULL for all of them. */
 json_t *market_exchange_info(struct sim_market *m,
-			     const struct sim_config *cfg, const char *only);
+			     const struct sim_config *cfg, json_t *symbols);
 size_t market_open_count(struct sim_market *m, const char *symbol);
 
 /* ---- rest.c ---- */
@@ -108,9 +130,28 @@ int rest_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
 int rest_body_done(struct sim *sim, struct lws *wsi, void *pss);
 int rest_writeable(struct sim *sim, struct lws *wsi, void *pss);
 void rest_closed(struct sim *sim, void *pss);
+/* Set one fault by name: 0, -1 for a bad value, -2 for an unknown name. */
+int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
+
+/* ---- tap.c ---- */
+/* The request targets (path?query) exactly as each client sent them:
+ * libwebsockets hands them over decoded and with slashes collapsed. */
+void tap_open(int fd);
+void tap_close(int fd);
+/* The oldest target not taken yet; 1 for a connection's first, more
+ * for later ones, -1 when none is known. */
+int tap_take(int fd, char *buf, size_t size);
+void tap_free_all(void);
 
 /* ---- stream.c ---- */
+/* Whether the target names streams this server serves; 404 or -1121. */
+int stream_check_target(struct sim *sim, const char *target, char *body,
+			size_t size);
 int stream_established(struct sim *sim, struct lws *wsi, void *pss);
+int stream_receive(struct sim *sim, struct lws *wsi, void *pss,
+		   const void *in, size_t len);
+void stream_pong(struct sim *sim, void *pss);
+void stream_check_pings(struct sim *sim);
 int stream_writeable(struct sim *sim, struct lws *wsi, void *pss);
 int stream_peer_close(struct sim *sim, struct lws *wsi, void *pss,
 		      const void *in, size_t len);
@@ -123,7 +164,7 @@ void stream_garbage_all(struct sim *sim);
 json_t *stream_state(struct sim *sim);
 
 /* Per-connection data: an HTTP request/response or a WS client. */
-#define SIM_ARGS_MAX 4096
+#define SIM_ARGS_MAX 8192
 #define SIM_QUEUE 64
 #define SIM_STREAMS_MAX 256
 
@@ -131,12 +172,16 @@ struct sim_pss {
 	/* HTTP */
 	char method[8];
 	char path[256];
+	char target[SIM_ARGS_MAX]; /* as sent: path?query */
+	bool target_ok;
 	char query[SIM_ARGS_MAX];
 	char body[SIM_ARGS_MAX];
 	size_t body_len;
 	bool body_expected;
 	char api_key[160];
+	char admin_token[160];
 	int status;
+	bool html, is_admin, order_counts;
 	char retry_after[16];
 	char *response;
 	size_t response_len;
@@ -155,6 +200,8 @@ struct sim_pss {
 	int qhead, qcount;
 	bool ping_due;
 	bool close_seen;
+	int64_t ping_unanswered_ms; /* when the oldest unanswered ping left */
+	size_t rx_len;
 	struct sim_pss *next_ws;
 };
 
@@ -177,6 +224,20 @@ struct sim {
 	int ncloses;
 	json_t *requests; /* "METHOD path" -> count */
 	bool stopping;
+
+	/* REQUEST_WEIGHT and ORDERS, in fixed windows as the exchange's */
+	int64_t weight_window; /* minute number of used_1m */
+	int weight_used, weight_peak;
+	int64_t limited_until_ms; /* a 429 was answered; until then 418 */
+	int64_t limited_since_ms;
+	int64_t banned_until_ms;
+	int64_t order_window_10s, order_window_1d;
+	int orders_10s, orders_1d;
+	long long count_429, count_418;
+	long long http_connections;
+	long long ws_ping_timeouts;
+	struct lws_vhost *vhost6;
+	int listen6_fd;
 };
 
 #endif

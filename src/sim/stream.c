@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim.h"
 
@@ -33,27 +34,91 @@ queue_push(struct sim_pss *pss, const char *msg, size_t len)
 	lws_callback_on_writable(pss->wsi);
 }
 
-static bool
-stream_add(struct sim *sim, struct sim_pss *pss, const char *name)
+/* A stream name this server serves: 0, or -1121 for a symbol it does not
+ * list, -1100 for anything else. */
+static int
+stream_name_check(struct sim *sim, const char *name, char *sym, size_t size)
 {
-	char sym[SIM_SYMBOL_MAX];
 	const char *at = strchr(name, '@');
 	size_t i, n;
 
-	if (at == NULL || pss->nstreams >= SIM_STREAMS_MAX ||
+	if (at == NULL ||
 	    (strcmp(at, "@trade") != 0 && strcmp(at, "@bookTicker") != 0))
-		return false;
+		return -1100;
 	n = (size_t)(at - name);
-	if (n == 0 || n >= sizeof(sym))
-		return false;
-	for (i = 0; i < n; i++)
+	if (n == 0 || n >= size)
+		return -1100;
+	for (i = 0; i < n; i++) {
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]))
+			return -1100;
 		sym[i] = (char)toupper((unsigned char)name[i]);
+	}
 	sym[n] = '\0';
-	if (market_symbol(&sim->market, &sim->cfg, sym) == NULL)
-		return false;
+	return market_symbol(&sim->market, sym) ? 0 : -1121;
+}
+
+static bool
+stream_has(const struct sim_pss *pss, const char *name)
+{
+	int i;
+
+	for (i = 0; i < pss->nstreams; i++)
+		if (strcmp(pss->streams[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+stream_add(struct sim *sim, struct sim_pss *pss, const char *name)
+{
+	char sym[SIM_SYMBOL_MAX];
+	int rc = stream_name_check(sim, name, sym, sizeof(sym));
+
+	if (rc < 0)
+		return rc;
+	if (stream_has(pss, name))
+		return 0;
+	if (pss->nstreams >= SIM_STREAMS_MAX ||
+	    strlen(name) >= sizeof(pss->streams[0]))
+		return -1100;
 	snprintf(pss->streams[pss->nstreams++], sizeof(pss->streams[0]), "%s",
 		 name);
-	return true;
+	return 0;
+}
+
+int
+stream_check_target(struct sim *sim, const char *target, char *body,
+		    size_t size)
+{
+	char list[SIM_ARGS_MAX], sym[SIM_SYMBOL_MAX], *save = NULL, *tok;
+	int rc = 0;
+
+	body[0] = '\0';
+	if (strcmp(target, "/ws") == 0)
+		return 0; /* streams come by SUBSCRIBE */
+	if (strncmp(target, "/ws/", 4) == 0) {
+		if (strpbrk(target + 4, "/?&") != NULL)
+			return 404;
+		rc = stream_name_check(sim, target + 4, sym, sizeof(sym));
+	} else if (strncmp(target, "/stream?streams=", 16) == 0) {
+		snprintf(list, sizeof(list), "%s", target + 16);
+		if (strpbrk(list, "?&") != NULL)
+			return 404;
+		if (list[0] == '\0')
+			rc = -1100;
+		for (tok = strtok_r(list, "/", &save); tok && rc == 0;
+		     tok = strtok_r(NULL, "/", &save))
+			rc = stream_name_check(sim, tok, sym, sizeof(sym));
+	} else {
+		return 404;
+	}
+	if (rc == -1121)
+		snprintf(body, size, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}");
+	else if (rc < 0)
+		snprintf(body, size,
+			 "{\"code\":-1100,\"msg\":\"Invalid stream name.\"}");
+	return rc < 0 ? 400 : 0;
 }
 
 int
@@ -67,10 +132,11 @@ stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 	pss->is_ws = true;
 	pss->wsi = wsi;
 	pss->sim = sim;
+	/* The target as sent was checked at the upgrade already. */
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
 		return -1;
 	if (strncmp(uri, "/ws/", 4) == 0) {
-		if (!stream_add(sim, pss, uri + 4))
+		if (stream_add(sim, pss, uri + 4) < 0)
 			return -1;
 	} else if (strcmp(uri, "/stream") == 0) {
 		char *save = NULL, *tok;
@@ -84,11 +150,11 @@ stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 		/* lws_get_urlarg_by_name returns "streams=a/b" in list */
 		tok = strtok_r(list + 8, "/", &save);
 		while (tok) {
-			if (!stream_add(sim, pss, tok))
+			if (stream_add(sim, pss, tok) < 0)
 				return -1;
 			tok = strtok_r(NULL, "/", &save);
 		}
-	} else {
+	} else if (strcmp(uri, "/ws") != 0) {
 		return -1;
 	}
 	pss->next_ws = sim->ws_list;
@@ -101,6 +167,182 @@ stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 }
 
 static void
+reply_text(struct sim_pss *pss, const char *text)
+{
+	queue_push(pss, text, strlen(text));
+}
+
+/* SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS. */
+static void
+control(struct sim *sim, struct sim_pss *pss, const char *msg, size_t len)
+{
+	json_t *j = json_loadb(msg, len, 0, NULL), *params, *id, *v, *out;
+	const char *method;
+	char *text;
+	size_t i;
+	int k, rc = 0;
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		reply_text(pss, "{\"error\":{\"code\":3,\"msg\":\"Invalid "
+				"JSON\"},\"id\":null}");
+		return;
+	}
+	method = json_string_value(json_object_get(j, "method"));
+	params = json_object_get(j, "params");
+	id = json_object_get(j, "id");
+	if (id == NULL || !(json_is_integer(id) || json_is_string(id) ||
+			    json_is_null(id)))
+		id = json_null();
+	else
+		json_incref(id);
+	out = json_object();
+	if (method == NULL) {
+		json_object_set_new(out, "error",
+				    json_pack("{s:i, s:s}", "code", 2, "msg",
+					      "Invalid request: missing field "
+					      "`method`"));
+	} else if (strcmp(method, "LIST_SUBSCRIPTIONS") == 0) {
+		json_t *list = json_array();
+
+		for (k = 0; k < pss->nstreams; k++)
+			json_array_append_new(list,
+					      json_string(pss->streams[k]));
+		json_object_set_new(out, "result", list);
+	} else if (strcmp(method, "SUBSCRIBE") == 0 ||
+		   strcmp(method, "UNSUBSCRIBE") == 0) {
+		bool sub = method[0] == 'S';
+		char sym[SIM_SYMBOL_MAX];
+
+		if (!json_is_array(params))
+			rc = -1100;
+		json_array_foreach(params, i, v)
+		{
+			if (!json_is_string(v)) {
+				rc = -1100;
+				break;
+			}
+			rc = stream_name_check(sim, json_string_value(v), sym,
+					       sizeof(sym));
+			if (rc < 0)
+				break;
+		}
+		json_array_foreach(params, i, v)
+		{
+			const char *name = json_string_value(v);
+
+			if (rc < 0)
+				break;
+			if (sub) {
+				rc = stream_add(sim, pss, name);
+				continue;
+			}
+			for (k = 0; k < pss->nstreams; k++) {
+				if (strcmp(pss->streams[k], name) != 0)
+					continue;
+				memmove(pss->streams[k], pss->streams[k + 1],
+					(size_t)(pss->nstreams - k - 1) *
+					    sizeof(pss->streams[0]));
+				pss->nstreams--;
+				break;
+			}
+		}
+		if (rc == -1121)
+			json_object_set_new(out, "error",
+					    json_pack("{s:i, s:s}", "code",
+						      -1121, "msg",
+						      "Invalid symbol."));
+		else if (rc < 0)
+			json_object_set_new(out, "error",
+					    json_pack("{s:i, s:s}", "code", 2,
+						      "msg",
+						      "Invalid request: "
+						      "invalid stream name"));
+		else
+			json_object_set_new(out, "result", json_null());
+	} else {
+		json_object_set_new(out, "error",
+				    json_pack("{s:i, s:s}", "code", 2, "msg",
+					      "Invalid request: unknown "
+					      "method"));
+	}
+	json_object_set_new(out, "id", id); /* last, as the exchange's */
+	json_decref(j);
+	text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	if (text != NULL)
+		reply_text(pss, text);
+	free(text);
+}
+
+int
+stream_receive(struct sim *sim, struct lws *wsi, void *vpss, const void *in,
+	       size_t len)
+{
+	struct sim_pss *pss = vpss;
+
+	if (pss == NULL || !pss->is_ws)
+		return 0;
+	if (pss->rx_len + len >= sizeof(pss->body)) {
+		pss->rx_len = 0; /* too long for any control message */
+		return -1;
+	}
+	memcpy(pss->body + pss->rx_len, in, len);
+	pss->rx_len += len;
+	if (!lws_is_final_fragment(wsi))
+		return 0;
+	control(sim, pss, pss->body, pss->rx_len);
+	pss->rx_len = 0;
+	return 0;
+}
+
+void
+stream_pong(struct sim *sim, void *vpss)
+{
+	struct sim_pss *pss = vpss;
+
+	(void)sim;
+	if (pss != NULL && pss->is_ws)
+		pss->ping_unanswered_ms = 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A client that has not answered a ping for ping_timeout_ms is dropped. */
+void
+stream_check_pings(struct sim *sim)
+{
+	int64_t now = mono_ms();
+	struct sim_pss *pss;
+
+	for (pss = sim->ws_list; pss; pss = pss->next_ws) {
+		if (pss->ping_unanswered_ms == 0 || pss->close_seen ||
+		    now - pss->ping_unanswered_ms < sim->cfg.ping_timeout_ms)
+			continue;
+		pss->close_seen = true;
+		pss->ping_unanswered_ms = 0;
+		sim->ws_ping_timeouts++;
+		if (sim->ncloses <
+		    (int)(sizeof(sim->closes) / sizeof(sim->closes[0]))) {
+			sim->closes[sim->ncloses].code = 1006;
+			snprintf(sim->closes[sim->ncloses].reason,
+				 sizeof(sim->closes[0].reason),
+				 "no pong: dropped");
+			sim->ncloses++;
+		}
+		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+				LWS_TO_KILL_ASYNC);
+	}
+}
+
+static void
 event_json(struct sim *sim, const char *stream, char *out, size_t size)
 {
 	char sym[SIM_SYMBOL_MAX];
@@ -108,30 +350,39 @@ event_json(struct sim *sim, const char *stream, char *out, size_t size)
 	struct sim_symbol *s;
 	long long now = sim_now_ms();
 	size_t i, n = (size_t)(at - stream);
+	char price[32], qty[32];
 
 	for (i = 0; i < n && i + 1 < sizeof(sym); i++)
 		sym[i] = (char)toupper((unsigned char)stream[i]);
 	sym[i] = '\0';
-	s = market_symbol(&sim->market, &sim->cfg, sym);
+	s = market_symbol(&sim->market, sym);
 	if (s == NULL) {
 		snprintf(out, size, "{}");
 		return;
 	}
-	if (strcmp(at, "@trade") == 0)
+	/* Prices on the tick grid, quantities on the step grid. */
+	market_price_text(s, s->mid, price, sizeof(price));
+	market_text((int64_t)(1 + market_rand(&sim->market) * 1000) * s->step,
+		    qty, sizeof(qty));
+	if (strcmp(at, "@trade") == 0) {
 		snprintf(out, size,
 			 "{\"e\":\"trade\",\"E\":%lld,\"s\":\"%s\",\"t\":%lld,"
-			 "\"p\":\"%.8f\",\"q\":\"%.8f\",\"T\":%lld,\"m\":%s,"
+			 "\"p\":\"%s\",\"q\":\"%s\",\"T\":%lld,\"m\":%s,"
 			 "\"M\":true}",
-			 now, sym, (long long)s->trade_id, s->mid,
-			 1.0 + market_rand(&sim->market) * 10, now,
+			 now, sym, (long long)s->trade_id, price, qty, now,
 			 market_rand(&sim->market) < 0.5 ? "true" : "false");
-	else
+	} else {
+		char bid[32], ask[32];
+
+		market_price_text(s, s->mid - (double)s->tick / 1e8, bid,
+				  sizeof(bid));
+		market_price_text(s, s->mid + (double)s->tick / 1e8, ask,
+				  sizeof(ask));
 		snprintf(out, size,
-			 "{\"u\":%lld,\"s\":\"%s\",\"b\":\"%.8f\",\"B\":"
-			 "\"%.8f\",\"a\":\"%.8f\",\"A\":\"%.8f\"}",
-			 (long long)s->update_id, sym, s->mid - 0.01,
-			 10.0 + market_rand(&sim->market) * 50, s->mid + 0.01,
-			 10.0 + market_rand(&sim->market) * 50);
+			 "{\"u\":%lld,\"s\":\"%s\",\"b\":\"%s\",\"B\":"
+			 "\"%s\",\"a\":\"%s\",\"A\":\"%s\"}",
+			 (long long)s->update_id, sym, bid, qty, ask, qty);
+	}
 }
 
 void
@@ -141,6 +392,8 @@ stream_tick(struct sim *sim)
 	char ev[512], msg[700];
 	int i, n;
 
+	if (sim->cfg.faults.stream_paused)
+		return;
 	for (pss = sim->ws_list; pss; pss = pss->next_ws) {
 		for (i = 0; i < pss->nstreams; i++) {
 			event_json(sim, pss->streams[i], ev, sizeof(ev));
@@ -163,6 +416,8 @@ stream_ping_all(struct sim *sim)
 
 	for (pss = sim->ws_list; pss; pss = pss->next_ws) {
 		pss->ping_due = true;
+		if (pss->ping_unanswered_ms == 0)
+			pss->ping_unanswered_ms = mono_ms();
 		lws_callback_on_writable(pss->wsi);
 	}
 }
@@ -299,6 +554,7 @@ stream_closed(struct sim *sim, void *vpss)
 json_t *
 stream_state(struct sim *sim)
 {
-	return json_pack("{s:i, s:i}", "open", sim->ws_open, "connects",
-			 sim->ws_connects);
+	return json_pack("{s:i, s:i, s:I}", "open", sim->ws_open, "connects",
+			 sim->ws_connects, "ping_timeouts",
+			 (json_int_t)sim->ws_ping_timeouts);
 }

@@ -25,9 +25,16 @@ INI
 	PORT=$(cat "$T/sim.port")
 }
 
-# admin PATH: GET (or POST with a query) the admin endpoint.
-admin() { curl -sf "http://127.0.0.1:$PORT/admin/$1"; }
-faults() { curl -sf -X POST "http://127.0.0.1:$PORT/admin/faults?$1" >/dev/null; }
+# admin PATH: the admin endpoint: GET for "state", POST for anything that
+# changes the simulator (faults, seed, fill).  SIM_ADMIN_TOKEN, when set,
+# is sent as X-Admin-Token.
+admin() {
+	local method=POST
+	[ "${1%%\?*}" != state ] || method=GET
+	curl -sf -X "$method" ${SIM_ADMIN_TOKEN:+-H "X-Admin-Token: $SIM_ADMIN_TOKEN"} \
+		"http://127.0.0.1:$PORT/admin/$1"
+}
+faults() { admin "faults?$1" >/dev/null; }
 state() { admin state | jq -r "$1"; }
 
 # bot_conf [EXTRA-INI]: write $T/bot.ini for two symbols x 4 orders.

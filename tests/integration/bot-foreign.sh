@@ -6,7 +6,7 @@
 
 sim_start
 admin "seed?symbol=BTCUSDT&clientOrderId=manual-1&side=BUY&price=50.00&quantity=1" >/dev/null
-admin "seed?symbol=BNBUSDT&clientOrderId=otherbot-7&side=SELL&price=150.00&quantity=1" >/dev/null
+admin "seed?symbol=BNBUSDT&clientOrderId=otherbot-7&side=SELL&price=900.00&quantity=1" >/dev/null
 admin "seed?symbol=BTCUSDT&clientOrderId=gsbx-1&side=BUY&price=51.00&quantity=1" >/dev/null
 bot_conf
 bot_running 8

@@ -494,6 +494,74 @@ test_known_orders_merge(void)
 	pthread_mutex_destroy(&bot.mu);
 }
 
+/* The combined stream's path for every form of ws_url: one slash before
+ * "stream", the base path kept. */
+static void
+stream_path_is(const char *url, const char *want)
+{
+	struct gs_config cfg;
+	char path[512];
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.bot.symbols[0], sizeof(cfg.bot.symbols[0]), "BTCUSDT");
+	snprintf(cfg.bot.symbols[1], sizeof(cfg.bot.symbols[1]), "HBARUSDT");
+	cfg.bot.nsymbols = 2;
+	cfg.streams.trade = true;
+	cfg.streams.book_ticker = true;
+	CU_ASSERT_EQUAL(stream_build_path(url, &cfg, path, sizeof(path)), 0);
+	CU_ASSERT_STRING_EQUAL(path, want);
+}
+
+#define STREAMS                                                             \
+	"stream?streams=btcusdt@trade/btcusdt@bookTicker/hbarusdt@trade/"   \
+	"hbarusdt@bookTicker"
+
+static void
+test_stream_path_host_port(void)
+{
+	stream_path_is("ws://127.0.0.1:8765", "/" STREAMS);
+}
+
+static void
+test_stream_path_host(void)
+{
+	stream_path_is("wss://stream.binance.com", "/" STREAMS);
+}
+
+static void
+test_stream_path_host_9443(void)
+{
+	stream_path_is("wss://stream.binance.com:9443", "/" STREAMS);
+}
+
+static void
+test_stream_path_host_slash(void)
+{
+	stream_path_is("wss://stream.binance.com/", "/" STREAMS);
+}
+
+static void
+test_stream_path_base(void)
+{
+	stream_path_is("wss://example.com/base", "/base/" STREAMS);
+	stream_path_is("wss://example.com:9443/base/", "/base/" STREAMS);
+}
+
+static void
+test_stream_path_bounds(void)
+{
+	struct gs_config cfg;
+	char path[24];
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.bot.symbols[0], sizeof(cfg.bot.symbols[0]), "BTCUSDT");
+	cfg.bot.nsymbols = 1;
+	cfg.streams.trade = true;
+	CU_ASSERT_EQUAL(stream_build_path("ws://h:1", &cfg, path,
+					  sizeof(path)),
+			-ENOSPC);
+}
+
 void
 suite_bot(void)
 {
@@ -520,4 +588,10 @@ suite_bot(void)
 	UNIT_ADD(s, test_budget_window);
 	UNIT_ADD(s, test_budget_server_figure);
 	UNIT_ADD(s, test_known_orders_merge);
+	UNIT_ADD(s, test_stream_path_host_port);
+	UNIT_ADD(s, test_stream_path_host);
+	UNIT_ADD(s, test_stream_path_host_9443);
+	UNIT_ADD(s, test_stream_path_host_slash);
+	UNIT_ADD(s, test_stream_path_base);
+	UNIT_ADD(s, test_stream_path_bounds);
 }
