@@ -554,6 +554,7 @@ rest_sync_time(struct rest_client *rc, char *cause)
 	char what[300];
 
 	rest_req_init(&req, "GET", "/api/v3/time", false);
+	req.on_stop = REST_STOP_ABORT; /* only worth it while running */
 	before = wall_ms();
 	rest_one(rc, &req);
 	after = wall_ms();

@@ -37,6 +37,7 @@
 struct slot {
 	char client_id[BOT_CID_MAX]; /* empty: nothing resting */
 	char refused[40];	     /* why the last placement was refused */
+	char to_log[160];	     /* a refusal to log, outside the lock */
 };
 
 struct grid {
@@ -278,7 +279,10 @@ grid_refresh(struct grid *g)
 	return resting;
 }
 
-/* Log a refused level once, until it is placed or refused otherwise. */
+/*
+ * Log a refused level once, until it is placed or refused otherwise.  May
+ * run under bot->mu, so the line is only noted here; grid_log writes it.
+ */
 static void
 grid_refused(struct grid *g, int i, int lv, const char *why,
 	     const char *detail)
@@ -289,9 +293,30 @@ grid_refused(struct grid *g, int i, int lv, const char *why,
 	if (strcmp(s->refused, why) == 0)
 		return;
 	snprintf(s->refused, sizeof(s->refused), "%s", why);
-	log_warn("strategy: %s level %d refused (%s): %s; retried with "
-		 "backoff, logged once",
-		 g->bot->cfg->bot.symbols[i], lv, why, detail);
+	snprintf(s->to_log, sizeof(s->to_log), "%.*s",
+		 (int)sizeof(s->to_log) - 1, detail); /* cut: a log line */
+}
+
+/* Write the refusals noted this round (no lock held). */
+static void
+grid_log(struct grid *g)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	int i, lv;
+
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
+			struct slot *s = &g->slots[i][lv];
+
+			if (s->to_log[0] == '\0')
+				continue;
+			log_warn("strategy: %s level %d refused (%s): %s; "
+				 "retried with backoff, logged once",
+				 cfg->bot.symbols[i], lv, s->refused,
+				 s->to_log);
+			s->to_log[0] = '\0';
+		}
+	}
 }
 
 /* Build the placement for level lv of symbol i; false to skip it. */
@@ -480,6 +505,7 @@ grid_place(struct grid *g)
 		bot->orders_possible = true;
 	}
 	pthread_mutex_unlock(&bot->mu);
+	grid_log(g);
 	if (k == 0) {
 		free(reqs);
 		free(ptrs);
@@ -491,6 +517,7 @@ grid_place(struct grid *g)
 		grid_placed_one(g, ptrs[i]);
 		rest_req_reset(ptrs[i]);
 	}
+	grid_log(g);
 	pthread_mutex_lock(&bot->mu);
 	bot->inflight -= k;
 	pthread_cond_broadcast(&bot->cv);
