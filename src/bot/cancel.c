@@ -306,10 +306,17 @@ add_cancel(struct rest_req **reqs, int *k, const char *path,
 	if (req == NULL)
 		return;
 	rest_req_init(req, "DELETE", path, true);
-	sign_append(req->query, sizeof(req->query), "symbol", symbol);
-	if (client_id != NULL)
-		sign_append(req->query, sizeof(req->query),
-			    "origClientOrderId", client_id);
+	if (sign_append(req->query, sizeof(req->query), "symbol", symbol) <
+		0 ||
+	    (client_id != NULL &&
+	     sign_append(req->query, sizeof(req->query), "origClientOrderId",
+			 client_id) < 0)) {
+		/* Cannot happen with the exchange's lengths; never cut. */
+		log_error("DELETE %s: %s %s does not fit a request", path,
+			  symbol, client_id ? client_id : "");
+		free(req);
+		return;
+	}
 	req->tag = tag;
 	reqs[(*k)++] = req;
 }

@@ -202,8 +202,12 @@ check_credentials(struct bot *bot, char *cause)
 	int rc = 0;
 
 	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
-	sign_append(req.query, sizeof(req.query), "symbol",
-		    bot->cfg->bot.symbols[0]);
+	if (sign_append(req.query, sizeof(req.query), "symbol",
+			bot->cfg->bot.symbols[0]) < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: symbols: %s is too long",
+			 bot->cfg->path, bot->cfg->bot.symbols[0]);
+		return GS_EXIT_CONFIG;
+	}
 	rest_one(bot->main_rest, &req);
 	if (req.status != 200 && !gs_shutdown_pending(bot->sup)) {
 		rest_describe(&req, what, sizeof(what));
