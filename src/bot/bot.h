@@ -210,7 +210,7 @@ struct bot {
 	int streams_up;
 	bool grid_placed; /* the strategy's first round is done */
 	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
-	json_t *placed; /* {clientOrderId: order} sent by this run, still open */
+	json_t *placed; /* {clientOrderId: order}: sent by this run, open */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;

@@ -628,7 +628,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "clock_resyncs_running",
 			    json_integer(resyncs));
 	json_object_set_new(detail, "clock_resyncs",
-			    json_integer(rest_resyncs(bot->main_rest) - resyncs));
+			    json_integer(rest_resyncs(bot->main_rest) -
+					 resyncs));
 	json_object_set_new(detail, "weight_refused",
 			    json_integer(budget_refused(&bot->budget)));
 	if (out == GS_OUTCOME_DONE)

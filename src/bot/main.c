@@ -133,7 +133,8 @@ weight_limit(struct bot *bot, const struct rest_req *req)
 	budget_set_limit(&bot->budget, limit, interval_ms);
 	log_info("request weight: limit %d per %d s, %d%% of it while "
 		 "running",
-		 limit, interval_ms / 1000, bot->cfg->exchange.weight_budget_pct);
+		 limit, interval_ms / 1000,
+		 bot->cfg->exchange.weight_budget_pct);
 }
 
 /* Symbols traded, filters known; exit code on failure. */

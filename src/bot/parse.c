@@ -252,7 +252,8 @@ parse_weight_limit(const char *body, size_t len, int *limit, int *interval_ms)
 	{
 		const char *type = json_string_value(
 		    json_object_get(r, "rateLimitType"));
-		const char *iv = json_string_value(json_object_get(r, "interval"));
+		const char *iv =
+		    json_string_value(json_object_get(r, "interval"));
 		json_t *num = json_object_get(r, "intervalNum");
 		json_t *lim = json_object_get(r, "limit");
 		long long unit, n;

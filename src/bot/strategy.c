@@ -338,7 +338,8 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 
 	if (f->step_size > 0)
 		qty = floor(qty / f->step_size + 1e-9) * f->step_size;
-	if (qty <= 0 || qty < f->min_qty || (f->max_qty > 0 && qty > f->max_qty))
+	if (qty <= 0 || qty < f->min_qty ||
+	    (f->max_qty > 0 && qty > f->max_qty))
 		why = "LOT_SIZE";
 	else if (price <= 0 || (f->min_price > 0 && price < f->min_price) ||
 		 (f->max_price > 0 && price > f->max_price))
@@ -377,9 +378,10 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	req->tag = i * MAX_LEVELS + lv;
 	/* Snapshots name it from now on (held: bot->mu). */
 	json_object_set_new(bot->placed, cid,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "symbol",
-				      cfg->bot.symbols[i], "clientOrderId", cid,
-				      "price", sprice, "origQty", sqty, "side",
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+				      "symbol", cfg->bot.symbols[i],
+				      "clientOrderId", cid, "price", sprice,
+				      "origQty", sqty, "side",
 				      buy ? "BUY" : "SELL", "status", "SENT"));
 	req->on_stop = REST_STOP_DROP_UNSENT;
 	return true;
@@ -602,7 +604,8 @@ grid_publish(struct grid *g, const char *status)
 	} else {
 		log_info("strategy: grid complete");
 		gs_notify("STATUS=RUNNING: %d symbols, %d orders each",
-			  bot->cfg->bot.nsymbols, bot->cfg->bot.orders_per_symbol);
+			  bot->cfg->bot.nsymbols,
+			  bot->cfg->bot.orders_per_symbol);
 	}
 }
 
