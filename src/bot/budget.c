@@ -95,9 +95,9 @@ budget_cap(const struct budget *b, bool running)
 long long
 budget_wait_ms(const struct budget *b, int64_t now_ms, int cost, bool running)
 {
-	int cap = budget_cap(b, running), server = 0;
+	int cap = budget_cap(b, running);
 	long long wait = 0, own_wait = 0;
-	int64_t sec, t, w = budget_window_s(b);
+	int64_t sec, w = budget_window_s(b);
 
 	if (now_ms < b->blocked_until_ms)
 		wait = b->blocked_until_ms - now_ms;
@@ -105,13 +105,14 @@ budget_wait_ms(const struct budget *b, int64_t now_ms, int cost, bool running)
 		return wait;
 	if (cost > cap)
 		cost = cap; /* larger than the share: alone in the window */
-	if (now_ms < b->server_until_ms) {
-		server = b->server_used + b->since_server;
-		if (server + cost > cap && b->server_until_ms - now_ms > wait)
-			wait = b->server_until_ms - now_ms;
-	}
+	if (now_ms < b->server_until_ms &&
+	    b->server_used + b->since_server + cost > cap &&
+	    b->server_until_ms - now_ms > wait)
+		wait = b->server_until_ms - now_ms;
 	sec = now_ms / 1000;
 	if (spent_at(b, sec) + cost > cap) {
+		int64_t t;
+
 		own_wait = (w + 1) * 1000;
 		for (t = sec + 1; t <= sec + w + 1; t++) {
 			if (spent_at(b, t) + cost <= cap) {
