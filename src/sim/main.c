@@ -68,9 +68,13 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return rest_writeable(sim, wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (pss != NULL && !pss->is_ws)
+			rest_closed(sim, pss);
+		break;
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss != NULL && !pss->is_ws)
 			rest_closed(sim, pss);
+		tap_close(lws_get_socket_fd(wsi));
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		return stream_established(sim, wsi, pss);
@@ -86,6 +90,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLOSED:
 		if (pss != NULL)
 			stream_closed(sim, pss);
+		tap_close(lws_get_socket_fd(wsi));
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		break;

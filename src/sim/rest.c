@@ -94,7 +94,7 @@ decode(const char *in, size_t len)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (in[i] == '%' && i + 2 < len + 0 && hexval(in[i + 1]) >= 0 &&
+		if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 &&
 		    hexval(in[i + 2]) >= 0) {
 			out[o++] = (char)(hexval(in[i + 1]) * 16 +
 					  hexval(in[i + 2]));

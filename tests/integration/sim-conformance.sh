@@ -46,6 +46,15 @@ order() { # order QUERY-TAIL: a LIMIT GTC BUY on BTCUSDT with these values
 	signed POST /api/v3/order "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&$1"
 }
 
+# config errors name file:line and exit 78
+for bad in "symbols = BTCUSDT, BTCUSDT" "symbols = BTCUSDT," "symbols = btcusdt" \
+	"listen = localhost" "weight_limit_1m = 0" "ping_timeout_ms = x"; do
+	printf '[sim]\ntick_ms = 50\n%s\n' "$bad" >"$T/bad.ini"
+	"$SIM" -c "$T/bad.ini" --port 0 >"$T/out" 2>&1
+	eq "config '$bad': exit code" "$?" 78
+	check "config '$bad': names file:line" grep -q "$T/bad.ini:3: " "$T/out"
+done
+
 sim_start
 URL="http://127.0.0.1:$PORT"
 
@@ -269,7 +278,7 @@ exec 3>&-
 # ---- ORDERS per 10 s, 429, 418 ------------------------------------------------------
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 sim_start "weight_limit_1m = 50
-ban_seconds = 5
+ban_seconds = 30
 order_limit_10s = 2
 ping_interval_ms = 100
 ping_timeout_ms = 400"
@@ -296,12 +305,11 @@ expect "past weight_limit_1m" 429 -1003
 check "Retry-After on 429" test -n "$(hdr retry-after)"
 retry=$(hdr retry-after)
 check "Retry-After is the rest of the minute ($retry s)" test "$retry" -ge 1 -a "$retry" -le 60
-call GET /api/v3/time; expect "again at once (in flight): still 429" 429 -1003
 sleep 1.1   # the client has had its second to see the 429
 call GET /api/v3/time; expect "still sending after a 429" 418 -1003
-check "Retry-After on 418 is the ban ($(hdr retry-after) s)" test "$(hdr retry-after)" -ge 4 -a "$(hdr retry-after)" -le 5
+check "Retry-After on 418 is the ban ($(hdr retry-after) s)" test "$(hdr retry-after)" -ge 25 -a "$(hdr retry-after)" -le 30
 call GET /api/v3/ping; expect "banned" 418 -1003
-check "state counts the 429s" test "$(state .http_429)" -ge 2
+check "state counts the 429s" test "$(state .http_429)" -ge 1
 check "state counts the 418s" test "$(state .http_418)" -ge 2
 check "state: peak over the limit" test "$(state .weight.peak_1m)" -gt 50
 
@@ -309,8 +317,13 @@ check "state: peak over the limit" test "$(state .weight.peak_1m)" -gt 50
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 syms=$(for i in $(seq 64); do printf 'S%02dXUSDT, ' "$i"; done)
 sim_start "symbols = ${syms%, }, HBARUSDT
-admin_token = sekrit"
+admin_token = sekrit
+[faults]
+clock_offset_ms = -10000"
 URL="http://127.0.0.1:$PORT"
+call GET /api/v3/time
+check "clock_offset_ms from the config: serverTime 10 s behind" \
+	test "$(jq .serverTime "$T/b")" -lt $(( $(now_ms) - 9000 ))
 eq "64 configured symbols + HBARUSDT listed" "$(curl -s "$URL/api/v3/exchangeInfo" | jq '.symbols | length')" 65
 eq "a generic symbol's tick" "$(curl -s "$URL/api/v3/exchangeInfo?symbol=S07XUSDT" | jq -r '.symbols[0].filters[0].tickSize')" 0.01000000
 eq "a table symbol keeps its filters" "$(curl -s "$URL/api/v3/exchangeInfo?symbol=HBARUSDT" | jq -r '.symbols[0].filters[0].tickSize')" 0.00001000
