@@ -209,6 +209,7 @@ struct bot {
 	int resting;	      /* last known count of our resting orders */
 	int streams_up;
 	bool grid_placed; /* the strategy's first round is done */
+	bool grid_stuck;  /* every price known, yet some level refused */
 	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
 	json_t *placed; /* {clientOrderId: order}: sent by this run, open */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
@@ -257,7 +258,8 @@ void *strategy_main(void *arg);
 void strategy_wake(void *arg);
 /* Wait (bounded) until no placement is in flight; returns how many are. */
 int strategy_wait_idle(struct bot *bot, const struct timespec *deadline);
-/* Wait (bounded) until the whole grid rests once; 0 or -ETIMEDOUT. */
+/* Wait (bounded) until the whole grid rests once (0), or it cannot
+ * for now, or the deadline (-ETIMEDOUT both). */
 int strategy_wait_placed(struct bot *bot, const struct timespec *deadline);
 /* Round price to the tick (down for BUY, up for SELL); returns it. */
 double strategy_round_price(double price, double tick, bool up);

@@ -101,6 +101,18 @@ grid_price_came(struct grid *g)
 	return false;
 }
 
+/* Some symbol had no price in the last round. */
+static bool
+grid_price_missing(const struct grid *g)
+{
+	int i;
+
+	for (i = 0; i < g->bot->cfg->bot.nsymbols; i++)
+		if (g->no_price[i])
+			return true;
+	return false;
+}
+
 /* Wait on bot->cv (held) for up to ms, or until the flag rises. */
 static void
 grid_wait(struct grid *g, long long ms)
@@ -647,7 +659,7 @@ strategy_wait_placed(struct bot *bot, const struct timespec *deadline)
 	bool placed;
 
 	pthread_mutex_lock(&bot->mu);
-	while (!bot->grid_placed && !gs_stop_requested() &&
+	while (!bot->grid_placed && !bot->grid_stuck && !gs_stop_requested() &&
 	       gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
 		;
 	placed = bot->grid_placed;
@@ -672,7 +684,6 @@ strategy_main(void *arg)
 	while (!gs_stop_requested()) {
 		bool listing_failed = false, trouble;
 		long long wait, budget_wait = 0;
-		int i;
 
 		grid_resync(g);
 		if (!bot->cfg->bot.dry_run)
@@ -681,9 +692,8 @@ strategy_main(void *arg)
 			break;
 		grid_status(g, listing_failed, status, sizeof(status));
 		grid_publish(g, status);
-		trouble = listing_failed || g->refused > 0 || g->failed > 0;
-		for (i = 0; i < bot->cfg->bot.nsymbols; i++)
-			trouble = trouble || g->no_price[i];
+		trouble = listing_failed || g->refused > 0 || g->failed > 0 ||
+			  grid_price_missing(g);
 		/* Never a fixed short tick: back off while it goes wrong. */
 		if (trouble) {
 			g->backoff = budget_backoff(g->backoff, BACKOFF_BASE_MS,
@@ -704,6 +714,12 @@ strategy_main(void *arg)
 		pthread_mutex_lock(&bot->mu);
 		if (!bot->grid_placed && grid_complete(g)) {
 			bot->grid_placed = true;
+			pthread_cond_broadcast(&bot->cv);
+		}
+		/* Prices known and still refused: no use waiting for READY. */
+		if (!bot->grid_placed && !bot->grid_stuck && g->refused > 0 &&
+		    !grid_price_missing(g)) {
+			bot->grid_stuck = true;
 			pthread_cond_broadcast(&bot->cv);
 		}
 		grid_wait(g, wait + budget_wait);
