@@ -156,6 +156,7 @@ struct gs_config {
 	struct {
 		char path[GS_PATH_MAX];
 		bool fsync;
+		char seal_key_file[GS_PATH_MAX]; /* empty: not sealed */
 	} trace;
 	struct {
 		enum gs_log_level level;
@@ -258,7 +259,7 @@ struct gs_trace;
 /*
  * Open (or create) the trace at path and continue its hash chain from the
  * last complete record.  A torn last line is left as it is and the next
- * record starts on a new line.
+ * record starts on a new line.  A new file's directory is fsynced.
  */
 int gs_trace_open(struct gs_trace **out, const char *path, bool fsync,
 		  char *cause);
@@ -266,14 +267,55 @@ void gs_trace_close(struct gs_trace *tr);
 const char *gs_trace_run_id(const struct gs_trace *tr);
 
 /*
+ * Seal every later record with the forward-secure key in seal_path (see
+ * gs_seal_keygen): each record gets a "mac" under key k_i, the key then
+ * evolves and the file is replaced with k_{i+1} and the count.  The file
+ * must be owned by this user and of mode 0600.  Call before the first
+ * append.
+ */
+int gs_trace_set_seal(struct gs_trace *tr, const char *seal_path,
+		      char *cause);
+
+/*
  * Append one record.  from may be NULL (only for START).  detail is an
- * object or NULL; it is not consumed.  Thread-safe.  Returns -ECANCELED
- * once the trace was sealed.
+ * object or NULL; it is not consumed.  Thread-safe.  A record that cannot
+ * be written or made durable is tried once more, then reported: -errno,
+ * with seq and prev still at the file's last record.  Returns -ECANCELED
+ * once the trace was frozen.
  */
 int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		    const char *state, json_t *detail);
 /* Refuse every later append (the process is about to _exit). */
-void gs_trace_seal(struct gs_trace *tr);
+void gs_trace_freeze(struct gs_trace *tr);
+/* How many appends failed for good (the exit code must show it). */
+long gs_trace_failures(struct gs_trace *tr);
+/*
+ * The tail anchor: the hash of the file's last record, how many records
+ * this run wrote, and the seal file's count of sealed records (-1 when
+ * not sealed).  Sent off the machine at the end of a run, it lets
+ * gs-trace verify tell a cut tail from a crash.
+ */
+void gs_trace_anchor(struct gs_trace *tr, char hash[65], long *records,
+		     long *sealed);
+
+/* The anchor as one line: "trace anchor: run R records N [sealed S] hash H". */
+int gs_trace_anchor_text(struct gs_trace *tr, char *buf, size_t size);
+/* One message to the local syslog socket (journald), never blocking. */
+int gs_syslog_send(int priority, const char *msg);
+
+#define GS_SEAL_KEY_LEN 32
+
+/*
+ * Write a new random key k_0 with count 0 to seal_path and verify_path,
+ * both created with mode 0600 (neither may exist).
+ */
+int gs_seal_keygen(const char *seal_path, const char *verify_path,
+		   char *cause);
+/* Read a seal (or verify) key file: its key and record count. */
+int gs_seal_read(const char *path, unsigned char key[GS_SEAL_KEY_LEN],
+		 long *count, char *cause);
+/* k = SHA-256("gs-seal" || k). */
+void gs_seal_evolve(unsigned char key[GS_SEAL_KEY_LEN]);
 
 struct gs_trace_report {
 	long records;
@@ -284,6 +326,13 @@ struct gs_trace_report {
 	long first_error_line; /* 1-based, 0 when none */
 	char first_error[256];
 	char last_run[33];
+	long sealed_records;
+	long sealed_runs;
+	long unsealed_runs_before; /* before the first sealed record */
+	long unsealed_runs_after;  /* after it: not provable */
+	bool keyed;		   /* every mac was checked under the key */
+	long anchor_line;	   /* the record the anchor names; 0: none */
+	bool tail_cut;		   /* the anchor or the seal count is missing */
 };
 
 /* Called for every complete record, in file order; may be NULL. */
@@ -297,6 +346,25 @@ typedef void (*gs_trace_visit_fn)(void *arg, long line, json_t *record);
  */
 int gs_trace_verify(const char *path, struct gs_trace_report *report,
 		    gs_trace_visit_fn visit, void *arg);
+
+struct gs_trace_verify_opts {
+	bool have_key;			   /* check every mac from k_0 = key */
+	unsigned char key[GS_SEAL_KEY_LEN];
+	long seal_count;		   /* sealed records expected; -1: any */
+	bool have_seal_key;		   /* seal_key is k_{seal_count} */
+	unsigned char seal_key[GS_SEAL_KEY_LEN];
+	const char *anchor;		   /* a run's last hash, or NULL */
+};
+
+/*
+ * gs_trace_verify with a verify key (every mac, in order), the seal file's
+ * count (and key) and an anchor: a missing anchor or too few sealed
+ * records is a cut tail (report->tail_cut).
+ */
+int gs_trace_verify_opts(const char *path,
+			 const struct gs_trace_verify_opts *opts,
+			 struct gs_trace_report *report,
+			 gs_trace_visit_fn visit, void *arg);
 
 /* SHA-256 of a||b as 64 lowercase hex characters plus NUL. */
 void gs_sha256_hex(const void *a, size_t alen, const void *b, size_t blen,

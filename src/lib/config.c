@@ -100,6 +100,7 @@ static const struct key keys[] = {
 
 	STR("trace", "path", trace.path, KEY_STRING, false),
 	BOOL("trace", "fsync", trace.fsync),
+	STR("trace", "seal_key_file", trace.seal_key_file, KEY_PATH, false),
 
 	ENUM("log", "level", log.level, log_levels),
 	STR("log", "file", log.file, KEY_PATH, false),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -214,8 +215,9 @@ sup_notify_state(struct gs_supervisor *sup, enum gs_event ev,
 
 	if (to == GS_STATE_CANCELLING)
 		gs_notify("STOPPING=1");
-	gs_notify("STATUS=%s after %s %s", gs_state_name(to),
-		  gs_event_name(ev), figures ? figures : "");
+	if (to != GS_STATE_EXIT) /* EXIT's STATUS carries the anchor */
+		gs_notify("STATUS=%s after %s %s", gs_state_name(to),
+			  gs_event_name(ev), figures ? figures : "");
 	free(figures);
 	switch (to) {
 	case GS_STATE_CANCELLING:
@@ -406,6 +408,35 @@ sup_join(struct gs_supervisor *sup, json_t *detail)
 	return n - joined;
 }
 
+/* A trace record that could not be written degrades the exit; mu held. */
+static void
+sup_trace_failed_locked(struct gs_supervisor *sup)
+{
+	size_t i;
+	json_t *v;
+
+	if (gs_trace_failures(sup->trace) == 0)
+		return;
+	json_array_foreach(sup->degraded_why, i, v)
+		if (strcmp(json_string_value(v), "TRACE") == 0)
+			return;
+	sup->degraded = true;
+	json_array_append_new(sup->degraded_why, json_string("TRACE"));
+}
+
+/* Send the run's tail anchor off the machine: syslog, log and STATUS. */
+static void
+sup_send_anchor(struct gs_supervisor *sup, int code)
+{
+	char anchor[256];
+
+	if (gs_trace_anchor_text(sup->trace, anchor, sizeof(anchor)) < 0)
+		return;
+	gs_syslog_send(LOG_DAEMON | LOG_NOTICE, anchor);
+	log_info("%s", anchor);
+	gs_notify("STATUS=EXIT with code %d; %s", code, anchor);
+}
+
 json_t *
 sup_summary(struct gs_supervisor *sup, int code)
 {
@@ -445,6 +476,7 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	sup_transition_locked(sup, late ? GS_EV_PHASE_TIMEOUT
 					: GS_EV_PHASE_DONE,
 			      detail);
+	sup_trace_failed_locked(sup);
 	code = sup->degraded ? GS_EXIT_DEGRADED : sup->exit_hint;
 	pthread_mutex_unlock(&sup->mu);
 	json_decref(detail);
@@ -456,8 +488,11 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	}
 	sigthread_stop(sup);
 	summary = sup_summary(sup, code);
-	gs_supervisor_trace(sup, "EXIT", summary);
+	if (gs_supervisor_trace(sup, "EXIT", summary) < 0 &&
+	    code < GS_EXIT_DEGRADED)
+		code = GS_EXIT_DEGRADED;
 	json_decref(summary);
+	sup_send_anchor(sup, code);
 	log_info("shutdown complete in %lld ms, exit code %d",
 		 gs_ms_since(&sup->shutdown_start), code);
 	return code;
@@ -465,19 +500,22 @@ gs_supervisor_run(struct gs_supervisor *sup)
 
 /*
  * End the process now with code: trace the summary (extra members merged
- * in), seal the trace so no other thread writes after it, _exit.  sup->mu
+ * in), freeze the trace so no other thread writes after it, _exit.  sup->mu
  * is held and never released, so no other thread changes state meanwhile.
  */
 void
 sup_final_exit_locked(struct gs_supervisor *sup, int code, json_t *extra)
 {
-	json_t *summary = sup_summary(sup, code);
+	json_t *summary;
 
+	sup_trace_failed_locked(sup);
+	summary = sup_summary(sup, code);
 	if (extra != NULL)
 		json_object_update(summary, extra);
 	sup_trace_locked(sup, "EXIT", summary);
 	json_decref(summary);
-	gs_trace_seal(sup->trace);
+	gs_trace_freeze(sup->trace);
+	sup_send_anchor(sup, code);
 	log_error("exiting with code %d", code);
 	_exit(code);
 }
@@ -505,6 +543,10 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	rc = gs_trace_open(&sup->trace, cfg->trace.path, cfg->trace.fsync,
 			   cause);
 	if (rc < 0)
+		goto fail;
+	if (cfg->trace.seal_key_file[0] != '\0' &&
+	    (rc = gs_trace_set_seal(sup->trace, cfg->trace.seal_key_file,
+				    cause)) < 0)
 		goto fail;
 	start = json_pack("{s:s, s:s, s:b}", "version", version ? version : "",
 			  "config", cfg->path, "dry_run", cfg->bot.dry_run);

@@ -1,9 +1,13 @@
 /*
  * gs-trace.c - audit tool for the FSM trace.
  *
- *	gs-trace verify FILE              chain, seq, transitions; exit 1 on tampering
+ *	gs-trace verify [--key VERIFY] [--seal SEAL | --count N]
+ *			[--anchor HASH] FILE
+ *				chain, seq, transitions, seals, tail; exit 1 on
+ *				tampering or a cut tail
  *	gs-trace show FILE [--run ID|--last]   timeline per run
  *	gs-trace svg FILE -o OUT.svg      timeline picture
+ *	gs-trace keygen SEAL VERIFY       a new forward-secure seal key
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,21 +15,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "gshutdown.h"
+
+static const char usage_verify[] =
+    "usage: gs-trace verify [--key VERIFY] [--seal SEAL | --count N]\n"
+    "                       [--anchor HASH] FILE\n"
+    "Check the hash chain, seq and every transition of the trace.\n"
+    "  --key VERIFY   check every record's seal (mac) from the verify key\n"
+    "                 written by gs-trace keygen, kept off the machine\n"
+    "  --seal SEAL    the machine's seal file: its count of sealed records\n"
+    "                 (and its key, which must be the verify key evolved\n"
+    "                 that many times) detects a cut tail; needs --key\n"
+    "  --count N      the count of sealed records, as sent in the anchor\n"
+    "  --anchor HASH  a run's last hash, as sent to syslog at its end: if no\n"
+    "                 record has it, the tail was cut (not a crash)\n"
+    "Exit 0: intact; 1: tampered or tail cut; 2: usage or unreadable.\n";
+static const char usage_show[] =
+    "usage: gs-trace show FILE [--run ID | --last]\n"
+    "Print each run's timeline: transitions, phase durations, exit code.\n"
+    "An unknown run ID is an error (exit 1).\n";
+static const char usage_svg[] =
+    "usage: gs-trace svg FILE [--run ID | --last] -o OUT.svg\n"
+    "Draw one run's shutdown (the last by default) as SVG (-o - : stdout).\n"
+    "An unknown run ID is an error (exit 1).\n";
+static const char usage_keygen[] =
+    "usage: gs-trace keygen SEAL VERIFY\n"
+    "Write a new random seal key k_0 (count 0) to both files, mode 0600;\n"
+    "neither may exist.  SEAL goes to [trace] seal_key_file on the\n"
+    "machine; keep VERIFY off it for gs-trace verify --key.\n";
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: gs-trace verify FILE\n"
+	fprintf(fp, "usage: gs-trace verify [--key VERIFY] [--seal SEAL | "
+		    "--count N] [--anchor HASH] FILE\n"
 		    "       gs-trace show FILE [--run ID | --last]\n"
-		    "       gs-trace svg FILE [--run ID | --last] -o OUT.svg\n");
+		    "       gs-trace svg FILE [--run ID | --last] -o OUT.svg\n"
+		    "       gs-trace keygen SEAL VERIFY\n"
+		    "       gs-trace COMMAND --help\n");
 }
 
 static int
-cmd_verify(const char *path)
+cmd_verify(const char *path, struct gs_trace_verify_opts *o)
 {
 	struct gs_trace_report r;
-	int rc = gs_trace_verify(path, &r, NULL, NULL);
+	int rc = gs_trace_verify_opts(path, o, &r, NULL, NULL);
 
 	if (rc < 0 && rc != -EBADMSG) {
 		fprintf(stderr, "gs-trace: %s: %s\n", path, strerror(-rc));
@@ -35,12 +71,56 @@ cmd_verify(const char *path)
 	       "%ld torn lines, %ld errors\n",
 	       path, r.records, r.runs, r.runs_incomplete, r.torn_lines,
 	       r.errors);
+	printf("sealed: %ld of %ld runs, %ld records, %s\n", r.sealed_runs,
+	       r.runs, r.sealed_records,
+	       r.sealed_records == 0 ? "nothing to check"
+	       : r.keyed	     ? "every seal checked under the key"
+				     : "seals not checked (no --key)");
+	if (r.sealed_runs > 0 &&
+	    r.unsealed_runs_before + r.unsealed_runs_after > 0)
+		printf("MIXED: %ld runs are not sealed (%ld before sealing "
+		       "began, %ld after); nothing proves them\n",
+		       r.unsealed_runs_before + r.unsealed_runs_after,
+		       r.unsealed_runs_before, r.unsealed_runs_after);
+	if (o->have_key && r.sealed_records == 0 && r.errors == 0) {
+		printf("NOT SEALED: --key given, but no record is sealed\n");
+		return 1;
+	}
+	if (o->anchor != NULL && r.anchor_line > 0)
+		printf("anchor: line %ld\n", r.anchor_line);
 	if (r.errors) {
 		printf("%s:%ld: %s\n", path, r.first_error_line, r.first_error);
-		printf("TAMPERED\n");
+		printf("%s\n", r.tail_cut ? "TAIL CUT" : "TAMPERED");
 		return 1;
 	}
 	printf("OK\n");
+	return 0;
+}
+
+static int
+read_key(const char *path, unsigned char *key, long *count)
+{
+	char cause[GS_CAUSE_MAX];
+
+	if (gs_seal_read(path, key, count, cause) < 0) {
+		fprintf(stderr, "gs-trace: %s\n", cause);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_keygen(const char *seal, const char *verify)
+{
+	char cause[GS_CAUSE_MAX];
+
+	if (gs_seal_keygen(seal, verify, cause) < 0) {
+		fprintf(stderr, "gs-trace: keygen: %s\n", cause);
+		return 1;
+	}
+	printf("seal key written to %s (for [trace] seal_key_file) and %s "
+	       "(keep it off the machine, for verify --key)\n",
+	       seal, verify);
 	return 0;
 }
 
@@ -141,13 +221,14 @@ cmd_show(const char *path, const char *run, bool last)
 	struct gs_trace_report rep;
 	struct runs rs = {0};
 	size_t i;
-	int rc;
+	int rc, shown = 0;
 
 	rc = gs_trace_verify(path, &rep, collect, &rs);
 	if (rc < 0 && rc != -EBADMSG) {
 		fprintf(stderr, "gs-trace: %s: %s\n", path, strerror(-rc));
 		return 2;
 	}
+	rc = 0;
 	if (rep.errors)
 		printf("WARNING: the trace does not verify: line %ld: %s\n\n",
 		       rep.first_error_line, rep.first_error);
@@ -156,13 +237,20 @@ cmd_show(const char *path, const char *run, bool last)
 	for (i = 0; i < rs.n; i++) {
 		if (strcmp(rs.recs[i].event, "START") != 0)
 			continue;
-		if (run == NULL || strcmp(run, rs.recs[i].run) == 0)
+		if (run == NULL || strcmp(run, rs.recs[i].run) == 0) {
 			print_run(&rs, rs.recs[i].run);
+			shown++;
+		}
+	}
+	if (run != NULL && shown == 0) {
+		fprintf(stderr, "gs-trace: no run %s in %s\n",
+			run[0] ? run : "(none)", path);
+		rc = 1;
 	}
 	for (i = 0; i < rs.n; i++)
 		free(rs.recs[i].detail);
 	free(rs.recs);
-	return rep.errors ? 1 : 0;
+	return rc ? rc : rep.errors ? 1 : 0;
 }
 
 /* ---- svg ------------------------------------------------------------------- */
@@ -429,6 +517,76 @@ cmd_svg(const char *path, const char *run, const char *out)
 	return rc ? rc : (rep.errors ? 1 : 0);
 }
 
+static bool
+is_hash(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 64;
+}
+
+static int
+verify_main(const char *path, const char *key, const char *seal,
+	    const char *count, const char *anchor)
+{
+	struct gs_trace_verify_opts vo = {.seal_count = -1, .anchor = anchor};
+	long n;
+	char *end;
+	int rc = 2;
+
+	if ((seal || count) && key == NULL) {
+		fprintf(stderr, "gs-trace verify: --seal and --count need "
+				"--key\n");
+		return 2;
+	}
+	if (seal && count) {
+		fprintf(stderr, "gs-trace verify: --seal or --count, not "
+				"both\n");
+		return 2;
+	}
+	if (anchor != NULL && !is_hash(anchor)) {
+		fprintf(stderr, "gs-trace verify: --anchor takes the 64 hex "
+				"digits of a record's hash\n");
+		return 2;
+	}
+	if (count != NULL) {
+		errno = 0;
+		n = strtol(count, &end, 10);
+		if (errno != 0 || *end != '\0' || end == count || n < 0) {
+			fprintf(stderr, "gs-trace verify: --count %s is not "
+					"a count\n",
+				count);
+			return 2;
+		}
+		vo.seal_count = n;
+	}
+	if (key != NULL) {
+		if (read_key(key, vo.key, &n) < 0)
+			goto out;
+		if (n != 0) {
+			fprintf(stderr, "gs-trace verify: %s holds key %ld, "
+					"not k_0: give the verify key "
+					"gs-trace keygen wrote\n",
+				key, n);
+			goto out;
+		}
+		vo.have_key = true;
+	}
+	if (seal != NULL) {
+		if (read_key(seal, vo.seal_key, &vo.seal_count) < 0)
+			goto out;
+		vo.have_seal_key = true;
+	}
+	rc = cmd_verify(path, &vo);
+out:
+	OPENSSL_cleanse(&vo, sizeof(vo));
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -436,13 +594,40 @@ main(int argc, char **argv)
 		{"run", required_argument, NULL, 'r'},
 		{"last", no_argument, NULL, 'l'},
 		{"output", required_argument, NULL, 'o'},
+		{"key", required_argument, NULL, 'k'},
+		{"seal", required_argument, NULL, 's'},
+		{"count", required_argument, NULL, 'n'},
+		{"anchor", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *run = NULL, *out = NULL, *cmd, *path;
-	bool last = false;
+	const char *run = NULL, *out = NULL, *cmd, *help, *key = NULL,
+		   *seal = NULL, *count = NULL, *anchor = NULL;
+	bool last = false, is_verify, is_timeline;
 	int c;
 
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	help = strcmp(cmd, "verify") == 0   ? usage_verify
+	       : strcmp(cmd, "show") == 0   ? usage_show
+	       : strcmp(cmd, "svg") == 0    ? usage_svg
+	       : strcmp(cmd, "keygen") == 0 ? usage_keygen
+					    : NULL;
+	if (help == NULL) {
+		fprintf(stderr, "gs-trace: unknown command %s\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	argv++;
+	argc--;
 	while ((c = getopt_long(argc, argv, "r:lo:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -454,26 +639,45 @@ main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 's':
+			seal = optarg;
+			break;
+		case 'n':
+			count = optarg;
+			break;
+		case 'a':
+			anchor = optarg;
+			break;
 		case 'h':
-			usage(stdout);
+			fputs(help, stdout);
 			return 0;
 		default:
-			usage(stderr);
+			fputs(help, stderr);
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
-		usage(stderr);
+	is_verify = strcmp(cmd, "verify") == 0;
+	is_timeline = strcmp(cmd, "show") == 0 || strcmp(cmd, "svg") == 0;
+	if (argc - optind != (strcmp(cmd, "keygen") == 0 ? 2 : 1)) {
+		fputs(help, stderr);
 		return 2;
 	}
-	cmd = argv[optind];
-	path = argv[optind + 1];
+	/* An option of another command is a usage error, not ignored. */
+	if ((!is_verify && (key || seal || count || anchor)) ||
+	    (!is_timeline && (run || last)) ||
+	    (strcmp(cmd, "svg") != 0 && out)) {
+		fprintf(stderr, "gs-trace %s: option not known here\n", cmd);
+		fputs(help, stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "keygen") == 0)
+		return cmd_keygen(argv[optind], argv[optind + 1]);
 	if (strcmp(cmd, "svg") == 0)
-		return cmd_svg(path, run, out);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(path);
+		return cmd_svg(argv[optind], last ? NULL : run, out);
 	if (strcmp(cmd, "show") == 0)
-		return cmd_show(path, run, last);
-	usage(stderr);
-	return 2;
+		return cmd_show(argv[optind], run, last);
+	return verify_main(argv[optind], key, seal, count, anchor);
 }

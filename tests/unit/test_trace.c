@@ -1,14 +1,23 @@
 /*
  * test_trace.c - the audit trace: format, chain across runs, and that each
  * kind of tampering (one byte edited, a line deleted, two lines swapped,
- * the file truncated) is detected by the verifier.
+ * the file truncated) is detected by the verifier; sealing against an
+ * attacker who re-chains the file or steals the current key; the tail
+ * anchor; and write failures (fdatasync, short writes, RLIMIT_FSIZE).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "unit.h"
 
@@ -333,16 +342,16 @@ test_trace_locked_against_second_writer(void)
 }
 
 static void
-test_trace_sealed(void)
+test_trace_frozen(void)
 {
 	struct gs_trace *tr;
 	char path[512];
 
-	trace_path(path, sizeof(path), "seal.jsonl");
+	trace_path(path, sizeof(path), "frozen.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
 	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
 			0);
-	gs_trace_seal(tr);
+	gs_trace_freeze(tr);
 	CU_ASSERT_EQUAL(
 	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL),
 	    -ECANCELED);
@@ -357,6 +366,649 @@ test_trace_missing_file(void)
 	CU_ASSERT_EQUAL(gs_trace_verify("/nonexistent/t.jsonl", &r, NULL,
 					NULL),
 			-ENOENT);
+}
+
+/* ---- Faults of the machine: write, fdatasync and fsync interposed ------ */
+
+/*
+ * These definitions take the place of libc's for the whole test binary
+ * (the library's calls included) and pass through unless a test arms a
+ * fault.  Only the trace (a *.jsonl file) is ever failed.
+ */
+static int fault_write_short; /* cut N trace writes in half, each... */
+static int fault_write_err;   /* ...then failing once with ENOSPC */
+static int fault_datasync;    /* fail the next N trace fdatasyncs (EIO) */
+static int dir_fsyncs;	      /* fsyncs of a directory seen */
+
+static bool
+is_trace_fd(int fd)
+{
+	char link[64], target[1024];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 6)
+		return false;
+	target[n] = '\0';
+	return strcmp(target + n - 6, ".jsonl") == 0;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if ((fault_write_short > 0 || fault_write_err > 0) &&
+	    is_trace_fd(fd)) {
+		if (fault_write_err > 0) {
+			fault_write_err--;
+			errno = ENOSPC;
+			return -1;
+		}
+		/* Half of it lands; the rest finds the disk full. */
+		fault_write_short--;
+		fault_write_err++;
+		if (len > 1)
+			len /= 2;
+	}
+	return real(fd, buf, len);
+}
+
+int
+fdatasync(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
+	if (fault_datasync > 0 && is_trace_fd(fd)) {
+		fault_datasync--;
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
+
+int
+fsync(int fd)
+{
+	static int (*real)(int);
+	struct stat st;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "fsync");
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		dir_fsyncs++;
+	return real(fd);
+}
+
+/* ---- Editing a trace as an attacker would ------------------------------ */
+
+#define MAXL 64
+static char *ln[MAXL];
+static int nln;
+
+static void
+lines_load(const char *path)
+{
+	size_t len, i, b = 0;
+	char *buf = slurp(path, &len);
+
+	nln = 0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	for (i = 0; i < len && nln < MAXL; i++) {
+		if (buf[i] != '\n')
+			continue;
+		ln[nln++] = strndup(buf + b, i - b);
+		b = i + 1;
+	}
+	free(buf);
+}
+
+static void
+lines_save(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	for (i = 0; i < nln; i++) {
+		fprintf(fp, "%s\n", ln[i]);
+		free(ln[i]);
+	}
+	fclose(fp);
+	nln = 0;
+}
+
+static void
+line_replace(int i, const char *from, const char *to)
+{
+	char *p = strstr(ln[i], from), *n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = malloc(strlen(ln[i]) - strlen(from) + strlen(to) + 1);
+	sprintf(n, "%.*s%s%s", (int)(p - ln[i]), ln[i], to, p + strlen(from));
+	free(ln[i]);
+	ln[i] = n;
+}
+
+/* Suffix lengths: ,"mac":"<64>" ,"prev":"<64>" ,"hash":"<64>"} */
+#define MAC_M 73
+#define PREV_M 74
+#define HASH_M 75
+
+/* Recompute every prev and hash, as anyone who can write the file can. */
+static void
+lines_rechain(void)
+{
+	char prev[65], hash[65], *body;
+	size_t len;
+	int i;
+
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	for (i = 0; i < nln; i++) {
+		len = strlen(ln[i]);
+		memcpy(ln[i] + len - HASH_M - PREV_M + 9, prev, 64);
+		body = strndup(ln[i], len - HASH_M + 1);
+		body[len - HASH_M] = '}';
+		gs_sha256_hex(prev, 64, body, len - HASH_M + 1, hash);
+		free(body);
+		memcpy(ln[i] + len - HASH_M + 9, hash, 64);
+		memcpy(prev, hash, 65);
+	}
+}
+
+/* Put a mac made with key on line i. */
+static void
+line_reseal(int i, const unsigned char key[GS_SEAL_KEY_LEN])
+{
+	size_t len = strlen(ln[i]), m = len - HASH_M - PREV_M - MAC_M;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char *body = strndup(ln[i], m + 1);
+	int j;
+
+	CU_ASSERT_EQUAL_FATAL(memcmp(ln[i] + m, ",\"mac\":\"", 8), 0);
+	body[m] = '}';
+	HMAC(EVP_sha256(), key, GS_SEAL_KEY_LEN, (unsigned char *)body, m + 1,
+	     md, &mdlen);
+	free(body);
+	for (j = 0; j < 32; j++) {
+		static const char hex[] = "0123456789abcdef";
+
+		ln[i][m + 8 + 2 * j] = hex[md[j] >> 4];
+		ln[i][m + 8 + 2 * j + 1] = hex[md[j] & 0xf];
+	}
+}
+
+/* ---- Sealing ----------------------------------------------------------- */
+
+static void
+seal_paths(char *seal, char *verify, size_t size, const char *name)
+{
+	snprintf(seal, size, "%s/%s.seal", unit_tmpdir(), name);
+	snprintf(verify, size, "%s/%s.verify", unit_tmpdir(), name);
+	unlink(seal);
+	unlink(verify);
+	CU_ASSERT_EQUAL_FATAL(gs_seal_keygen(seal, verify, cause), 0);
+}
+
+/* A complete run, sealed with seal (NULL: not sealed). */
+static void
+write_run_sealed(const char *path, const char *seal, char anchor[65])
+{
+	struct gs_trace *tr;
+	long n, s;
+
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
+	if (seal != NULL)
+		CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "PHASE_DONE", "CANCELLING",
+					"CLOSING", NULL),
+			0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "PHASE_DONE", "CLOSING", "JOINING", NULL), 0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "PHASE_DONE", "JOINING", "EXIT", NULL), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "EXIT", "EXIT", "EXIT", NULL), 0);
+	if (anchor != NULL) {
+		gs_trace_anchor(tr, anchor, &n, &s);
+		CU_ASSERT_EQUAL(n, 6);
+	}
+	gs_trace_close(tr);
+}
+
+/* Verify with the verify key, and the seal file's count and key if seal. */
+static int
+verify_keyed(const char *path, const char *verify, const char *seal,
+	     const char *anchor, struct gs_trace_report *r)
+{
+	struct gs_trace_verify_opts o = {.seal_count = -1, .anchor = anchor};
+	long n;
+
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(verify, o.key, &n, cause), 0);
+	o.have_key = true;
+	if (seal != NULL) {
+		CU_ASSERT_EQUAL_FATAL(
+		    gs_seal_read(seal, o.seal_key, &o.seal_count, cause), 0);
+		o.have_seal_key = true;
+	}
+	return gs_trace_verify_opts(path, &o, r, NULL, NULL);
+}
+
+static void
+test_seal_untouched_verifies(void)
+{
+	unsigned char k0[GS_SEAL_KEY_LEN], kn[GS_SEAL_KEY_LEN];
+	char path[512], seal[512], verify[512], anchor[65];
+	struct gs_trace_report r;
+	struct stat st;
+	long n;
+	int i;
+
+	trace_path(path, sizeof(path), "sealed.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "untouched");
+	CU_ASSERT_EQUAL(stat(seal, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+	write_run_sealed(path, seal, NULL);
+	write_run_sealed(path, seal, anchor);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, anchor, &r), 0);
+	CU_ASSERT_EQUAL(r.errors, 0);
+	CU_ASSERT_TRUE(r.keyed);
+	CU_ASSERT_EQUAL(r.sealed_records, 12);
+	CU_ASSERT_EQUAL(r.sealed_runs, 2);
+	CU_ASSERT_EQUAL(r.anchor_line, 12);
+	CU_ASSERT_FALSE(r.tail_cut);
+	/* Unkeyed verifiers still work on a sealed trace. */
+	CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+	/* The seal file moved on: key k_12, count 12; k_0 is gone from it. */
+	CU_ASSERT_EQUAL(gs_seal_read(verify, k0, &n, cause), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(gs_seal_read(seal, kn, &n, cause), 0);
+	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_NOT_EQUAL(memcmp(k0, kn, sizeof(k0)), 0);
+	for (i = 0; i < 12; i++)
+		gs_seal_evolve(k0);
+	CU_ASSERT_EQUAL(memcmp(k0, kn, sizeof(k0)), 0);
+}
+
+static void
+test_seal_catches_rechained_edit(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "rechained.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "rechained");
+	write_run_sealed(path, seal, NULL);
+	lines_load(path);
+	line_replace(2, "\"pid\":", "\"pid\":1");
+	lines_rechain();
+	lines_save(path);
+	/* The unkeyed chain cannot tell: anyone can recompute it. */
+	CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, NULL, NULL, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "seal broken"));
+}
+
+static void
+test_seal_stolen_key_cannot_forge_the_past(void)
+{
+	unsigned char stolen[GS_SEAL_KEY_LEN];
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+	long n;
+	int j;
+
+	trace_path(path, sizeof(path), "stolen.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "stolen");
+	write_run_sealed(path, seal, NULL);
+	/* The machine is taken: the key on it, and every key after it. */
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(seal, stolen, &n, cause), 0);
+	lines_load(path);
+	line_replace(1, "\"SIGTERM\"", "\"SIGINT\"");
+	for (j = 0; j < 8; j++) {
+		line_reseal(1, stolen);
+		lines_rechain();
+		lines_save(path);
+		CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+		CU_ASSERT_EQUAL(verify_keyed(path, verify, NULL, NULL, &r),
+				-EBADMSG);
+		CU_ASSERT_EQUAL(r.first_error_line, 2);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "seal broken"));
+		lines_load(path);
+		gs_seal_evolve(stolen);
+	}
+	lines_save(path);
+}
+
+/* Delete, reorder or duplicate lines of a sealed run, then re-chain. */
+static void
+seal_mangle(const char *what, int want_line)
+{
+	char path[512], seal[512], verify[512], *t;
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "mangled.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "mangled");
+	write_run_sealed(path, seal, NULL);
+	lines_load(path);
+	if (strcmp(what, "delete") == 0) {
+		free(ln[2]);
+		memmove(ln + 2, ln + 3, (size_t)(nln - 3) * sizeof(*ln));
+		nln--;
+	} else if (strcmp(what, "reorder") == 0) {
+		t = ln[2];
+		ln[2] = ln[3];
+		ln[3] = t;
+	} else {
+		memmove(ln + 3, ln + 2, (size_t)(nln - 2) * sizeof(*ln));
+		ln[2] = strdup(ln[3]);
+		nln++;
+	}
+	lines_rechain();
+	lines_save(path);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, NULL, NULL, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, want_line);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "seal broken"));
+}
+
+static void
+test_seal_catches_delete_reorder_duplicate(void)
+{
+	seal_mangle("delete", 3);
+	seal_mangle("reorder", 3);
+	seal_mangle("duplicate", 4);
+}
+
+static void
+test_seal_tail_cut_or_crash(void)
+{
+	char path[512], seal[512], verify[512], anchor[65];
+	struct gs_trace_report r;
+	struct gs_trace *tr;
+	size_t len, st[16];
+	char *buf;
+
+	trace_path(path, sizeof(path), "tail.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "tail");
+	write_run_sealed(path, seal, NULL);
+	write_run_sealed(path, seal, anchor);
+	buf = slurp(path, &len);
+	CU_ASSERT_EQUAL(lines(buf, len, st, 16), 12);
+	free(buf);
+	/* The last three records cut: alone, it reads as a crash. */
+	CU_ASSERT_EQUAL(truncate(path, (off_t)st[9]), 0);
+	CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(r.runs_incomplete, 1);
+	/* The anchor and the seal count each tell it is a cut. */
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, NULL, anchor, &r),
+			-EBADMSG);
+	CU_ASSERT_TRUE(r.tail_cut);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "tail cut"));
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), -EBADMSG);
+	CU_ASSERT_TRUE(r.tail_cut);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "seal count is 12"));
+
+	/* A real crash: all records there, a run without EXIT after it. */
+	trace_path(path, sizeof(path), "crash.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "crash");
+	write_run_sealed(path, seal, anchor);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL), 0);
+	gs_trace_close(tr); /* and no anchor: it died */
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, anchor, &r), 0);
+	CU_ASSERT_FALSE(r.tail_cut);
+	CU_ASSERT_EQUAL(r.runs_incomplete, 1);
+	CU_ASSERT_EQUAL(r.anchor_line, 6);
+}
+
+static void
+test_seal_mixed_runs(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "mixed.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "mixed");
+	write_run_sealed(path, NULL, NULL);
+	write_run_sealed(path, seal, NULL);
+	CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(r.sealed_runs, 1);
+	CU_ASSERT_EQUAL(r.unsealed_runs_before, 1);
+	/* Runs from before sealing began: reported, not proven. */
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.unsealed_runs_before, 1);
+	CU_ASSERT_EQUAL(r.sealed_records, 6);
+	/* An unsealed run after a sealed one could be an insertion. */
+	write_run_sealed(path, NULL, NULL);
+	CU_ASSERT_EQUAL(gs_trace_verify(path, &r, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(r.unsealed_runs_after, 1);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, NULL, NULL, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, 13);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "unsealed record"));
+}
+
+static void
+test_seal_file_catches_up_after_crash(void)
+{
+	unsigned char k[GS_SEAL_KEY_LEN];
+	char path[512], seal[512], verify[512], line[160];
+	struct gs_trace_report r;
+	long n;
+	int i, fd;
+
+	trace_path(path, sizeof(path), "catchup.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "catchup");
+	write_run_sealed(path, seal, NULL);
+	/* A crash after record 5 was written, before the seal file moved. */
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(verify, k, &n, cause), 0);
+	for (i = 0; i < 5; i++)
+		gs_seal_evolve(k);
+	n = snprintf(line, sizeof(line), "gs-seal-v1 ");
+	for (i = 0; i < GS_SEAL_KEY_LEN; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", k[i]);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, " 5\n");
+	fd = open(seal, O_WRONLY | O_TRUNC);
+	CU_ASSERT_EQUAL(write(fd, line, (size_t)n), n);
+	close(fd);
+	write_run_sealed(path, seal, NULL);
+	CU_ASSERT_EQUAL(gs_seal_read(seal, k, &n, cause), 0);
+	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.sealed_records, 12);
+}
+
+static void
+test_seal_file_must_be_private(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace *tr;
+
+	trace_path(path, sizeof(path), "private.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "private");
+	/* keygen never overwrites a key. */
+	CU_ASSERT_NOT_EQUAL(gs_seal_keygen(seal, verify, cause), 0);
+	CU_ASSERT_EQUAL(chmod(seal, 0644), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_set_seal(tr, seal, cause), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "0600"));
+	gs_trace_close(tr);
+}
+
+/* ---- Write failures ---------------------------------------------------- */
+
+/*
+ * START and READY, then the shutdown, with a fault armed for SIGTERM.  With
+ * retry, the caller appends SIGTERM again when it was reported lost.
+ */
+static int
+run_with_fault(const char *path, const char *seal, int *armed, int count,
+	       bool retry)
+{
+	struct gs_trace *tr;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	if (seal != NULL)
+		CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "READY", "RUNNING", "RUNNING",
+					NULL),
+			0);
+	*armed = count;
+	rc = gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL);
+	*armed = 0;
+	CU_ASSERT_EQUAL(gs_trace_failures(tr), rc < 0 ? 1 : 0);
+	if (rc < 0 && retry)
+		CU_ASSERT_EQUAL(gs_trace_append(tr, "SIGTERM", "RUNNING",
+						"CANCELLING", NULL),
+				0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "PHASE_DONE", "CANCELLING",
+					"CLOSING", NULL),
+			0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "EXIT", "CLOSING", "CLOSING",
+					NULL),
+			0);
+	gs_trace_close(tr);
+	return rc;
+}
+
+static void
+test_trace_fdatasync_fails_once(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "sync1.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "sync1");
+	CU_ASSERT_EQUAL(run_with_fault(path, seal, &fault_datasync, 1, false),
+			0);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 5); /* no duplicate seq */
+	CU_ASSERT_EQUAL(r.torn_lines, 0);
+}
+
+static void
+test_trace_fdatasync_fails_twice(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	/*
+	 * Reported, though the record is in the file (not known durable):
+	 * seq, prev and the seal key go on from it, never past it or twice.
+	 */
+	trace_path(path, sizeof(path), "sync2.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "sync2");
+	CU_ASSERT_EQUAL(run_with_fault(path, seal, &fault_datasync, 2, false),
+			-EIO);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 5);
+	CU_ASSERT_EQUAL(r.sealed_records, 5);
+}
+
+static void
+test_trace_short_write_once(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "short1.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "short1");
+	CU_ASSERT_EQUAL(run_with_fault(path, seal, &fault_write_short, 1, false),
+			0);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 5);
+	CU_ASSERT_EQUAL(r.torn_lines, 1); /* the fragment, on its own line */
+}
+
+static void
+test_trace_write_fails_twice(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "nospc.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "nospc");
+	CU_ASSERT_EQUAL(run_with_fault(path, seal, &fault_write_short, 2, true),
+			-ENOSPC);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 5);
+	CU_ASSERT_EQUAL(r.torn_lines, 2);
+}
+
+static void
+test_trace_rlimit_fsize(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+	struct gs_trace *tr;
+	struct rlimit old, lim;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldsa;
+	struct stat st;
+	int rc;
+
+	trace_path(path, sizeof(path), "fsize.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "fsize");
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	/* Room for 100 more bytes: a record is cut short, like a full disk. */
+	sigaction(SIGXFSZ, &ign, &oldsa);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 100;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc = gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL);
+	setrlimit(RLIMIT_FSIZE, &old);
+	sigaction(SIGXFSZ, &oldsa, NULL);
+	CU_ASSERT_EQUAL(rc, -EFBIG);
+	CU_ASSERT_EQUAL(gs_trace_failures(tr), 1);
+	/* Room again: the record starts on a new line, chained to START. */
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "PHASE_DONE", "CANCELLING",
+					"CLOSING", NULL),
+			0);
+	gs_trace_close(tr);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 3);
+	CU_ASSERT_EQUAL(r.torn_lines, 1);
+	CU_ASSERT_EQUAL(r.errors, 0);
+}
+
+static void
+test_trace_dir_fsynced_on_create(void)
+{
+	struct gs_trace *tr;
+	char path[512];
+	int before;
+
+	trace_path(path, sizeof(path), "dirsync.jsonl");
+	before = dir_fsyncs;
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL(dir_fsyncs, before + 1);
+	gs_trace_close(tr);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL(dir_fsyncs, before + 1); /* not created this time */
+	gs_trace_close(tr);
 }
 
 static void
@@ -385,7 +1037,21 @@ suite_trace(void)
 	UNIT_ADD(s, test_trace_torn_then_new_run);
 	UNIT_ADD(s, test_trace_illegal_transition);
 	UNIT_ADD(s, test_trace_locked_against_second_writer);
-	UNIT_ADD(s, test_trace_sealed);
+	UNIT_ADD(s, test_trace_frozen);
 	UNIT_ADD(s, test_trace_missing_file);
 	UNIT_ADD(s, test_sha256_vector);
+	UNIT_ADD(s, test_seal_untouched_verifies);
+	UNIT_ADD(s, test_seal_catches_rechained_edit);
+	UNIT_ADD(s, test_seal_stolen_key_cannot_forge_the_past);
+	UNIT_ADD(s, test_seal_catches_delete_reorder_duplicate);
+	UNIT_ADD(s, test_seal_tail_cut_or_crash);
+	UNIT_ADD(s, test_seal_mixed_runs);
+	UNIT_ADD(s, test_seal_file_catches_up_after_crash);
+	UNIT_ADD(s, test_seal_file_must_be_private);
+	UNIT_ADD(s, test_trace_fdatasync_fails_once);
+	UNIT_ADD(s, test_trace_fdatasync_fails_twice);
+	UNIT_ADD(s, test_trace_short_write_once);
+	UNIT_ADD(s, test_trace_write_fails_twice);
+	UNIT_ADD(s, test_trace_rlimit_fsize);
+	UNIT_ADD(s, test_trace_dir_fsynced_on_create);
 }
