@@ -57,9 +57,15 @@ grep -q "request weight: limit $LIMIT per 60 s" "$T/bot.log" &&
 # No prices: nothing to place, nothing to list; backoff, not a tick.
 fresh_sim 400
 faults "stream_paused=1"
-run_case "no prices" 8
+"$top_builddir/notify-listen" "$T/notify.sock" "$T/notify.out" &
+PIDS+=($!)
+wait_until 5 test -S "$T/notify.sock" || fail "listener did not start"
+NOTIFY_SOCKET="$T/notify.sock" run_case "no prices" 8
 grep -q "grid is not complete yet (no prices for BTCUSDT, ETHUSDT)" "$T/bot.log" &&
-	pass "no prices: READY says what is missing" || fail "no prices: READY says nothing"
+	pass "no prices: the log says what is missing" || fail "no prices: the log says nothing"
+grep -q "^READY=1|STATUS=RUNNING, grid incomplete: no prices for BTCUSDT, ETHUSDT" "$T/notify.out" &&
+	pass "no prices: READY's STATUS says what is missing" ||
+	{ fail "no prices: READY's STATUS"; cat "$T/notify.out"; }
 
 # Every placement refused by LOT_SIZE: logged once per level.
 fresh_sim 400
