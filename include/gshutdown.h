@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -115,6 +116,24 @@ enum gs_on_second_signal {
 	GS_SECOND_IGNORE,
 };
 
+/* [exchange] venue: which exchange the default URLs point at. */
+enum gs_venue {
+	GS_VENUE_BINANCE,
+	GS_VENUE_BINANCE_US,
+	GS_VENUE_BINANCE_TESTNET,
+};
+
+/* [exchange] key_type: how requests are signed. */
+enum gs_key_type {
+	GS_KEY_HMAC,
+	GS_KEY_ED25519,
+	GS_KEY_RSA,
+};
+
+/* Room for the keys and sections of the table in config.c. */
+#define GS_CONFIG_KEYS_MAX 64
+#define GS_CONFIG_SECTIONS_MAX 8
+
 struct gs_config {
 	char path[GS_PATH_MAX];
 	struct {
@@ -128,14 +147,19 @@ struct gs_config {
 		char state_dir[GS_PATH_MAX];
 	} bot;
 	struct {
+		enum gs_venue venue;
 		char rest_url[GS_URL_MAX];
 		char ws_url[GS_URL_MAX];
+		enum gs_key_type key_type;
 		char api_key_env[GS_NAME_MAX];
 		char api_secret_env[GS_NAME_MAX];
 		char api_secret_file[GS_PATH_MAX];
+		char private_key_file[GS_PATH_MAX];
 		int recv_window_ms;
 		int request_timeout_ms;
 		bool tls_verify;
+		char ca_file[GS_PATH_MAX];
+		bool allow_insecure_transport;
 		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
 	} exchange;
 	struct {
@@ -164,6 +188,9 @@ struct gs_config {
 		bool syslog;
 		char syslog_facility[16];
 	} log;
+	/* Where each key was set (see gs_config_line); 0: not in the file. */
+	int key_line[GS_CONFIG_KEYS_MAX];
+	int section_line[GS_CONFIG_SECTIONS_MAX];
 };
 
 /* Flags for gs_config_load(). */
@@ -175,11 +202,47 @@ void gs_config_defaults(struct gs_config *cfg);
 /*
  * Load an INI file over the defaults already in cfg.  Unknown sections and
  * keys, bad values and missing required keys fail with cause set to
- * "file:line: message".  Returns 0, -ENOENT/-EACCES (cannot open) or
- * -EINVAL (bad content).
+ * "file:line: message".  Returns 0, -ENOENT/-EACCES/-EISDIR (cannot open,
+ * named as "file:0: ...") or -EINVAL (bad content).
  */
 int gs_config_load(struct gs_config *cfg, const char *path, int flags,
 		   char *cause);
+
+/* The REST and stream URLs of a venue. */
+const char *gs_venue_name(enum gs_venue venue);
+const char *gs_venue_rest_url(enum gs_venue venue);
+const char *gs_venue_ws_url(enum gs_venue venue);
+const char *gs_key_type_name(enum gs_key_type type);
+
+/*
+ * True when url's host is a loopback address (127.0.0.0/8, ::1,
+ * localhost): the only hosts http:// and ws:// may name.
+ */
+bool gs_url_is_loopback(const char *url);
+
+/*
+ * The line an error about a key names: the key's own line, else (the key
+ * is at its default) the line of its section's header, else 0, which
+ * stands for the file as a whole.
+ */
+int gs_config_line(const struct gs_config *cfg, const char *section,
+		   const char *name);
+
+/*
+ * The checks of a loaded configuration that look at the machine, run by
+ * the daemon before it touches the network and by --check-config alike:
+ * state_dir (created if only its last component is missing; if it exists,
+ * this user's and not group- or world-writable), ca_file readable, the
+ * trace and log files' directories exist and are writable, seal_key_file is
+ * a seal file (gs_seal_read) in a writable directory, and the credentials
+ * are present (api_secret_file owned by this user, mode 0600; the key and
+ * secret variables set unless dry_run).  Returns 0, or -EINVAL with cause
+ * set to "file:line: message".
+ */
+int gs_config_validate(const struct gs_config *cfg, char *cause);
+
+/* Write every key with its value in cfg as an INI file (--print-defaults). */
+int gs_config_write(FILE *fp, const struct gs_config *cfg);
 
 /* Re-read only the [log] section of path into cfg (SIGHUP reload). */
 int gs_config_reload_log(struct gs_config *cfg, const char *path,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the Debian 12 packages the build, the tests and the quick start
 # need (as root; sudo is used when available otherwise).  Quiet when all
-# are present already.
+# are present already; otherwise apt's own lines show the progress.
 set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libcunit1-dev
@@ -14,7 +14,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "installing: ${missing[*]}"
+echo "installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get -q update
+$SUDO apt-get -q install -y --no-install-recommends "${missing[@]}"

@@ -8,13 +8,18 @@ cd "$(dirname "$0")/.."
 top=$PWD
 
 ./scripts/deps.sh
-[ -x configure ] || autoreconf -fi >/dev/null
+if [ ! -x configure ]; then
+	echo "generating configure (autoreconf)..."
+	./scripts/autogen.sh
+fi
 if [ ! -f _build/Makefile ]; then
+	echo "configuring (_build)..."
 	mkdir -p _build
 	(cd _build && ../configure >/dev/null)
 fi
 echo "building..."
 make -C _build -j"$(nproc)" >/dev/null
+echo "starting exchange-sim..."
 
 run=$top/_run
 mkdir -p "$run/state"

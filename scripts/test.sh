@@ -1,19 +1,29 @@
 #!/bin/bash
 # The whole test suite from a clean tree: install what is missing, build
 # with warnings as errors in _build/, run make check and make distcheck.
+# One line per step; the logs of a failing step are shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
-[ -x configure ] || autoreconf -fi >/dev/null
+if [ ! -x configure ]; then
+	echo "generating configure (autoreconf)..."
+	./scripts/autogen.sh
+fi
 rm -rf _build
 mkdir _build
 cd _build
-../configure --enable-werror >/dev/null
-make -j"$(nproc)" >/dev/null
-if ! make -j"$(nproc)" check; then
+echo "configuring (_build, warnings as errors)..."
+../configure --enable-werror >configure.out 2>&1 || { tail -30 configure.out; exit 1; }
+echo "building..."
+make -j"$(nproc)" >build.log 2>&1 || { grep -E 'error|warning' build.log | head -40; exit 1; }
+echo "testing: make check (unit and integration tests)..."
+if ! make -j"$(nproc)" check >check.out 2>&1; then
+	grep -E '^(FAIL|ERROR|XPASS):' check.out || true
 	cat test-suite.log
 	exit 1
 fi
+echo "  $(grep -c '^PASS:' check.out) tests passed, $(grep -c '^SKIP:' check.out) skipped"
+echo "testing: make distcheck (the tarball builds and passes alone)..."
 make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.log 2>&1 ||
 	{ tail -50 distcheck.log; exit 1; }
-echo "distcheck passed"
+echo "all tests passed"

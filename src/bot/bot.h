@@ -2,6 +2,7 @@
  * bot.h - what tradebotd's files share.
  *
  *	sign.c      query strings and HMAC-SHA256 signatures
+ *	keys.c      the signing key: HMAC, Ed25519 or RSA
  *	parse.c     exchange JSON: errors, orders, filters, stream events
  *	rest.c      signed requests over libcurl (one multi per thread)
  *	budget.c    the request-weight budget and the retry backoff
@@ -22,6 +23,7 @@
 #include <jansson.h>
 
 #include "gshutdown.h"
+#include "keys.h"
 #include "sign.h"
 
 #define BOT_CID_MAX 40
@@ -160,7 +162,7 @@ struct rest_req {
 };
 
 int rest_client_new(struct rest_client **out, const struct gs_config *cfg,
-		    const char *api_key, const char *secret);
+		    const char *api_key, const struct sign_key *key);
 void rest_client_free(struct rest_client *rc);
 /* Run n requests concurrently (at most max_parallel at once) until all are
  * done or deadline; each gets its result.  Returns how many completed. */

@@ -50,6 +50,7 @@ struct cancel_run {
 	int list_errors;
 	int retry_after_s;
 	bool unknown;	/* some outcome is unknown: verify before trusting */
+	int snapshot_error; /* -errno of a snapshot that was not written */
 	json_t *left;	/* client ids still open at the end */
 };
 
@@ -77,7 +78,12 @@ fsync_dir(const char *path)
 	return rc;
 }
 
-/* Write text to path atomically: temp file, fsync, rename, fsync dir. */
+/*
+ * Write text to path atomically: temp file, fsync, rename, fsync dir.  The
+ * temp file has a fresh unpredictable name and is created, never opened
+ * (mkstemp: O_EXCL), so nothing planted in the directory is written
+ * through; rename replaces a symlink at path, never its target.
+ */
 static int
 write_atomic(const char *path, const char *text)
 {
@@ -85,8 +91,10 @@ write_atomic(const char *path, const char *text)
 	size_t len = strlen(text), off = 0;
 	int fd, rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (off < len) {
@@ -474,7 +482,8 @@ cancel_until_clean(struct cancel_run *r)
 				r->listed = true;
 				r->found = ours;
 				if (r->snapshot) {
-					cancel_snapshot(r->bot, orders, n);
+					r->snapshot_error = cancel_snapshot(
+					    r->bot, orders, n);
 					log_debug("snapshot written");
 				}
 			}
@@ -552,7 +561,7 @@ cancel_settle(struct bot *bot)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
-	int rc;
+	int fd, rc;
 
 	pthread_mutex_lock(&bot->mu);
 	json_object_clear(bot->placed);
@@ -560,7 +569,10 @@ cancel_settle(struct bot *bot)
 	bot->known = json_array();
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));
-	doc = json_load_file(path, 0, NULL);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	doc = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+	if (fd >= 0)
+		close(fd);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return;
@@ -625,6 +637,16 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	}
 	out = cancel_until_clean(&r);
 	run_figures(&r, detail);
+	/*
+	 * Without the snapshot, a forced exit or a crash from here on leaves
+	 * no record of the orders: the phase did not do all it must.
+	 */
+	if (r.snapshot_error < 0) {
+		json_object_set_new(detail, "snapshot_error",
+				    json_string(strerror(-r.snapshot_error)));
+		if (out == GS_OUTCOME_DONE)
+			out = GS_OUTCOME_FAILED;
+	}
 	json_object_set_new(detail, "clock_resyncs_running",
 			    json_integer(resyncs));
 	json_object_set_new(detail, "clock_resyncs",
@@ -636,8 +658,12 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		cancel_settle(bot);
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
-			 "(%d rounds, %d requests)",
-			 r.found, r.rounds, r.requests);
+			 "(%d round%s, %d request%s)",
+			 r.found, r.rounds, r.rounds == 1 ? "" : "s",
+			 r.requests, r.requests == 1 ? "" : "s");
+	else if (r.remaining == 0)
+		log_error("CANCELLING: none of the bot's orders left, but the "
+			  "order snapshot could not be written");
 	else
 		log_error("CANCELLING: %s orders of the bot may still rest; "
 			  "see the trace",
@@ -658,7 +684,13 @@ cancel_recover(struct bot *bot, char *cause)
 	long long from_snapshot = -1;
 
 	snapshot_path(bot, path, sizeof(path));
-	snap = json_load_file(path, 0, NULL);
+	{
+		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		snap = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+		if (fd >= 0)
+			close(fd);
+	}
 	/* A settled snapshot is a clean end: nothing to recover from it. */
 	if (snap != NULL && !json_is_true(json_object_get(snap, "settled")))
 		from_snapshot = (long long)json_array_size(
@@ -683,18 +715,19 @@ cancel_recover(struct bot *bot, char *cause)
 		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
 		json_decref(detail);
 		if (r.found > 0)
-			log_warn("recovery: %d orders left by an earlier run "
+			log_warn("recovery: %d order%s left by an earlier run "
 				 "found; %s",
-				 r.found,
+				 r.found, r.found == 1 ? "" : "s",
 				 out == GS_OUTCOME_DONE ? "all cancelled"
 							: "NOT all cancelled");
 	}
 	if (out != GS_OUTCOME_DONE) {
 		json_decref(r.left);
 		snprintf(cause, GS_CAUSE_MAX,
-			 "recovery: %d orders left by an earlier run could not "
-			 "be cancelled; not starting a new grid on top of them",
-			 r.remaining);
+			 "recovery: %d order%s left by an earlier run could "
+			 "not be cancelled; not starting a new grid on top of "
+			 "them",
+			 r.remaining, r.remaining == 1 ? "" : "s");
 		return -EIO;
 	}
 	json_decref(r.left);

@@ -5,10 +5,12 @@
  * summary printed when it ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +29,8 @@ struct secrets {
 	char secret[160];
 };
 
+extern char **environ;
+
 /*
  * Every request the config implies fits: the combined-stream path is the
  * one that grows with the symbols.  Refused here rather than cut later.
@@ -39,11 +43,12 @@ check_lengths(const struct gs_config *cfg, char *cause)
 	if (stream_build_path(cfg->exchange.ws_url, cfg, path, sizeof(path)) ==
 	    -ENOSPC) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: symbols: %d symbols with %d channel(s) make a "
+			 "%s:%d: symbols: %d symbols with %d channel(s) make a "
 			 "market-data path longer than %d bytes, more than "
 			 "one WebSocket request can carry; configure fewer or "
 			 "shorter symbols, or one channel",
-			 cfg->path, cfg->bot.nsymbols,
+			 cfg->path, gs_config_line(cfg, "bot", "symbols"),
+			 cfg->bot.nsymbols,
 			 cfg->streams.trade + cfg->streams.book_ticker,
 			 STREAM_PATH_MAX);
 		return -ENOSPC;
@@ -56,36 +61,105 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: tradebotd [-c FILE] [--dry-run] [--check-config] "
-		"[--version] [--help]\n"
-		"  -c, --config FILE   configuration (default %s)\n"
-		"      --dry-run       place and cancel nothing, whatever the "
-		"file says\n"
-		"      --check-config  validate the configuration and exit\n",
+		"[--print-defaults] [--version] [--help]\n"
+		"  -c, --config FILE     configuration (default %s)\n"
+		"      --dry-run         place and cancel nothing, whatever "
+		"the file says\n"
+		"      --check-config    run every start-up check that needs "
+		"no network, and exit\n"
+		"      --print-defaults  print every key with its default, "
+		"and exit\n",
 		DEFAULT_CONFIG);
 }
 
+/* "1 symbol", "2 symbols". */
+static const char *
+plural(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /*
- * The secret comes from an environment variable or a file that only its
- * owner can read; anything else is refused with the reason.
+ * Take a secret out of the environment: copy the value, remove the
+ * variable, and wipe the original "NAME=value" bytes, which
+ * /proc/PID/environ keeps showing for the life of the process.  Runs
+ * before any thread exists.
+ */
+static bool
+env_take(const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	char *entries[8];
+	int n = 0, i;
+	char **e;
+
+	out[0] = '\0';
+	for (e = environ; e != NULL && *e != NULL && n < 8; e++)
+		if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=')
+			entries[n++] = *e;
+	if (n == 0)
+		return false;
+	snprintf(out, size, "%s", entries[0] + nlen + 1);
+	unsetenv(name);
+	for (i = 0; i < n; i++)
+		explicit_bzero(entries[i] + nlen + 1,
+			       strlen(entries[i] + nlen + 1));
+	return true;
+}
+
+/*
+ * Everything the daemon checks before it touches the network, shared by
+ * the run and --check-config so both give the same answer: the file, then
+ * what it names on this machine (directories, credentials).  Exit code.
+ */
+static int
+config_prepare(struct gs_config *cfg, const char *path, bool dry,
+	       char *cause)
+{
+	gs_config_defaults(cfg);
+	if (gs_config_load(cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0)
+		return GS_EXIT_CONFIG;
+	if (dry)
+		cfg->bot.dry_run = true;
+	if (gs_config_validate(cfg, cause) < 0 ||
+	    check_lengths(cfg, cause) < 0)
+		return GS_EXIT_CONFIG;
+	return 0;
+}
+
+/*
+ * Read the credentials gs_config_validate() found present: the secret
+ * from the environment (then removed from it) or from api_secret_file,
+ * opened without following a symlink and checked again on the open file.
+ * With an Ed25519 or RSA key there is no secret: keys_load() reads the
+ * key file.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 {
+	bool hmac = cfg->exchange.key_type == GS_KEY_HMAC;
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
 	v = getenv(cfg->exchange.api_key_env);
 	if (v != NULL)
 		snprintf(s->key, sizeof(s->key), "%s", v);
-	if (cfg->exchange.api_secret_file[0] != '\0') {
+	if (hmac && cfg->exchange.api_secret_file[0] != '\0') {
 		const char *p = cfg->exchange.api_secret_file;
 		struct stat st;
 		FILE *fp;
 		size_t n;
+		int fd;
 
-		if (stat(p, &st) < 0) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: %s", cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
@@ -94,31 +168,37 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "user and of mode 0600 (it is %04o, uid %d)",
 				 cfg->path, p, (unsigned)(st.st_mode & 07777),
 				 (int)st.st_uid);
+			close(fd);
 			return -1;
 		}
-		fp = fopen(p, "r");
+		fp = fdopen(fd, "r");
 		if (fp == NULL) {
-			snprintf(cause, GS_CAUSE_MAX, "%s: api_secret_file %s: %s",
-				 cfg->path, p, strerror(errno));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: %s", cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, strerror(errno));
+			close(fd);
 			return -1;
 		}
+		setvbuf(fp, NULL, _IONBF, 0); /* no stdio copy of the secret */
 		n = fread(s->secret, 1, sizeof(s->secret) - 1, fp);
 		fclose(fp);
 		s->secret[n] = '\0';
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
-	} else if (cfg->exchange.api_secret_env[0] != '\0' &&
-		   (v = getenv(cfg->exchange.api_secret_env)) != NULL) {
-		snprintf(s->secret, sizeof(s->secret), "%s", v);
-	}
-	if (!cfg->bot.dry_run && (s->key[0] == '\0' || s->secret[0] == '\0')) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s: live trading needs credentials: set $%s and $%s "
-			 "(or api_secret_file), or run with --dry-run",
-			 cfg->path, cfg->exchange.api_key_env,
-			 cfg->exchange.api_secret_file[0]
-			     ? "api_secret_file"
-			     : cfg->exchange.api_secret_env);
-		return -1;
+		if (!cfg->bot.dry_run && s->secret[0] == '\0') {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: its first line is "
+				 "empty",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p);
+			return -1;
+		}
+	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
+		env_take(cfg->exchange.api_secret_env, s->secret,
+			 sizeof(s->secret));
 	}
 	return 0;
 }
@@ -195,9 +275,14 @@ check_symbols(struct bot *bot, char *cause)
 	if (req.status != 200) {
 		rest_describe(&req, what, sizeof(what));
 		rc = req.code == -1121 ? GS_EXIT_CONFIG : GS_EXIT_UNAVAILABLE;
-		snprintf(cause, GS_CAUSE_MAX, "%s%sGET /api/v3/exchangeInfo: %s",
-			 rc == GS_EXIT_CONFIG ? cfg->path : "",
-			 rc == GS_EXIT_CONFIG ? ": symbols: " : "", what);
+		if (rc == GS_EXIT_CONFIG)
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: symbols: GET /api/v3/exchangeInfo: %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"), what);
+		else
+			snprintf(cause, GS_CAUSE_MAX,
+				 "GET /api/v3/exchangeInfo: %s", what);
 		rest_req_reset(&req);
 		return rc;
 	}
@@ -214,9 +299,10 @@ check_symbols(struct bot *bot, char *cause)
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
 		if (!bot->filters[i].trading || bot->filters[i].tick_size <= 0) {
 			snprintf(cause, GS_CAUSE_MAX,
-				 "%s: symbols: %s is not traded on %s",
-				 cfg->path, cfg->bot.symbols[i],
-				 cfg->exchange.rest_url);
+				 "%s:%d: symbols: %s is not traded on %s",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "symbols"),
+				 cfg->bot.symbols[i], cfg->exchange.rest_url);
 			return GS_EXIT_CONFIG;
 		}
 	}
@@ -300,6 +386,28 @@ fig(json_t *d, const char *key)
 	return (long long)json_integer_value(json_object_get(d, key));
 }
 
+/* Who sent the signal, from the trace detail of its record. */
+static void
+summary_sender(json_t *why, const char *sig, char *buf, size_t size)
+{
+	const char *who = json_string_value(json_object_get(why, "sender"));
+
+	if (who != NULL && strcmp(who, "kernel") == 0)
+		snprintf(buf, size, "the kernel%s",
+			 strcmp(sig, "SIGTERM") != 0 ? " (terminal)" : "");
+	else if (who != NULL)
+		snprintf(buf, size, "a process outside this PID namespace");
+	else
+		snprintf(buf, size, "pid %lld", fig(why, "sender_pid"));
+}
+
+struct summary_row {
+	const char *label;
+	char text[256];
+	const char *phase;
+	long long ms;
+};
+
 static void
 print_summary(struct bot *bot, int code)
 {
@@ -308,41 +416,52 @@ print_summary(struct bot *bot, int code)
 	json_t *j = bot->phase_detail[GS_STATE_JOINING];
 	json_t *why = bot->shutdown_cause;
 	const char *sig = json_string_value(json_object_get(why, "signal"));
+	struct summary_row rows[3] = {
+		{"orders", "", "CANCELLING", fig(c, "elapsed_ms")},
+		{"streams", "", "CLOSING", fig(l, "elapsed_ms")},
+		{"threads", "", "JOINING", fig(j, "elapsed_ms")},
+	};
+	char sender[96];
+	int i, width = 0;
+
+	if (json_is_true(json_object_get(c, "skipped")))
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "skipped (%s), would cancel %lld",
+			 json_string_value(json_object_get(c, "reason")),
+			 fig(c, "would_cancel"));
+	else
+		snprintf(rows[0].text, sizeof(rows[0].text),
+			 "found %lld, cancelled %lld, already gone %lld, "
+			 "remaining %s",
+			 fig(c, "orders_found"), fig(c, "orders_cancelled"),
+			 fig(c, "orders_already_gone"),
+			 json_is_integer(json_object_get(c, "orders_remaining"))
+			     ? (fig(c, "orders_remaining") ? "SOME" : "0")
+			     : "UNKNOWN");
+	snprintf(rows[1].text, sizeof(rows[1].text),
+		 "%lld closed (close %lld sent), %lld forced",
+		 fig(l, "streams_closed"), fig(l, "close_code_sent"),
+		 fig(l, "streams_forced"));
+	snprintf(rows[2].text, sizeof(rows[2].text),
+		 "%lld joined, %lld not joined", fig(j, "threads_joined"),
+		 fig(j, "threads_not_joined"));
+	for (i = 0; i < 3; i++)
+		if ((int)strlen(rows[i].text) > width)
+			width = (int)strlen(rows[i].text);
 
 	fprintf(stderr, "\n== tradebotd shutdown summary ==========================\n");
-	if (sig != NULL)
-		fprintf(stderr, " cause        %s from pid %lld\n", sig,
-			fig(why, "sender_pid"));
-	else
+	if (sig != NULL) {
+		summary_sender(why, sig, sender, sizeof(sender));
+		fprintf(stderr, " cause        %s from %s\n", sig, sender);
+	} else {
 		fprintf(stderr, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
 			    ? json_string_value(json_object_get(why, "reason"))
 			    : "-");
-	if (json_is_true(json_object_get(c, "skipped")))
-		fprintf(stderr, " orders       skipped (%s), would cancel "
-				"%lld                [CANCELLING %lld ms]\n",
-			json_string_value(json_object_get(c, "reason")),
-			fig(c, "would_cancel"), fig(c, "elapsed_ms"));
-	else
-		fprintf(stderr,
-			" orders       found %lld, cancelled %lld, already "
-			"gone %lld, remaining %s  [CANCELLING %lld ms]\n",
-			fig(c, "orders_found"), fig(c, "orders_cancelled"),
-			fig(c, "orders_already_gone"),
-			json_is_integer(json_object_get(c, "orders_remaining"))
-			    ? (fig(c, "orders_remaining") ? "SOME" : "0")
-			    : "UNKNOWN",
-			fig(c, "elapsed_ms"));
-	fprintf(stderr,
-		" streams      %lld closed (close %lld sent), %lld forced    "
-		"[CLOSING %lld ms]\n",
-		fig(l, "streams_closed"), fig(l, "close_code_sent"),
-		fig(l, "streams_forced"), fig(l, "elapsed_ms"));
-	fprintf(stderr,
-		" threads      %lld joined, %lld not joined              "
-		"[JOINING %lld ms]\n",
-		fig(j, "threads_joined"), fig(j, "threads_not_joined"),
-		fig(j, "elapsed_ms"));
+	}
+	for (i = 0; i < 3; i++)
+		fprintf(stderr, " %-12s %-*s  [%s %lld ms]\n", rows[i].label,
+			width, rows[i].text, rows[i].phase, rows[i].ms);
 	fprintf(stderr, " exit code    %d (%s)\n", code,
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
@@ -353,12 +472,16 @@ print_summary(struct bot *bot, int code)
 	fprintf(stderr, "=======================================================\n");
 }
 
+/* state_dir itself; gs_config_validate() saw that its parent exists. */
 static int
-ensure_dir(const char *path, char *cause)
+ensure_dir(const struct gs_config *cfg, char *cause)
 {
+	const char *path = cfg->bot.state_dir;
+
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "state_dir %s: %s", path,
-			 strerror(errno));
+		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s",
+			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
+			 path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -399,28 +522,37 @@ start_checks(struct bot *bot, char *cause)
 	return 0;
 }
 
+/* Say it where a person sees it, whatever [log] says. */
+static void
+warn_loud(const struct gs_config *cfg, const char *msg)
+{
+	log_warn("%s", msg);
+	if (cfg->log.file[0] != '\0' || cfg->log.syslog)
+		fprintf(stderr, "tradebotd: warning: %s\n", msg);
+}
+
+#define TLS_OFF_WARNING                                                        \
+	"tls_verify = false: the exchange's certificate is NOT checked; "      \
+	"anyone on the path can read and alter orders"
+
 /* Start-up after the supervisor exists: the exit code, or 0 to run. */
 static int
-start(struct bot *bot, const struct secrets *sec, char *cause)
+start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
+      char *cause)
 {
 	const struct gs_config *cfg = bot->cfg;
 	char missing[sizeof(bot->missing)];
 	struct timespec dl;
 	int rc;
 
-	if (rest_client_new(&bot->main_rest, cfg, sec->key, sec->secret) < 0 ||
-	    rest_client_new(&bot->strategy_rest, cfg, sec->key, sec->secret) <
-		0) {
+	if (rest_client_new(&bot->main_rest, cfg, sec->key, key) < 0 ||
+	    rest_client_new(&bot->strategy_rest, cfg, sec->key, key) < 0) {
 		snprintf(cause, GS_CAUSE_MAX, "out of memory");
 		return GS_EXIT_UNAVAILABLE;
 	}
 	/* One clock offset and one weight budget for both clients. */
 	rest_client_budget(bot->main_rest, &bot->budget);
 	rest_client_share(bot->strategy_rest, bot->main_rest);
-	if (!cfg->exchange.tls_verify)
-		log_warn("tls_verify = false: the exchange's certificate is NOT "
-			 "checked; anyone on the path can read and alter "
-			 "orders");
 	rest_client_on_stop(bot->main_rest, REST_STOP_ABORT);
 	rc = start_checks(bot, cause);
 	rest_client_on_stop(bot->main_rest, REST_STOP_KEEP);
@@ -449,16 +581,19 @@ start(struct bot *bot, const struct secrets *sec, char *cause)
 		log_warn("the grid is not complete yet (%s); reporting ready "
 			 "anyway",
 			 missing);
-	log_info("running: %d symbols, %d orders each, %s", cfg->bot.nsymbols,
-		 cfg->bot.orders_per_symbol,
+	log_info("running: %d symbol%s, %d order%s each, %s",
+		 cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+		 cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
 	if (rc < 0)
 		gs_notify("READY=1\nSTATUS=RUNNING, grid incomplete: %s",
 			  missing);
 	else
-		gs_notify("READY=1\nSTATUS=RUNNING: %d symbols, %d orders "
+		gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s "
 			  "each%s",
-			  cfg->bot.nsymbols, cfg->bot.orders_per_symbol,
+			  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+			  cfg->bot.orders_per_symbol,
+			  plural(cfg->bot.orders_per_symbol),
 			  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
@@ -488,6 +623,7 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"print-defaults", no_argument, NULL, 'D'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -496,6 +632,7 @@ main(int argc, char **argv)
 	bool dry = false, check = false;
 	char cause[GS_CAUSE_MAX];
 	unsigned char rnd[4];
+	struct sign_key *key = NULL;
 	struct gs_config cfg;
 	struct secrets sec;
 	struct bot bot;
@@ -504,6 +641,16 @@ main(int argc, char **argv)
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
 		return 1;
+	/*
+	 * The process holds the API secret or private key from here to the
+	 * end: no core dump, no ptrace by other processes of this user, and
+	 * /proc/PID/{mem,environ} readable by root only.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		fprintf(stderr, "tradebotd: prctl(PR_SET_DUMPABLE): %s\n",
+			strerror(errno));
+		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -515,6 +662,9 @@ main(int argc, char **argv)
 		case 'C':
 			check = true;
 			break;
+		case 'D':
+			gs_config_defaults(&cfg);
+			return gs_config_write(stdout, &cfg) < 0 ? 1 : 0;
 		case 'V':
 			printf("tradebotd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -530,37 +680,65 @@ main(int argc, char **argv)
 		usage(stderr);
 		return GS_EXIT_USAGE;
 	}
-	gs_config_defaults(&cfg);
-	if (gs_config_load(&cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0) {
+	code = config_prepare(&cfg, path, dry, cause);
+	if (code == 0 && (secrets_load(&cfg, &sec, cause) < 0 ||
+			  keys_load(&key, &cfg, sec.secret, cause) < 0))
+		code = GS_EXIT_CONFIG;
+	explicit_bzero(&sec.secret, sizeof(sec.secret));
+	if (code != 0) {
 		fprintf(stderr, "tradebotd: %s\n", cause);
-		return GS_EXIT_CONFIG;
-	}
-	if (dry)
-		cfg.bot.dry_run = true;
-	if (secrets_load(&cfg, &sec, cause) < 0 ||
-	    check_lengths(&cfg, cause) < 0) {
-		fprintf(stderr, "tradebotd: %s\n", cause);
-		explicit_bzero(&sec, sizeof(sec));
-		return GS_EXIT_CONFIG;
+		return code;
 	}
 	if (check) {
-		printf("%s: configuration OK (%d symbols, %s)\n", path,
-		       cfg.bot.nsymbols, cfg.bot.dry_run ? "dry run" : "live");
+		if (!cfg.exchange.tls_verify)
+			fprintf(stderr,
+				"tradebotd: %s:%d: warning: tls_verify = false: "
+				"the exchange's certificate is NOT checked\n",
+				path,
+				gs_config_line(&cfg, "exchange", "tls_verify"));
+		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
+		       "%s)\n",
+		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
+		       cfg.bot.orders_per_symbol,
+		       plural(cfg.bot.orders_per_symbol),
+		       cfg.bot.dry_run ? "dry run" : "live");
+		printf("venue = %s\nrest_url = %s\nws_url = %s\n"
+		       "key_type = %s\ntls_verify = %s\nca_file = %s\n",
+		       gs_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
+		       cfg.exchange.ws_url,
+		       gs_key_type_name(cfg.exchange.key_type),
+		       cfg.exchange.tls_verify ? "true" : "false",
+		       cfg.exchange.ca_file[0] ? cfg.exchange.ca_file
+					       : "(the system's)");
 		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return 0;
 	}
 	if (gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
 			cfg.log.syslog_facility, "tradebotd") < 0) {
-		fprintf(stderr, "tradebotd: %s: log file %s: %s\n", path,
-			cfg.log.file, strerror(errno));
+		fprintf(stderr, "tradebotd: %s:%d: log file %s: %s\n", path,
+			gs_config_line(&cfg, "log", "file"), cfg.log.file,
+			errno == ELOOP ? "is a symbolic link (refused)"
+				       : strerror(errno));
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
-	if (ensure_dir(cfg.bot.state_dir, cause) < 0) {
+	if (ensure_dir(&cfg, cause) < 0) {
 		log_error("%s", cause);
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
+	if (geteuid() == 0)
+		warn_loud(&cfg, "running as root: run tradebotd as its own "
+				"unprivileged user (the shipped unit does)");
+	if (!cfg.exchange.tls_verify)
+		warn_loud(&cfg, TLS_OFF_WARNING);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
+		explicit_bzero(&sec, sizeof(sec));
+		keys_free(key);
 		return 1;
 	}
 
@@ -578,8 +756,18 @@ main(int argc, char **argv)
 		 rnd[1], rnd[2], rnd[3]);
 
 	if (gs_supervisor_new(&bot.sup, &cfg, PACKAGE_VERSION, cause) < 0) {
-		log_error("%s", cause);
+		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "path"), cause);
+		else if (strncmp(cause, "seal key ", 9) == 0)
+			log_error("%s:%d: %s", path,
+				  gs_config_line(&cfg, "trace", "seal_key_file"),
+				  cause);
+		else
+			log_error("%s", cause);
 		bot_free(&bot);
+		keys_free(key);
+		explicit_bzero(&sec, sizeof(sec));
 		curl_global_cleanup();
 		return GS_EXIT_CONFIG;
 	}
@@ -588,7 +776,7 @@ main(int argc, char **argv)
 	gs_set_state_hook(bot.sup, state_entered, &bot);
 	gs_phase_set(bot.sup, GS_STATE_CANCELLING, cancel_phase, &bot);
 
-	code = start(&bot, &sec, cause);
+	code = start(&bot, &sec, key, cause);
 	explicit_bzero(&sec, sizeof(sec));
 	if (code != 0) {
 		log_error("%s", cause);
@@ -598,6 +786,7 @@ main(int argc, char **argv)
 	print_summary(&bot, code);
 	gs_supervisor_free(bot.sup);
 	bot_free(&bot);
+	keys_free(key);
 	curl_global_cleanup();
 	gs_log_close();
 	return code;

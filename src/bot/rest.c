@@ -26,7 +26,7 @@
 struct rest_client {
 	const struct gs_config *cfg;
 	char api_key[160];
-	char secret[160];
+	const struct sign_key *key; /* owned by main, outlives the client */
 	CURLM *multi;
 	atomic_llong own_offset; /* server time - local time */
 	atomic_int own_resyncs;
@@ -49,7 +49,7 @@ wall_ms(void)
 
 int
 rest_client_new(struct rest_client **out, const struct gs_config *cfg,
-		const char *api_key, const char *secret)
+		const char *api_key, const struct sign_key *key)
 {
 	struct rest_client *rc = calloc(1, sizeof(*rc));
 
@@ -57,7 +57,7 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 		return -ENOMEM;
 	rc->cfg = cfg;
 	snprintf(rc->api_key, sizeof(rc->api_key), "%s", api_key ? api_key : "");
-	snprintf(rc->secret, sizeof(rc->secret), "%s", secret ? secret : "");
+	rc->key = key;
 	rc->offset_ms = &rc->own_offset;
 	rc->resyncs = &rc->own_resyncs;
 	rc->synced_ms = &rc->own_synced_ms;
@@ -79,7 +79,6 @@ rest_client_free(struct rest_client *rc)
 	if (rc == NULL)
 		return;
 	curl_multi_cleanup(rc->multi);
-	explicit_bzero(rc->secret, sizeof(rc->secret));
 	explicit_bzero(rc->api_key, sizeof(rc->api_key));
 	free(rc);
 }
@@ -195,7 +194,7 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 {
 	const struct gs_config *cfg = rc->cfg;
 	char query[BOT_QUERY_MAX + 256], url[GS_URL_MAX + BOT_QUERY_MAX + 400];
-	char sig[65], num[32], hdr[200];
+	char num[32], hdr[200];
 	int n, rc_len = 0;
 	CURL *e;
 
@@ -208,8 +207,21 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 		snprintf(num, sizeof(num), "%lld",
 			 (long long)(wall_ms() + atomic_load(rc->offset_ms)));
 		rc_len |= sign_append(query, sizeof(query), "timestamp", num);
-		sign_hmac(rc->secret, query, "", sig);
-		rc_len |= sign_append(query, sizeof(query), "signature", sig);
+		if (rc_len == 0) {
+			int k = rc->key != NULL
+				    ? keys_sign_query(rc->key, query,
+						      sizeof(query))
+				    : -EIO;
+
+			if (k == -ENOSPC) {
+				rc_len = -ENOSPC;
+			} else if (k < 0) {
+				explicit_bzero(query, sizeof(query));
+				snprintf(req->error, sizeof(req->error),
+					 "cannot sign the request");
+				return -EIO;
+			}
+		}
 	}
 	n = snprintf(url, sizeof(url), "%s%s%s%s", cfg->exchange.rest_url,
 		     req->path, query[0] ? "?" : "", query);
@@ -237,6 +249,8 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 			 cfg->exchange.tls_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
 			 cfg->exchange.tls_verify ? 2L : 0L);
+	if (cfg->exchange.ca_file[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->exchange.ca_file);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "tradebotd/" PACKAGE_VERSION);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);

@@ -421,6 +421,8 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = md_protocols;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (bot->cfg->exchange.ca_file[0] != '\0')
+		info.client_ssl_ca_filepath = bot->cfg->exchange.ca_file;
 	info.user = s;
 	info.fd_limit_per_thread = 16;
 	info.max_http_header_data = 16384; /* a long combined-stream path */

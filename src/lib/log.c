@@ -54,7 +54,8 @@ log_open_locked(enum gs_log_level level, const char *file, bool use_syslog,
 	int fd = STDERR_FILENO;
 
 	if (file != NULL && file[0] != '\0') {
-		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		fd = open(file,
+			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0640);
 		if (fd < 0)
 			return -errno;

@@ -73,13 +73,48 @@ sig_event(int signo)
 	}
 }
 
+/*
+ * A sender with no pid to name: the kernel (a terminal's ^C, ^\\ or
+ * hang-up), or a process in an outer PID namespace (a container's
+ * runtime).  NULL when sender_pid says it all.
+ */
+static const char *
+sig_sender(const siginfo_t *info)
+{
+	if (info->si_code == SI_KERNEL)
+		return "kernel";
+	if (info->si_pid == 0 && info->si_code <= 0)
+		return "outside-pid-namespace";
+	return NULL;
+}
+
+/* The sender for a person: "the kernel (terminal)", "pid 42, uid 0". */
+static void
+sig_sender_text(const siginfo_t *info, char *buf, size_t size)
+{
+	const char *who = sig_sender(info);
+
+	if (who != NULL && strcmp(who, "kernel") == 0)
+		snprintf(buf, size, "the kernel%s",
+			 info->si_signo != SIGTERM ? " (terminal)" : "");
+	else if (who != NULL)
+		snprintf(buf, size, "a process outside this PID namespace");
+	else
+		snprintf(buf, size, "pid %d, uid %d", (int)info->si_pid,
+			 (int)info->si_uid);
+}
+
 static json_t *
 sig_detail(const siginfo_t *info)
 {
-	return json_pack("{s:s, s:i, s:i}", "signal",
-			 gs_event_name(sig_event(info->si_signo)),
-			 "sender_pid", (int)info->si_pid, "sender_uid",
-			 (int)info->si_uid);
+	json_t *d = json_pack("{s:s, s:i, s:i}", "signal",
+			      gs_event_name(sig_event(info->si_signo)),
+			      "sender_pid", (int)info->si_pid, "sender_uid",
+			      (int)info->si_uid);
+
+	if (d != NULL && sig_sender(info) != NULL)
+		json_object_set_new(d, "sender", json_string(sig_sender(info)));
+	return d;
 }
 
 /* A shutdown signal after the first: FORCE, or refused and traced. */
@@ -158,6 +193,9 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 	json_t *d = sig_detail(info);
 	int rc;
 
+	/* systemctl reload waits for READY=1 after RELOADING=1. */
+	gs_notify("RELOADING=1\nMONOTONIC_USEC=%lld",
+		  (long long)(gs_mono_ns() / 1000));
 	rc = gs_config_reload_log(&sup->logcfg, sup->cfg->path, cause);
 	if (rc == 0)
 		rc = gs_log_reopen(sup->logcfg.log.level, sup->logcfg.log.file,
@@ -177,6 +215,8 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 			fn(arg);
 	}
 	log_info("SIGHUP: log re-opened%s", rc == 0 ? "" : " (failed)");
+	gs_notify("READY=1\nSTATUS=RUNNING: reloaded%s",
+		  rc == 0 ? "" : " (the log could not be re-opened)");
 	json_object_set_new(d, "action", json_string("reload"));
 	json_object_set_new(d, "ok", json_boolean(rc == 0));
 	gs_supervisor_trace(sup, "SIGHUP", d);
@@ -188,11 +228,13 @@ sig_shutdown(struct gs_supervisor *sup, const siginfo_t *info)
 {
 	json_t *d = sig_detail(info);
 	const char *name = gs_event_name(sig_event(info->si_signo));
+	char who[64];
 
+	sig_sender_text(info, who, sizeof(who));
 	if (sup_begin_shutdown(sup, sig_event(info->si_signo), d, 0))
 		log_info("Received shutdown signal (%s). Initiating graceful "
-			 "shutdown...",
-			 name);
+			 "shutdown... (sent by %s)",
+			 name, who);
 	else
 		sig_again(sup, info);
 	json_decref(d);

@@ -548,8 +548,10 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	    (rc = gs_trace_set_seal(sup->trace, cfg->trace.seal_key_file,
 				    cause)) < 0)
 		goto fail;
-	start = json_pack("{s:s, s:s, s:b}", "version", version ? version : "",
-			  "config", cfg->path, "dry_run", cfg->bot.dry_run);
+	start = json_pack("{s:s, s:s, s:b, s:b}", "version",
+			  version ? version : "", "config", cfg->path,
+			  "dry_run", cfg->bot.dry_run, "tls_verify",
+			  cfg->exchange.tls_verify);
 	rc = gs_trace_append(sup->trace, "START", NULL, "RUNNING", start);
 	json_decref(start);
 	if (rc < 0) {

@@ -329,12 +329,13 @@ gs_trace_open(struct gs_trace **out, const char *path, bool fsync,
 		return -ENOMEM;
 	pthread_mutex_init(&tr->mutex, NULL);
 	tr->fsync = fsync;
-	tr->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+	tr->fd = open(path,
+		      O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		      0640);
 	if (tr->fd >= 0)
 		created = true;
 	else if (errno == EEXIST)
-		tr->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+		tr->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (tr->fd < 0) {
 		rc = -errno;
 		snprintf(cause, GS_CAUSE_MAX, "trace %s: %s", path,

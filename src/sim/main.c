@@ -364,6 +364,27 @@ load_handler(void *user, const char *section, const char *name,
 		if (strcmp(name, "admin_token") == 0)
 			return load_string(ld, name, value, c->admin_token,
 					   sizeof(c->admin_token));
+		if (strcmp(name, "key_type") == 0) {
+			static const char *const types[] = {"hmac", "ed25519",
+							    "rsa"};
+
+			for (i = 0; i < 3; i++)
+				if (strcmp(value, types[i]) == 0) {
+					c->key_type = (enum sim_key_type)i;
+					return 1;
+				}
+			return load_fail(ld, "expected hmac, ed25519 or rsa",
+					 name, value);
+		}
+		if (strcmp(name, "public_key_file") == 0)
+			return load_string(ld, name, value, c->public_key_file,
+					   sizeof(c->public_key_file));
+		if (strcmp(name, "tls_cert_file") == 0)
+			return load_string(ld, name, value, c->tls_cert_file,
+					   sizeof(c->tls_cert_file));
+		if (strcmp(name, "tls_key_file") == 0)
+			return load_string(ld, name, value, c->tls_key_file,
+					   sizeof(c->tls_key_file));
 		if (strcmp(name, "listen") == 0) {
 			struct in6_addr a6;
 
@@ -433,6 +454,12 @@ config_load(struct sim_config *c, const char *path, char *cause)
 			 path, rc > 0 ? rc : ld.line);
 	if (ld.cause[0]) {
 		snprintf(cause, GS_CAUSE_MAX, "%s", ld.cause);
+		return -1;
+	}
+	if ((c->tls_cert_file[0] == '\0') != (c->tls_key_file[0] == '\0')) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%.300s: tls_cert_file and tls_key_file go together",
+			 path);
 		return -1;
 	}
 	return 0;
@@ -540,6 +567,12 @@ main(int argc, char **argv)
 	}
 	if (port >= 0)
 		sim->cfg.port = (int)port;
+	if (auth_init(&sim->cfg, cause) < 0) {
+		fprintf(stderr, "exchange-sim: %s: %s\n",
+			config ? config : "(defaults)", cause);
+		free(sim);
+		return GS_EXIT_CONFIG;
+	}
 	gs_log_open(GS_LOG_INFO, NULL, false, NULL, "exchange-sim");
 	market_init(&sim->market, &sim->cfg);
 	sim_clock_offset(sim->cfg.faults.clock_offset_ms);
@@ -553,6 +586,14 @@ main(int argc, char **argv)
 	info.timeout_secs = 600;
 	/* /stream?streams=... of a few hundred streams */
 	info.max_http_header_data = 16384;
+	if (sim->cfg.tls_cert_file[0] != '\0') {
+		/* Every connection then speaks TLS (https://, wss://). */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = sim->cfg.tls_cert_file;
+		info.ssl_private_key_filepath = sim->cfg.tls_key_file;
+		/* HTTP/1.1 only: the tap follows HTTP/1 request heads. */
+		info.alpn = "http/1.1";
+	}
 	sim->ctx = lws_create_context(&info);
 	if (sim->ctx == NULL) {
 		log_error("cannot listen on 127.0.0.1:%d", sim->cfg.port);
@@ -597,6 +638,7 @@ main(int argc, char **argv)
 	json_decref(sim->requests);
 	tap_free_all();
 	free(sim);
+	auth_cleanup();
 	gs_log_close();
 	return rc;
 }

@@ -184,25 +184,23 @@ strip_signature(char *s, char *sig, size_t size)
 	return true;
 }
 
-/* HMAC-SHA256 over the query string and the body exactly as sent. */
+/* The signature (auth.c) over the query string and the body as sent. */
 static bool
 signature_ok(const struct sim *sim, const struct sim_pss *pss)
 {
-	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[160], hex[65];
-	size_t i;
+	char q[SIM_ARGS_MAX], b[SIM_ARGS_MAX], sig[2048];
+	char payload[2 * SIM_ARGS_MAX];
+	int n;
 
 	snprintf(q, sizeof(q), "%s", pss->query);
 	snprintf(b, sizeof(b), "%.*s", (int)pss->body_len, pss->body);
 	if (!strip_signature(b, sig, sizeof(sig)) &&
 	    !strip_signature(q, sig, sizeof(sig)))
 		return false;
-	if (strlen(sig) != 64)
+	n = snprintf(payload, sizeof(payload), "%s%s", q, b);
+	if (n < 0 || (size_t)n >= sizeof(payload))
 		return false;
-	for (i = 0; i < 64; i++)
-		if (!isxdigit((unsigned char)sig[i]))
-			return false;
-	sign_hmac(sim->cfg.api_secret, q, b, hex);
-	return strcasecmp(hex, sig) == 0;
+	return auth_verify(&sim->cfg, payload, (size_t)n, sig);
 }
 
 static bool

@@ -34,11 +34,21 @@ struct sim_faults {
 	bool stream_paused;	/* no market events while set */
 };
 
+enum sim_key_type {
+	SIM_KEY_HMAC,
+	SIM_KEY_ED25519,
+	SIM_KEY_RSA,
+};
+
 struct sim_config {
 	int port;
 	char listen[64]; /* empty: 127.0.0.1 and ::1 */
 	char api_key[128];
 	char api_secret[128];
+	enum sim_key_type key_type;
+	char public_key_file[1024]; /* ed25519, rsa: PEM SubjectPublicKeyInfo */
+	char tls_cert_file[1024];   /* both set: serve HTTPS and WSS only */
+	char tls_key_file[1024];
 	char admin_token[128]; /* empty: no token asked */
 	char symbols[SIM_MAX_SYMBOLS][SIM_SYMBOL_MAX];
 	int nsymbols; /* 0: the built-in list of real pairs */
@@ -122,6 +132,17 @@ json_t *market_exchange_info(struct sim_market *m,
 			     const struct sim_config *cfg, json_t *symbols);
 size_t market_open_count(struct sim_market *m, const char *symbol);
 
+/* ---- auth.c ---- */
+/* Load the public key of an ed25519 / rsa config; 0 or -errno + cause. */
+int auth_init(const struct sim_config *cfg, char *cause);
+void auth_cleanup(void);
+/*
+ * Check sig (the signature parameter's value as sent, percent-encoded)
+ * over payload (query string and body as sent, without the signature).
+ */
+bool auth_verify(const struct sim_config *cfg, const char *payload,
+		 size_t len, const char *sig);
+
 /* ---- rest.c ---- */
 struct sim;
 int rest_http(struct sim *sim, struct lws *wsi, void *pss, const char *uri);
@@ -142,6 +163,8 @@ void tap_close(int fd);
  * for later ones, -1 when none is known. */
 int tap_take(int fd, char *buf, size_t size);
 void tap_free_all(void);
+/* Bytes received on fd, as the client sent them (recv, tls.c). */
+void tap_feed(int fd, const char *buf, size_t len);
 
 /* ---- stream.c ---- */
 /* Whether the target names streams this server serves; 404 or -1121. */

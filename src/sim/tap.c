@@ -115,7 +115,7 @@ tap_head(struct tap *t, const char *h, size_t len)
 	}
 }
 
-static void
+void
 tap_feed(int fd, const char *buf, size_t len)
 {
 	struct tap *t;

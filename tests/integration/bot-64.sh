@@ -16,7 +16,7 @@ eq "64 symbols configured" "$(grep '^symbols' "$T/bot.ini" | tr ',' '\n' | wc -l
 sed 's/^channels = .*/channels = trade, bookTicker/' "$T/bot.ini" >"$T/both.ini"
 "$BOT" -c "$T/both.ini" --check-config >"$T/out" 2>&1
 eq "both channels: --check-config exit code" "$?" 78
-grep -q "$T/both.ini: symbols: 64 symbols with 2 channel(s) make a market-data path longer than" "$T/out" &&
+grep -q "$T/both.ini:2: symbols: 64 symbols with 2 channel(s) make a market-data path longer than" "$T/out" &&
 	pass "both channels: the message says why" || { fail "both channels: message"; cat "$T/out"; }
 "$BOT" -c "$T/both.ini" >"$T/out" 2>&1
 eq "both channels: start exit code" "$?" 78

@@ -1,37 +1,140 @@
 #!/bin/bash
-# Typos in the symbol list are configuration errors, named with file:line
-# and exit 78, under --check-config as on a real start: a symbol listed
-# twice (in any case, echoed as written) and an empty item left by a
-# doubled, leading or trailing comma.
-. "$(dirname "$0")/bot-common.sh"
+# --check-config runs every check the daemon runs before it touches the
+# network: each bad configuration below exits 78 with the same file:line
+# message from the check and from the run.  The exchange is unreachable
+# (port 1), so a check that let a bad value through would show as 69.
+. "$(dirname "$0")/lib.sh"
+BOT="$top_builddir/tradebotd"
+export BINANCE_API_KEY=key BINANCE_API_SECRET=secret
 
-PORT=1
-bot_conf
-
-bad_symbols() {   # NAME LIST NEEDLE
-	sed "s/^symbols = .*/symbols = $2/" "$T/bot.ini" >"$T/bad.ini"
-	"$BOT" -c "$T/bad.ini" --check-config >"$T/out" 2>&1
-	eq "$1: --check-config exit code" "$?" 78
-	grep -qF "$T/bad.ini:2: symbols: $3" "$T/out" &&
-		pass "$1: message names file:line" || { fail "$1: message"; cat "$T/out"; }
-	"$BOT" -c "$T/bad.ini" >"$T/out" 2>&1
-	eq "$1: start exit code" "$?" 78
-	grep -qF "$T/bad.ini:2: symbols: $3" "$T/out" &&
-		pass "$1: start names file:line" || { fail "$1: start message"; cat "$T/out"; }
+# mk NAME [KEY VALUE]... [-- EXTRA-LINES]: $T/NAME.ini, keys replaced.
+# Lines: 1 [bot], 2 symbols, 3 orders_per_symbol, 4 client_order_prefix,
+# 5 dry_run, 6 state_dir, 7 [exchange], 8 rest_url, 9 ws_url, 10 [trace],
+# 11 path; extra lines from 12.
+mk() {
+	local f="$T/$1.ini"; shift
+	cat >"$f" <<INI
+[bot]
+symbols = BTCUSDT
+orders_per_symbol = 1
+client_order_prefix = gsb
+dry_run = true
+state_dir = $T/state
+[exchange]
+rest_url = http://127.0.0.1:1
+ws_url = ws://127.0.0.1:1
+[trace]
+path = $T/trace.jsonl
+INI
+	while [ $# -ge 2 ] && [ "$1" != -- ]; do
+		sed -i "s|^$1 = .*|$1 = $2|" "$f"
+		shift 2
+	done
+	[ "${1:-}" = -- ] && printf '%b\n' "$2" >>"$f"
+	return 0
 }
 
-bad_symbols "duplicate" "BTCUSDT, BTCUSDT" '"BTCUSDT" is listed twice'
-bad_symbols "duplicate in another case" "BTCUSDT, ETHUSDT, ethUSDT" '"ethUSDT" is listed twice'
-bad_symbols "trailing comma" "BTCUSDT, ETHUSDT," "expected a comma-separated list of symbols without empty items"
-bad_symbols "doubled comma" "BTCUSDT,,ETHUSDT" "expected a comma-separated list of symbols without empty items"
-bad_symbols "leading comma" ",BTCUSDT" "expected a comma-separated list of symbols without empty items"
+# both NAME FILE WANT: check and run exit 78 with WANT in one same message.
+both() {
+	"$BOT" -c "$2" --check-config >"$T/check.log" 2>&1; local c=$?
+	"$BOT" -c "$2" >"$T/run.log" 2>&1; local r=$?
+	eq "$1: --check-config exit code" "$c" 78
+	eq "$1: run exit code" "$r" 78
+	grep -qF -- "$3" "$T/check.log" && pass "$1: says $3" ||
+		{ fail "$1: message"; cat "$T/check.log"; }
+	cmp -s "$T/check.log" "$T/run.log" && pass "$1: same message" ||
+		{ fail "$1: check and run differ"; cat "$T/check.log" "$T/run.log"; }
+}
 
-sed 's/^request_timeout_ms = .*/request_timeout_ms = 2000\nweight_budget_pct = 0/' "$T/bot.ini" >"$T/bad.ini"
-"$BOT" -c "$T/bad.ini" --check-config >"$T/out" 2>&1
-eq "weight_budget_pct = 0: exit code" "$?" 78
-grep -q "$T/bad.ini:[0-9]*: weight_budget_pct: 0 is out of range (1 to 100)" "$T/out" &&
-	pass "weight_budget_pct range named" || { fail "weight_budget_pct message"; cat "$T/out"; }
+mkdir -p "$T/state"
+mk good
+"$BOT" -c "$T/good.ini" --check-config >"$T/out.log" 2>&1
+eq "good file" "$?" 0
+grep -q "configuration OK (1 symbol, 1 order each, dry run)" "$T/out.log" &&
+	pass "singular counts" || { fail "OK line"; cat "$T/out.log"; }
 
-"$BOT" -c "$T/bot.ini" --check-config >"$T/out" 2>&1
-eq "the good file still passes" "$?" 0
+mk ws ws_url "http://127.0.0.1:1"
+both "ws_url http" "$T/ws.ini" \
+	"$T/ws.ini:9: ws_url: \"http://127.0.0.1:1\" is not a URL starting with ws:// or wss://"
+
+mk rest rest_url "not a url"
+both "rest_url not a URL" "$T/rest.ini" \
+	"$T/rest.ini:8: rest_url: \"not a url\" is not a URL starting with http:// or https://"
+
+mk deep state_dir "$T/a/b/state"
+both "state_dir two levels missing" "$T/deep.ini" \
+	"$T/deep.ini:6: state_dir: directory $T/a/b: No such file or directory"
+[ ! -e "$T/a" ] && pass "no parent created" || fail "$T/a was created"
+
+mk one state_dir "$T/one"
+"$BOT" -c "$T/one.ini" --check-config >"$T/out.log" 2>&1
+eq "state_dir one level missing: check" "$?" 0
+[ ! -e "$T/one" ] && pass "the check creates nothing" || fail "the check created $T/one"
+
+mk trace path "$T/none/trace.jsonl"
+both "trace directory missing" "$T/trace.ini" \
+	"$T/trace.ini:11: trace path: directory $T/none: No such file or directory"
+
+: >"$T/plain"
+mk tracef path "$T/plain/trace.jsonl"
+both "trace directory a file" "$T/tracef.ini" \
+	"$T/tracef.ini:11: trace path: $T/plain/trace.jsonl: Not a directory"
+
+mk log -- "[log]\nfile = $T/nolog/x.log"
+both "log directory missing" "$T/log.ini" \
+	"$T/log.ini:13: log file: directory $T/nolog: No such file or directory"
+
+mk fac -- "[log]\nsyslog = true\nsyslog_facility = bogus"
+both "syslog_facility bogus" "$T/fac.ini" \
+	"$T/fac.ini:14: syslog_facility: \"bogus\" is not one of: daemon, user, local0"
+
+mk zero orders_per_symbol 0
+both "orders_per_symbol 0" "$T/zero.ini" \
+	"$T/zero.ini:3: orders_per_symbol: 0 is out of range (1 to 200)"
+
+both "a directory as the file" "$T" "$T:0: is a directory, not a configuration file"
+
+mk sym symbols 'btcusdt, eth$usdt'
+both "bad symbol" "$T/sym.ini" "$T/sym.ini:2: symbols: \"eth\$usdt\" is not a symbol"
+
+printf 'secret\n' >"$T/secret"
+chmod 0644 "$T/secret"
+mk mode -- "[exchange]\napi_secret_file = $T/secret"
+both "api_secret_file mode" "$T/mode.ini" \
+	"$T/mode.ini:13: api_secret_file $T/secret must be owned by this user and of mode 0600 (it is 0644"
+chmod 0600 "$T/secret"
+mk live dry_run false -- "[exchange]\napi_secret_file = $T/secret"
+unset BINANCE_API_KEY
+both "live without the key" "$T/live.ini" \
+	"$T/live.ini:5: live trading needs the API key: set \$BINANCE_API_KEY, or run with --dry-run"
+! grep -q 'BINANCE_API_SECRET\|\$api_secret_file' "$T/check.log" &&
+	pass "hint names only the key" || fail "hint names the secret"
+export BINANCE_API_KEY=key
+printf '\nsecret\n' >"$T/secret"
+both "api_secret_file with an empty first line" "$T/live.ini" \
+	"$T/live.ini:13: api_secret_file $T/secret: its first line is empty"
+mk live2 dry_run false
+unset BINANCE_API_SECRET
+both "live without the secret" "$T/live2.ini" \
+	"$T/live2.ini:5: live trading needs the API secret: set \$BINANCE_API_SECRET (or api_secret_file)"
+"$BOT" -c "$T/live2.ini" --dry-run --check-config >"$T/out.log" 2>&1
+eq "--dry-run needs no credentials" "$?" 0
+export BINANCE_API_SECRET=secret
+
+GS_TRACE="$top_builddir/gs-trace"
+mkdir "$T/seal"
+"$GS_TRACE" keygen "$T/seal/seal.key" "$T/verify.key" >/dev/null 2>&1 || fail "keygen"
+mk seal -- "[trace]\nseal_key_file = $T/seal/seal.key"
+"$BOT" -c "$T/seal.ini" --check-config >"$T/out.log" 2>&1
+eq "a good seal key passes" "$?" 0
+chmod 0640 "$T/seal/seal.key"
+both "seal key mode" "$T/seal.ini" \
+	"$T/seal.ini:13: seal key $T/seal/seal.key must be a file owned by this user and of mode 0600 (it is 0640"
+mk noseal -- "[trace]\nseal_key_file = $T/seal/none.key"
+both "seal key missing" "$T/noseal.ini" \
+	"$T/noseal.ini:13: seal key $T/seal/none.key: No such file or directory"
+
+mk req symbols X -- ""
+sed -i '/^symbols/d' "$T/req.ini"
+both "missing required key" "$T/req.ini" "$T/req.ini:1: [bot] symbols is required"
 finish

@@ -4,7 +4,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -201,14 +204,284 @@ test_config_missing_file(void)
 					     "open"));
 }
 
+/* A missing key names its section's header, or line 0 without one. */
 static void
 test_config_missing_required(void)
 {
-	expect_error("[bot]\nsymbols = BTCUSDT\ndry_run = true\n",
+	expect_error("; comment\n[bot]\nsymbols = BTCUSDT\ndry_run = true\n",
 		     GS_CONFIG_REQUIRE_BOT, 2,
 		     "[bot] client_order_prefix is required");
-	expect_error("[log]\nlevel = info\n", GS_CONFIG_REQUIRE_BOT, 1,
+	expect_error("[log]\nlevel = info\n", GS_CONFIG_REQUIRE_BOT, 0,
 		     "[bot] symbols is required");
+	expect_error("[log]\n[bot]\n", GS_CONFIG_REQUIRE_BOT, 2,
+		     "[bot] symbols is required");
+}
+
+static void
+test_config_directory(void)
+{
+	struct gs_config c;
+	char want[600];
+
+	gs_config_defaults(&c);
+	CU_ASSERT_EQUAL(gs_config_load(&c, unit_tmpdir(),
+				       GS_CONFIG_REQUIRE_BOT, cause),
+			-EISDIR);
+	snprintf(want, sizeof(want), "%s:0: is a directory", unit_tmpdir());
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, want));
+	CU_ASSERT_PTR_NULL(strstr(cause, "required"));
+}
+
+static void
+test_config_syslog_facility(void)
+{
+	struct gs_config c;
+	char path[512];
+
+	expect_error("[log]\nsyslog = true\nsyslog_facility = bogus\n", 0, 3,
+		     "syslog_facility: \"bogus\" is not one of: daemon, "
+		     "user, local0");
+	CU_ASSERT_EQUAL(load(&c, "[log]\nsyslog_facility = local7\n", 0, path,
+			     sizeof(path)),
+			0);
+	CU_ASSERT_STRING_EQUAL(c.log.syslog_facility, "local7");
+}
+
+static void
+test_config_orders_zero(void)
+{
+	expect_error("[bot]\norders_per_symbol = 0\n", 0, 2,
+		     "orders_per_symbol: 0 is out of range (1 to 200)");
+}
+
+static void
+test_config_urls(void)
+{
+	struct gs_config c;
+	char path[512];
+
+	expect_error("[exchange]\nws_url = http://127.0.0.1:9\n", 0, 2,
+		     "ws_url: \"http://127.0.0.1:9\" is not a URL starting "
+		     "with ws:// or wss://");
+	expect_error("[exchange]\n\nrest_url = not a url\n", 0, 3,
+		     "rest_url: \"not a url\" is not a URL starting with "
+		     "http:// or https://");
+	expect_error("[exchange]\nrest_url = wss://x\n", 0, 2,
+		     "http:// or https://");
+	expect_error("[exchange]\nrest_url = https://\n", 0, 2, "no host");
+	expect_error("[exchange]\nrest_url = https://:80\n", 0, 2, "no host");
+	expect_error("[exchange]\nws_url = ws://h:0\n", 0, 2,
+		     "port must be 1 to 65535");
+	expect_error("[exchange]\nws_url = ws://h:65536\n", 0, 2,
+		     "port must be 1 to 65535");
+	expect_error("[exchange]\nws_url = ws://h:x\n", 0, 2,
+		     "port must be 1 to 65535");
+	expect_error("[exchange]\nrest_url = http://h x/\n", 0, 2,
+		     "not a URL of the form http://host[:port][/path]");
+	expect_error("[exchange]\nrest_url = http://h/a?b=1\n", 0, 2,
+		     "not a URL of the form");
+	CU_ASSERT_EQUAL_FATAL(load(&c,
+				   "[exchange]\nrest_url = https://a.b-c:443/"
+				   "\nws_url = ws://[::1]:9/ws\n",
+				   0, path, sizeof(path)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(c.exchange.rest_url, "https://a.b-c:443");
+	CU_ASSERT_STRING_EQUAL(c.exchange.ws_url, "ws://[::1]:9/ws");
+}
+
+static void
+test_config_symbol_as_written(void)
+{
+	expect_error("[bot]\nsymbols = btcusdt, eth$usdt\n", 0, 2,
+		     "symbols: \"eth$usdt\" is not a symbol");
+}
+
+static void
+test_config_lines(void)
+{
+	struct gs_config c;
+	char path[512];
+
+	CU_ASSERT_EQUAL_FATAL(load(&c,
+				   "[bot]\nsymbols = X\n\n[trace]\n"
+				   "path = /tmp/x\n",
+				   0, path, sizeof(path)),
+			      0);
+	CU_ASSERT_EQUAL(gs_config_line(&c, "bot", "symbols"), 2);
+	CU_ASSERT_EQUAL(gs_config_line(&c, "bot", "state_dir"), 1);
+	CU_ASSERT_EQUAL(gs_config_line(&c, "trace", "path"), 5);
+	CU_ASSERT_EQUAL(gs_config_line(&c, "trace", "fsync"), 4);
+	CU_ASSERT_EQUAL(gs_config_line(&c, "log", "file"), 0);
+}
+
+/* A config whose directories live under the unit tests' scratch space. */
+static int
+load_live(struct gs_config *c, const char *extra, char *path, size_t size)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[bot]\nsymbols = BTCUSDT\nclient_order_prefix = t\n"
+		 "dry_run = false\nstate_dir = %s/state\n[trace]\n"
+		 "path = %s/trace.jsonl\n%s",
+		 unit_tmpdir(), unit_tmpdir(), extra);
+	return load(c, text, GS_CONFIG_REQUIRE_BOT, path, size);
+}
+
+/* Assert gs_config_validate fails naming path:line and needle. */
+static void
+expect_invalid(const struct gs_config *c, int line, const char *needle)
+{
+	char want[GS_PATH_MAX + 32];
+
+	cause[0] = '\0';
+	CU_ASSERT_EQUAL(gs_config_validate(c, cause), -EINVAL);
+	snprintf(want, sizeof(want), "%s:%d: ", c->path, line);
+	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
+	if (strncmp(cause, want, strlen(want)) != 0 || !strstr(cause, needle))
+		fprintf(stderr, "\n  got: %s\n  want: %s...%s\n", cause, want,
+			needle);
+}
+
+static void
+test_config_validate_dirs(void)
+{
+	struct gs_config c;
+	char path[512], extra[1024];
+
+	setenv("BINANCE_API_KEY", "k", 1);
+	setenv("BINANCE_API_SECRET", "s", 1);
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
+	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+
+	/* state_dir two levels missing: an error, not mkdir -p. */
+	snprintf(extra, sizeof(extra), "[log]\nlevel = info\n");
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
+	snprintf(c.bot.state_dir, sizeof(c.bot.state_dir), "%s/no/state",
+		 unit_tmpdir());
+	expect_invalid(&c, 5, "(only state_dir itself is created)");
+
+	/* The trace's directory must exist... */
+	snprintf(extra, sizeof(extra), "[log]\n");
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
+	snprintf(c.trace.path, sizeof(c.trace.path), "%s/none/t.jsonl",
+		 unit_tmpdir());
+	expect_invalid(&c, 7, "trace path: directory ");
+	/* ...and be a directory. */
+	snprintf(c.trace.path, sizeof(c.trace.path), "%s/t.ini/t.jsonl",
+		 unit_tmpdir());
+	expect_invalid(&c, 7, "Not a directory");
+	/* A log file in a missing directory. */
+	snprintf(extra, sizeof(extra), "[log]\nfile = %s/none/l.log\n",
+		 unit_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
+	expect_invalid(&c, 9, "log file: directory ");
+}
+
+/* A read-only directory, as a user who cannot write there. */
+static void
+test_config_validate_read_only(void)
+{
+	char dir[] = "/tmp/gs-unit-ro-XXXXXX", ro[600], rw[600];
+	struct gs_config c;
+	char path[512];
+	uid_t uid = geteuid();
+
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(ro, sizeof(ro), "%s/ro", dir);
+	CU_ASSERT_EQUAL(chmod(dir, 0755), 0);
+	CU_ASSERT_EQUAL(mkdir(ro, 0555), 0);
+	snprintf(c.trace.path, sizeof(c.trace.path), "%s/t.jsonl", ro);
+	snprintf(rw, sizeof(rw), "%s/rw", dir);
+	CU_ASSERT_EQUAL(mkdir(rw, 0700), 0);
+	/* state_dir must be the daemon user's own: nobody's, below. */
+	if (uid == 0)
+		CU_ASSERT_EQUAL(chown(rw, 65534, (gid_t)-1), 0);
+	snprintf(c.bot.state_dir, sizeof(c.bot.state_dir), "%s", rw);
+	/* root writes anywhere: check as nobody, as the daemon would run. */
+	if (uid == 0)
+		CU_ASSERT_EQUAL(seteuid(65534), 0);
+	expect_invalid(&c, 7, "is not writable");
+	if (uid == 0)
+		CU_ASSERT_EQUAL(seteuid(0), 0);
+	rmdir(ro);
+	rmdir(rw);
+	rmdir(dir);
+}
+
+static void
+test_config_validate_credentials(void)
+{
+	struct gs_config c;
+	char path[512], extra[1024], secret[600];
+	FILE *fp;
+
+	setenv("BINANCE_API_KEY", "k", 1);
+	unsetenv("BINANCE_API_SECRET");
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
+	expect_invalid(&c, 4, "set $BINANCE_API_SECRET (or api_secret_file)");
+	c.bot.dry_run = true; /* --dry-run */
+	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+
+	unsetenv("BINANCE_API_KEY");
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
+	expect_invalid(&c, 4,
+		       "set $BINANCE_API_KEY and $BINANCE_API_SECRET");
+
+	/* With api_secret_file, only the key is asked for. */
+	snprintf(secret, sizeof(secret), "%s/secret", unit_tmpdir());
+	fp = fopen(secret, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fputs("s3cret\n", fp);
+	fclose(fp);
+	CU_ASSERT_EQUAL(chmod(secret, 0600), 0);
+	snprintf(extra, sizeof(extra), "[exchange]\napi_secret_file = %s\n",
+		 secret);
+	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
+	expect_invalid(&c, 4, "needs the API key: set $BINANCE_API_KEY, or");
+	CU_ASSERT_PTR_NULL(strstr(cause, "BINANCE_API_SECRET"));
+	CU_ASSERT_PTR_NULL(strstr(cause, "$api_secret_file"));
+	setenv("BINANCE_API_KEY", "k", 1);
+	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+
+	/* The 0600 rule, at check and at run alike, dry or not. */
+	CU_ASSERT_EQUAL(chmod(secret, 0644), 0);
+	c.bot.dry_run = true;
+	expect_invalid(&c, 9, "must be owned by this user and of mode 0600");
+	unlink(secret);
+	expect_invalid(&c, 9, "No such file");
+	setenv("BINANCE_API_SECRET", "s", 1);
+}
+
+static void
+test_config_write(void)
+{
+	struct gs_config c, back;
+	char *text = NULL, path[512];
+	size_t len = 0;
+	FILE *fp;
+
+	gs_config_defaults(&c);
+	fp = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(gs_config_write(fp, &c), 0);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "[log]\nlevel = info\nfile =\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "symbols = HBARUSDT ; required\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "channels = trade, bookTicker\n"));
+	/* What it writes loads back to the same values. */
+	CU_ASSERT_EQUAL(load(&back, text, GS_CONFIG_REQUIRE_BOT, path,
+			     sizeof(path)),
+			0);
+	CU_ASSERT_EQUAL(memcmp(&back.bot, &c.bot, sizeof(c.bot)), 0);
+	CU_ASSERT_EQUAL(memcmp(&back.shutdown, &c.shutdown,
+			       sizeof(c.shutdown)),
+			0);
+	CU_ASSERT_STRING_EQUAL(back.exchange.ws_url, c.exchange.ws_url);
+	CU_ASSERT_STRING_EQUAL(back.log.syslog_facility, "daemon");
+	free(text);
 }
 
 static void
@@ -292,7 +565,7 @@ test_config_bad_decimal(void)
 static void
 test_config_empty_value(void)
 {
-	expect_error("[exchange]\nrest_url =\n", 0, 2, "must not be empty");
+	expect_error("[exchange]\napi_key_env =\n", 0, 2, "must not be empty");
 }
 
 static void
@@ -300,9 +573,11 @@ test_config_cross_check(void)
 {
 	expect_error("[shutdown]\ncancel_timeout_ms = 20000\n"
 		     "total_timeout_ms = 21000\n",
-		     0, 2, "must cover");
+		     0, 3, "must cover");
+	expect_error("[shutdown]\ncancel_timeout_ms = 30000\n", 0, 2,
+		     "must cover");
 	expect_error("[bot]\nclient_order_prefix = a.b\n", 0, 2,
-		     "client_order_prefix");
+		     "client_order_prefix: \"a.b\": only letters");
 }
 
 static void
@@ -384,6 +659,16 @@ suite_config(void)
 	UNIT_ADD(s, test_config_out_of_range);
 	UNIT_ADD(s, test_config_missing_file);
 	UNIT_ADD(s, test_config_missing_required);
+	UNIT_ADD(s, test_config_directory);
+	UNIT_ADD(s, test_config_syslog_facility);
+	UNIT_ADD(s, test_config_orders_zero);
+	UNIT_ADD(s, test_config_urls);
+	UNIT_ADD(s, test_config_symbol_as_written);
+	UNIT_ADD(s, test_config_lines);
+	UNIT_ADD(s, test_config_validate_dirs);
+	UNIT_ADD(s, test_config_validate_read_only);
+	UNIT_ADD(s, test_config_validate_credentials);
+	UNIT_ADD(s, test_config_write);
 	UNIT_ADD(s, test_config_syntax_error);
 	UNIT_ADD(s, test_config_bad_enum);
 	UNIT_ADD(s, test_config_duplicate_key);

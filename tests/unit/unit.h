@@ -14,6 +14,7 @@ void suite_config(void);
 void suite_trace(void);
 void suite_join(void);
 void suite_bot(void);
+void suite_keys(void);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);
