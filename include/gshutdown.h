@@ -160,6 +160,7 @@ struct gs_config {
 		bool tls_verify;
 		char ca_file[GS_PATH_MAX];
 		bool allow_insecure_transport;
+		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
 	} exchange;
 	struct {
 		bool trade;
