@@ -160,6 +160,7 @@ struct gs_config {
 		bool tls_verify;
 		char ca_file[GS_PATH_MAX];
 		bool allow_insecure_transport;
+		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
 	} exchange;
 	struct {
 		bool trade;
@@ -275,6 +276,9 @@ int gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 int gs_log_reopen(enum gs_log_level level, const char *file, bool use_syslog,
 		  const char *facility);
 void gs_log_close(void);
+/* The syslog facility a [log] syslog_facility name means (LOG_DAEMON when
+ * unknown). */
+int gs_log_facility(const char *name);
 void gs_log_set_level(enum gs_log_level level);
 bool gs_log_enabled(enum gs_log_level level);
 void gs_log(enum gs_log_level level, const char *fmt, ...)
@@ -341,21 +345,28 @@ int gs_trace_set_seal(struct gs_trace *tr, const char *seal_path,
 /*
  * Append one record.  from may be NULL (only for START).  detail is an
  * object or NULL; it is not consumed.  Thread-safe.  A record that cannot
- * be written or made durable is tried once more, then reported: -errno,
- * with seq and prev still at the file's last record.  Returns -ECANCELED
- * once the trace was frozen.
+ * be written is tried once more, then reported: -errno, with seq and prev
+ * still at the file's last record.  A record written but not made durable
+ * (fdatasync failed twice) is reported too (-errno), but counted: seq,
+ * prev and the seal key move past it at once.  A seal file that cannot be
+ * renewed is reported (-errno) and counted as a failure.  Returns
+ * -ECANCELED once the trace was frozen.
  */
 int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		    const char *state, json_t *detail);
 /* Refuse every later append (the process is about to _exit). */
 void gs_trace_freeze(struct gs_trace *tr);
-/* How many appends failed for good (the exit code must show it). */
+/*
+ * How many records were lost or not made durable, and seal file rewrites
+ * that failed (the exit code must show it).  Never waits on a write.
+ */
 long gs_trace_failures(struct gs_trace *tr);
 /*
  * The tail anchor: the hash of the file's last record, how many records
- * this run wrote, and the seal file's count of sealed records (-1 when
- * not sealed).  Sent off the machine at the end of a run, it lets
- * gs-trace verify tell a cut tail from a crash.
+ * this run wrote, and the count of sealed records (-1 when not sealed).
+ * Sent off the machine at the end of a run, it lets gs-trace verify tell
+ * a cut tail from a crash.  Never waits on a write in progress: it gives
+ * the tip as of the last append that finished.
  */
 void gs_trace_anchor(struct gs_trace *tr, char hash[65], long *records,
 		     long *sealed);
@@ -379,11 +390,15 @@ int gs_seal_read(const char *path, unsigned char key[GS_SEAL_KEY_LEN],
 /* k = SHA-256("gs-seal" || k). */
 void gs_seal_evolve(unsigned char key[GS_SEAL_KEY_LEN]);
 
+#define GS_TRACE_TORN_LIST 8
+
 struct gs_trace_report {
 	long records;
 	long runs;
 	long runs_incomplete; /* runs that never reached EXIT (crashed) */
-	long torn_lines;
+	long torn_lines;      /* writes cut short, each followed by the
+				 record it began (or a START) */
+	long torn_line[GS_TRACE_TORN_LIST]; /* the first ones' line numbers */
 	long errors;
 	long first_error_line; /* 1-based, 0 when none */
 	char first_error[256];
@@ -395,6 +410,11 @@ struct gs_trace_report {
 	bool keyed;		   /* every mac was checked under the key */
 	long anchor_line;	   /* the record the anchor names; 0: none */
 	bool tail_cut;		   /* the anchor or the seal count is missing */
+	/*
+	 * Sealed records after the seal file's count (with its key): they
+	 * are sealed under keys the machine still holds, so not proven.
+	 */
+	long unproven_records;
 };
 
 /* Called for every complete record, in file order; may be NULL. */

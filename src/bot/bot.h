@@ -5,6 +5,7 @@
  *	keys.c      the signing key: HMAC, Ed25519 or RSA
  *	parse.c     exchange JSON: errors, orders, filters, stream events
  *	rest.c      signed requests over libcurl (one multi per thread)
+ *	budget.c    the request-weight budget and the retry backoff
  *	cancel.c    the CANCELLING phase and start-up recovery
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
@@ -27,7 +28,7 @@
 #include "sign.h"
 
 #define BOT_CID_MAX 40
-#define BOT_QUERY_MAX 2048
+#define BOT_QUERY_MAX 4096
 
 
 /* ---- parse.c ---- */
@@ -57,6 +58,9 @@ int parse_orders(const char *body, size_t len, struct bot_order **out);
 int parse_filters(const char *body, size_t len, struct bot_filters *f,
 		  int nf);
 int parse_server_time(const char *body, size_t len, int64_t *ms);
+/* REQUEST_WEIGHT from exchangeInfo.rateLimits: 0, or -ENOENT when absent. */
+int parse_weight_limit(const char *body, size_t len, int *limit,
+		       int *interval_ms);
 
 enum stream_event_kind {
 	STREAM_EV_NONE,
@@ -77,11 +81,63 @@ int parse_stream_event(const char *msg, size_t len, struct stream_event *ev);
 /* A printable, bounded excerpt of untrusted bytes for the log. */
 void parse_excerpt(const char *in, size_t len, char *out, size_t size);
 
+/* ---- budget.c ---- */
+#define BUDGET_SLOTS 64 /* one per second: a minute and a margin */
+
+/*
+ * The request weight spent against REQUEST_WEIGHT, shared by every client
+ * of the exchange (the limit is per IP).  Our own spend is summed over a
+ * sliding window of one-second slots; the server's own figure
+ * (X-MBX-USED-WEIGHT-1M) counts until its minute ends.
+ */
+struct budget {
+	pthread_mutex_t mu;
+	int limit;	 /* REQUEST_WEIGHT per interval; 0: not known yet */
+	int interval_ms; /* 60000 */
+	int pct;	 /* share of the limit usable while running */
+	int64_t slot_sec[BUDGET_SLOTS];
+	int slot_weight[BUDGET_SLOTS];
+	int server_used;	   /* the last X-MBX-USED-WEIGHT-1M */
+	int since_server;	   /* our spend after that figure */
+	int64_t server_until_ms;   /* mono ms: when that figure lapses */
+	int64_t blocked_until_ms;  /* mono ms: Retry-After of a 429/418 */
+	int refused;		   /* 429 and 418 answers seen */
+};
+
+void budget_init(struct budget *b, int pct);
+void budget_destroy(struct budget *b);
+void budget_set_limit(struct budget *b, int limit, int interval_ms);
+/* Pure parts (b not locked), for the tests: now_ms on CLOCK_MONOTONIC. */
+int budget_spent(const struct budget *b, int64_t now_ms);
+int budget_cap(const struct budget *b, bool running);
+long long budget_wait_ms(const struct budget *b, int64_t now_ms, int cost,
+			 bool running);
+void budget_charge(struct budget *b, int64_t now_ms, int cost);
+void budget_observe(struct budget *b, int64_t now_ms, int64_t wall_ms,
+		    int used);
+/* Locked wrappers: the wait before cost may be spent, charge, observe. */
+long long budget_reserve(struct budget *b, int cost, bool running);
+void budget_spend(struct budget *b, int cost);
+void budget_reply(struct budget *b, int used, int64_t wall_ms);
+void budget_block(struct budget *b, int retry_after_s);
+int budget_refused(struct budget *b);
+/* The weight Binance charges for a request. */
+int budget_weight(const char *method, const char *path, const char *query);
+/* Exponential backoff: 0 -> base, then doubled up to cap. */
+long long budget_backoff(long long cur, long long base, long long cap);
+
 /* ---- rest.c ---- */
 struct rest_client;
 
 /* libcurl closes a cached connection idle longer than this. */
 #define REST_CONN_MAXAGE_S 300
+
+/* What a stop request does to a request (rest_req.on_stop). */
+enum rest_on_stop {
+	REST_STOP_KEEP,	       /* finish it (shutdown's own requests) */
+	REST_STOP_DROP_UNSENT, /* not sent yet: never send it */
+	REST_STOP_ABORT,       /* abandon it even on the wire */
+};
 
 struct rest_req {
 	const char *method; /* GET POST DELETE */
@@ -90,6 +146,7 @@ struct rest_req {
 	bool is_signed;
 	int tag;
 	void *user;
+	enum rest_on_stop on_stop;
 	/* result */
 	long status;	/* HTTP status; 0 when no reply */
 	char *body;
@@ -97,8 +154,11 @@ struct rest_req {
 	int code;	/* Binance error code, 0 when none */
 	char msg[256];
 	int retry_after_s; /* -1 when absent */
+	int used_weight;   /* X-MBX-USED-WEIGHT-1M; -1 when absent */
 	int curl_code;
 	char error[256]; /* transport error text */
+	bool sent;	 /* it went on the wire */
+	bool resynced;	 /* retried once after -1021 */
 	long connects;	 /* connections it had to open (0: reused one) */
 	/* private */
 	void *easy;
@@ -126,6 +186,13 @@ void rest_describe(const struct rest_req *req, char *out, size_t size);
 int rest_sync_time(struct rest_client *rc, char *cause);
 /* Wake a rest_run() blocked in another thread (e.g. on stop). */
 void rest_wakeup(struct rest_client *rc);
+/* Share one clock offset, one weight budget and the re-sync count. */
+void rest_client_share(struct rest_client *rc, struct rest_client *with);
+void rest_client_budget(struct rest_client *rc, struct budget *b);
+/* What a stop does to every request of this client (start-up: abort). */
+void rest_client_on_stop(struct rest_client *rc, enum rest_on_stop how);
+/* Clock re-syncs after -1021 or by schedule, over the shared offset. */
+int rest_resyncs(struct rest_client *rc);
 
 /* ---- the shared state of the daemon ---- */
 struct book {
@@ -149,7 +216,12 @@ struct bot {
 	int resting;	      /* last known count of our resting orders */
 	int streams_up;
 	bool grid_placed; /* the strategy's first round is done */
+	bool grid_stuck;  /* every price known, yet some level refused */
 	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
+	json_t *placed; /* {clientOrderId: order}: sent by this run, open */
+	char missing[256]; /* what keeps the grid from complete; "" when none */
+	bool ready;	   /* READY was sent: STATUS may follow */
+	struct budget budget;
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */
@@ -172,6 +244,8 @@ int cancel_recover(struct bot *bot, char *cause);
 /* Write the open orders to state_dir/open-orders.json atomically. */
 int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n);
 void cancel_force_hook(void *arg);
+/* Every order the bot knows of: its placements merged with listing. */
+json_t *cancel_known_orders(struct bot *bot, json_t *listing);
 /* The connections the phase's cancels use at once. */
 int cancel_fanout(const struct gs_config *cfg);
 
@@ -209,7 +283,8 @@ void *strategy_main(void *arg);
 void strategy_wake(void *arg);
 /* Wait (bounded) until no placement is in flight; returns how many are. */
 int strategy_wait_idle(struct bot *bot, const struct timespec *deadline);
-/* Wait (bounded) until the whole grid rests once; 0 or -ETIMEDOUT. */
+/* Wait (bounded) until the whole grid rests once (0), or it cannot
+ * for now, or the deadline (-ETIMEDOUT both). */
 int strategy_wait_placed(struct bot *bot, const struct timespec *deadline);
 /* Round price to the tick (down for BUY, up for SELL); returns it. */
 double strategy_round_price(double price, double tick, bool up);

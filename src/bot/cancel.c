@@ -10,7 +10,10 @@
  * nothing of the bot's remains, cancel_retries is spent or the deadline
  * passes, backing off with jitter and honouring Retry-After in between.  A
  * 5xx or a timeout means "unknown": only a listing decides.  Before the
- * first cancel the open orders are written to state_dir atomically.
+ * first cancel the open orders are written to state_dir atomically, with
+ * every placement of this run the listing does not show (an order on the
+ * wire is the bot's before any listing knows it); a clean end marks the
+ * snapshot settled, so the next start has nothing to recover.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,8 @@ struct cancel_run {
 	const struct timespec *deadline;
 	bool sequential;
 	bool snapshot;
+	bool interruptible; /* start-up: a stop request ends it */
+	bool listed;	/* a listing succeeded */
 	int found;	/* the bot's orders at the first listing */
 	int cancelled;	/* confirmed by a cancel reply */
 	int gone;	/* -2011 Unknown order: already gone */
@@ -148,16 +153,17 @@ orders_json(const struct bot_order *orders, int n)
 }
 
 static int
-snapshot_write(struct bot *bot, json_t *orders)
+snapshot_write(struct bot *bot, json_t *orders, bool settled)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
 	int rc;
 
 	snapshot_path(bot, path, sizeof(path));
-	doc = json_pack("{s:s, s:I, s:O}", "run",
+	doc = json_pack("{s:s, s:I, s:b, s:O}", "run",
 			gs_supervisor_run_id(bot->sup), "time_ms",
-			(json_int_t)time(NULL) * 1000, "orders", orders);
+			(json_int_t)time(NULL) * 1000, "settled", settled,
+			"orders", orders);
 	text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
 	json_decref(doc);
 	if (text == NULL)
@@ -170,21 +176,69 @@ snapshot_write(struct bot *bot, json_t *orders)
 	return rc;
 }
 
+/* The listing plus the placements it does not show; bot->mu held. */
+static json_t *
+known_locked(struct bot *bot, json_t *listing)
+{
+	json_t *all = json_array(), *v;
+	const char *cid;
+	size_t i;
+
+	json_array_foreach(listing, i, v)
+		json_array_append(all, v);
+	json_object_foreach(bot->placed, cid, v)
+	{
+		bool listed = false;
+		json_t *o;
+
+		json_array_foreach(listing, i, o)
+		{
+			const char *c = json_string_value(
+			    json_object_get(o, "clientOrderId"));
+
+			if (c != NULL && strcmp(c, cid) == 0) {
+				listed = true;
+				break;
+			}
+		}
+		if (!listed)
+			json_array_append_new(all, json_deep_copy(v));
+	}
+	return all;
+}
+
+json_t *
+cancel_known_orders(struct bot *bot, json_t *listing)
+{
+	json_t *all;
+
+	pthread_mutex_lock(&bot->mu);
+	all = known_locked(bot, listing ? listing : bot->known);
+	pthread_mutex_unlock(&bot->mu);
+	return all;
+}
+
 int
 cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n)
 {
-	json_t *a = orders_json(orders, n);
+	json_t *a = orders_json(orders, n), *all;
 	int rc;
 
-	rc = snapshot_write(bot, a);
 	pthread_mutex_lock(&bot->mu);
 	json_decref(bot->known);
-	bot->known = a;
+	bot->known = json_incref(a);
+	all = known_locked(bot, a);
 	pthread_mutex_unlock(&bot->mu);
+	json_decref(a);
+	rc = snapshot_write(bot, all, false);
+	json_decref(all);
 	return rc;
 }
 
-/* Forced exit: persist what is known, without blocking on a lock. */
+/*
+ * Forced exit: persist every order the bot knows of, without blocking on
+ * a lock and without the network: memory, one file, one rename.
+ */
 void
 cancel_force_hook(void *arg)
 {
@@ -195,23 +249,28 @@ cancel_force_hook(void *arg)
 		log_error("forced exit: order state busy, snapshot skipped");
 		return;
 	}
-	known = json_incref(bot->known);
+	known = known_locked(bot, bot->known);
 	pthread_mutex_unlock(&bot->mu);
-	if (known == NULL)
-		known = json_array();
-	snapshot_write(bot, known);
+	snapshot_write(bot, known, false);
 	json_decref(known);
 }
 
 /* ---- one round ---------------------------------------------------------- */
 
+/* Sleep ms; in steps that watch the stop flag when interruptible. */
 static void
-pause_ms(long long ms)
+pause_ms(long long ms, bool interruptible)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (ms > 0) {
+		long long step = interruptible && ms > 50 ? 50 : ms;
+		struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
 
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+		if (interruptible && gs_stop_requested())
+			return;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ms -= step;
+	}
 }
 
 /* List the account's open orders; 0, or -EAGAIN (rate limited), -EIO. */
@@ -264,10 +323,17 @@ add_cancel(struct rest_req **reqs, int *k, const char *path,
 	if (req == NULL)
 		return;
 	rest_req_init(req, "DELETE", path, true);
-	sign_append(req->query, sizeof(req->query), "symbol", symbol);
-	if (client_id != NULL)
-		sign_append(req->query, sizeof(req->query),
-			    "origClientOrderId", client_id);
+	if (sign_append(req->query, sizeof(req->query), "symbol", symbol) <
+		0 ||
+	    (client_id != NULL &&
+	     sign_append(req->query, sizeof(req->query), "origClientOrderId",
+			 client_id) < 0)) {
+		/* Cannot happen with the exchange's lengths; never cut. */
+		log_error("DELETE %s: %s %s does not fit a request", path,
+			  symbol, client_id ? client_id : "");
+		free(req);
+		return;
+	}
 	req->tag = tag;
 	reqs[(*k)++] = req;
 }
@@ -404,6 +470,10 @@ cancel_until_clean(struct cancel_run *r)
 		r->failed = 0;
 		r->list_errors = 0;
 		free(orders);
+		orders = NULL;
+		n = 0;
+		if (r->interruptible && gs_stop_requested())
+			break;
 		if (list_open(r, &orders, &n) == 0) {
 			ours = 0;
 			r->foreign = 0;
@@ -415,12 +485,16 @@ cancel_until_clean(struct cancel_run *r)
 			}
 			log_debug("round %d: %d open orders listed, %d the bot's",
 				  r->rounds, n, ours);
-			if (r->rounds == 0) {
+			if (!r->listed) {
+				/* The first listing that worked, whatever
+				 * failed before it. */
+				r->listed = true;
 				r->found = ours;
-				if (r->snapshot)
+				if (r->snapshot) {
 					r->snapshot_error = cancel_snapshot(
 					    r->bot, orders, n);
-				log_debug("snapshot written");
+					log_debug("snapshot written");
+				}
 			}
 			r->remaining = ours;
 			if (ours == 0) {
@@ -446,9 +520,10 @@ cancel_until_clean(struct cancel_run *r)
 				break;
 			if (wait >= left) {
 				/* Spend what is left on one last listing. */
-				pause_ms(left > 100 ? left - 100 : 0);
+				pause_ms(left > 100 ? left - 100 : 0,
+					 r->interruptible);
 			} else {
-				pause_ms(wait);
+				pause_ms(wait, r->interruptible);
 			}
 			if (wait > 0)
 				backoff = backoff * 2 > 5000 ? 5000
@@ -486,6 +561,45 @@ run_figures(struct cancel_run *r, json_t *detail)
 	r->left = NULL;
 }
 
+/*
+ * Nothing of the bot's rests: mark the snapshot settled (its orders were
+ * all cancelled), so the next start recovers nothing.
+ */
+static void
+cancel_settle(struct bot *bot)
+{
+	char path[GS_PATH_MAX + 32], *text;
+	json_t *doc;
+	int fd, rc;
+
+	pthread_mutex_lock(&bot->mu);
+	json_object_clear(bot->placed);
+	json_decref(bot->known);
+	bot->known = json_array();
+	pthread_mutex_unlock(&bot->mu);
+	snapshot_path(bot, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	doc = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+	if (fd >= 0)
+		close(fd);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return;
+	}
+	json_object_set_new(doc, "settled", json_true());
+	json_object_set_new(doc, "settled_time_ms",
+			    json_integer((json_int_t)time(NULL) * 1000));
+	text = json_dumps(doc, JSON_INDENT(1));
+	json_decref(doc);
+	if (text == NULL)
+		return;
+	rc = write_atomic(path, text);
+	free(text);
+	if (rc < 0)
+		log_error("cannot mark the order snapshot %s settled: %s", path,
+			  strerror(-rc));
+}
+
 enum gs_outcome
 cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 {
@@ -496,7 +610,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	struct timespec idle_dl;
 	enum gs_outcome out;
 	bool possible;
-	int inflight;
+	int inflight, resyncs = rest_resyncs(bot->main_rest);
 
 	r.sequential = cfg->shutdown.cancel_mode ==
 		       GS_CANCEL_PER_ORDER_SEQUENTIAL;
@@ -548,6 +662,15 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		if (out == GS_OUTCOME_DONE)
 			out = GS_OUTCOME_FAILED;
 	}
+	json_object_set_new(detail, "clock_resyncs_running",
+			    json_integer(resyncs));
+	json_object_set_new(detail, "clock_resyncs",
+			    json_integer(rest_resyncs(bot->main_rest) -
+					 resyncs));
+	json_object_set_new(detail, "weight_refused",
+			    json_integer(budget_refused(&bot->budget)));
+	if (out == GS_OUTCOME_DONE)
+		cancel_settle(bot);
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
 			 "(%d round%s, %d request%s)",
@@ -569,7 +692,7 @@ cancel_recover(struct bot *bot, char *cause)
 	struct timespec dl =
 	    gs_mono_after_ms(bot->cfg->shutdown.cancel_timeout_ms);
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
-			       .deadline = &dl};
+			       .deadline = &dl, .interruptible = true};
 	char path[GS_PATH_MAX + 32];
 	json_t *snap, *detail;
 	enum gs_outcome out;
@@ -583,7 +706,8 @@ cancel_recover(struct bot *bot, char *cause)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (snap != NULL)
+	/* A settled snapshot is a clean end: nothing to recover from it. */
+	if (snap != NULL && !json_is_true(json_object_get(snap, "settled")))
 		from_snapshot = (long long)json_array_size(
 		    json_object_get(snap, "orders"));
 	json_decref(snap);
@@ -591,6 +715,11 @@ cancel_recover(struct bot *bot, char *cause)
 	bot->orders_possible = true;
 	pthread_mutex_unlock(&bot->mu);
 	out = cancel_until_clean(&r);
+	if (r.interruptible && gs_stop_requested()) {
+		json_decref(r.left);
+		snprintf(cause, GS_CAUSE_MAX, "recovery interrupted");
+		return -ECANCELED;
+	}
 	if (r.found > 0 || from_snapshot >= 0) {
 		detail = json_object();
 		json_object_set_new(detail, "snapshot_orders",

@@ -18,6 +18,11 @@
 #include "bot.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tradebotd.ini"
+/*
+ * libwebsockets' client writes its request line into 2048 bytes ("GET "
+ * path " HTTP/1.1\r\n"): a longer combined-stream path would be cut.
+ */
+#define STREAM_PATH_MAX 2032
 
 struct secrets {
 	char key[160];
@@ -25,6 +30,31 @@ struct secrets {
 };
 
 extern char **environ;
+
+/*
+ * Every request the config implies fits: the combined-stream path is the
+ * one that grows with the symbols.  Refused here rather than cut later.
+ */
+static int
+check_lengths(const struct gs_config *cfg, char *cause)
+{
+	char path[STREAM_PATH_MAX + 1];
+
+	if (stream_build_path(cfg->exchange.ws_url, cfg, path, sizeof(path)) ==
+	    -ENOSPC) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: symbols: %d symbols with %d channel(s) make a "
+			 "market-data path longer than %d bytes, more than "
+			 "one WebSocket request can carry; configure fewer or "
+			 "shorter symbols, or one channel",
+			 cfg->path, gs_config_line(cfg, "bot", "symbols"),
+			 cfg->bot.nsymbols,
+			 cfg->streams.trade + cfg->streams.book_ticker,
+			 STREAM_PATH_MAX);
+		return -ENOSPC;
+	}
+	return 0;
+}
 
 static void
 usage(FILE *fp)
@@ -91,7 +121,8 @@ config_prepare(struct gs_config *cfg, const char *path, bool dry,
 		return GS_EXIT_CONFIG;
 	if (dry)
 		cfg->bot.dry_run = true;
-	if (gs_config_validate(cfg, cause) < 0)
+	if (gs_config_validate(cfg, cause) < 0 ||
+	    check_lengths(cfg, cause) < 0)
 		return GS_EXIT_CONFIG;
 	return 0;
 }
@@ -172,6 +203,49 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	return 0;
 }
 
+/* symbols=["A","B"]: only what is traded here (weight 20); -ENOSPC. */
+static int
+symbols_param(struct bot *bot, struct rest_req *req)
+{
+	const struct gs_config *cfg = bot->cfg;
+	char list[GS_MAX_SYMBOLS * (GS_SYMBOL_MAX + 3) + 4];
+	size_t off = 0;
+	int i, n;
+
+	list[off++] = '[';
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		n = snprintf(list + off, sizeof(list) - off, "%s\"%s\"",
+			     i ? "," : "", cfg->bot.symbols[i]);
+		if (n < 0 || (size_t)n >= sizeof(list) - off)
+			return -ENOSPC;
+		off += (size_t)n;
+	}
+	if (off + 2 > sizeof(list))
+		return -ENOSPC;
+	list[off++] = ']';
+	list[off] = '\0';
+	return sign_append(req->query, sizeof(req->query), "symbols", list);
+}
+
+/* REQUEST_WEIGHT from exchangeInfo.rateLimits, into the budget. */
+static void
+weight_limit(struct bot *bot, const struct rest_req *req)
+{
+	int limit, interval_ms;
+
+	if (parse_weight_limit(req->body, req->len, &limit, &interval_ms) <
+	    0) {
+		log_warn("exchangeInfo has no REQUEST_WEIGHT limit; only "
+			 "Retry-After keeps the request rate in check");
+		return;
+	}
+	budget_set_limit(&bot->budget, limit, interval_ms);
+	log_info("request weight: limit %d per %d s, %d%% of it while "
+		 "running",
+		 limit, interval_ms / 1000,
+		 bot->cfg->exchange.weight_budget_pct);
+}
+
 /* Symbols traded, filters known; exit code on failure. */
 static int
 check_symbols(struct bot *bot, char *cause)
@@ -185,20 +259,19 @@ check_symbols(struct bot *bot, char *cause)
 		snprintf(bot->filters[i].symbol, GS_SYMBOL_MAX, "%s",
 			 cfg->bot.symbols[i]);
 	rest_req_init(&req, "GET", "/api/v3/exchangeInfo", false);
-	{
-		/* symbols=["A","B"]: only what is traded here (weight 20). */
-		char list[GS_MAX_SYMBOLS * (GS_SYMBOL_MAX + 3) + 4];
-		size_t off = 0;
-
-		list[off++] = '[';
-		for (i = 0; i < cfg->bot.nsymbols; i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off,
-						"%s\"%s\"", i ? "," : "",
-						cfg->bot.symbols[i]);
-		snprintf(list + off, sizeof(list) - off, "]");
-		sign_append(req.query, sizeof(req.query), "symbols", list);
+	if (symbols_param(bot, &req) < 0) {
+		/* The limits of the config keep this from happening. */
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s: symbols: %d symbols make a request longer than "
+			 "%d bytes",
+			 cfg->path, cfg->bot.nsymbols, BOT_QUERY_MAX);
+		return GS_EXIT_CONFIG;
 	}
 	rest_one(bot->main_rest, &req);
+	if (gs_shutdown_pending(bot->sup)) {
+		rest_req_reset(&req);
+		return 0;
+	}
 	if (req.status != 200) {
 		rest_describe(&req, what, sizeof(what));
 		rc = req.code == -1121 ? GS_EXIT_CONFIG : GS_EXIT_UNAVAILABLE;
@@ -213,6 +286,7 @@ check_symbols(struct bot *bot, char *cause)
 		rest_req_reset(&req);
 		return rc;
 	}
+	weight_limit(bot, &req);
 	n = parse_filters(req.body, req.len, bot->filters, cfg->bot.nsymbols);
 	if (n < 0) {
 		parse_excerpt(req.body, req.len, what, sizeof(what));
@@ -244,10 +318,14 @@ check_credentials(struct bot *bot, char *cause)
 	int rc = 0;
 
 	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
-	sign_append(req.query, sizeof(req.query), "symbol",
-		    bot->cfg->bot.symbols[0]);
+	if (sign_append(req.query, sizeof(req.query), "symbol",
+			bot->cfg->bot.symbols[0]) < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "%s: symbols: %s is too long",
+			 bot->cfg->path, bot->cfg->bot.symbols[0]);
+		return GS_EXIT_CONFIG;
+	}
 	rest_one(bot->main_rest, &req);
-	if (req.status != 200) {
+	if (req.status != 200 && !gs_shutdown_pending(bot->sup)) {
 		rest_describe(&req, what, sizeof(what));
 		if (req.status == 401 || req.code == -2014 ||
 		    req.code == -2015 || req.code == -1022)
@@ -269,10 +347,20 @@ status_line(void *arg, char *buf, size_t size)
 {
 	struct bot *bot = arg;
 
+	int64_t now = gs_mono_ns() / 1000000;
+	int spent, cap;
+
+	pthread_mutex_lock(&bot->budget.mu);
+	spent = budget_spent(&bot->budget, now);
+	cap = budget_cap(&bot->budget, true);
+	pthread_mutex_unlock(&bot->budget.mu);
 	pthread_mutex_lock(&bot->mu);
-	snprintf(buf, size, "orders_resting=%d streams_up=%d inflight=%d",
+	snprintf(buf, size,
+		 "orders_resting=%d streams_up=%d inflight=%d weight_1m=%d/%d "
+		 "missing=\"%s\"",
 		 bot->cfg->bot.dry_run ? bot->dry_orders : bot->resting,
-		 bot->streams_up, bot->inflight);
+		 bot->streams_up, bot->inflight, spent, cap,
+		 bot->missing[0] ? bot->missing : "nothing");
 	pthread_mutex_unlock(&bot->mu);
 }
 
@@ -399,6 +487,41 @@ ensure_dir(const struct gs_config *cfg, char *cause)
 	return 0;
 }
 
+/* A shutdown was asked for during start-up: stop starting, quietly. */
+static bool
+interrupted(struct bot *bot)
+{
+	if (!gs_shutdown_pending(bot->sup))
+		return false;
+	log_info("start-up interrupted by a shutdown request");
+	return true;
+}
+
+/*
+ * The exchange checks of start-up.  They run before the supervisor does,
+ * so a stop request abandons their requests at once (REST_STOP_ABORT).
+ */
+static int
+start_checks(struct bot *bot, char *cause)
+{
+	const struct gs_config *cfg = bot->cfg;
+	int rc;
+
+	if (rest_sync_time(bot->main_rest, cause) < 0)
+		return interrupted(bot) ? 0 : GS_EXIT_UNAVAILABLE;
+	rc = check_symbols(bot, cause);
+	if (rc != 0 || interrupted(bot))
+		return interrupted(bot) ? 0 : rc;
+	if (!cfg->bot.dry_run) {
+		rc = check_credentials(bot, cause);
+		if (rc != 0 || interrupted(bot))
+			return interrupted(bot) ? 0 : rc;
+		if (cancel_recover(bot, cause) < 0)
+			return interrupted(bot) ? 0 : GS_EXIT_UNAVAILABLE;
+	}
+	return 0;
+}
+
 /* Say it where a person sees it, whatever [log] says. */
 static void
 warn_loud(const struct gs_config *cfg, const char *msg)
@@ -418,6 +541,7 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
       char *cause)
 {
 	const struct gs_config *cfg = bot->cfg;
+	char missing[sizeof(bot->missing)];
 	struct timespec dl;
 	int rc;
 
@@ -426,18 +550,15 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 		snprintf(cause, GS_CAUSE_MAX, "out of memory");
 		return GS_EXIT_UNAVAILABLE;
 	}
-	if (rest_sync_time(bot->main_rest, cause) < 0)
-		return GS_EXIT_UNAVAILABLE;
-	rest_sync_time(bot->strategy_rest, cause);
-	rc = check_symbols(bot, cause);
-	if (rc != 0)
+	/* One clock offset and one weight budget for both clients. */
+	rest_client_budget(bot->main_rest, &bot->budget);
+	rest_client_share(bot->strategy_rest, bot->main_rest);
+	rest_client_on_stop(bot->main_rest, REST_STOP_ABORT);
+	rc = start_checks(bot, cause);
+	rest_client_on_stop(bot->main_rest, REST_STOP_KEEP);
+	if (rc != 0 || interrupted(bot))
 		return rc;
 	if (!cfg->bot.dry_run) {
-		rc = check_credentials(bot, cause);
-		if (rc != 0)
-			return rc;
-		if (cancel_recover(bot, cause) < 0)
-			return GS_EXIT_UNAVAILABLE;
 		/* From here on main_rest is the pool's until CANCELLING. */
 		if (pool_new(&bot->pool, cfg, bot->main_rest,
 			     cancel_fanout(cfg)) < 0) {
@@ -461,16 +582,30 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 	gs_worker_add(bot->sup, "strategy", strategy_main, bot, strategy_wake,
 		      bot);
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
-	if (strategy_wait_placed(bot, &dl) < 0 && !gs_shutdown_pending(bot->sup))
-		log_warn("the grid is not complete yet; reporting ready anyway");
+	rc = strategy_wait_placed(bot, &dl);
+	pthread_mutex_lock(&bot->mu);
+	snprintf(missing, sizeof(missing), "%s",
+		 bot->missing[0] ? bot->missing : "placements under way");
+	bot->ready = true;
+	pthread_mutex_unlock(&bot->mu);
+	if (rc < 0 && !gs_shutdown_pending(bot->sup))
+		log_warn("the grid is not complete yet (%s); reporting ready "
+			 "anyway",
+			 missing);
 	log_info("running: %d symbol%s, %d order%s each, %s",
 		 cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
 		 cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
-	gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s each%s",
-		  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
-		  cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
-		  cfg->bot.dry_run ? ", dry run" : "");
+	if (rc < 0)
+		gs_notify("READY=1\nSTATUS=RUNNING, grid incomplete: %s",
+			  missing);
+	else
+		gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s "
+			  "each%s",
+			  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
+			  cfg->bot.orders_per_symbol,
+			  plural(cfg->bot.orders_per_symbol),
+			  cfg->bot.dry_run ? ", dry run" : "");
 	return 0;
 }
 
@@ -487,6 +622,8 @@ bot_free(struct bot *bot)
 		json_decref(bot->phase_detail[i]);
 	json_decref(bot->shutdown_cause);
 	json_decref(bot->known);
+	json_decref(bot->placed);
+	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_cond_destroy(&bot->cv);
 }
@@ -621,6 +758,8 @@ main(int argc, char **argv)
 	bot.cfg = &cfg;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
+	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
+	bot.placed = json_object();
 	snprintf(bot.prefix, sizeof(bot.prefix), "%s-",
 		 cfg.bot.client_order_prefix);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))

@@ -239,3 +239,50 @@ out:
 	json_decref(j);
 	return rc;
 }
+
+int
+parse_weight_limit(const char *body, size_t len, int *limit, int *interval_ms)
+{
+	json_t *j = json_loadb(body, len, 0, NULL), *rl, *r;
+	size_t i;
+	int rc = -ENOENT;
+
+	rl = json_object_get(j, "rateLimits");
+	json_array_foreach(rl, i, r)
+	{
+		const char *type = json_string_value(
+		    json_object_get(r, "rateLimitType"));
+		const char *iv =
+		    json_string_value(json_object_get(r, "interval"));
+		json_t *num = json_object_get(r, "intervalNum");
+		json_t *lim = json_object_get(r, "limit");
+		long long unit, n;
+
+		if (type == NULL || strcmp(type, "REQUEST_WEIGHT") != 0 ||
+		    iv == NULL || !json_is_integer(lim) ||
+		    json_integer_value(lim) <= 0 ||
+		    json_integer_value(lim) > 10000000)
+			continue;
+		if (strcmp(iv, "SECOND") == 0)
+			unit = 1000;
+		else if (strcmp(iv, "MINUTE") == 0)
+			unit = 60000;
+		else if (strcmp(iv, "HOUR") == 0)
+			unit = 3600000;
+		else if (strcmp(iv, "DAY") == 0)
+			unit = 86400000;
+		else
+			continue;
+		n = json_is_integer(num) ? json_integer_value(num) : 1;
+		if (n < 1 || n > 1000)
+			continue;
+		/* The per-minute limit is the one polling can break. */
+		if (rc == 0 && unit * n != 60000)
+			continue;
+		*limit = (int)json_integer_value(lim);
+		*interval_ms = (int)(unit * n);
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}

@@ -9,7 +9,9 @@
  * 1) on each at once, which proves each connection alive and replaces any
  * the server closed.  When a check had to open connections, the server
  * closes idle ones sooner than the interval: the interval halves, down to
- * a floor that keeps the pings' weight small.  HTTP/2, when the server
+ * a floor that keeps the pings' weight small; like every request they are
+ * charged to the weight budget and wait there when it is spent.  A stop
+ * never waits for a ping not sent yet.  HTTP/2, when the server
  * offers it, multiplexes the pings and the cancels over fewer connections.
  *
  * The worker owns the client while RUNNING; the phase takes it back with
@@ -106,6 +108,8 @@ pool_check(struct pool *p, long *opened)
 			break;
 		}
 		rest_req_init(reqs[i], "GET", "/api/v3/ping", false);
+		/* A stop never waits for a ping not sent yet. */
+		reqs[i]->on_stop = REST_STOP_DROP_UNSENT;
 		ptrs[i] = reqs[i];
 	}
 	rest_run(p->rc, ptrs, n, n, &dl);

@@ -6,8 +6,11 @@
  * requests, so a shutdown reuses the warm connections of start-up.
  * rest_run() sends a batch concurrently (bounded parallelism) against one
  * deadline.  The timestamp is corrected by the offset measured with GET
- * /api/v3/time.  Secrets stay in this file's structs and never reach the
- * log.
+ * /api/v3/time; a -1021 (timestamp outside recvWindow) re-measures it and
+ * sends the request again at once, once.  Every request's weight is
+ * charged to the shared budget (budget.c) before it is sent, and waits
+ * there while the budget is spent.  Secrets stay in this file's structs
+ * and never reach the log.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +28,14 @@ struct rest_client {
 	char api_key[160];
 	const struct sign_key *key; /* owned by main, outlives the client */
 	CURLM *multi;
-	atomic_llong offset_ms; /* server time - local time */
+	atomic_llong own_offset; /* server time - local time */
+	atomic_int own_resyncs;
+	atomic_llong own_synced_ms; /* mono ms of the last re-sync */
+	atomic_llong *offset_ms;    /* own_offset, or another client's */
+	atomic_int *resyncs;
+	atomic_llong *synced_ms;
+	struct budget *budget; /* NULL: not charged */
+	enum rest_on_stop on_stop;
 };
 
 static int64_t
@@ -48,6 +58,9 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 	rc->cfg = cfg;
 	snprintf(rc->api_key, sizeof(rc->api_key), "%s", api_key ? api_key : "");
 	rc->key = key;
+	rc->offset_ms = &rc->own_offset;
+	rc->resyncs = &rc->own_resyncs;
+	rc->synced_ms = &rc->own_synced_ms;
 	rc->multi = curl_multi_init();
 	if (rc->multi == NULL) {
 		free(rc);
@@ -79,6 +92,39 @@ rest_wakeup(struct rest_client *rc)
 }
 
 void
+rest_client_share(struct rest_client *rc, struct rest_client *with)
+{
+	rc->offset_ms = with->offset_ms;
+	rc->resyncs = with->resyncs;
+	rc->synced_ms = with->synced_ms;
+	rc->budget = with->budget;
+}
+
+void
+rest_client_budget(struct rest_client *rc, struct budget *b)
+{
+	rc->budget = b;
+}
+
+void
+rest_client_on_stop(struct rest_client *rc, enum rest_on_stop how)
+{
+	rc->on_stop = how;
+}
+
+int
+rest_resyncs(struct rest_client *rc)
+{
+	return atomic_load(rc->resyncs);
+}
+
+static int64_t
+mono_ms(void)
+{
+	return gs_mono_ns() / 1000000;
+}
+
+void
 rest_req_init(struct rest_req *req, const char *method, const char *path,
 	      bool is_signed)
 {
@@ -87,6 +133,7 @@ rest_req_init(struct rest_req *req, const char *method, const char *path,
 	snprintf(req->path, sizeof(req->path), "%s", path);
 	req->is_signed = is_signed;
 	req->retry_after_s = -1;
+	req->used_weight = -1;
 }
 
 /* Forget the result, keep the request: ready to send again. */
@@ -101,7 +148,9 @@ rest_req_reset(struct rest_req *req)
 	req->msg[0] = '\0';
 	req->error[0] = '\0';
 	req->retry_after_s = -1;
+	req->used_weight = -1;
 	req->curl_code = 0;
+	req->sent = false;
 	req->connects = 0;
 }
 
@@ -137,6 +186,8 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 
 	if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
 		req->retry_after_s = atoi(data + 12);
+	else if (n > 21 && strncasecmp(data, "X-MBX-USED-WEIGHT-1M:", 21) == 0)
+		req->used_weight = atoi(data + 21);
 	return n;
 }
 
@@ -147,24 +198,44 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	const struct gs_config *cfg = rc->cfg;
 	char query[BOT_QUERY_MAX + 256], url[GS_URL_MAX + BOT_QUERY_MAX + 400];
 	char num[32], hdr[200];
+	int n, rc_len = 0;
 	CURL *e;
 
-	snprintf(query, sizeof(query), "%s", req->query);
-	if (req->is_signed) {
+	n = snprintf(query, sizeof(query), "%s", req->query);
+	if (n < 0 || (size_t)n >= sizeof(query))
+		rc_len = -ENOSPC;
+	if (req->is_signed && rc_len == 0) {
 		snprintf(num, sizeof(num), "%d", cfg->exchange.recv_window_ms);
-		sign_append(query, sizeof(query), "recvWindow", num);
+		rc_len |= sign_append(query, sizeof(query), "recvWindow", num);
 		snprintf(num, sizeof(num), "%lld",
-			 (long long)(wall_ms() + atomic_load(&rc->offset_ms)));
-		sign_append(query, sizeof(query), "timestamp", num);
-		if (rc->key == NULL ||
-		    keys_sign_query(rc->key, query, sizeof(query)) < 0) {
-			snprintf(req->error, sizeof(req->error),
-				 "cannot sign the request");
-			return -EIO;
+			 (long long)(wall_ms() + atomic_load(rc->offset_ms)));
+		rc_len |= sign_append(query, sizeof(query), "timestamp", num);
+		if (rc_len == 0) {
+			int k = rc->key != NULL
+				    ? keys_sign_query(rc->key, query,
+						      sizeof(query))
+				    : -EIO;
+
+			if (k == -ENOSPC) {
+				rc_len = -ENOSPC;
+			} else if (k < 0) {
+				explicit_bzero(query, sizeof(query));
+				snprintf(req->error, sizeof(req->error),
+					 "cannot sign the request");
+				return -EIO;
+			}
 		}
 	}
-	snprintf(url, sizeof(url), "%s%s%s%s", cfg->exchange.rest_url,
-		 req->path, query[0] ? "?" : "", query);
+	n = snprintf(url, sizeof(url), "%s%s%s%s", cfg->exchange.rest_url,
+		     req->path, query[0] ? "?" : "", query);
+	explicit_bzero(query, sizeof(query));
+	if (rc_len != 0 || n < 0 || (size_t)n >= sizeof(url)) {
+		/* Never a request cut short: refuse it and say so. */
+		snprintf(req->error, sizeof(req->error),
+			 "request too long (%zu bytes of parameters)",
+			 strlen(req->query));
+		return -ENOSPC;
+	}
 	e = curl_easy_init();
 	if (e == NULL)
 		return -ENOMEM;
@@ -205,12 +276,11 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 		explicit_bzero(hdr, sizeof(hdr));
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
 	}
-	explicit_bzero(query, sizeof(query));
 	return 0;
 }
 
 static void
-rest_complete(struct rest_req *req, CURLcode cc)
+rest_complete(struct rest_client *rc, struct rest_req *req, CURLcode cc)
 {
 	req->curl_code = (int)cc;
 	if (cc != CURLE_OK) {
@@ -231,6 +301,11 @@ rest_complete(struct rest_req *req, CURLcode cc)
 			log_warn("%s %s: HTTP %ld with an unexpected body: %s",
 				 req->method, req->path, req->status, ex);
 		}
+		if (rc->budget != NULL) {
+			budget_reply(rc->budget, req->used_weight, wall_ms());
+			if (req->status == 429 || req->status == 418)
+				budget_block(rc->budget, req->retry_after_s);
+		}
 	}
 	curl_slist_free_all(req->headers);
 	req->headers = NULL;
@@ -248,35 +323,172 @@ rest_release(struct rest_client *rc, struct rest_req *req)
 	req->headers = NULL;
 }
 
+static enum rest_on_stop
+rest_on_stop_of(const struct rest_client *rc, const struct rest_req *req)
+{
+	return req->on_stop > rc->on_stop ? req->on_stop : rc->on_stop;
+}
+
+static void
+rest_set_offset(struct rest_client *rc, int64_t server, int64_t before,
+		int64_t after)
+{
+	atomic_store(rc->offset_ms, server - (before + after) / 2);
+	atomic_store(rc->synced_ms, mono_ms());
+}
+
+/*
+ * Re-measure the clock offset after a -1021, outside the multi handle so
+ * the batch in flight is left alone.  Several -1021 of one batch share one
+ * measurement.
+ */
+static void
+rest_resync(struct rest_client *rc, const struct timespec *deadline)
+{
+	long long ms = gs_ms_until(deadline), last = atomic_load(rc->synced_ms);
+	struct rest_req req;
+	int64_t before, after, server;
+	CURLcode cc;
+
+	if (last != 0 && mono_ms() - last < 1000)
+		return; /* measured a moment ago */
+	if (ms > rc->cfg->exchange.request_timeout_ms)
+		ms = rc->cfg->exchange.request_timeout_ms;
+	if (ms <= 0)
+		return;
+	rest_req_init(&req, "GET", "/api/v3/time", false);
+	if (rest_prepare(rc, &req) < 0) {
+		rest_release(rc, &req);
+		return;
+	}
+	curl_easy_setopt(req.easy, CURLOPT_TIMEOUT_MS, (long)ms);
+	if (rc->budget != NULL)
+		budget_spend(rc->budget, 1); /* urgent: charged, not gated */
+	before = wall_ms();
+	cc = curl_easy_perform(req.easy);
+	after = wall_ms();
+	rest_complete(rc, &req, cc);
+	if (req.status == 200 &&
+	    parse_server_time(req.body, req.len, &server) == 0) {
+		rest_set_offset(rc, server, before, after);
+		atomic_fetch_add(rc->resyncs, 1);
+		log_info("clock re-synced after -1021: offset %lld ms",
+			 (long long)atomic_load(rc->offset_ms));
+	} else {
+		char what[300];
+
+		rest_describe(&req, what, sizeof(what));
+		log_warn("clock re-sync after -1021 failed: %s", what);
+	}
+	curl_easy_cleanup(req.easy); /* never added to the multi handle */
+	req.easy = NULL;
+	rest_req_reset(&req);
+}
+
+/* Finish request i early (not sent, or abandoned on the wire). */
+static void
+rest_give_up(struct rest_client *rc, struct rest_req *req, const char *why)
+{
+	rest_release(rc, req);
+	req->curl_code = CURLE_ABORTED_BY_CALLBACK;
+	snprintf(req->error, sizeof(req->error), "%s", why);
+}
+
+static int
+rest_index(struct rest_req **reqs, int n, const struct rest_req *req)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (reqs[i] == req)
+			return i;
+	return -1;
+}
+
+/*
+ * Once the stop flag is up, drop what must not start any more and abandon
+ * what may be abandoned on the wire.  Returns how many were finished.
+ */
+static int
+rest_stop(struct rest_client *rc, struct rest_req **reqs, int n, int *queue,
+	  int *head, int tail, int *active)
+{
+	int i, k, w = tail, done = 0;
+
+	/* Backwards, so the kept ones close up at the queue's tail. */
+	for (k = tail - 1; k >= *head; k--) {
+		struct rest_req *req = reqs[queue[k]];
+
+		if (rest_on_stop_of(rc, req) >= REST_STOP_DROP_UNSENT) {
+			rest_give_up(rc, req, "not sent: stopping");
+			done++;
+		} else {
+			queue[--w] = queue[k];
+		}
+	}
+	*head = w;
+	for (i = 0; i < n; i++) {
+		if (reqs[i]->easy != NULL &&
+		    rest_on_stop_of(rc, reqs[i]) == REST_STOP_ABORT) {
+			rest_give_up(rc, reqs[i], "abandoned: stopping");
+			(*active)--;
+			done++;
+		}
+	}
+	return done;
+}
+
 int
 rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 	 int max_parallel, const struct timespec *deadline)
 {
-	int next = 0, active = 0, done = 0, running = 0, i;
+	int active = 0, done = 0, running = 0, head = 0, tail = 0, i;
+	int *queue = calloc((size_t)(2 * n + 1), sizeof(*queue));
 
-	for (i = 0; i < n; i++)
+	if (queue == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
 		rest_req_reset(reqs[i]);
+		reqs[i]->resynced = false;
+		queue[tail++] = i;
+	}
 	while (done < n) {
 		CURLMsg *m;
 		int left;
-		long long ms = gs_ms_until(deadline);
+		long long ms = gs_ms_until(deadline), gate = 0;
+		bool stop = gs_stop_requested();
 
-		while (active < max_parallel && next < n) {
-			struct rest_req *req = reqs[next++];
+		if (stop)
+			done += rest_stop(rc, reqs, n, queue, &head, tail,
+					  &active);
+		while (active < max_parallel && head < tail && ms > 0) {
+			struct rest_req *req = reqs[queue[head]];
 
+			if (rc->budget != NULL) {
+				gate = budget_reserve(
+				    rc->budget,
+				    budget_weight(req->method, req->path,
+						  req->query),
+				    !stop);
+				if (gate > 0)
+					break; /* wait rather than send */
+			}
+			head++;
 			if (rest_prepare(rc, req) < 0 ||
 			    curl_multi_add_handle(rc->multi, req->easy) !=
 				CURLM_OK) {
-				snprintf(req->error, sizeof(req->error),
-					 "cannot start the request");
+				if (req->error[0] == '\0')
+					snprintf(req->error, sizeof(req->error),
+						 "cannot start the request");
 				req->curl_code = CURLE_FAILED_INIT;
 				rest_release(rc, req);
 				done++;
 				continue;
 			}
+			req->sent = true;
 			active++;
 		}
-		if (ms <= 0)
+		if (ms <= 0 || done == n)
 			break;
 		curl_multi_perform(rc->multi, &running);
 		while ((m = curl_multi_info_read(rc->multi, &left)) != NULL) {
@@ -286,16 +498,27 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 					  (char **)&req);
-			rest_complete(req, m->data.result);
+			rest_complete(rc, req, m->data.result);
 			rest_release(rc, req);
 			active--;
+			if (req->code == -1021 && req->is_signed &&
+			    !req->resynced && gs_ms_until(deadline) > 0 &&
+			    (i = rest_index(reqs, n, req)) >= 0) {
+				/* The clock moved: measure it, send again. */
+				rest_resync(rc, deadline);
+				rest_req_reset(req);
+				req->resynced = true;
+				queue[tail++] = i;
+				continue;
+			}
 			done++;
 		}
 		if (done == n)
 			break;
-		if (running > 0 || active > 0)
-			curl_multi_poll(rc->multi, NULL, 0,
-					(int)(ms < 100 ? ms : 100), NULL);
+		if (gate > 0 && gate < ms)
+			ms = gate;
+		curl_multi_poll(rc->multi, NULL, 0, (int)(ms < 100 ? ms : 100),
+				NULL);
 	}
 	/* Past the deadline: whatever is still open is abandoned. */
 	for (i = 0; i < n; i++) {
@@ -304,12 +527,16 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 			snprintf(reqs[i]->error, sizeof(reqs[i]->error),
 				 "abandoned at the phase deadline");
 			rest_release(rc, reqs[i]);
-		} else if (i >= next) {
-			reqs[i]->curl_code = CURLE_OPERATION_TIMEDOUT;
-			snprintf(reqs[i]->error, sizeof(reqs[i]->error),
-				 "not sent before the deadline");
 		}
 	}
+	for (i = head; i < tail; i++) {
+		struct rest_req *req = reqs[queue[i]];
+
+		req->curl_code = CURLE_OPERATION_TIMEDOUT;
+		snprintf(req->error, sizeof(req->error),
+			 "not sent before the deadline");
+	}
+	free(queue);
 	return done;
 }
 
@@ -350,6 +577,7 @@ rest_sync_time(struct rest_client *rc, char *cause)
 	char what[300];
 
 	rest_req_init(&req, "GET", "/api/v3/time", false);
+	req.on_stop = REST_STOP_ABORT; /* only worth it while running */
 	before = wall_ms();
 	rest_one(rc, &req);
 	after = wall_ms();
@@ -361,7 +589,7 @@ rest_sync_time(struct rest_client *rc, char *cause)
 		rest_req_reset(&req);
 		return -EHOSTUNREACH;
 	}
-	atomic_store(&rc->offset_ms, server - (before + after) / 2);
+	rest_set_offset(rc, server, before, after);
 	rest_req_reset(&req);
 	return 0;
 }

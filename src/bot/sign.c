@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,13 @@
 #include <openssl/hmac.h>
 
 #include "sign.h"
+
+/* Bytes that go into a query string as they are. */
+static bool
+sign_unreserved(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
 
 void
 sign_encode(const char *in, char *out, size_t size)
@@ -23,8 +31,7 @@ sign_encode(const char *in, char *out, size_t size)
 	for (; *in && o + 4 < size; in++) {
 		unsigned char c = (unsigned char)*in;
 
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' ||
-		    c == '~') {
+		if (sign_unreserved(c)) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '%';
@@ -35,20 +42,42 @@ sign_encode(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/*
+ * Encoded straight into the query, so a value is never cut at some
+ * intermediate size: it fits whole, or the query is left as it was and
+ * -ENOSPC says so.
+ */
 int
 sign_append(char *query, size_t size, const char *name, const char *value)
 {
-	char enc[1024];
-	size_t len = strlen(query);
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(query), o;
 	int n;
 
-	sign_encode(value, enc, sizeof(enc));
-	n = snprintf(query + len, size - len, "%s%s=%s", len ? "&" : "", name,
-		     enc);
+	if (len >= size)
+		return -ENOSPC;
+	n = snprintf(query + len, size - len, "%s%s=", len ? "&" : "", name);
 	if (n < 0 || (size_t)n >= size - len) {
 		query[len] = '\0';
 		return -ENOSPC;
 	}
+	o = len + (size_t)n;
+	for (; *value; value++) {
+		unsigned char c = (unsigned char)*value;
+
+		if (o + (sign_unreserved(c) ? 1 : 3) >= size) {
+			query[len] = '\0';
+			return -ENOSPC;
+		}
+		if (sign_unreserved(c)) {
+			query[o++] = (char)c;
+		} else {
+			query[o++] = '%';
+			query[o++] = hex[c >> 4];
+			query[o++] = hex[c & 15];
+		}
+	}
+	query[o] = '\0';
 	return 0;
 }
 

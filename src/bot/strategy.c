@@ -4,9 +4,19 @@
  * price, each level re-placed once its order is gone (filled).
  *
  * The stop flag is checked under bot->mu in the same critical section
- * that counts a placement as in flight, so once the flag is up no new
- * order starts, and the CANCELLING phase can wait for the ones already
- * on the wire (strategy_wait_idle) before it lists what to cancel.
+ * that counts a placement as in flight and records it among the bot's
+ * placements, so once the flag is up no new order starts, the CANCELLING
+ * phase can wait for the ones already on the wire (strategy_wait_idle),
+ * and every snapshot names them.
+ *
+ * The exchange is polled sparingly: the open orders are listed only when
+ * some level rests, per symbol (weight 6 each) where that is cheaper than
+ * the account-wide listing (80), and every request waits for the weight
+ * budget.  While prices are missing or placements are refused, rounds back
+ * off exponentially up to 30 s; a price arriving for a symbol that lacked
+ * one wakes the wait at once, as does the stop flag.  A refused level is
+ * logged once, and what keeps the grid from complete is told in the status
+ * line and sd_notify's STATUS.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,17 +27,28 @@
 #include "bot.h"
 
 #define REFRESH_MS 2000
-#define FIRST_PRICE_MS 100
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 30000
+#define RESYNC_MS (5 * 60 * 1000)
+#define WEIGHT_PER_SYMBOL 6
+#define WEIGHT_ACCOUNT 80
 #define MAX_LEVELS 200
 
 struct slot {
 	char client_id[BOT_CID_MAX]; /* empty: nothing resting */
+	char refused[40];	     /* why the last placement was refused */
+	char to_log[160];	     /* a refusal to log, outside the lock */
 };
 
 struct grid {
 	struct bot *bot;
 	struct slot slots[GS_MAX_SYMBOLS][MAX_LEVELS];
 	unsigned long counter;
+	long long backoff;
+	struct timespec next_sync;
+	bool no_price[GS_MAX_SYMBOLS];
+	int refused; /* levels refused in the last round */
+	int failed;  /* placements that failed otherwise */
 };
 
 double
@@ -66,13 +87,40 @@ bot_symbol_index(const struct bot *bot, const char *symbol)
 	return -1;
 }
 
+/* A price arrived for a symbol the last round had none for. */
+static bool
+grid_price_came(struct grid *g)
+{
+	int i;
+
+	for (i = 0; i < g->bot->cfg->bot.nsymbols; i++)
+		if (g->no_price[i] && (g->bot->books[i].last > 0 ||
+				       (g->bot->books[i].bid > 0 &&
+					g->bot->books[i].ask > 0)))
+			return true;
+	return false;
+}
+
+/* Some symbol had no price in the last round. */
+static bool
+grid_price_missing(const struct grid *g)
+{
+	int i;
+
+	for (i = 0; i < g->bot->cfg->bot.nsymbols; i++)
+		if (g->no_price[i])
+			return true;
+	return false;
+}
+
 /* Wait on bot->cv (held) for up to ms, or until the flag rises. */
 static void
-grid_wait(struct bot *bot, long long ms)
+grid_wait(struct grid *g, long long ms)
 {
+	struct bot *bot = g->bot;
 	struct timespec until = gs_mono_after_ms(ms);
 
-	while (!gs_stop_requested() &&
+	while (!gs_stop_requested() && !grid_price_came(g) &&
 	       gs_cond_wait_until(&bot->cv, &bot->mu, &until) == 0)
 		;
 }
@@ -87,29 +135,124 @@ grid_mid(struct bot *bot, int i)
 	return b->last;
 }
 
-/* Forget slots whose order no longer rests; returns how many rest. */
+/* Symbol i has some level resting. */
+static bool
+grid_rests(const struct grid *g, int i)
+{
+	int lv;
+
+	for (lv = 0; lv < g->bot->cfg->bot.orders_per_symbol; lv++)
+		if (g->slots[i][lv].client_id[0] != '\0')
+			return true;
+	return false;
+}
+
+/* One listing per symbol that rests, or one for the account: cheaper. */
+static int
+grid_listings(struct grid *g, struct rest_req *reqs, int *nreq)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	int i, k = 0, resting = 0;
+
+	for (i = 0; i < cfg->bot.nsymbols; i++)
+		resting += grid_rests(g, i);
+	if (resting == 0)
+		return 0;
+	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT) {
+		rest_req_init(&reqs[k], "GET", "/api/v3/openOrders", true);
+		reqs[k++].on_stop = REST_STOP_ABORT;
+	} else {
+		for (i = 0; i < cfg->bot.nsymbols; i++) {
+			if (!grid_rests(g, i))
+				continue;
+			rest_req_init(&reqs[k], "GET", "/api/v3/openOrders",
+				      true);
+			reqs[k].on_stop = REST_STOP_ABORT;
+			reqs[k].tag = i;
+			if (sign_append(reqs[k].query, sizeof(reqs[k].query),
+					"symbol", cfg->bot.symbols[i]) < 0)
+				return -ENOSPC;
+			k++;
+		}
+	}
+	*nreq = k;
+	return resting;
+}
+
+/* Append the orders of one listing reply; -1 when it failed. */
+static int
+grid_collect(struct rest_req *req, struct bot_order **all, int *nall)
+{
+	struct bot_order *orders = NULL, *grown;
+	int n;
+
+	if (req->status != 200 ||
+	    (n = parse_orders(req->body, req->len, &orders)) < 0) {
+		char what[300];
+
+		rest_describe(req, what, sizeof(what));
+		log_warn("strategy: cannot list open orders: %s", what);
+		return -1;
+	}
+	grown = realloc(*all, (size_t)(*nall + n + 1) * sizeof(**all));
+	if (grown == NULL) {
+		free(orders);
+		return -1;
+	}
+	*all = grown;
+	if (n > 0)
+		memcpy(*all + *nall, orders, (size_t)n * sizeof(*orders));
+	*nall += n;
+	free(orders);
+	return 0;
+}
+
+/*
+ * Forget slots whose order no longer rests.  Returns how many rest, 0
+ * without a request when none did, -1 when the listing failed.
+ */
 static int
 grid_refresh(struct grid *g)
 {
 	struct bot *bot = g->bot;
-	struct rest_req req;
+	const struct gs_config *cfg = bot->cfg;
+	struct rest_req *reqs = calloc((size_t)cfg->bot.nsymbols + 1,
+				       sizeof(*reqs));
+	struct rest_req **ptrs = calloc((size_t)cfg->bot.nsymbols + 1,
+					sizeof(*ptrs));
 	struct bot_order *orders = NULL;
-	int n, i, k, lv, resting = 0;
+	struct timespec dl;
+	int nreq = 0, n = 0, i, k, lv, resting = 0, rc = 0;
 
-	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
-	rest_one(bot->strategy_rest, &req);
-	if (req.status != 200 ||
-	    (n = parse_orders(req.body, req.len, &orders)) < 0) {
-		char what[300];
-
-		rest_describe(&req, what, sizeof(what));
-		log_warn("strategy: cannot list open orders: %s", what);
-		rest_req_reset(&req);
+	if (reqs == NULL || ptrs == NULL) {
+		free(reqs);
+		free(ptrs);
 		return -1;
 	}
-	rest_req_reset(&req);
-	for (i = 0; i < bot->cfg->bot.nsymbols; i++) {
-		for (lv = 0; lv < bot->cfg->bot.orders_per_symbol; lv++) {
+	rc = grid_listings(g, reqs, &nreq);
+	if (rc <= 0) {
+		free(reqs);
+		free(ptrs);
+		return rc < 0 ? -1 : 0;
+	}
+	for (i = 0; i < nreq; i++)
+		ptrs[i] = &reqs[i];
+	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);
+	rest_run(bot->strategy_rest, ptrs, nreq, 8, &dl);
+	rc = 0;
+	for (i = 0; i < nreq; i++) {
+		if (rc == 0 && grid_collect(&reqs[i], &orders, &n) < 0)
+			rc = -1;
+		rest_req_reset(&reqs[i]);
+	}
+	free(reqs);
+	free(ptrs);
+	if (rc < 0) {
+		free(orders);
+		return -1;
+	}
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
 			struct slot *s = &g->slots[i][lv];
 			bool found = false;
 
@@ -118,10 +261,15 @@ grid_refresh(struct grid *g)
 			for (k = 0; k < n && !found; k++)
 				found = strcmp(orders[k].client_id,
 					       s->client_id) == 0;
-			if (found)
+			if (found) {
 				resting++;
-			else
-				s->client_id[0] = '\0'; /* filled: re-place */
+				continue;
+			}
+			/* Filled: no longer the bot's to cancel; re-place. */
+			pthread_mutex_lock(&bot->mu);
+			json_object_del(bot->placed, s->client_id);
+			pthread_mutex_unlock(&bot->mu);
+			s->client_id[0] = '\0';
 		}
 	}
 	pthread_mutex_lock(&bot->mu);
@@ -132,13 +280,55 @@ grid_refresh(struct grid *g)
 		if (bot_owns(bot, orders[k].client_id))
 			json_array_append_new(
 			    bot->known,
-			    json_pack("{s:s, s:I, s:s}", "symbol",
-				      orders[k].symbol, "orderId",
+			    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}",
+				      "symbol", orders[k].symbol, "orderId",
 				      (json_int_t)orders[k].order_id,
-				      "clientOrderId", orders[k].client_id));
+				      "clientOrderId", orders[k].client_id,
+				      "price", orders[k].price, "origQty",
+				      orders[k].qty, "side", orders[k].side));
 	pthread_mutex_unlock(&bot->mu);
 	free(orders);
 	return resting;
+}
+
+/*
+ * Log a refused level once, until it is placed or refused otherwise.  May
+ * run under bot->mu, so the line is only noted here; grid_log writes it.
+ */
+static void
+grid_refused(struct grid *g, int i, int lv, const char *why,
+	     const char *detail)
+{
+	struct slot *s = &g->slots[i][lv];
+
+	g->refused++;
+	if (strcmp(s->refused, why) == 0)
+		return;
+	snprintf(s->refused, sizeof(s->refused), "%s", why);
+	snprintf(s->to_log, sizeof(s->to_log), "%.*s",
+		 (int)sizeof(s->to_log) - 1, detail); /* cut: a log line */
+}
+
+/* Write the refusals noted this round (no lock held). */
+static void
+grid_log(struct grid *g)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	int i, lv;
+
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
+			struct slot *s = &g->slots[i][lv];
+
+			if (s->to_log[0] == '\0')
+				continue;
+			log_warn("strategy: %s level %d refused (%s): %s; "
+				 "retried with backoff, logged once",
+				 cfg->bot.symbols[i], lv, s->refused,
+				 s->to_log);
+			s->to_log[0] = '\0';
+		}
+	}
 }
 
 /* Build the placement for level lv of symbol i; false to skip it. */
@@ -150,22 +340,28 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	const struct gs_config *cfg = bot->cfg;
 	const struct bot_filters *f = &bot->filters[i];
 	bool buy = lv % 2 == 0;
-	int level = lv / 2 + 1;
+	int level = lv / 2 + 1, rc = 0;
 	double off = level * cfg->bot.grid_spacing_bps / 10000.0;
 	double price = strategy_round_price(mid * (buy ? 1 - off : 1 + off),
 					    f->tick_size, !buy);
 	double qty = strtod(cfg->bot.order_quantity, NULL);
-	char sprice[40], sqty[40];
+	const char *why = NULL;
+	char sprice[40], sqty[40], detail[120];
 
 	if (f->step_size > 0)
 		qty = floor(qty / f->step_size + 1e-9) * f->step_size;
-	if (price <= 0 || qty < f->min_qty ||
-	    (f->min_notional > 0 && price * qty < f->min_notional) ||
-	    (f->min_price > 0 && price < f->min_price) ||
-	    (f->max_price > 0 && price > f->max_price)) {
-		log_warn("strategy: %s level %d: %.8f x %.8f breaks the "
-			 "symbol's filters; skipped",
-			 cfg->bot.symbols[i], lv, price, qty);
+	if (qty <= 0 || qty < f->min_qty ||
+	    (f->max_qty > 0 && qty > f->max_qty))
+		why = "LOT_SIZE";
+	else if (price <= 0 || (f->min_price > 0 && price < f->min_price) ||
+		 (f->max_price > 0 && price > f->max_price))
+		why = "PRICE_FILTER";
+	else if (f->min_notional > 0 && price * qty < f->min_notional)
+		why = "NOTIONAL";
+	if (why != NULL) {
+		snprintf(detail, sizeof(detail),
+			 "%.8f x %.8f breaks the symbol's filters", price, qty);
+		grid_refused(g, i, lv, why, detail);
 		return false;
 	}
 	strategy_format(price, f->tick_size, sprice, sizeof(sprice));
@@ -173,18 +369,96 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	snprintf(cid, cidsize, "%s%s-%lu", bot->prefix, bot->run_tag,
 		 ++g->counter);
 	rest_req_init(req, "POST", "/api/v3/order", true);
-	sign_append(req->query, sizeof(req->query), "symbol",
-		    cfg->bot.symbols[i]);
-	sign_append(req->query, sizeof(req->query), "side",
-		    buy ? "BUY" : "SELL");
-	sign_append(req->query, sizeof(req->query), "type", "LIMIT");
-	sign_append(req->query, sizeof(req->query), "timeInForce", "GTC");
-	sign_append(req->query, sizeof(req->query), "quantity", sqty);
-	sign_append(req->query, sizeof(req->query), "price", sprice);
-	sign_append(req->query, sizeof(req->query), "newClientOrderId", cid);
-	sign_append(req->query, sizeof(req->query), "newOrderRespType", "ACK");
+	rc |= sign_append(req->query, sizeof(req->query), "symbol",
+			  cfg->bot.symbols[i]);
+	rc |= sign_append(req->query, sizeof(req->query), "side",
+			  buy ? "BUY" : "SELL");
+	rc |= sign_append(req->query, sizeof(req->query), "type", "LIMIT");
+	rc |= sign_append(req->query, sizeof(req->query), "timeInForce",
+			  "GTC");
+	rc |= sign_append(req->query, sizeof(req->query), "quantity", sqty);
+	rc |= sign_append(req->query, sizeof(req->query), "price", sprice);
+	rc |= sign_append(req->query, sizeof(req->query), "newClientOrderId",
+			  cid);
+	rc |= sign_append(req->query, sizeof(req->query), "newOrderRespType",
+			  "ACK");
+	if (rc != 0) {
+		log_error("strategy: %s: the order does not fit a request",
+			  cfg->bot.symbols[i]);
+		return false;
+	}
 	req->tag = i * MAX_LEVELS + lv;
+	/* Snapshots name it from now on (held: bot->mu). */
+	json_object_set_new(bot->placed, cid,
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+				      "symbol", cfg->bot.symbols[i],
+				      "clientOrderId", cid, "price", sprice,
+				      "origQty", sqty, "side",
+				      buy ? "BUY" : "SELL", "status", "SENT"));
+	req->on_stop = REST_STOP_DROP_UNSENT;
 	return true;
+}
+
+/* Why the exchange refused a placement: the filter, else its message. */
+static void
+grid_reason(const struct rest_req *req, char *out, size_t size)
+{
+	const char *f = strstr(req->msg, "Filter failure: ");
+
+	if (f != NULL)
+		snprintf(out, size, "%s", f + 16);
+	else if (req->code != 0)
+		snprintf(out, size, "code %d", req->code);
+	else
+		snprintf(out, size, "HTTP %ld", req->status);
+}
+
+/* A placement's reply: keep the level, or say why not. */
+static void
+grid_placed_one(struct grid *g, struct rest_req *req)
+{
+	struct bot *bot = g->bot;
+	int sym = req->tag / MAX_LEVELS, l = req->tag % MAX_LEVELS;
+	const char *c = strstr(req->query, "newClientOrderId=");
+	char cid[BOT_CID_MAX] = "", what[300], why[40];
+
+	if (c != NULL)
+		snprintf(cid, sizeof(cid), "%.*s", (int)strcspn(c + 17, "&"),
+			 c + 17);
+	if (req->status == 200 && cid[0] != '\0') {
+		json_t *ack = json_loadb(req->body, req->len, 0, NULL);
+		json_t *id = json_object_get(ack, "orderId"), *o;
+
+		snprintf(g->slots[sym][l].client_id, BOT_CID_MAX, "%s", cid);
+		g->slots[sym][l].refused[0] = '\0';
+		pthread_mutex_lock(&bot->mu);
+		o = json_object_get(bot->placed, cid);
+		if (o != NULL && json_is_integer(id))
+			json_object_set(o, "orderId", id);
+		if (o != NULL)
+			json_object_set_new(o, "status", json_string("NEW"));
+		pthread_mutex_unlock(&bot->mu);
+		json_decref(ack);
+		return;
+	}
+	if (!req->sent || (!rest_unknown(req) && req->status != 0)) {
+		/* Never sent, or refused: it does not rest. */
+		pthread_mutex_lock(&bot->mu);
+		json_object_del(bot->placed, cid);
+		pthread_mutex_unlock(&bot->mu);
+	}
+	if (!req->sent)
+		return;
+	rest_describe(req, what, sizeof(what));
+	if (req->status >= 400 && req->status < 500 && req->status != 429 &&
+	    req->status != 418) {
+		grid_reason(req, why, sizeof(why));
+		grid_refused(g, sym, l, why, what);
+	} else {
+		g->failed++;
+		log_warn("strategy: placing on %s failed: %s",
+			 bot->cfg->bot.symbols[sym], what);
+	}
 }
 
 /* Place every empty level.  Returns -ECANCELED once stopping. */
@@ -197,17 +471,27 @@ grid_place(struct grid *g)
 	struct rest_req *reqs = calloc((size_t)(nsym * per) + 1, sizeof(*reqs));
 	struct rest_req **ptrs = calloc((size_t)(nsym * per) + 1, sizeof(*ptrs));
 	struct timespec dl;
-	int i, lv, k = 0, rc = 0;
+	int i, lv, k = 0;
 
 	if (reqs == NULL || ptrs == NULL) {
 		free(reqs);
 		free(ptrs);
 		return -ENOMEM;
 	}
+	g->refused = 0;
+	g->failed = 0;
 	pthread_mutex_lock(&bot->mu);
+	/* The flag, the in-flight count and the placements: one lock. */
+	if (gs_stop_requested()) {
+		pthread_mutex_unlock(&bot->mu);
+		free(reqs);
+		free(ptrs);
+		return -ECANCELED;
+	}
 	for (i = 0; i < nsym; i++) {
 		double mid = grid_mid(bot, i);
 
+		g->no_price[i] = mid <= 0;
 		if (mid <= 0)
 			continue; /* no price yet */
 		for (lv = 0; lv < per; lv++) {
@@ -220,6 +504,7 @@ grid_place(struct grid *g)
 					sizeof(cid)))
 				continue;
 			if (cfg->bot.dry_run) {
+				json_object_del(bot->placed, cid);
 				snprintf(s->client_id, sizeof(s->client_id),
 					 "%s", cid);
 				bot->dry_orders++;
@@ -229,18 +514,12 @@ grid_place(struct grid *g)
 			k++;
 		}
 	}
-	/* The flag and the in-flight count move under one lock. */
-	if (gs_stop_requested()) {
-		pthread_mutex_unlock(&bot->mu);
-		free(reqs);
-		free(ptrs);
-		return -ECANCELED;
-	}
 	if (k > 0) {
 		bot->inflight += k;
 		bot->orders_possible = true;
 	}
 	pthread_mutex_unlock(&bot->mu);
+	grid_log(g);
 	if (k == 0) {
 		free(reqs);
 		free(ptrs);
@@ -249,30 +528,17 @@ grid_place(struct grid *g)
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);
 	rest_run(bot->strategy_rest, ptrs, k, 16, &dl);
 	for (i = 0; i < k; i++) {
-		struct rest_req *req = ptrs[i];
-		int sym = req->tag / MAX_LEVELS, l = req->tag % MAX_LEVELS;
-		const char *cid = strstr(req->query, "newClientOrderId=");
-
-		if (req->status == 200 && cid != NULL) {
-			snprintf(g->slots[sym][l].client_id, BOT_CID_MAX,
-				 "%.*s", (int)strcspn(cid + 17, "&"), cid + 17);
-		} else {
-			char what[300];
-
-			rest_describe(req, what, sizeof(what));
-			log_warn("strategy: placing on %s failed: %s",
-				 cfg->bot.symbols[sym], what);
-			rc = -EIO;
-		}
-		rest_req_reset(req);
+		grid_placed_one(g, ptrs[i]);
+		rest_req_reset(ptrs[i]);
 	}
+	grid_log(g);
 	pthread_mutex_lock(&bot->mu);
 	bot->inflight -= k;
 	pthread_cond_broadcast(&bot->cv);
 	pthread_mutex_unlock(&bot->mu);
 	free(reqs);
 	free(ptrs);
-	return rc;
+	return 0;
 }
 
 /* Every level of every symbol holds an order (real or dry run). */
@@ -289,13 +555,111 @@ grid_complete(struct grid *g)
 	return true;
 }
 
+/* What keeps the grid from complete, for STATUS and SIGUSR1. */
+static void
+grid_status(struct grid *g, bool listing_failed, char *out, size_t size)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	size_t off = 0;
+	int i, lv, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < cfg->bot.nsymbols && off < size; i++)
+		if (g->no_price[i])
+			off += (size_t)snprintf(out + off, size - off, "%s%s",
+						n++ ? ", " : "no prices for ",
+						cfg->bot.symbols[i]);
+	n = 0;
+	for (i = 0; i < cfg->bot.nsymbols && off < size; i++) {
+		for (lv = 0; lv < cfg->bot.orders_per_symbol && off < size;
+		     lv++) {
+			const char *why = g->slots[i][lv].refused;
+
+			if (why[0] == '\0' || g->slots[i][lv].client_id[0])
+				continue;
+			/* One mention of each reason is enough. */
+			if (n > 0 && strstr(out, why) != NULL)
+				continue;
+			off += (size_t)snprintf(out + off, size - off, "%s%s",
+						n++ ? ", "
+						: off ? "; placements refused: "
+						      : "placements refused: ",
+						why);
+		}
+	}
+	if (listing_failed && off < size)
+		off += (size_t)snprintf(out + off, size - off, "%s%s",
+					off ? "; " : "",
+					"open orders not listed");
+	if (off >= size && size > 4)
+		snprintf(out + size - 4, 4, "...");
+}
+
+/* Publish the status when it changed. */
+static void
+grid_publish(struct grid *g, const char *status)
+{
+	struct bot *bot = g->bot;
+	bool changed, ready;
+
+	pthread_mutex_lock(&bot->mu);
+	changed = strcmp(bot->missing, status) != 0;
+	if (changed)
+		snprintf(bot->missing, sizeof(bot->missing), "%s", status);
+	ready = bot->ready;
+	pthread_mutex_unlock(&bot->mu);
+	if (!changed || !ready)
+		return; /* before READY, main sends the status with it */
+	if (status[0] != '\0') {
+		log_info("strategy: grid incomplete: %s", status);
+		gs_notify("STATUS=RUNNING, grid incomplete: %s", status);
+	} else {
+		log_info("strategy: grid complete");
+		gs_notify("STATUS=RUNNING: %d symbols, %d orders each",
+			  bot->cfg->bot.nsymbols,
+			  bot->cfg->bot.orders_per_symbol);
+	}
+}
+
+/* The weight of the next round, so its wait covers the budget too. */
+static int
+grid_next_cost(struct grid *g)
+{
+	const struct gs_config *cfg = g->bot->cfg;
+	int i, lv, resting = 0, empty = 0;
+
+	if (cfg->bot.dry_run)
+		return 0;
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		resting += grid_rests(g, i);
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++)
+			empty += g->slots[i][lv].client_id[0] == '\0';
+	}
+	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT)
+		return WEIGHT_ACCOUNT + empty;
+	return resting * WEIGHT_PER_SYMBOL + empty;
+}
+
+/* Re-measure the clock offset now and then (weight 1). */
+static void
+grid_resync(struct grid *g)
+{
+	char cause[GS_CAUSE_MAX];
+
+	if (g->bot->cfg->bot.dry_run || gs_ms_until(&g->next_sync) > 0)
+		return;
+	g->next_sync = gs_mono_after_ms(RESYNC_MS);
+	if (rest_sync_time(g->bot->strategy_rest, cause) < 0)
+		log_warn("strategy: %s", cause);
+}
+
 int
 strategy_wait_placed(struct bot *bot, const struct timespec *deadline)
 {
 	bool placed;
 
 	pthread_mutex_lock(&bot->mu);
-	while (!bot->grid_placed && !gs_stop_requested() &&
+	while (!bot->grid_placed && !bot->grid_stuck && !gs_stop_requested() &&
 	       gs_cond_wait_until(&bot->cv, &bot->mu, deadline) == 0)
 		;
 	placed = bot->grid_placed;
@@ -308,6 +672,7 @@ strategy_main(void *arg)
 {
 	struct bot *bot = arg;
 	struct grid *g = calloc(1, sizeof(*g));
+	char status[sizeof(bot->missing)];
 
 	if (g == NULL) {
 		gs_request_shutdown(bot->sup, GS_EXIT_DEGRADED,
@@ -315,18 +680,49 @@ strategy_main(void *arg)
 		return NULL;
 	}
 	g->bot = bot;
+	g->next_sync = gs_mono_after_ms(RESYNC_MS);
 	while (!gs_stop_requested()) {
+		bool listing_failed = false, trouble;
+		long long wait, budget_wait = 0;
+
+		grid_resync(g);
 		if (!bot->cfg->bot.dry_run)
-			grid_refresh(g);
+			listing_failed = grid_refresh(g) < 0;
 		if (grid_place(g) == -ECANCELED)
 			break;
+		grid_status(g, listing_failed, status, sizeof(status));
+		grid_publish(g, status);
+		trouble = listing_failed || g->refused > 0 || g->failed > 0 ||
+			  grid_price_missing(g);
+		/* Never a fixed short tick: back off while it goes wrong. */
+		if (trouble) {
+			g->backoff = budget_backoff(g->backoff, BACKOFF_BASE_MS,
+						    BACKOFF_CAP_MS);
+			wait = g->backoff;
+		} else {
+			g->backoff = 0;
+			wait = REFRESH_MS;
+		}
+		if (!bot->cfg->bot.dry_run) {
+			int64_t now = gs_mono_ns() / 1000000;
+
+			pthread_mutex_lock(&bot->budget.mu);
+			budget_wait = budget_wait_ms(&bot->budget, now + wait,
+						     grid_next_cost(g), true);
+			pthread_mutex_unlock(&bot->budget.mu);
+		}
 		pthread_mutex_lock(&bot->mu);
 		if (!bot->grid_placed && grid_complete(g)) {
 			bot->grid_placed = true;
 			pthread_cond_broadcast(&bot->cv);
 		}
-		/* Until the first prices arrive, look again soon. */
-		grid_wait(bot, bot->grid_placed ? REFRESH_MS : FIRST_PRICE_MS);
+		/* Prices known and still refused: no use waiting for READY. */
+		if (!bot->grid_placed && !bot->grid_stuck && g->refused > 0 &&
+		    !grid_price_missing(g)) {
+			bot->grid_stuck = true;
+			pthread_cond_broadcast(&bot->cv);
+		}
+		grid_wait(g, wait + budget_wait);
 		pthread_mutex_unlock(&bot->mu);
 	}
 	free(g);

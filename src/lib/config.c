@@ -119,6 +119,8 @@ static const struct key keys[] = {
 	STR("exchange", "ca_file", exchange.ca_file, KEY_PATH, false),
 	BOOL("exchange", "allow_insecure_transport",
 	     exchange.allow_insecure_transport),
+	INT("exchange", "weight_budget_pct", exchange.weight_budget_pct, 1,
+	    100),
 
 	STR("streams", "channels", streams, KEY_CHANNELS, false),
 
@@ -175,6 +177,7 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->exchange.recv_window_ms = 5000;
 	cfg->exchange.request_timeout_ms = 3000;
 	cfg->exchange.tls_verify = true;
+	cfg->exchange.weight_budget_pct = 50;
 	cfg->streams.trade = true;
 	cfg->streams.book_ticker = true;
 	cfg->shutdown.cancel_timeout_ms = 10000;
@@ -473,7 +476,10 @@ config_fail(struct load_ctx *ctx, const char *fmt, ...)
 	return 0;
 }
 
-/* Split a comma-separated list; each item trimmed; empty items refused. */
+/*
+ * Split a comma-separated list; each item trimmed.  An empty item ("A,,B",
+ * a leading or a trailing comma) is refused: it is a typo, never meant.
+ */
 static int
 config_list(const char *value, char items[][GS_SYMBOL_MAX], int max, int *n)
 {
@@ -500,8 +506,13 @@ config_list(const char *value, char items[][GS_SYMBOL_MAX], int max, int *n)
 		memcpy(items[*n], start, len);
 		items[*n][len] = '\0';
 		(*n)++;
-		if (*p == ',')
+		if (*p == ',') {
 			p++;
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p == '\0')
+				return -EINVAL; /* trailing comma */
+		}
 	}
 	return *n > 0 ? 0 : -EINVAL;
 }
@@ -510,7 +521,7 @@ static int
 config_symbols(struct load_ctx *ctx, const char *value)
 {
 	struct gs_config *cfg = ctx->cfg;
-	int i, n, rc;
+	int i, k, n, rc;
 	char *c;
 
 	rc = config_list(value, cfg->bot.symbols, GS_MAX_SYMBOLS, &n);
@@ -520,7 +531,8 @@ config_symbols(struct load_ctx *ctx, const char *value)
 				   GS_MAX_SYMBOLS, GS_SYMBOL_MAX - 1);
 	if (rc < 0)
 		return config_fail(ctx, "symbols: expected a comma-separated "
-					"list of symbols, got \"%s\"",
+					"list of symbols without empty items, "
+					"got \"%s\"",
 				   value);
 	/* Every symbol checked before any is upper-cased: echoed as written. */
 	for (i = 0; i < n; i++)
@@ -528,6 +540,14 @@ config_symbols(struct load_ctx *ctx, const char *value)
 			if (!isalnum((unsigned char)*c))
 				return config_fail(
 				    ctx, "symbols: \"%s\" is not a symbol",
+				    cfg->bot.symbols[i]);
+	/* Before upper-casing, so the message shows what was written. */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < i; k++)
+			if (strcasecmp(cfg->bot.symbols[i],
+				       cfg->bot.symbols[k]) == 0)
+				return config_fail(
+				    ctx, "symbols: \"%s\" is listed twice",
 				    cfg->bot.symbols[i]);
 	for (i = 0; i < n; i++)
 		for (c = cfg->bot.symbols[i]; *c; c++)

@@ -50,7 +50,7 @@ struct gs_supervisor {
 	void *state_arg;
 
 	pthread_t sigthread;
-	bool sig_started;
+	atomic_bool sig_started; /* read by sigthread_poke from any thread */
 	atomic_bool sig_quit;
 	atomic_bool deadline_armed;
 	struct timespec total_deadline;

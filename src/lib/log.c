@@ -24,8 +24,8 @@ static char log_ident[32] = "gshutdown";
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-static int
-log_facility(const char *name)
+int
+gs_log_facility(const char *name)
 {
 	static const struct {
 		const char *name;
@@ -67,7 +67,8 @@ log_open_locked(enum gs_log_level level, const char *file, bool use_syslog,
 		closelog();
 	log_syslog = use_syslog;
 	if (use_syslog)
-		openlog(log_ident, LOG_PID | LOG_NDELAY, log_facility(facility));
+		openlog(log_ident, LOG_PID | LOG_NDELAY,
+			gs_log_facility(facility));
 	log_level = level;
 	return 0;
 }

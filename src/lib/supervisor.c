@@ -424,36 +424,50 @@ sup_trace_failed_locked(struct gs_supervisor *sup)
 	json_array_append_new(sup->degraded_why, json_string("TRACE"));
 }
 
-/* Send the run's tail anchor off the machine: syslog, log and STATUS. */
+/*
+ * Send the run's tail anchor off the machine: syslog (the configured
+ * facility), log and STATUS.  When syslog cannot take it, the log gets it
+ * as a warning, so it is not lost below the log level.
+ */
 static void
 sup_send_anchor(struct gs_supervisor *sup, int code)
 {
 	char anchor[256];
+	int rc;
 
 	if (gs_trace_anchor_text(sup->trace, anchor, sizeof(anchor)) < 0)
 		return;
-	gs_syslog_send(LOG_DAEMON | LOG_NOTICE, anchor);
-	log_info("%s", anchor);
+	rc = gs_syslog_send(gs_log_facility(sup->cfg->log.syslog_facility) |
+				LOG_NOTICE,
+			    anchor);
+	if (rc < 0)
+		log_warn("not sent to syslog (%s): %s", strerror(-rc), anchor);
+	else
+		log_info("%s", anchor);
 	gs_notify("STATUS=EXIT with code %d; %s", code, anchor);
 }
 
 json_t *
 sup_summary(struct gs_supervisor *sup, int code)
 {
-	return json_pack("{s:i, s:I, s:O, s:{s:I, s:I, s:I}}", "exit_code",
-			 code, "elapsed_ms",
+	return json_pack("{s:i, s:I, s:O, s:{s:I, s:I, s:I}, s:I}",
+			 "exit_code", code, "elapsed_ms",
 			 (json_int_t)gs_ms_since(&sup->shutdown_start),
 			 "degraded", sup->degraded_why, "phase_ms",
 			 "cancelling",
 			 (json_int_t)sup->phase_ms[GS_STATE_CANCELLING],
 			 "closing", (json_int_t)sup->phase_ms[GS_STATE_CLOSING],
-			 "joining", (json_int_t)sup->phase_ms[GS_STATE_JOINING]);
+			 "joining", (json_int_t)sup->phase_ms[GS_STATE_JOINING],
+			 "trace_failures",
+			 (json_int_t)gs_trace_failures(sup->trace));
 }
 
 int
 gs_supervisor_run(struct gs_supervisor *sup)
 {
 	json_t *detail, *summary;
+	char hash[65];
+	long before, after, sealed;
 	int late, code;
 
 	detail = json_pack("{s:i}", "workers", sup->nworkers);
@@ -488,9 +502,25 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	}
 	sigthread_stop(sup);
 	summary = sup_summary(sup, code);
+	gs_trace_anchor(sup->trace, hash, &before, &sealed);
 	if (gs_supervisor_trace(sup, "EXIT", summary) < 0 &&
-	    code < GS_EXIT_DEGRADED)
+	    code < GS_EXIT_DEGRADED) {
 		code = GS_EXIT_DEGRADED;
+		gs_trace_anchor(sup->trace, hash, &after, &sealed);
+		if (after > before) {
+			/*
+			 * EXIT is in the file (not made durable) with the
+			 * code it had: a second EXIT says the code the
+			 * process ends with, so the two agree.
+			 */
+			pthread_mutex_lock(&sup->mu);
+			sup_trace_failed_locked(sup);
+			pthread_mutex_unlock(&sup->mu);
+			json_decref(summary);
+			summary = sup_summary(sup, code);
+			gs_supervisor_trace(sup, "EXIT", summary);
+		}
+	}
 	json_decref(summary);
 	sup_send_anchor(sup, code);
 	log_info("shutdown complete in %lld ms, exit code %d",
@@ -516,7 +546,9 @@ sup_final_exit_locked(struct gs_supervisor *sup, int code, json_t *extra)
 	json_decref(summary);
 	gs_trace_freeze(sup->trace);
 	sup_send_anchor(sup, code);
-	log_error("exiting with code %d", code);
+	/* 70 and 128+n keep their meaning; lost records are counted here. */
+	log_error("exiting with code %d; trace_failures %ld", code,
+		  gs_trace_failures(sup->trace));
 	_exit(code);
 }
 

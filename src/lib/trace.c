@@ -12,7 +12,8 @@
  * O_APPEND descriptor and made durable with fdatasync() before the call
  * returns.  A record that cannot be written or synced is tried once more
  * after re-reading the file's tail, then reported; seq and prev only ever
- * advance past a record the file holds, and a record never follows a
+ * advance past a record the file holds (one written but not made durable
+ * is counted at once, its seal key renewed), and a record never follows a
  * fragment on the same line.  A line torn by a crash is kept; the next run
  * starts a new line and chains from the last complete record.  The file is
  * locked (flock) so two processes never interleave their chains.
@@ -28,6 +29,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +66,7 @@ struct gs_trace {
 	bool need_newline;
 	bool reread;		/* an append failed: re-read the tail first */
 	long seq;
-	long failures;
+	atomic_long failures;	/* read without the mutex */
 	char run[33];
 	char prev[HASH_HEX + 1];
 	char pending[HASH_HEX + 1]; /* hash of the record that failed */
@@ -75,7 +77,28 @@ struct gs_trace {
 	unsigned char key[GS_SEAL_KEY_LEN];
 	long seal_count;
 	char *seal_path;
+
+	/*
+	 * The tip as last committed (prev, seq, seal_count), for readers that
+	 * must not wait behind a write or fdatasync in progress: tip_mu is
+	 * taken after mutex, only to copy these, never across I/O.
+	 */
+	pthread_mutex_t tip_mu;
+	char tip_hash[HASH_HEX + 1];
+	long tip_records;
+	long tip_sealed;
 };
+
+/* Publish the committed tip for gs_trace_anchor; mutex held. */
+static void
+tip_publish_locked(struct gs_trace *tr)
+{
+	pthread_mutex_lock(&tr->tip_mu);
+	memcpy(tr->tip_hash, tr->prev, sizeof(tr->tip_hash));
+	tr->tip_records = tr->seq;
+	tr->tip_sealed = tr->sealed ? tr->seal_count : -1;
+	pthread_mutex_unlock(&tr->tip_mu);
+}
 
 void
 gs_sha256_hex(const void *a, size_t alen, const void *b, size_t blen,
@@ -328,6 +351,7 @@ gs_trace_open(struct gs_trace **out, const char *path, bool fsync,
 	if (tr == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&tr->mutex, NULL);
+	pthread_mutex_init(&tr->tip_mu, NULL);
 	tr->fsync = fsync;
 	tr->fd = open(path,
 		      O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -368,12 +392,14 @@ gs_trace_open(struct gs_trace **out, const char *path, bool fsync,
 	}
 	for (i = 0; i < 16; i++)
 		snprintf(tr->run + 2 * i, 3, "%02x", rnd[i]);
+	tip_publish_locked(tr);
 	*out = tr;
 	return 0;
 fail:
 	if (tr->fd >= 0)
 		close(tr->fd);
 	pthread_mutex_destroy(&tr->mutex);
+	pthread_mutex_destroy(&tr->tip_mu);
 	free(tr);
 	return rc;
 }
@@ -390,6 +416,7 @@ gs_trace_close(struct gs_trace *tr)
 	OPENSSL_cleanse(tr->key, sizeof(tr->key));
 	free(tr->seal_path);
 	pthread_mutex_destroy(&tr->mutex);
+	pthread_mutex_destroy(&tr->tip_mu);
 	free(tr);
 }
 
@@ -439,6 +466,7 @@ gs_seal_read(const char *path, unsigned char key[GS_SEAL_KEY_LEN],
 	    from_hex(buf + 11, key, GS_SEAL_KEY_LEN) < 0 ||
 	    buf[11 + HASH_HEX] != ' ') {
 		OPENSSL_cleanse(buf, sizeof(buf));
+		OPENSSL_cleanse(key, GS_SEAL_KEY_LEN); /* maybe half filled */
 		snprintf(cause, GS_CAUSE_MAX,
 			 "seal key %s: not a seal key file (gs-trace keygen "
 			 "writes one)",
@@ -459,8 +487,34 @@ gs_seal_read(const char *path, unsigned char key[GS_SEAL_KEY_LEN],
 }
 
 /*
- * Write key and count to path: a temporary file in the same directory,
- * fsync, rename over path, fsync the directory.  With exclusive, an
+ * Overwrite the content of the seal file fd refers to (already replaced by
+ * its successor, so a crash now loses nothing) and make it durable: the
+ * old key must not stay in the blocks the file frees, nor in a hard link
+ * someone made to it.
+ */
+static int
+seal_scrub(int fd)
+{
+	char zero[160] = {0};
+	struct stat st;
+	int rc = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	if (st.st_size > (off_t)sizeof(zero))
+		st.st_size = sizeof(zero);
+	if (pwrite(fd, zero, (size_t)st.st_size, 0) != st.st_size ||
+	    fdatasync(fd) < 0)
+		rc = errno ? -errno : -EIO;
+	return rc;
+}
+
+/*
+ * Write key and count to path: a temporary file in the same directory
+ * (created afresh, never one found there), fsync, rename over path, fsync
+ * the directory, then overwrite the old file's key.  With exclusive, an
  * existing path is an error instead.
  */
 static int
@@ -468,7 +522,7 @@ seal_write(const char *path, const unsigned char key[GS_SEAL_KEY_LEN],
 	   long count, bool exclusive)
 {
 	char line[160], *tmp = NULL;
-	int fd, n, rc = 0;
+	int fd, old = -1, n, rc = 0;
 
 	n = snprintf(line, sizeof(line), "gs-seal-v1 ");
 	to_hex(key, GS_SEAL_KEY_LEN, line + n);
@@ -481,7 +535,12 @@ seal_write(const char *path, const unsigned char key[GS_SEAL_KEY_LEN],
 			OPENSSL_cleanse(line, sizeof(line));
 			return -ENOMEM;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		/* A file (or link) planted under that name is not written. */
+		if (unlink(tmp) < 0 && errno != ENOENT) {
+			rc = -errno;
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 				   O_NOFOLLOW,
 			  0600);
 	}
@@ -495,14 +554,21 @@ seal_write(const char *path, const unsigned char key[GS_SEAL_KEY_LEN],
 		rc = errno ? -errno : -EIO;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && tmp != NULL && rename(tmp, path) < 0)
-		rc = -errno;
+	if (rc == 0 && tmp != NULL) {
+		old = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (rename(tmp, path) < 0)
+			rc = -errno;
+	}
 	if (rc < 0 && tmp != NULL)
 		unlink(tmp);
 	if (rc < 0 && exclusive)
 		unlink(path);
 	if (rc == 0)
 		rc = fsync_dir_of(path);
+	if (rc == 0 && old >= 0)
+		rc = seal_scrub(old);
+	if (old >= 0)
+		close(old);
 out:
 	OPENSSL_cleanse(line, sizeof(line));
 	free(tmp);
@@ -599,6 +665,7 @@ gs_trace_set_seal(struct gs_trace *tr, const char *seal_path, char *cause)
 	}
 	if (rc == 0)
 		tr->sealed = true;
+	tip_publish_locked(tr);
 out:
 	free(tip);
 	pthread_mutex_unlock(&tr->mutex);
@@ -609,22 +676,17 @@ void
 gs_trace_anchor(struct gs_trace *tr, char hash[65], long *records,
 		long *sealed)
 {
-	pthread_mutex_lock(&tr->mutex);
-	memcpy(hash, tr->prev, HASH_HEX + 1);
-	*records = tr->seq;
-	*sealed = tr->sealed ? tr->seal_count : -1;
-	pthread_mutex_unlock(&tr->mutex);
+	pthread_mutex_lock(&tr->tip_mu);
+	memcpy(hash, tr->tip_hash, HASH_HEX + 1);
+	*records = tr->tip_records;
+	*sealed = tr->tip_sealed;
+	pthread_mutex_unlock(&tr->tip_mu);
 }
 
 long
 gs_trace_failures(struct gs_trace *tr)
 {
-	long n;
-
-	pthread_mutex_lock(&tr->mutex);
-	n = tr->failures;
-	pthread_mutex_unlock(&tr->mutex);
-	return n;
+	return atomic_load(&tr->failures);
 }
 
 /* ---- Appending -------------------------------------------------------- */
@@ -687,20 +749,22 @@ record_line(struct gs_trace *tr, const char *head, const char *mac,
 /*
  * Re-read the tail after a failed append; mutex held.  If the record that
  * failed is in the file after all (complete, maybe not yet durable), count
- * it as written: seq, prev and the key follow the file.
+ * it as written: seq, prev and the key follow the file.  *seal_rc gets the
+ * result of renewing the seal file for it.
  */
 static int
-trace_resync_locked(struct gs_trace *tr)
+trace_resync_locked(struct gs_trace *tr, int *seal_rc)
 {
 	int rc = trace_find_tip(tr, NULL);
 
+	*seal_rc = 0;
 	if (rc < 0)
 		return rc;
 	tr->reread = false;
 	if (tr->pending[0] != '\0' && strcmp(tr->prev, tr->pending) == 0) {
 		tr->seq++;
 		if (tr->sealed)
-			seal_advance_locked(tr);
+			*seal_rc = seal_advance_locked(tr);
 	}
 	tr->pending[0] = '\0';
 	return 0;
@@ -715,7 +779,8 @@ gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 	char stamp[64], date[32], hash[HASH_HEX + 1], mac[HASH_HEX + 1];
 	struct timespec now;
 	struct tm tm;
-	int rc = -ENOMEM, attempt;
+	int rc = -ENOMEM, attempt, seal_rc = 0, dirty_rc = 0, sync_rc = 0;
+	bool written = false;
 	size_t len = 0;
 	int64_t mono;
 
@@ -741,11 +806,20 @@ gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 		rc = -ECANCELED;
 		goto out;
 	}
-	if (tr->reread && (rc = trace_resync_locked(tr)) < 0)
-		goto failed;
+	if (tr->reread) {
+		rc = trace_resync_locked(tr, &seal_rc);
+		if (seal_rc < 0)
+			atomic_fetch_add(&tr->failures, 1);
+		if (rc < 0)
+			goto failed;
+	}
 	if (tr->seal_dirty && tr->sealed) {
-		rc = seal_write(tr->seal_path, tr->key, tr->seal_count, false);
-		tr->seal_dirty = rc < 0;
+		/* The seal file lags: the key that sealed a record is on disk. */
+		dirty_rc = seal_write(tr->seal_path, tr->key, tr->seal_count,
+				      false);
+		tr->seal_dirty = dirty_rc < 0;
+		if (dirty_rc < 0)
+			atomic_fetch_add(&tr->failures, 1);
 	}
 	if (asprintf(&head,
 		     "{\"seq\":%ld,\"run\":\"%s\",\"time\":\"%s\","
@@ -760,50 +834,71 @@ gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
 	if (tr->sealed)
 		seal_mac(tr->key, head, strlen(head), mac);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (attempt > 0) {
+		if (attempt > 0 && !written) {
 			/* Follow the file: a fragment, or the record. */
 			rc = trace_find_tip(tr, NULL);
 			if (rc < 0)
 				break;
-			if (strcmp(tr->prev, hash) == 0)
-				goto sync; /* it is there: make it durable */
+			written = strcmp(tr->prev, hash) == 0;
 		}
-		free(line);
-		line = record_line(tr, head, tr->sealed ? mac : NULL, hash,
-				   &len);
-		if (line == NULL) {
-			rc = -ENOMEM;
-			break;
+		if (!written) {
+			free(line);
+			line = record_line(tr, head, tr->sealed ? mac : NULL,
+					   hash, &len);
+			if (line == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			rc = write_all(tr->fd, line, len);
+			if (rc < 0)
+				continue;
+			written = true;
 		}
-		rc = write_all(tr->fd, line, len);
-		if (rc < 0)
-			continue;
-sync:
 		rc = tr->fsync && fdatasync(tr->fd) < 0 ? -errno : 0;
 		if (rc == 0)
 			break;
 	}
-	if (rc < 0) {
+	if (!written) {
 		memcpy(tr->pending, hash, sizeof(hash));
 		goto failed;
 	}
+	/*
+	 * The record is in the file, durable or not: count it at once, and
+	 * move the key past it, so the key that sealed it leaves the disk
+	 * now and not at some later record that may never come.
+	 */
+	sync_rc = rc;
 	memcpy(tr->prev, hash, sizeof(hash));
 	tr->seq++;
 	tr->need_newline = false;
-	if (tr->sealed && (rc = seal_advance_locked(tr)) < 0) {
-		/* The record is there; the old key is still on disk. */
-		tr->failures++;
-		pthread_mutex_unlock(&tr->mutex);
-		log_error("trace: seal key %s not renewed: %s", tr->seal_path,
-			  strerror(-rc));
-		goto out;
-	}
+	if (sync_rc < 0)
+		atomic_fetch_add(&tr->failures, 1);
+	if (tr->sealed && (seal_rc = seal_advance_locked(tr)) < 0)
+		atomic_fetch_add(&tr->failures, 1);
+	tip_publish_locked(tr);
 	pthread_mutex_unlock(&tr->mutex);
+	if (dirty_rc < 0)
+		log_error("trace: seal key %s still not renewed: %s",
+			  tr->seal_path, strerror(-dirty_rc));
+	if (sync_rc < 0)
+		log_error("trace: record %s written but not made durable: %s",
+			  event, strerror(-sync_rc));
+	if (seal_rc < 0)
+		log_error("trace: seal key %s not renewed: %s", tr->seal_path,
+			  strerror(-seal_rc));
+	rc = sync_rc < 0 ? sync_rc : seal_rc;
 	goto out;
 failed:
-	tr->failures++;
+	atomic_fetch_add(&tr->failures, 1);
 	tr->reread = true;
+	tip_publish_locked(tr);
 	pthread_mutex_unlock(&tr->mutex);
+	if (dirty_rc < 0)
+		log_error("trace: seal key %s still not renewed: %s",
+			  tr->seal_path, strerror(-dirty_rc));
+	if (seal_rc < 0)
+		log_error("trace: seal key %s not renewed: %s", tr->seal_path,
+			  strerror(-seal_rc));
 	log_error("trace: record %s not written: %s", event, strerror(-rc));
 out:
 	free(ev);
@@ -833,6 +928,15 @@ static const char *const record_keys[] = {
 };
 #define MAC_INDEX 9
 
+/* How much of a torn line is kept: enough for its seq and run. */
+#define TORN_HEAD 80
+
+struct torn {
+	long line;
+	size_t len;
+	char head[TORN_HEAD];
+};
+
 struct verify {
 	struct gs_trace_report *r;
 	const struct gs_trace_verify_opts *o;
@@ -846,6 +950,9 @@ struct verify {
 	bool anchor_seen;
 	char anchor_run[33];
 	long line;
+	/* Torn lines waiting for the record after them to be judged. */
+	struct torn *torn;
+	size_t ntorn, torn_cap;
 };
 
 static void
@@ -989,6 +1096,130 @@ verify_mac(struct verify *v, const char *line, size_t blen, long seq)
 	gs_seal_evolve(v->key);
 }
 
+/*
+ * Whether line[0..len) can be a record as the writer begins it, cut short:
+ * {"seq":DIGITS,"run":"HEX..." as far as it goes.  (That it is no complete
+ * JSON value is checked apart.)
+ */
+static bool
+torn_shape(const char *line, size_t len)
+{
+	static const char seq[] = "{\"seq\":", run[] = ",\"run\":\"";
+	size_t i, n;
+
+	n = len < 7 ? len : 7;
+	if (memcmp(line, seq, n) != 0)
+		return false;
+	i = n;
+	if (i == len)
+		return true;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	if (i == n)
+		return false;
+	if (i == len)
+		return true;
+	n = len - i < 8 ? len - i : 8;
+	if (memcmp(line + i, run, n) != 0)
+		return false;
+	i += n;
+	for (n = 0; i < len && n < 32; i++, n++)
+		if (!((line[i] >= '0' && line[i] <= '9') ||
+		      (line[i] >= 'a' && line[i] <= 'f')))
+			return false;
+	return i == len || (n == 32 && line[i] == '"');
+}
+
+static void
+torn_push(struct verify *v, const char *line, size_t len)
+{
+	struct torn *t;
+
+	if (v->ntorn == v->torn_cap) {
+		size_t cap = v->torn_cap ? v->torn_cap * 2 : 4;
+
+		t = realloc(v->torn, cap * sizeof(*t));
+		if (t == NULL) {
+			verify_error(v, "out of memory");
+			return;
+		}
+		v->torn = t;
+		v->torn_cap = cap;
+	}
+	t = &v->torn[v->ntorn++];
+	t->line = v->line;
+	t->len = len < TORN_HEAD ? len : TORN_HEAD;
+	memcpy(t->head, line, t->len);
+}
+
+/* Whether torn line t begins as want[0..wlen) does, as far as both go. */
+static bool
+torn_fits(const struct torn *t, const char *want, int wlen)
+{
+	size_t n;
+
+	if (wlen <= 0)
+		return false;
+	n = t->len < (size_t)wlen ? t->len : (size_t)wlen;
+	return memcmp(t->head, want, n) == 0;
+}
+
+/*
+ * Judge the torn lines before rec, the next record (NULL: the end of the
+ * file, or a line that is no record).  A write cut short is followed by
+ * the same record written again (or, when it was lost, the next one with
+ * the same seq), or by a new run's START after a crash; at the end of the
+ * file it is the last run's next record.  Anything else is not a torn
+ * write but a line put there.
+ */
+static void
+torn_resolve(struct verify *v, json_t *rec)
+{
+	static const char start[] = "{\"seq\":0,\"run\":\"";
+	const char *event = NULL, *run;
+	char want[TORN_HEAD];
+	long line = v->line;
+	bool new_run;
+	size_t i;
+	int wn = 0;
+
+	if (v->ntorn == 0)
+		return;
+	if (rec != NULL)
+		event = json_string_value(json_object_get(rec, "event"));
+	new_run = event == NULL || strcmp(event, "START") == 0;
+	if (!new_run) {
+		run = json_string_value(json_object_get(rec, "run"));
+		wn = snprintf(want, sizeof(want),
+			      "{\"seq\":%" JSON_INTEGER_FORMAT ",\"run\":\"%s\"",
+			      json_integer_value(json_object_get(rec, "seq")),
+			      run ? run : "");
+	} else if (v->state >= 0) {
+		wn = snprintf(want, sizeof(want),
+			      "{\"seq\":%ld,\"run\":\"%s\"", v->seq + 1,
+			      v->run);
+	}
+	if (wn >= (int)sizeof(want))
+		wn = (int)sizeof(want) - 1;
+	for (i = 0; i < v->ntorn; i++) {
+		struct torn *t = &v->torn[i];
+
+		if (torn_fits(t, want, wn) ||
+		    (new_run && torn_fits(t, start, (int)strlen(start)))) {
+			if (v->r->torn_lines < GS_TRACE_TORN_LIST)
+				v->r->torn_line[v->r->torn_lines] = t->line;
+			v->r->torn_lines++;
+			continue;
+		}
+		v->line = t->line;
+		verify_error(v, "a line that is no record: not the beginning "
+				"of the record after it (a write cut short is "
+				"followed by that record or by a START)");
+	}
+	v->line = line;
+	v->ntorn = 0;
+}
+
 static void
 verify_line(struct verify *v, const char *line, size_t len,
 	    gs_trace_visit_fn visit, void *arg)
@@ -1001,11 +1232,20 @@ verify_line(struct verify *v, const char *line, size_t len,
 
 	if (blen == 0) {
 		/*
-		 * Not a complete record: a write cut short (a crash, a full
-		 * disk) or damage.  It carries no record, so the chain and
-		 * the seals run past it and catch any record it replaced.
+		 * Not a complete record.  A write cut short (a crash, a full
+		 * disk) leaves the beginning of a record, no complete JSON,
+		 * followed by the record it began or a new run; it is judged
+		 * when that comes.  Anything else (a record whose hash member
+		 * is damaged, a line of garbage) is an error.
 		 */
-		v->r->torn_lines++;
+		rec = json_loadb(line, len, 0, NULL);
+		if (rec != NULL || !torn_shape(line, len)) {
+			json_decref(rec);
+			verify_error(v, "not a trace record: no valid hash "
+					"member, and not a record cut short");
+			return;
+		}
+		torn_push(v, line, len);
 		return;
 	}
 	body = malloc(blen + 1);
@@ -1020,12 +1260,14 @@ verify_line(struct verify *v, const char *line, size_t len,
 	free(body);
 	v->r->records++;
 	if (rec == NULL || !verify_shape(rec, &sealed)) {
+		torn_resolve(v, NULL);
 		verify_error(v, "not a trace record (bad JSON or members out "
 				"of order)");
 		json_decref(rec);
 		memcpy(v->prev, hash, sizeof(hash));
 		return;
 	}
+	torn_resolve(v, rec);
 	prev = json_string_value(json_object_get(rec, "prev"));
 	if (prev == NULL || strcmp(prev, v->prev) != 0)
 		verify_error(v, "chain broken: prev does not match the "
@@ -1065,6 +1307,7 @@ verify_tail(struct verify *v)
 	unsigned char k[GS_SEAL_KEY_LEN];
 	long i;
 
+	torn_resolve(v, NULL);
 	if (v->state >= 0 && v->state != GS_STATE_EXIT)
 		r->runs_incomplete++;
 	if (o == NULL)
@@ -1083,6 +1326,15 @@ verify_tail(struct verify *v)
 					"trace holds %ld sealed records",
 				     o->seal_count, r->sealed_records);
 		}
+		/*
+		 * More sealed records than the seal file counts: the file was
+		 * not renewed after them (a crash, a failing disk), so it
+		 * still holds the key that sealed them.  Whoever has the
+		 * machine could have written them: not proven.
+		 */
+		if (o->have_seal_key && r->sealed_records > o->seal_count)
+			r->unproven_records =
+			    r->sealed_records - o->seal_count;
 		if (o->have_seal_key) {
 			/* The count is only as good as the key beside it. */
 			memcpy(k, o->key, sizeof(k));
@@ -1160,6 +1412,7 @@ gs_trace_verify_opts(const char *path, const struct gs_trace_verify_opts *o,
 	}
 	free(buf);
 	verify_tail(&v);
+	free(v.torn);
 	OPENSSL_cleanse(v.key, sizeof(v.key));
 	return report->errors ? -EBADMSG : 0;
 }

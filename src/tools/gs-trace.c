@@ -4,7 +4,8 @@
  *	gs-trace verify [--key VERIFY] [--seal SEAL | --count N]
  *			[--anchor HASH] FILE
  *				chain, seq, transitions, seals, tail; exit 1 on
- *				tampering or a cut tail
+ *				tampering or a cut tail, 3 when the last
+ *				records are not proven by the seal file
  *	gs-trace show FILE [--run ID|--last]   timeline per run
  *	gs-trace svg FILE -o OUT.svg      timeline picture
  *	gs-trace keygen SEAL VERIFY       a new forward-secure seal key
@@ -28,10 +29,13 @@ static const char usage_verify[] =
     "  --seal SEAL    the machine's seal file: its count of sealed records\n"
     "                 (and its key, which must be the verify key evolved\n"
     "                 that many times) detects a cut tail; needs --key\n"
-    "  --count N      the count of sealed records, as sent in the anchor\n"
+    "  --count N      the count of sealed records, as sent in the anchor;\n"
+    "                 needs --key\n"
     "  --anchor HASH  a run's last hash, as sent to syslog at its end: if no\n"
     "                 record has it, the tail was cut (not a crash)\n"
-    "Exit 0: intact; 1: tampered or tail cut; 2: usage or unreadable.\n";
+    "Exit 0: intact; 1: tampered, tail cut, or --key given but nothing\n"
+    "sealed; 2: usage or unreadable; 3: intact, but the last records are\n"
+    "sealed under a key the seal file still holds (not proven).\n";
 static const char usage_show[] =
     "usage: gs-trace show FILE [--run ID | --last]\n"
     "Print each run's timeline: transitions, phase durations, exit code.\n"
@@ -71,6 +75,16 @@ cmd_verify(const char *path, struct gs_trace_verify_opts *o)
 	       "%ld torn lines, %ld errors\n",
 	       path, r.records, r.runs, r.runs_incomplete, r.torn_lines,
 	       r.errors);
+	if (r.torn_lines > 0) {
+		long i, n = r.torn_lines < GS_TRACE_TORN_LIST
+				? r.torn_lines
+				: GS_TRACE_TORN_LIST;
+
+		printf("torn lines (writes cut short) at line");
+		for (i = 0; i < n; i++)
+			printf("%s %ld", i ? "," : "", r.torn_line[i]);
+		printf("%s\n", r.torn_lines > n ? ", ..." : "");
+	}
 	printf("sealed: %ld of %ld runs, %ld records, %s\n", r.sealed_runs,
 	       r.runs, r.sealed_records,
 	       r.sealed_records == 0 ? "nothing to check"
@@ -92,6 +106,14 @@ cmd_verify(const char *path, struct gs_trace_verify_opts *o)
 		printf("%s:%ld: %s\n", path, r.first_error_line, r.first_error);
 		printf("%s\n", r.tail_cut ? "TAIL CUT" : "TAMPERED");
 		return 1;
+	}
+	if (r.unproven_records > 0) {
+		printf("UNPROVEN: the last %ld sealed records are sealed under "
+		       "keys the seal file still holds (it was not renewed "
+		       "after them): whoever holds the machine could have "
+		       "written them\n",
+		       r.unproven_records);
+		return 3;
 	}
 	printf("OK\n");
 	return 0;

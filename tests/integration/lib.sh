@@ -87,14 +87,24 @@ last_detail() {
 
 # wait_exit PID SECONDS: wait for the child and set RC to its exit code,
 # or kill it at the bound and set RC to "timeout".  (Not in $(...): only
-# this shell can wait for its children.)
+# this shell can wait for its children.)  The bound is a sleep of its own,
+# ended with SIGKILL: a forked child of this shell that a catchable signal
+# hits before it has exec'd runs this shell's EXIT trap (cleanup, and
+# bash's "wait_for: No record of process" on the test's output).
 wait_exit() {
-	local pid=$1 limit=$2
-	( sleep "$limit"; kill -KILL "$pid" 2>/dev/null ) &
-	local dog=$!
-	wait "$pid"; RC=$?
-	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
-	[ "$RC" -ne 137 ] || RC=timeout
+	local pid=$1 limit=$2 dog first
+	sleep "$limit" &
+	dog=$!
+	wait -n -p first "$pid" "$dog"
+	RC=$?
+	if [ "${first:-}" != "$pid" ]; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid"
+		RC=timeout
+	fi
+	kill -KILL "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
+	[ "$RC" != 137 ] || RC=timeout
 }
 
 # stop_timed PID SECONDS [SIGNAL]: signal the child (TERM by default) and

@@ -64,8 +64,9 @@ prlimit --pid "$EX_PID" --fsize="$((size + 60)):" ||
 	fail "prlimit could not lower the file size limit"
 stop_and_check "RLIMIT_FSIZE"
 
-# 2. A full filesystem.  The trace is padded (a torn line, as a crash
-# leaves) so that the SIGTERM record is the one that needs a new page.
+# 2. A full filesystem.  The trace is padded with a torn line, the
+# beginning of a START record as a crash mid-write leaves it, so that the
+# SIGTERM record is the one that needs a new page.
 FULL="$T/full"
 mkdir "$FULL"
 if [ -z "${GS_TRACE_FAULTS_NS:-}" ] ||
@@ -92,7 +93,10 @@ sr=$(head -2 "$TRACE" | wc -c)
 f=$(stat -c %s "$TRACE")
 k=$(( (f + sr + 400) / 4096 + 1 ))
 pad=$(( 4096 * k - 150 - f - sr - 1 ))
-head -c "$pad" /dev/zero | tr '\0' x >>"$TRACE"
+run=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+frag="{\"seq\":0,\"run\":\"$run\",\"time\":\"2026-11-26T00:00:00.000000Z\",\"mono_ns\":1,\"pid\":1,\"event\":\"START\",\"from\":null,\"state\":\"RUNNING\",\"detail\":{\"version\":\"\",\"config\":\"/"
+printf '%s' "$frag" >>"$TRACE"
+head -c "$((pad - ${#frag}))" /dev/zero | tr '\0' x >>"$TRACE"
 start_logged
 size=$(stat -c %s "$TRACE")
 room=$(( 4096 - size % 4096 ))

@@ -61,6 +61,7 @@ wait_until 5 test -S "$T/notify.sock" || fail "listener did not start"
 export NOTIFY_SOCKET="$T/notify.sock"
 run_once "sealed run"
 unset NOTIFY_SOCKET
+cp -p "$T/seal.key" "$T/seal.lag"
 run_once "second sealed run"
 
 # The anchor of the last run, as the log (and syslog) got it.
@@ -87,6 +88,35 @@ grep -q "^MIXED: 1 runs are not sealed (1 before sealing began" "$T/out" &&
 	pass "mixed runs reported" || { fail "mixed not reported"; cat "$T/out"; }
 "$GS_TRACE" verify "$T/good.jsonl" >"$T/out"
 eq "unkeyed verify of a sealed trace: exit" "$?" 0
+
+# A seal file that was not renewed after the last run's records (a crash
+# or a failing disk between each record and its rewrite): it still holds
+# the key that sealed them, so they are not proven.
+"$GS_TRACE" verify --key "$T/verify.key" --seal "$T/seal.lag" "$T/good.jsonl" >"$T/out"
+eq "seal file behind the trace: exit" "$?" 3
+grep -q "^UNPROVEN: the last 7 sealed records" "$T/out" && pass "UNPROVEN" ||
+	{ fail "lagging seal file not reported"; cat "$T/out"; }
+
+# A forged FORCE record whose hash is no hash, and a line of garbage, are
+# not torn writes; the beginning of the record after it is one.
+for k in forged garbage; do
+	case $k in
+	forged) l=$(sed -n 10p "$T/good.jsonl" | sed -E 's/"event":"[A-Z_]+"/"event":"FORCE"/; s/"hash":"[0-9a-f]+"/"hash":"nothex"/') ;;
+	garbage) l="garbage" ;;
+	esac
+	awk -v l="$l" 'NR==10 { print l } 1' "$T/good.jsonl" >"$T/$k.jsonl"
+	"$GS_TRACE" verify --key "$T/verify.key" --seal "$T/seal.key" \
+		--anchor "$hash" "$T/$k.jsonl" >"$T/out"
+	eq "$k line: exit" "$?" 1
+	grep -q "$k.jsonl:10: not a trace record" "$T/out" && pass "$k line found" ||
+		{ fail "$k line not found"; cat "$T/out"; }
+done
+awk 'NR==10 { print substr($0, 1, 90) } 1' "$T/good.jsonl" >"$T/cut.jsonl"
+"$GS_TRACE" verify --key "$T/verify.key" --seal "$T/seal.key" \
+	--anchor "$hash" "$T/cut.jsonl" >"$T/out"
+eq "a write cut short, then the record: exit" "$?" 0
+grep -q "^torn lines (writes cut short) at line 10$" "$T/out" &&
+	pass "torn line named" || { fail "torn line"; cat "$T/out"; }
 
 # Record 10 (a sealed one) edited, every hash recomputed.
 sed '10s/"pid":/"pid":1/' "$T/good.jsonl" >"$T/edit.tmp"

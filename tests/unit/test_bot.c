@@ -1,7 +1,8 @@
 /*
  * test_bot.c - the daemon's pure parts: Binance's signing test vectors,
  * query encoding, parsing of errors, orders, filters and stream events
- * (well-formed and hostile), price rounding and order ownership.
+ * (well-formed and hostile), price rounding and order ownership, the
+ * request-weight budget and backoff, and the snapshot's merge.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -298,6 +299,201 @@ test_bot_owns(void)
 	CU_ASSERT_FALSE(bot_owns(&bot, ""));
 }
 
+/* A request as long as the config allows is sent whole, never cut. */
+static void
+test_sign_append_long_values(void)
+{
+	char q[BOT_QUERY_MAX] = "", list[GS_MAX_SYMBOLS * 32], small[64] = "x=1";
+	size_t off = 0;
+	int i;
+
+	list[off++] = '[';
+	for (i = 0; i < GS_MAX_SYMBOLS; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off,
+					"%s\"%.*s%02d\"", i ? "," : "",
+					GS_SYMBOL_MAX - 3,
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ", i);
+	snprintf(list + off, sizeof(list) - off, "]");
+	CU_ASSERT_EQUAL(sign_append(q, sizeof(q), "symbols", list), 0);
+	CU_ASSERT_TRUE(strlen(q) > 2048);
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "ABCDEFGHIJKLMNOPQRSTU63%22%5D"));
+	/* Too long: -ENOSPC and the query as it was. */
+	CU_ASSERT_EQUAL(sign_append(small, sizeof(small), "symbols", list),
+			-ENOSPC);
+	CU_ASSERT_STRING_EQUAL(small, "x=1");
+	CU_ASSERT_EQUAL(sign_append(small, 9, "y", "22"), 0);
+	CU_ASSERT_STRING_EQUAL(small, "x=1&y=22");
+	CU_ASSERT_EQUAL(sign_append(small, 9, "z", ""), -ENOSPC);
+	CU_ASSERT_EQUAL(sign_append(small, 8, "y", "22"), -ENOSPC);
+}
+
+static void
+test_parse_weight_limit(void)
+{
+	const char *info =
+	    "{\"rateLimits\":[{\"rateLimitType\":\"ORDERS\",\"interval\":"
+	    "\"SECOND\",\"intervalNum\":10,\"limit\":50},"
+	    "{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\","
+	    "\"intervalNum\":1,\"limit\":6000},"
+	    "{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\","
+	    "\"intervalNum\":5,\"limit\":61000}],\"symbols\":[]}";
+	int limit = 0, iv = 0;
+
+	CU_ASSERT_EQUAL(parse_weight_limit(info, strlen(info), &limit, &iv),
+			0);
+	CU_ASSERT_EQUAL(limit, 6000);
+	CU_ASSERT_EQUAL(iv, 60000);
+	CU_ASSERT_EQUAL(parse_weight_limit("{\"rateLimits\":[]}", 16, &limit,
+					   &iv),
+			-ENOENT);
+	CU_ASSERT_EQUAL(parse_weight_limit("{\"rateLimits\":[{\"rateLimitType"
+					   "\":\"REQUEST_WEIGHT\",\"interval"
+					   "\":\"MINUTE\",\"limit\":-5}]}",
+					   75, &limit, &iv),
+			-ENOENT);
+	CU_ASSERT_EQUAL(parse_weight_limit("not json", 8, &limit, &iv),
+			-ENOENT);
+}
+
+static void
+test_budget_weight(void)
+{
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/openOrders", ""), 80);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/openOrders",
+				      "symbol=BTCUSDT&timestamp=1"),
+			6);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/openOrders",
+				      "timestamp=1&symbol=BTCUSDT"),
+			6);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/openOrders",
+				      "symbols=x&notsymbol=y"),
+			80);
+	CU_ASSERT_EQUAL(budget_weight("DELETE", "/api/v3/openOrders",
+				      "symbol=BTCUSDT"),
+			1);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/exchangeInfo", ""), 20);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/order", "symbol=A"), 4);
+	CU_ASSERT_EQUAL(budget_weight("POST", "/api/v3/order", "symbol=A"), 1);
+	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/time", ""), 1);
+}
+
+static void
+test_budget_backoff(void)
+{
+	long long b = 0;
+	int i;
+
+	b = budget_backoff(b, 200, 30000);
+	CU_ASSERT_EQUAL(b, 200);
+	b = budget_backoff(b, 200, 30000);
+	CU_ASSERT_EQUAL(b, 400);
+	for (i = 0; i < 20; i++)
+		b = budget_backoff(b, 200, 30000);
+	CU_ASSERT_EQUAL(b, 30000);
+	CU_ASSERT_EQUAL(budget_backoff(20000, 200, 30000), 30000);
+	CU_ASSERT_EQUAL(budget_backoff(0, 200, 30000), 200); /* reset */
+}
+
+/* The arithmetic, on a clock the test drives (ms since some origin). */
+static void
+test_budget_window(void)
+{
+	struct budget b;
+
+	budget_init(&b, 50);
+	/* Limit not known yet: nothing waits. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1000, 1000, true), 0);
+	b.limit = 600;
+	CU_ASSERT_EQUAL(budget_cap(&b, true), 300);
+	CU_ASSERT_EQUAL(budget_cap(&b, false), 600);
+	budget_charge(&b, 1000, 290);
+	CU_ASSERT_EQUAL(budget_spent(&b, 1500), 290);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1500, 10, true), 0);
+	/* Over the running share: wait until the slot has left the
+	 * window (a minute and a second after it, never earlier). */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1500, 20, true), 62000 - 1500);
+	/* The shutdown may use the rest. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1500, 20, false), 0);
+	CU_ASSERT_EQUAL(budget_spent(&b, 61999), 290);
+	CU_ASSERT_EQUAL(budget_spent(&b, 62000), 0);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 62000, 20, true), 0);
+	/* Spread spend: the oldest slot frees the room first. */
+	budget_charge(&b, 70000, 100);
+	budget_charge(&b, 80000, 100);
+	budget_charge(&b, 90000, 100);
+	CU_ASSERT_EQUAL(budget_spent(&b, 90500), 300);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 90500, 50, true), 131000 - 90500);
+	/* A request larger than the share goes alone in an empty window. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 200000, 400, true), 0);
+	budget_destroy(&b);
+}
+
+static void
+test_budget_server_figure(void)
+{
+	struct budget b;
+
+	budget_init(&b, 50);
+	b.limit = 600;
+	/* Others on the same IP spent 295; the server's minute ends in
+	 * 30 s (wall clock 12:00:30). */
+	budget_observe(&b, 5000, 1764158430000LL, 295);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 1, true), 0);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 10, true), 30000);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 35000, 10, true), 0);
+	/* What we send after the figure counts on top of it. */
+	budget_charge(&b, 6000, 5);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 6000, 1, true), 29000);
+	/* Absent header: the figure stays as it was. */
+	budget_observe(&b, 7000, 0, -1);
+	CU_ASSERT_EQUAL(b.server_used, 295);
+	/* A 429's Retry-After blocks every request, running or not. */
+	b.blocked_until_ms = 50000;
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 49000, 1, false), 1000);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 50000, 1, false), 0);
+	budget_destroy(&b);
+}
+
+/* The snapshot names the listing and every placement it does not show. */
+static void
+test_known_orders_merge(void)
+{
+	struct gs_config cfg;
+	struct bot bot;
+	json_t *listing, *all;
+
+	memset(&bot, 0, sizeof(bot));
+	gs_config_defaults(&cfg);
+	bot.cfg = &cfg;
+	pthread_mutex_init(&bot.mu, NULL);
+	bot.placed = json_object();
+	json_object_set_new(bot.placed, "gsb-1",
+			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+				      "clientOrderId", "gsb-1"));
+	json_object_set_new(bot.placed, "gsb-2",
+			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+				      "clientOrderId", "gsb-2"));
+	listing = json_pack("[{s:s, s:s, s:I}]", "symbol", "BTCUSDT",
+			    "clientOrderId", "gsb-1", "orderId",
+			    (json_int_t)7);
+	all = cancel_known_orders(&bot, listing);
+	CU_ASSERT_EQUAL(json_array_size(all), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(
+			    json_array_get(all, 0), "orderId")),
+			7);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				   json_array_get(all, 1), "clientOrderId")),
+			       "gsb-2");
+	json_decref(all);
+	/* Before any listing: the placements alone. */
+	all = cancel_known_orders(&bot, NULL);
+	CU_ASSERT_EQUAL(json_array_size(all), 2);
+	json_decref(all);
+	json_decref(listing);
+	json_decref(bot.placed);
+	pthread_mutex_destroy(&bot.mu);
+}
+
 /* The combined stream's path for every form of ws_url: one slash before
  * "stream", the base path kept. */
 static void
@@ -385,6 +581,13 @@ suite_bot(void)
 	UNIT_ADD(s, test_parse_excerpt);
 	UNIT_ADD(s, test_round_and_format);
 	UNIT_ADD(s, test_bot_owns);
+	UNIT_ADD(s, test_sign_append_long_values);
+	UNIT_ADD(s, test_parse_weight_limit);
+	UNIT_ADD(s, test_budget_weight);
+	UNIT_ADD(s, test_budget_backoff);
+	UNIT_ADD(s, test_budget_window);
+	UNIT_ADD(s, test_budget_server_figure);
+	UNIT_ADD(s, test_known_orders_merge);
 	UNIT_ADD(s, test_stream_path_host_port);
 	UNIT_ADD(s, test_stream_path_host);
 	UNIT_ADD(s, test_stream_path_host_9443);

@@ -57,6 +57,7 @@ test_config_defaults(void)
 			       "https://testnet.binance.vision");
 	CU_ASSERT_EQUAL(c.exchange.recv_window_ms, 5000);
 	CU_ASSERT_TRUE(c.exchange.tls_verify);
+	CU_ASSERT_EQUAL(c.exchange.weight_budget_pct, 50);
 	CU_ASSERT_TRUE(c.streams.trade && c.streams.book_ticker);
 	CU_ASSERT_EQUAL(c.shutdown.join_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(c.shutdown.total_timeout_ms, 25000);
@@ -92,6 +93,7 @@ test_config_full_file(void)
 		  "recv_window_ms = 6000\n"
 		  "request_timeout_ms = 1500\n"
 		  "tls_verify = no\n"
+		  "weight_budget_pct = 30\n"
 		  "[streams]\n"
 		  "channels = bookTicker\n"
 		  "[shutdown]\n"
@@ -132,6 +134,7 @@ test_config_full_file(void)
 	CU_ASSERT_EQUAL(c.exchange.recv_window_ms, 6000);
 	CU_ASSERT_EQUAL(c.exchange.request_timeout_ms, 1500);
 	CU_ASSERT_FALSE(c.exchange.tls_verify);
+	CU_ASSERT_EQUAL(c.exchange.weight_budget_pct, 30);
 	CU_ASSERT_FALSE(c.streams.trade);
 	CU_ASSERT_TRUE(c.streams.book_ticker);
 	CU_ASSERT_EQUAL(c.shutdown.cancel_timeout_ms, 2000);
@@ -514,6 +517,42 @@ test_config_bad_list(void)
 		     "unknown channel \"depth\"");
 }
 
+/* Duplicates and empty items are typos: refused, naming file:line. */
+static void
+test_config_symbol_list(void)
+{
+	struct gs_config c;
+	char path[512];
+
+	expect_error("[bot]\nsymbols = BTCUSDT, BTCUSDT\n", 0, 2,
+		     "\"BTCUSDT\" is listed twice");
+	/* Case-insensitively, echoed as written. */
+	expect_error("[bot]\n\nsymbols = ETHUSDT, BTCUSDT, btcUsdt\n", 0, 3,
+		     "\"btcUsdt\" is listed twice");
+	expect_error("[bot]\nsymbols = BTCUSDT, ETHUSDT,\n", 0, 2,
+		     "without empty items");
+	expect_error("[bot]\nsymbols = BTCUSDT, ETHUSDT , \n", 0, 2,
+		     "without empty items");
+	expect_error("[bot]\nsymbols = ,BTCUSDT\n", 0, 2,
+		     "without empty items");
+	expect_error("[bot]\nsymbols = A,,B\n", 0, 2, "without empty items");
+	expect_error("[streams]\nchannels = trade,\n", 0, 2, "channels");
+	/* The same checks under GS_CONFIG_REQUIRE_BOT (--check-config). */
+	expect_error("[bot]\nsymbols = BTCUSDT,BTCUSDT\n"
+		     "client_order_prefix = x\n",
+		     GS_CONFIG_REQUIRE_BOT, 2, "listed twice");
+	/* Distinct symbols still load, upper-cased. */
+	CU_ASSERT_EQUAL(load(&c, "[bot]\nsymbols = btcusdt , ETHUSDT\n", 0,
+			     path, sizeof(path)),
+			0);
+	CU_ASSERT_EQUAL(c.bot.nsymbols, 2);
+	CU_ASSERT_STRING_EQUAL(c.bot.symbols[0], "BTCUSDT");
+	expect_error("[exchange]\nweight_budget_pct = 0\n", 0, 2,
+		     "out of range");
+	expect_error("[exchange]\nweight_budget_pct = 101\n", 0, 2,
+		     "out of range");
+}
+
 static void
 test_config_bad_decimal(void)
 {
@@ -634,6 +673,7 @@ suite_config(void)
 	UNIT_ADD(s, test_config_bad_enum);
 	UNIT_ADD(s, test_config_duplicate_key);
 	UNIT_ADD(s, test_config_bad_list);
+	UNIT_ADD(s, test_config_symbol_list);
 	UNIT_ADD(s, test_config_bad_decimal);
 	UNIT_ADD(s, test_config_empty_value);
 	UNIT_ADD(s, test_config_cross_check);

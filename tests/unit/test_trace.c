@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,28 @@ static int fault_write_short; /* cut N trace writes in half, each... */
 static int fault_write_err;   /* ...then failing once with ENOSPC */
 static int fault_datasync;    /* fail the next N trace fdatasyncs (EIO) */
 static int dir_fsyncs;	      /* fsyncs of a directory seen */
+static int fault_seal_fsync;  /* fail the next N fsyncs of a *.tmp file */
+static const char *fault_sync_on; /* a write holding it arms 2 EIO syncs */
+
+/* A trace fdatasync that blocks until released, as on a stalled disk. */
+static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stall_cv = PTHREAD_COND_INITIALIZER;
+static bool stall_armed, stall_entered, stall_released;
+
+static bool
+fd_path_ends(int fd, const char *suffix)
+{
+	char link[64], target[1024];
+	size_t sl = strlen(suffix);
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < (ssize_t)sl)
+		return false;
+	target[n] = '\0';
+	return strcmp(target + n - sl, suffix) == 0;
+}
 
 static bool
 is_trace_fd(int fd)
@@ -401,6 +424,11 @@ write(int fd, const void *buf, size_t len)
 
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if (fault_sync_on != NULL && is_trace_fd(fd) &&
+	    memmem(buf, len, fault_sync_on, strlen(fault_sync_on)) != NULL) {
+		fault_sync_on = NULL;
+		fault_datasync = 2;
+	}
 	if ((fault_write_short > 0 || fault_write_err > 0) &&
 	    is_trace_fd(fd)) {
 		if (fault_write_err > 0) {
@@ -429,6 +457,14 @@ fdatasync(int fd)
 		errno = EIO;
 		return -1;
 	}
+	pthread_mutex_lock(&stall_mu);
+	if (stall_armed && is_trace_fd(fd)) {
+		stall_entered = true;
+		pthread_cond_broadcast(&stall_cv);
+		while (!stall_released)
+			pthread_cond_wait(&stall_cv, &stall_mu);
+	}
+	pthread_mutex_unlock(&stall_mu);
 	return real(fd);
 }
 
@@ -442,6 +478,11 @@ fsync(int fd)
 		*(void **)&real = dlsym(RTLD_NEXT, "fsync");
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
 		dir_fsyncs++;
+	if (fault_seal_fsync > 0 && fd_path_ends(fd, ".tmp")) {
+		fault_seal_fsync--;
+		errno = EIO;
+		return -1;
+	}
 	return real(fd);
 }
 
@@ -1011,6 +1052,407 @@ test_trace_dir_fsynced_on_create(void)
 	gs_trace_close(tr);
 }
 
+/* Insert text as line i (0-based) of the loaded lines. */
+static void
+line_insert(int i, const char *text)
+{
+	CU_ASSERT_FATAL(nln < MAXL);
+	memmove(ln + i + 1, ln + i, (size_t)(nln - i) * sizeof(*ln));
+	ln[i] = strdup(text);
+	nln++;
+}
+
+/* A sealed, anchored trace with line ins inserted before line at. */
+static int
+torn_case(const char *ins, int at, bool cut_of_next,
+	  struct gs_trace_report *r)
+{
+	char path[512], seal[512], verify[512], anchor[65], frag[128];
+
+	trace_path(path, sizeof(path), "tornins.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "tornins");
+	write_run_sealed(path, seal, anchor);
+	lines_load(path);
+	if (cut_of_next) {
+		/* The beginning of record `at`, as a write cut short. */
+		snprintf(frag, sizeof(frag), "%.100s", ln[at]);
+		ins = frag;
+	}
+	line_insert(at, ins);
+	lines_save(path);
+	return verify_keyed(path, verify, seal, anchor, r);
+}
+
+static void
+test_trace_torn_only_where_a_write_was_cut(void)
+{
+	struct gs_trace_report r;
+	char forged[1024];
+
+	/* A forged record whose hash is no hash: not a torn line. */
+	snprintf(forged, sizeof(forged),
+		 "{\"seq\":3,\"run\":\"%032d\",\"time\":\"x\",\"mono_ns\":1,"
+		 "\"pid\":1,\"event\":\"FORCE\",\"from\":\"CLOSING\","
+		 "\"state\":\"EXIT\",\"detail\":{},\"hash\":\"nothex\"}",
+		 0);
+	CU_ASSERT_EQUAL(torn_case(forged, 3, false, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, 4);
+	CU_ASSERT_EQUAL(r.torn_lines, 0);
+	/* A line of garbage. */
+	CU_ASSERT_EQUAL(torn_case("garbage", 2, false, &r), -EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, 3);
+	/* A fragment that is not the beginning of the record after it. */
+	CU_ASSERT_EQUAL(torn_case("{\"seq\":4,\"run\":\"", 2, false, &r),
+			-EBADMSG);
+	CU_ASSERT_EQUAL(r.first_error_line, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "no record"));
+	/* A real cut: the beginning of the record that follows. */
+	CU_ASSERT_EQUAL(torn_case(NULL, 3, true, &r), 0);
+	CU_ASSERT_EQUAL(r.torn_lines, 1);
+	CU_ASSERT_EQUAL(r.torn_line[0], 4);
+	/* A fragment that is complete JSON is not a cut either. */
+	CU_ASSERT_EQUAL(torn_case("{\"seq\":3}", 3, false, &r), -EBADMSG);
+}
+
+/* The seal file as path holds it: its count, and whether its key is k_n. */
+static long
+seal_count_of(const char *seal, const char *verify)
+{
+	unsigned char k[GS_SEAL_KEY_LEN], kn[GS_SEAL_KEY_LEN];
+	long n, i, m;
+
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(seal, kn, &n, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(verify, k, &m, cause), 0);
+	for (i = 0; i < n; i++)
+		gs_seal_evolve(k);
+	CU_ASSERT_EQUAL(memcmp(k, kn, sizeof(k)), 0);
+	return n;
+}
+
+static void
+test_seal_renewed_when_only_sync_failed(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+	struct gs_trace *tr;
+
+	trace_path(path, sizeof(path), "syncseal.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "syncseal");
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	fault_datasync = 2;
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL),
+	    -EIO);
+	fault_datasync = 0;
+	CU_ASSERT_EQUAL(gs_trace_failures(tr), 1);
+	/* Written, not durable: counted at once, its key gone from disk. */
+	CU_ASSERT_EQUAL(seal_count_of(seal, verify), 2);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.sealed_records, 2);
+	CU_ASSERT_EQUAL(r.unproven_records, 0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "PHASE_DONE", "CANCELLING", "CLOSING", NULL),
+	    0);
+	gs_trace_close(tr);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.records, 3);
+	CU_ASSERT_EQUAL(seal_count_of(seal, verify), 3);
+}
+
+static void
+test_seal_file_not_renewed_is_counted_and_reported(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+	struct gs_trace *tr;
+
+	trace_path(path, sizeof(path), "dirty.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "dirty");
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	/* The seal file cannot be rewritten (twice): the record stands. */
+	fault_seal_fsync = 2;
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "READY", "RUNNING", "RUNNING", NULL), -EIO);
+	CU_ASSERT_EQUAL(gs_trace_failures(tr), 1);
+	CU_ASSERT_EQUAL(seal_count_of(seal, verify), 1);
+	/* The seal file lags: the last record is not proven. */
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.sealed_records, 2);
+	CU_ASSERT_EQUAL(r.unproven_records, 1);
+	/* The catch-up rewrite fails too: counted. */
+	fault_seal_fsync = 1;
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(tr, "SIGTERM", "RUNNING", "CANCELLING", NULL), 0);
+	CU_ASSERT_EQUAL(gs_trace_failures(tr), 2);
+	CU_ASSERT_EQUAL(fault_seal_fsync, 0);
+	CU_ASSERT_EQUAL(seal_count_of(seal, verify), 3);
+	gs_trace_close(tr);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.unproven_records, 0);
+	/* No temporary file left behind. */
+	CU_ASSERT_NOT_EQUAL(access(strcat(seal, ".tmp"), F_OK), 0);
+}
+
+/* Write a seal file holding key k_n of verify, with count. */
+static void
+seal_forge(const char *seal, const char *verify, int n, long count)
+{
+	unsigned char k[GS_SEAL_KEY_LEN];
+	char line[160];
+	long m;
+	int i, len, fd;
+
+	CU_ASSERT_EQUAL_FATAL(gs_seal_read(verify, k, &m, cause), 0);
+	for (i = 0; i < n; i++)
+		gs_seal_evolve(k);
+	len = snprintf(line, sizeof(line), "gs-seal-v1 ");
+	for (i = 0; i < GS_SEAL_KEY_LEN; i++)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "%02x",
+				k[i]);
+	len += snprintf(line + len, sizeof(line) - (size_t)len, " %ld\n",
+			count);
+	fd = open(seal, O_WRONLY | O_TRUNC);
+	CU_ASSERT_EQUAL_FATAL(fd >= 0, true);
+	CU_ASSERT_EQUAL(write(fd, line, (size_t)len), len);
+	close(fd);
+}
+
+static void
+test_seal_file_key_must_match_its_count(void)
+{
+	char path[512], seal[512], verify[512];
+	struct gs_trace_report r;
+
+	trace_path(path, sizeof(path), "keycount.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "keycount");
+	write_run_sealed(path, seal, NULL);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	/* An older key under the right count: the key is not k_6. */
+	seal_forge(seal, verify, 5, 6);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), -EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "not key 6"));
+	/* Lowered by hand, key k_6 kept: not key 5 either. */
+	seal_forge(seal, verify, 6, 5);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), -EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.first_error, "not key 5"));
+	/* Key and count agree, one record behind: that record unproven. */
+	seal_forge(seal, verify, 5, 5);
+	CU_ASSERT_EQUAL(verify_keyed(path, verify, seal, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.unproven_records, 1);
+}
+
+static void
+test_seal_read_wipes_a_bad_key(void)
+{
+	unsigned char key[GS_SEAL_KEY_LEN], zero[GS_SEAL_KEY_LEN] = {0};
+	char path[512];
+	long n;
+
+	memset(key, 0x5a, sizeof(key));
+	unit_write(path, sizeof(path), "bad.seal",
+		   "gs-seal-v1 0123456789abcdef0123456789abcdefXX");
+	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+	CU_ASSERT_EQUAL(gs_seal_read(path, key, &n, cause), -EINVAL);
+	CU_ASSERT_EQUAL(memcmp(key, zero, sizeof(key)), 0);
+}
+
+static void
+test_seal_tmp_file_planted_is_not_written(void)
+{
+	char path[512], seal[512], verify[512], tmp[600], victim[600];
+	struct gs_trace *tr;
+	struct stat st;
+	size_t len;
+	char *buf;
+
+	trace_path(path, sizeof(path), "planted.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "planted");
+	/* A hard link to a file of someone else's, where SEAL.tmp goes. */
+	unit_write(victim, sizeof(victim), "victim.txt", "keep me\n");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", seal);
+	CU_ASSERT_EQUAL_FATAL(link(victim, tmp), 0);
+	write_run_sealed(path, seal, NULL);
+	buf = slurp(victim, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_EQUAL(len, 8);
+	CU_ASSERT_EQUAL(memcmp(buf, "keep me\n", 8), 0);
+	free(buf);
+	CU_ASSERT_EQUAL(stat(victim, &st), 0);
+	CU_ASSERT_EQUAL(st.st_nlink, 1);
+	CU_ASSERT_EQUAL(seal_count_of(seal, verify), 6);
+	/* A hard link to the seal file keeps no old key either. */
+	snprintf(tmp, sizeof(tmp), "%s.old", seal);
+	CU_ASSERT_EQUAL_FATAL(link(seal, tmp), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&tr, path, false, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(gs_trace_append(tr, "START", NULL, "RUNNING", NULL),
+			0);
+	gs_trace_close(tr);
+	buf = slurp(tmp, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_PTR_NULL(memchr(buf, 'g', len)); /* "gs-seal-v1" gone */
+	free(buf);
+}
+
+/* ---- Readers never wait behind a stalled disk -------------------------- */
+
+struct stall_reader {
+	struct gs_trace *tr;
+	bool done;
+	long failures, records, sealed;
+	char hash[65];
+};
+
+static void *
+stall_append(void *arg)
+{
+	gs_trace_append(arg, "SIGTERM", "RUNNING", "CANCELLING", NULL);
+	return NULL;
+}
+
+static void *
+stall_read(void *arg)
+{
+	struct stall_reader *sr = arg;
+	long f, n, s;
+	char h[65];
+
+	f = gs_trace_failures(sr->tr);
+	gs_trace_anchor(sr->tr, h, &n, &s);
+	pthread_mutex_lock(&stall_mu);
+	sr->failures = f;
+	sr->records = n;
+	sr->sealed = s;
+	memcpy(sr->hash, h, sizeof(h));
+	sr->done = true;
+	pthread_cond_broadcast(&stall_cv);
+	pthread_mutex_unlock(&stall_mu);
+	return NULL;
+}
+
+static void
+test_trace_readers_do_not_wait_for_the_disk(void)
+{
+	struct stall_reader sr = {0};
+	pthread_condattr_t ca;
+	pthread_cond_t cv;
+	struct timespec until;
+	pthread_t w, rd;
+	char path[512], seal[512], verify[512], before[65];
+	long n, s;
+
+	trace_path(path, sizeof(path), "stall.jsonl");
+	seal_paths(seal, verify, sizeof(seal), "stall");
+	CU_ASSERT_EQUAL_FATAL(gs_trace_open(&sr.tr, path, true, cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_trace_set_seal(sr.tr, seal, cause), 0);
+	CU_ASSERT_EQUAL(
+	    gs_trace_append(sr.tr, "START", NULL, "RUNNING", NULL), 0);
+	gs_trace_anchor(sr.tr, before, &n, &s);
+	/* A waiter of our own on the monotonic clock, as a bound. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pthread_mutex_lock(&stall_mu);
+	stall_armed = true;
+	stall_entered = stall_released = false;
+	pthread_mutex_unlock(&stall_mu);
+	pthread_create(&w, NULL, stall_append, sr.tr);
+	pthread_mutex_lock(&stall_mu);
+	while (!stall_entered)
+		pthread_cond_wait(&stall_cv, &stall_mu);
+	pthread_mutex_unlock(&stall_mu);
+	/* The writer is inside fdatasync: the readers answer anyway. */
+	pthread_create(&rd, NULL, stall_read, &sr);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 20; /* generous: they never need to wait at all */
+	pthread_mutex_lock(&stall_mu);
+	while (!sr.done) {
+		pthread_mutex_unlock(&stall_mu);
+		pthread_mutex_lock(&stall_mu);
+		if (sr.done ||
+		    pthread_cond_timedwait(&cv, &stall_mu, &until) == ETIMEDOUT)
+			break;
+	}
+	CU_ASSERT_TRUE(sr.done);
+	stall_released = true;
+	stall_armed = false;
+	pthread_cond_broadcast(&stall_cv);
+	pthread_mutex_unlock(&stall_mu);
+	pthread_join(w, NULL);
+	pthread_join(rd, NULL);
+	pthread_cond_destroy(&cv);
+	/* They saw the tip as it was before the record in progress. */
+	CU_ASSERT_EQUAL(sr.failures, 0);
+	CU_ASSERT_EQUAL(sr.records, 1);
+	CU_ASSERT_EQUAL(sr.sealed, 1);
+	CU_ASSERT_STRING_EQUAL(sr.hash, before);
+	gs_trace_anchor(sr.tr, before, &n, &s);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(s, 2);
+	gs_trace_close(sr.tr);
+}
+
+/* The last EXIT record's exit_code and trace_failures, via the visitor. */
+struct last_exit {
+	long code, failures;
+	int exits;
+};
+
+static void
+visit_exit(void *arg, long line, json_t *rec)
+{
+	struct last_exit *le = arg;
+	json_t *d = json_object_get(rec, "detail");
+
+	(void)line;
+	if (strcmp(json_string_value(json_object_get(rec, "event")), "EXIT") !=
+	    0)
+		return;
+	le->exits++;
+	le->code = (long)json_integer_value(json_object_get(d, "exit_code"));
+	le->failures =
+	    (long)json_integer_value(json_object_get(d, "trace_failures"));
+}
+
+static void
+test_supervisor_exit_not_durable_agrees(void)
+{
+	struct gs_supervisor *sup;
+	struct gs_trace_report r;
+	struct last_exit le = {-1, -1, 0};
+	struct gs_config cfg;
+	int code;
+
+	gs_config_defaults(&cfg);
+	trace_path(cfg.trace.path, sizeof(cfg.trace.path), "exitsync.jsonl");
+	cfg.trace.fsync = true;
+	gs_stop_set(false);
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, &cfg, "test", cause), 0);
+	gs_request_shutdown(sup, GS_EXIT_OK, "test");
+	/* EXIT reaches the file, but is never made durable. */
+	fault_sync_on = "\"event\":\"EXIT\"";
+	code = gs_supervisor_run(sup);
+	fault_sync_on = NULL;
+	fault_datasync = 0;
+	gs_supervisor_free(sup);
+	gs_stop_set(false);
+	CU_ASSERT_EQUAL(code, GS_EXIT_DEGRADED);
+	CU_ASSERT_EQUAL(gs_trace_verify(cfg.trace.path, &r, visit_exit, &le),
+			0);
+	/* The trace's last word is the code the process ends with. */
+	CU_ASSERT_EQUAL(le.exits, 2);
+	CU_ASSERT_EQUAL(le.code, GS_EXIT_DEGRADED);
+	CU_ASSERT_EQUAL(le.failures, 1);
+}
+
 static void
 test_sha256_vector(void)
 {
@@ -1054,4 +1496,12 @@ suite_trace(void)
 	UNIT_ADD(s, test_trace_write_fails_twice);
 	UNIT_ADD(s, test_trace_rlimit_fsize);
 	UNIT_ADD(s, test_trace_dir_fsynced_on_create);
+	UNIT_ADD(s, test_trace_torn_only_where_a_write_was_cut);
+	UNIT_ADD(s, test_seal_renewed_when_only_sync_failed);
+	UNIT_ADD(s, test_seal_file_not_renewed_is_counted_and_reported);
+	UNIT_ADD(s, test_seal_file_key_must_match_its_count);
+	UNIT_ADD(s, test_seal_read_wipes_a_bad_key);
+	UNIT_ADD(s, test_seal_tmp_file_planted_is_not_written);
+	UNIT_ADD(s, test_trace_readers_do_not_wait_for_the_disk);
+	UNIT_ADD(s, test_supervisor_exit_not_durable_agrees);
 }

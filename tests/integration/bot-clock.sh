@@ -1,0 +1,34 @@
+#!/bin/bash
+# The exchange's clock steps by +10 s, then by -10 s, after start-up: every
+# signed request with the old offset is refused with -1021.  The daemon
+# re-measures the offset, sends again at once, and the shutdown still
+# cancels everything: 0 orders left, exit 0, the re-sync in the trace.
+. "$(dirname "$0")/bot-common.sh"
+
+sim_start
+bot_conf
+
+resyncs() {
+	records "$T/trace.jsonl" | jq -rs 'map(select(.from=="CANCELLING" and .state!="CANCELLING"))
+		| last | .detail | (.clock_resyncs // 0) + (.clock_resyncs_running // 0)'
+}
+
+run_case() {   # NAME OFFSET
+	faults "clock_offset_ms=0"
+	bot_running 8
+	faults "clock_offset_ms=$2"
+	kill -TERM "$BOT_PID"
+	wait_exit "$BOT_PID" 30
+	eq "$1: exit code" "$RC" 0
+	eq "$1: bot orders left" "$(bot_orders)" 0
+	eq "$1: remaining in the trace" "$(phase_figure CANCELLING orders_remaining)" 0
+	[ "$(resyncs)" -ge 1 ] && pass "$1: the re-sync is traced ($(resyncs))" ||
+		fail "$1: no re-sync traced"
+}
+
+run_case "+10 s" 10000
+run_case "-10 s" -10000
+grep -q "clock re-synced after -1021" "$T/bot.log" && pass "the log says the clock was re-synced" ||
+	fail "no re-sync logged"
+check "trace verifies" verify_trace "$T/trace.jsonl"
+finish
