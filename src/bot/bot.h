@@ -55,6 +55,9 @@ int parse_error(const char *body, size_t len, int *code, char *msg,
 int parse_order(json_t *j, struct bot_order *o);
 /* An array of order objects; returns the count or -EBADMSG. */
 int parse_orders(const char *body, size_t len, struct bot_order **out);
+/* The same result as parse_orders, from a scan without a tree: symbol,
+ * orderId, clientOrderId, price, origQty, side and status only. */
+int parse_open_orders(const char *body, size_t len, struct bot_order **out);
 int parse_filters(const char *body, size_t len, struct bot_filters *f,
 		  int nf);
 int parse_server_time(const char *body, size_t len, int64_t *ms);

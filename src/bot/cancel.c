@@ -288,7 +288,7 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 	*orders = NULL;
 	*n = 0;
 	if (req.status == 200) {
-		*n = parse_orders(req.body, req.len, orders);
+		*n = parse_open_orders(req.body, req.len, orders);
 		if (*n < 0) {
 			char ex[300];
 
