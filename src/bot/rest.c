@@ -515,6 +515,8 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 		}
 		if (done == n)
 			break;
+		if (gate == 0 && active < max_parallel && head < tail)
+			continue; /* a slot is free: fill it, never wait */
 		if (gate > 0 && gate < ms)
 			ms = gate;
 		curl_multi_poll(rc->multi, NULL, 0, (int)(ms < 100 ? ms : 100),
