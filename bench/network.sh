@@ -21,7 +21,7 @@ RUNS=${1:-5}
 OUT=${BENCH_OUT:-$top_builddir/bench-results}/network
 PROXY="$top_builddir/delay-proxy"
 mkdir -p "$OUT"
-rm -f "$OUT"/*.txt
+rm -f "$OUT"/*.txt "$OUT"/5xx/*.txt
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 0; }
 
 # A throw-away CA and a certificate for 127.0.0.1 signed by it.
@@ -137,7 +137,8 @@ done
 
 echo "== 30 % of order requests answer 5xx during the shutdown, 50 x 10, RTT 50 ms"
 proxy_start 50
-f="$OUT/auto5xx-50-50x10.txt"
+mkdir -p "$OUT/5xx"
+f="$OUT/5xx/auto-50-50x10.txt"
 : >"$f"
 for ((r = 0; r < RUNS; r++)); do
 	one auto 50 50 10 "error_5xx_rate=30" >>"$f" || true
@@ -151,4 +152,6 @@ if [ -s "$f" ]; then
 fi
 proxy_stop
 kill "$SIM_PID"
+bash "$here/plot-rtt.sh" "$OUT" "$OUT/network-vs-rtt.svg" &&
+	echo "plot: $OUT/network-vs-rtt.svg"
 FAILS=0

@@ -266,6 +266,9 @@ void pool_wake(void *arg);
  * figures go into detail when not NULL. */
 int pool_release(struct pool *p, const struct timespec *deadline,
 		 json_t *detail);
+/* After pool_release: the worker runs job(arg) (NULL: nothing) and ends;
+ * without a pool, job runs here. */
+void pool_defer(struct pool *p, void (*job)(void *), void *arg);
 
 /* ---- stream.c ---- */
 struct stream;

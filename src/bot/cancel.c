@@ -703,6 +703,12 @@ cancel_settle(struct bot *bot)
 			  strerror(-rc));
 }
 
+static void
+settle_job(void *arg)
+{
+	cancel_settle(arg);
+}
+
 enum gs_outcome
 cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 {
@@ -733,6 +739,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	if (pool_release(bot->pool, deadline, detail) < 0) {
 		log_error("CANCELLING: the connection pool still holds the "
 			  "REST client at the deadline");
+		pool_defer(bot->pool, NULL, NULL);
 		return GS_OUTCOME_TIMEOUT;
 	}
 	pthread_mutex_lock(&bot->mu);
@@ -751,6 +758,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		pthread_mutex_unlock(&bot->mu);
 		log_info("CANCELLING: skipped (%s)",
 			 cfg->bot.dry_run ? "dry run" : "nothing placed");
+		pool_defer(bot->pool, NULL, NULL);
 		return GS_OUTCOME_DONE;
 	}
 	out = cancel_until_clean(&r);
@@ -772,8 +780,9 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 					 resyncs));
 	json_object_set_new(detail, "weight_refused",
 			    json_integer(budget_refused(&bot->budget)));
-	if (out == GS_OUTCOME_DONE)
-		cancel_settle(bot);
+	/* Disk work off the phase's path: the pool's worker does it while
+	 * CLOSING waits on the network (inline without a pool). */
+	pool_defer(bot->pool, out == GS_OUTCOME_DONE ? settle_job : NULL, bot);
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
 			 "(%d round%s, %d request%s)",

@@ -16,7 +16,10 @@
  *
  * The worker owns the client while RUNNING; the phase takes it back with
  * pool_release(), which stops the worker and waits out a check in flight
- * (one round trip), so one thread at a time uses the client.
+ * (one round trip), so one thread at a time uses the client.  The worker
+ * then runs the one job the phase leaves it (pool_defer: marking the
+ * snapshot settled, disk work off the phase's path, done while CLOSING
+ * waits on the network) and ends; JOINING joins it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +39,9 @@ struct pool {
 	pthread_cond_t cv;
 	bool busy; /* a check is using rc */
 	bool stop;
+	bool posted; /* pool_defer was called */
+	void (*job)(void *);
+	void *job_arg;
 	long long interval_ms;
 	int checks;
 	long replaced; /* connections opened by checks after the first */
@@ -179,8 +185,38 @@ pool_main(void *arg)
 	}
 	p->stop = true;
 	pthread_cond_broadcast(&p->cv);
+	/* The phase's job; bounded, should the phase never get to post. */
+	next = gs_mono_after_ms(p->cfg->shutdown.cancel_timeout_ms +
+				p->cfg->exchange.request_timeout_ms + 1000);
+	while (!p->posted && gs_cond_wait_until(&p->cv, &p->mu, &next) == 0)
+		;
+	if (p->job != NULL) {
+		void (*job)(void *) = p->job;
+		void *job_arg = p->job_arg;
+
+		p->job = NULL;
+		pthread_mutex_unlock(&p->mu);
+		job(job_arg);
+		return NULL;
+	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+void
+pool_defer(struct pool *p, void (*job)(void *), void *arg)
+{
+	if (p == NULL) {
+		if (job != NULL)
+			job(arg);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->posted = true;
+	p->job = job;
+	p->job_arg = arg;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 void
