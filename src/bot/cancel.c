@@ -188,30 +188,24 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled)
 static json_t *
 known_locked(struct bot *bot, json_t *listing)
 {
-	json_t *all = json_array(), *v;
+	json_t *all = json_array(), *seen = json_object(), *v;
 	const char *cid;
 	size_t i;
 
+	/* A set of the listed ids: 1,000 orders were a million compares. */
 	json_array_foreach(listing, i, v)
-		json_array_append(all, v);
-	json_object_foreach(bot->placed, cid, v)
 	{
-		bool listed = false;
-		json_t *o;
+		const char *c =
+		    json_string_value(json_object_get(v, "clientOrderId"));
 
-		json_array_foreach(listing, i, o)
-		{
-			const char *c = json_string_value(
-			    json_object_get(o, "clientOrderId"));
-
-			if (c != NULL && strcmp(c, cid) == 0) {
-				listed = true;
-				break;
-			}
-		}
-		if (!listed)
-			json_array_append_new(all, json_deep_copy(v));
+		json_array_append(all, v);
+		if (c != NULL)
+			json_object_set_new(seen, c, json_true());
 	}
+	json_object_foreach(bot->placed, cid, v)
+		if (json_object_get(seen, cid) == NULL)
+			json_array_append_new(all, json_deep_copy(v));
+	json_decref(seen);
 	return all;
 }
 
