@@ -95,6 +95,8 @@ static const struct key keys[] = {
 	ENUM("shutdown", "on_sighup", shutdown.on_sighup, sighup_modes),
 	ENUM("shutdown", "on_second_signal", shutdown.on_second_signal,
 	     second_modes),
+	INT("shutdown", "duplicate_signal_ms", shutdown.duplicate_signal_ms, 0,
+	    60000),
 
 	STR("trace", "path", trace.path, KEY_STRING, false),
 	BOOL("trace", "fsync", trace.fsync),
@@ -140,6 +142,7 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->shutdown.cancel_mode = GS_CANCEL_AUTO;
 	cfg->shutdown.on_sighup = GS_SIGHUP_SHUTDOWN;
 	cfg->shutdown.on_second_signal = GS_SECOND_FORCE;
+	cfg->shutdown.duplicate_signal_ms = 1000;
 	snprintf(cfg->trace.path, GS_PATH_MAX,
 		 "/var/log/tradebotd/fsm-trace.jsonl");
 	cfg->trace.fsync = true;
@@ -519,15 +522,17 @@ config_check(struct load_ctx *ctx)
 						"letters, digits, '-' and '_'");
 		}
 	}
-	if (c->shutdown.total_timeout_ms <
-	    c->shutdown.cancel_timeout_ms + c->shutdown.close_timeout_ms) {
+	if ((long long)c->shutdown.total_timeout_ms <
+	    (long long)c->shutdown.cancel_timeout_ms +
+		c->shutdown.close_timeout_ms + c->shutdown.join_timeout_ms) {
 		ctx->line = ctx->section_line[3] ? ctx->section_line[3] : 1;
 		return config_fail(ctx, "total_timeout_ms (%d) must cover "
 					"cancel_timeout_ms + close_timeout_ms "
-					"(%d)",
+					"+ join_timeout_ms (%lld)",
 				   c->shutdown.total_timeout_ms,
-				   c->shutdown.cancel_timeout_ms +
-				       c->shutdown.close_timeout_ms);
+				   (long long)c->shutdown.cancel_timeout_ms +
+				       c->shutdown.close_timeout_ms +
+				       c->shutdown.join_timeout_ms);
 	}
 	if (!c->streams.trade && !c->streams.book_ticker) {
 		ctx->line = ctx->section_line[2] ? ctx->section_line[2] : 1;
