@@ -14,11 +14,19 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/*
+ * SIGHUP was ignored when the process started (nohup): it stays ignored,
+ * and is neither blocked nor waited for (a blocked signal is queued even
+ * when ignored).  Set before any thread exists.
+ */
+static bool sighup_ignored;
 
 static void
 sig_set(sigset_t *set)
@@ -26,7 +34,8 @@ sig_set(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
-	sigaddset(set, SIGHUP);
+	if (!sighup_ignored)
+		sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGUSR2);
@@ -50,21 +59,20 @@ gs_signals_block(void)
 	 * from ever running.  An inherited SIG_IGN on SIGHUP is the one kept:
 	 * it is what nohup asks for.
 	 */
+	{
+		struct sigaction old;
+
+		sighup_ignored = sigaction(SIGHUP, NULL, &old) == 0 &&
+				 old.sa_handler == SIG_IGN;
+	}
 	sig_set(&set);
 	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (rc != 0)
 		return -rc;
 	sa.sa_handler = SIG_DFL;
-	for (signo = 1; signo < NSIG; signo++) {
-		struct sigaction old;
-
-		if (sigismember(&set, signo) != 1)
-			continue;
-		if (signo == SIGHUP && sigaction(signo, NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(signo, &sa, NULL);
-	}
+	for (signo = 1; signo < NSIG; signo++)
+		if (sigismember(&set, signo) == 1)
+			sigaction(signo, &sa, NULL);
 	return 0;
 }
 
@@ -269,6 +277,9 @@ sig_main(void *arg)
 	struct timespec wd_next = gs_mono_after_ms(wd_ms);
 
 	pthread_setname_np(pthread_self(), "signal");
+	if (sighup_ignored)
+		log_info("SIGHUP ignored, as it was when the process started "
+			 "(nohup)");
 	sig_set(&set);
 	while (!atomic_load(&sup->sig_quit)) {
 		long long ms = -1;
