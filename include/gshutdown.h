@@ -225,6 +225,12 @@ void gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
  * here.  The trace's EXIT record carries the count.
  */
 unsigned long gs_log_dropped(void);
+/*
+ * Write text as it is to stderr (a summary for the person who started the
+ * process) the same way: false, and counted as dropped, when stderr could
+ * not take it at once.  At most PIPE_BUF bytes go whole into a pipe.
+ */
+bool gs_log_raw(const char *text, size_t len);
 
 #define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)

@@ -222,23 +222,31 @@ print_summary(struct bot *bot, int code)
 	json_t *j = bot->phase_detail[GS_STATE_JOINING];
 	json_t *why = bot->shutdown_cause;
 	const char *sig = json_string_value(json_object_get(why, "signal"));
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
 
-	fprintf(stderr, "\n== tradebotd shutdown summary ==========================\n");
+	/* Built in memory, written without blocking: a paused terminal or a
+	 * full pipe on stderr must not hold the exit. */
+	if (out == NULL)
+		return;
+
+	fprintf(out, "\n== tradebotd shutdown summary ==========================\n");
 	if (sig != NULL)
-		fprintf(stderr, " cause        %s from pid %lld\n", sig,
+		fprintf(out, " cause        %s from pid %lld\n", sig,
 			fig(why, "sender_pid"));
 	else
-		fprintf(stderr, " cause        %s\n",
+		fprintf(out, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
 			    ? json_string_value(json_object_get(why, "reason"))
 			    : "-");
 	if (json_is_true(json_object_get(c, "skipped")))
-		fprintf(stderr, " orders       skipped (%s), would cancel "
+		fprintf(out, " orders       skipped (%s), would cancel "
 				"%lld                [CANCELLING %lld ms]\n",
 			json_string_value(json_object_get(c, "reason")),
 			fig(c, "would_cancel"), fig(c, "elapsed_ms"));
 	else
-		fprintf(stderr,
+		fprintf(out,
 			" orders       found %lld, cancelled %lld, already "
 			"gone %lld, remaining %s  [CANCELLING %lld ms]\n",
 			fig(c, "orders_found"), fig(c, "orders_cancelled"),
@@ -247,24 +255,27 @@ print_summary(struct bot *bot, int code)
 			    ? (fig(c, "orders_remaining") ? "SOME" : "0")
 			    : "UNKNOWN",
 			fig(c, "elapsed_ms"));
-	fprintf(stderr,
+	fprintf(out,
 		" streams      %lld closed (close %lld sent), %lld forced    "
 		"[CLOSING %lld ms]\n",
 		fig(l, "streams_closed"), fig(l, "close_code_sent"),
 		fig(l, "streams_forced"), fig(l, "elapsed_ms"));
-	fprintf(stderr,
+	fprintf(out,
 		" threads      %lld joined, %lld not joined              "
 		"[JOINING %lld ms]\n",
 		fig(j, "threads_joined"), fig(j, "threads_not_joined"),
 		fig(j, "elapsed_ms"));
-	fprintf(stderr, " exit code    %d (%s)\n", code,
+	fprintf(out, " exit code    %d (%s)\n", code,
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
 		: code == 69 ? "exchange unavailable"
 			     : "see the log");
-	fprintf(stderr, " trace        %s (run %s)\n", bot->cfg->trace.path,
+	fprintf(out, " trace        %s (run %s)\n", bot->cfg->trace.path,
 		gs_supervisor_run_id(bot->sup));
-	fprintf(stderr, "=======================================================\n");
+	fprintf(out, "=======================================================\n");
+	if (fclose(out) == 0)
+		gs_log_raw(text, len);
+	free(text);
 }
 
 static int

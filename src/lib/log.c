@@ -109,6 +109,21 @@ out_write(int fd, int kind, const char *buf, size_t len)
 	return w == (ssize_t)len;
 }
 
+bool
+gs_log_raw(const char *text, size_t len)
+{
+	int fd = atomic_load(&emerg_fd), kind = atomic_load(&emerg_kind);
+
+	if (fd < 0) {
+		fd = STDERR_FILENO;
+		kind = OUT_PLAIN;
+	}
+	if (out_write(fd, kind, text, len))
+		return true;
+	atomic_fetch_add(&log_dropped, 1);
+	return false;
+}
+
 void
 log_emergency(const char *msg, size_t len)
 {
