@@ -60,9 +60,11 @@ INI
 bot_orders() { state ".by_prefix.gsb // 0"; }
 orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 
-# bot_start [ARGS]: start tradebotd; sets BOT_PID.
+# bot_start [ARGS]: start tradebotd (with BOT_ENV, e.g. the fault shim,
+# in its environment only); sets BOT_PID.
+BOT_ENV=()
 bot_start() {
-	"$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
+	env "${BOT_ENV[@]}" "$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
 	BOT_PID=$!
 	PIDS+=("$BOT_PID")
 }

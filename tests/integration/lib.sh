@@ -107,6 +107,30 @@ stop_timed() {
 	MS=$(( ($(date +%s%N) - start) / 1000000 ))
 }
 
+# The fault-injection shim (tests/fault/fault.c).  fault_env VAR=VALUE...
+# prints the environment that preloads it, disarmed until fault_arm.
+FAULT_SO="$top_builddir/.libs/libgsfault.so"
+fault_env() {
+	echo "LD_PRELOAD=$FAULT_SO"
+	echo "GS_FAULT_TRIGGER=$T/fault.on"
+	echo "GS_FAULT_LOG=$T/fault.log"
+	# The shim comes before the sanitizer runtime; a forced _exit leaves
+	# threads unjoined by design.
+	echo "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	echo "TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_thread_leaks=0"
+	printf '%s\n' "$@"
+}
+fault_arm() { : >"$T/fault.on"; }
+fault_disarm() { rm -f "$T/fault.on"; }
+need_fault_shim() {
+	[ -f "$FAULT_SO" ] || { echo "SKIP: no $FAULT_SO"; exit 77; }
+}
+# faults_applied WHAT: how many times the shim applied that fault.
+faults_applied() {
+	[ -f "$T/fault.log" ] || { echo 0; return; }
+	grep -c " $1 " "$T/fault.log"
+}
+
 verify_trace() {
 	"$GS_TRACE" verify "$1" >"$T/verify.out" 2>&1
 }
