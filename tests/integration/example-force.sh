@@ -21,7 +21,7 @@ rm -f "$T/trace.jsonl"
 example_conf "[shutdown]
 duplicate_signal_ms = 0
 on_second_signal = ignore"
-example_start --cancel-ms 400
+example_start --cancel-ms 3000
 kill -TERM "$EX_PID"
 wait_until 10 has_record "$T/trace.jsonl" SIGTERM RUNNING CANCELLING || fail "no CANCELLING"
 kill -TERM "$EX_PID"

@@ -14,9 +14,14 @@ cleanup() {
 	# Only the test's own shell cleans up: a subshell killed by a test's
 	# signal may run this trap too.
 	[ "$BASHPID" = "$$" ] || return 0
-	local p
+	# Only children still running: the number of one reaped long ago may
+	# belong to another test's process by now (pid_max is often 32768).
+	local p live
+	live=" $(jobs -pr | tr '\n' ' ') "
 	for p in "${PIDS[@]}"; do
-		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
+		case "$live" in
+		*" $p "*) { kill -KILL "$p" && wait "$p"; } 2>/dev/null ;;
+		esac
 	done
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
@@ -90,12 +95,18 @@ last_detail() {
 # this shell can wait for its children.)
 wait_exit() {
 	local pid=$1 limit=$2
-	( sleep "$limit"; kill -KILL "$pid" 2>/dev/null ) &
+	# Killing the watchdog ends its sleep too: nothing of it outlives
+	# the wait.
+	( sleep "$limit" & s=$!; trap 'kill $s; exit 0' TERM; wait $s
+	  kill -KILL "$pid" 2>/dev/null ) &
 	local dog=$!
 	wait "$pid"; RC=$?
 	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
 	[ "$RC" -ne 137 ] || RC=timeout
 }
+
+# alive PID: the child still runs.
+alive() { kill -0 "$1" 2>/dev/null; }
 
 # stop_timed PID SECONDS [SIGNAL]: signal the child (TERM by default) and
 # wait for it; sets RC as wait_exit does and MS to the milliseconds taken.
