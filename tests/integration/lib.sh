@@ -130,7 +130,7 @@ fault_env() {
 	echo "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	# ThreadSanitizer sleeps 1 s at exit unless told not to.
 	echo "TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_thread_leaks=0:atexit_sleep_ms=0"
-	printf '%s\n' "$@"
+	[ $# -eq 0 ] || printf '%s\n' "$@"
 }
 fault_arm() { : >"$T/fault.on"; }
 fault_disarm() { rm -f "$T/fault.on"; }
