@@ -21,7 +21,7 @@ eq "state path" "$(state_path "$T/trace.jsonl")" "RUNNING>CANCELLING>CLOSING>JOI
 rm -f "$T/trace.jsonl"
 example_conf "[shutdown]
 duplicate_signal_ms = 20000"
-example_start --cancel-ms 1500
+example_start --cancel-ms 5000
 kill -TERM "$EX_PID"
 wait_until 10 has_record "$T/trace.jsonl" SIGTERM RUNNING CANCELLING || fail "no CANCELLING"
 kill -TERM "$EX_PID"
@@ -34,7 +34,7 @@ check "trace verifies" verify_trace "$T/trace.jsonl"
 rm -f "$T/trace.jsonl"
 example_conf "[shutdown]
 duplicate_signal_ms = 0"
-example_start --fatal-after-ms 100 --cancel-ms 1500
+example_start --fatal-after-ms 100 --cancel-ms 5000
 wait_until 10 has_record "$T/trace.jsonl" FATAL RUNNING CANCELLING || fail "no FATAL"
 kill -TERM "$EX_PID"
 wait_exit "$EX_PID" 20
