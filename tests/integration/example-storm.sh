@@ -16,7 +16,7 @@ storm() {
 example_conf "[shutdown]
 duplicate_signal_ms = 0
 on_second_signal = ignore"
-example_start --cancel-ms 300
+example_start --cancel-ms 3000
 storm
 wait_exit "$EX_PID" 20
 eq "exit code after the storm (ignore)" "$RC" 0

@@ -6,7 +6,11 @@ set -u
 : "${top_builddir:=$PWD}"  # run from the build directory
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 GS_TRACE="$top_builddir/gs-trace"
-T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it-XXXXXX")
+# The scratch directory lives in the build tree: nothing outside this
+# build (another checkout's tests, a cleaner of /tmp) can remove it while
+# a test runs.  make clean removes what failed tests kept.
+mkdir -p "$top_builddir/test-tmp"
+T=$(mktemp -d "$top_builddir/test-tmp/gs-it-XXXXXX")
 PIDS=()
 FAILS=0
 
