@@ -176,6 +176,8 @@ struct gs_config {
 		enum gs_cancel_mode cancel_mode;
 		enum gs_on_sighup on_sighup;
 		enum gs_on_second_signal on_second_signal;
+		/* a repeat within this of the first signal is the same request */
+		int duplicate_signal_ms;
 	} shutdown;
 	struct {
 		char path[GS_PATH_MAX];
@@ -285,6 +287,18 @@ void gs_log(enum gs_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/*
+ * A log write never blocks: a line the destination cannot take at once (a
+ * paused terminal, a full pipe, a stalled journald) is dropped and counted
+ * here.  The trace's EXIT record carries the count.
+ */
+unsigned long gs_log_dropped(void);
+/*
+ * Write text as it is to stderr (a summary for the person who started the
+ * process) the same way: false, and counted as dropped, when stderr could
+ * not take it at once.  At most PIPE_BUF bytes go whole into a pipe.
+ */
+bool gs_log_raw(const char *text, size_t len);
 
 #define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
@@ -305,8 +319,9 @@ int64_t gs_mono_ns(void);
 long long gs_ms_until(const struct timespec *ts);
 long long gs_ms_since(const struct timespec *ts);
 /*
- * Wait on cv (mu held) until signalled or the CLOCK_MONOTONIC deadline;
- * returns 0 or ETIMEDOUT (positive, as pthread_cond_timedwait).
+ * Wait on cv (mu held) until signalled or the CLOCK_MONOTONIC deadline,
+ * whatever clock cv was created with; returns 0 or ETIMEDOUT (positive, as
+ * pthread_cond_timedwait).
  */
 int gs_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 		       const struct timespec *deadline);

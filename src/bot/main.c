@@ -423,6 +423,9 @@ print_summary(struct bot *bot, int code)
 	};
 	char sender[96];
 	int i, width = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
 
 	if (json_is_true(json_object_get(c, "skipped")))
 		snprintf(rows[0].text, sizeof(rows[0].text),
@@ -449,27 +452,35 @@ print_summary(struct bot *bot, int code)
 		if ((int)strlen(rows[i].text) > width)
 			width = (int)strlen(rows[i].text);
 
-	fprintf(stderr, "\n== tradebotd shutdown summary ==========================\n");
+	/* Built in memory, written without blocking: a paused terminal or a
+	 * full pipe on stderr must not hold the exit. */
+	out = open_memstream(&text, &len);
+	if (out == NULL)
+		return;
+	fprintf(out, "\n== tradebotd shutdown summary ==========================\n");
 	if (sig != NULL) {
 		summary_sender(why, sig, sender, sizeof(sender));
-		fprintf(stderr, " cause        %s from %s\n", sig, sender);
+		fprintf(out, " cause        %s from %s\n", sig, sender);
 	} else {
-		fprintf(stderr, " cause        %s\n",
+		fprintf(out, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
 			    ? json_string_value(json_object_get(why, "reason"))
 			    : "-");
 	}
 	for (i = 0; i < 3; i++)
-		fprintf(stderr, " %-12s %-*s  [%s %lld ms]\n", rows[i].label,
+		fprintf(out, " %-12s %-*s  [%s %lld ms]\n", rows[i].label,
 			width, rows[i].text, rows[i].phase, rows[i].ms);
-	fprintf(stderr, " exit code    %d (%s)\n", code,
+	fprintf(out, " exit code    %d (%s)\n", code,
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
 		: code == 69 ? "exchange unavailable"
 			     : "see the log");
-	fprintf(stderr, " trace        %s (run %s)\n", bot->cfg->trace.path,
+	fprintf(out, " trace        %s (run %s)\n", bot->cfg->trace.path,
 		gs_supervisor_run_id(bot->sup));
-	fprintf(stderr, "=======================================================\n");
+	fprintf(out, "=======================================================\n");
+	if (fclose(out) == 0)
+		gs_log_raw(text, len);
+	free(text);
 }
 
 /* state_dir itself; gs_config_validate() saw that its parent exists. */

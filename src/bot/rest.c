@@ -11,9 +11,17 @@
  * charged to the shared budget (budget.c) before it is sent, and waits
  * there while the budget is spent.  Secrets stay in this file's structs
  * and never reach the log.
+ *
+ * The exchange's host is resolved when the client is made (start-up) and
+ * pinned with CURLOPT_RESOLVE, refreshed while RUNNING: libcurl never runs
+ * its resolver (whose thread it joins without a timeout) during a phase,
+ * the -1021 re-sync and the start-up requests included (every request
+ * goes through rest_prepare).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +44,73 @@ struct rest_client {
 	atomic_llong *synced_ms;
 	struct budget *budget; /* NULL: not charged */
 	enum rest_on_stop on_stop;
+	struct curl_slist *pin; /* "host:port:address" for CURLOPT_RESOLVE */
+	struct curl_slist *pin_prev; /* replaced by pin; a handle may hold it */
+	struct timespec pinned_at;
 };
+
+#define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
+
+/*
+ * Resolve the REST host and pin it (an address literal needs no pin).  At
+ * start-up and while RUNNING only; a failure keeps the previous pin.
+ */
+static void
+rest_pin(struct rest_client *rc)
+{
+	char *host = NULL, *port = NULL, entry[600], addr[INET6_ADDRSTRLEN];
+	unsigned char buf[sizeof(struct in6_addr)];
+	struct addrinfo hints, *res = NULL;
+	struct curl_slist *pin;
+	CURLU *u = curl_url();
+	int rc_gai;
+
+	rc->pinned_at = gs_mono_now();
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, rc->cfg->exchange.rest_url, 0) !=
+		CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+		CURLUE_OK)
+		goto out;
+	if (host[0] == '[' || inet_pton(AF_INET, host, buf) == 1)
+		goto out; /* a literal: nothing to resolve */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc_gai = getaddrinfo(host, port, &hints, &res);
+	if (rc_gai != 0 || res == NULL) {
+		log_warn("cannot resolve %s: %s%s", host, gai_strerror(rc_gai),
+			 rc->pin ? "; keeping the pinned address" : "");
+		goto out;
+	}
+	if (res->ai_family == AF_INET6) {
+		addr[0] = '[';
+		inet_ntop(AF_INET6,
+			  &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr,
+			  addr + 1, sizeof(addr) - 2);
+		strcat(addr, "]");
+	} else {
+		inet_ntop(AF_INET,
+			  &((struct sockaddr_in *)res->ai_addr)->sin_addr, addr,
+			  sizeof(addr));
+	}
+	freeaddrinfo(res);
+	snprintf(entry, sizeof(entry), "%s:%s:%s", host, port, addr);
+	pin = curl_slist_append(NULL, entry);
+	if (pin != NULL) {
+		/* libcurl reads the list when a transfer starts, not when the
+		 * option is set: the one replaced stays until the next refresh,
+		 * by when every transfer given it has started. */
+		curl_slist_free_all(rc->pin_prev);
+		rc->pin_prev = rc->pin;
+		rc->pin = pin;
+	}
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
 
 static int64_t
 wall_ms(void)
@@ -71,6 +145,7 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 	curl_multi_setopt(rc->multi, CURLMOPT_MAXCONNECTS, 64L);
 	/* HTTP/2 when the server offers it: one connection carries all. */
 	curl_multi_setopt(rc->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	rest_pin(rc);
 	*out = rc;
 	return 0;
 }
@@ -81,6 +156,8 @@ rest_client_free(struct rest_client *rc)
 	if (rc == NULL)
 		return;
 	curl_multi_cleanup(rc->multi);
+	curl_slist_free_all(rc->pin);
+	curl_slist_free_all(rc->pin_prev);
 	explicit_bzero(rc->api_key, sizeof(rc->api_key));
 	free(rc);
 }
@@ -242,6 +319,15 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	req->easy = e;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (!gs_stop_requested() &&
+	    gs_ms_since(&rc->pinned_at) >= PIN_REFRESH_MS)
+		rest_pin(rc);
+	if (rc->pin != NULL)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, rc->pin);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87.0 */
+	/* Abandoned at a deadline: never wait for a resolver thread. */
+	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+#endif
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 			 (long)cfg->exchange.request_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,

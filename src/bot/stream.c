@@ -9,10 +9,15 @@
  * lws_cancel_service(); the service thread acts on the flags in
  * LWS_CALLBACK_EVENT_WAIT_CANCELLED: it asks for a writeable callback,
  * sends close 1000 with a reason from there, and lws waits for the
- * server's close.  Whether the server answered is read from the close
- * payload it sent back.
+ * server's close.
+ *
+ * The exchange's host is resolved once at start-up and pinned: every
+ * connection goes to the pinned address (the Host header and TLS SNI keep
+ * the name), refreshed while RUNNING, so no resolver runs during a phase.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,13 @@
 #define RX_MAX (64 * 1024) /* Binance events are a few hundred bytes */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
+/*
+ * lws 4.1 waits 5 s for the server's close reply and then closes on its
+ * own, with the same callback as when the reply came.  A close that ends
+ * this late after ours is the library giving up: forced, not clean.
+ */
+#define LWS_CLOSE_ACK_GIVEUP_MS 4900
 
 struct stream {
 	struct bot *bot;
@@ -31,6 +43,8 @@ struct stream {
 	struct lws *wsi;
 	char url[GS_URL_MAX];
 	char host[256];
+	char addr[INET6_ADDRSTRLEN]; /* host, resolved and pinned */
+	struct timespec pinned_at;
 	char path[4096];
 	int port;
 	bool tls;
@@ -46,6 +60,8 @@ struct stream {
 	bool finished;	/* the phase is over: leave the service loop */
 	bool connected;
 	bool close_sent;
+	struct timespec close_sent_at;
+	bool peer_closed; /* the server's close frame arrived */
 	bool closed;	/* nothing open any more */
 	int clean;	/* closes answered by the server */
 	int forced;	/* dropped or closed without the server's answer */
@@ -57,6 +73,47 @@ struct stream {
 };
 
 static void stream_connect(struct stream *s);
+
+/*
+ * Resolve s->host into s->addr (an address literal stays as it is).
+ * Only at start-up and while RUNNING: never during a phase.
+ */
+static int
+stream_pin(struct stream *s)
+{
+	struct addrinfo hints, *res = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc;
+
+	if (inet_pton(AF_INET, s->host, buf) == 1 ||
+	    inet_pton(AF_INET6, s->host, buf) == 1) {
+		rc = snprintf(s->addr, sizeof(s->addr), "%s", s->host);
+		if (rc < 0 || (size_t)rc >= sizeof(s->addr))
+			s->addr[0] = '\0';
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(s->host, NULL, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		log_warn("market data: cannot resolve %s: %s%s", s->host,
+			 gai_strerror(rc),
+			 s->addr[0] ? "; keeping the pinned address" : "");
+		return -EHOSTUNREACH;
+	}
+	if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr,
+			  s->addr, sizeof(s->addr));
+	else
+		inet_ntop(AF_INET,
+			  &((struct sockaddr_in *)res->ai_addr)->sin_addr,
+			  s->addr, sizeof(s->addr));
+	freeaddrinfo(res);
+	s->pinned_at = gs_mono_now();
+	return 0;
+}
 
 static bool
 stream_closing(struct stream *s)
@@ -99,9 +156,14 @@ stream_connect(struct stream *s)
 
 	if (gs_stop_requested())
 		return;
+	/* Refresh the pin while RUNNING; a reconnect in a phase never
+	 * resolves (and none is made: see stream_retry). */
+	if (s->addr[0] == '\0' ||
+	    gs_ms_since(&s->pinned_at) >= PIN_REFRESH_MS)
+		stream_pin(s);
 	memset(&ci, 0, sizeof(ci));
 	ci.context = s->ctx;
-	ci.address = s->host;
+	ci.address = s->addr[0] ? s->addr : s->host;
 	ci.port = s->port;
 	ci.path = s->path;
 	ci.host = s->host;
@@ -226,15 +288,18 @@ on_cancelled(struct stream *s)
 }
 
 /*
- * lws 4.1 consumes the server's close reply inside the library: what is
- * seen here is that the connection ended after our close 1000 went out
- * and before close_timeout_ms.  A connection still open then is dropped
- * and counted as forced.
+ * lws 4.1 consumes the server's reply to our close inside the library and
+ * reports the end of the connection the same way whether the reply came,
+ * the server ended the connection, or lws gave up waiting (after 5 s).
+ * Clean: the server's close frame arrived, or the connection ended after
+ * our close 1000 went out and before both close_timeout_ms (s->drop) and
+ * the library's own give-up.  Anything else is forced.
  */
 static void
 on_closed(struct stream *s, struct lws *wsi)
 {
 	struct bot *bot = s->bot;
+	bool gave_up = false;
 
 	(void)wsi;
 	pthread_mutex_lock(&bot->mu);
@@ -242,7 +307,11 @@ on_closed(struct stream *s, struct lws *wsi)
 	s->connected = false;
 	bot->streams_up = 0;
 	if (s->closing) {
-		if (s->close_sent && !s->drop) {
+		if (s->close_sent && !s->drop && !s->peer_closed &&
+		    gs_ms_since(&s->close_sent_at) >= LWS_CLOSE_ACK_GIVEUP_MS)
+			gave_up = true;
+		if ((s->close_sent || s->peer_closed) && !s->drop &&
+		    !gave_up) {
 			s->clean++;
 			s->close_code = LWS_CLOSE_STATUS_NORMAL;
 		} else {
@@ -252,6 +321,10 @@ on_closed(struct stream *s, struct lws *wsi)
 		pthread_cond_broadcast(&bot->cv);
 	}
 	pthread_mutex_unlock(&bot->mu);
+	if (gave_up)
+		log_warn("market data: no close reply; the library gave up "
+			 "waiting after %d ms: counted as forced",
+			 LWS_CLOSE_ACK_GIVEUP_MS);
 	if (!stream_closing(s)) {
 		log_warn("market data: connection closed by the server; "
 			 "reconnecting in %d ms",
@@ -287,9 +360,19 @@ md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 			lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
 					 (unsigned char *)why, sizeof(why) - 1);
+			pthread_mutex_lock(&s->bot->mu);
 			s->close_sent = true;
+			s->close_sent_at = gs_mono_now();
+			pthread_mutex_unlock(&s->bot->mu);
 			return -1;
 		}
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The server's own close frame; lws answers it. */
+		pthread_mutex_lock(&s->bot->mu);
+		if (s->closing)
+			s->peer_closed = true;
+		pthread_mutex_unlock(&s->bot->mu);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		log_warn("market data: connection to %s failed: %s", s->url,
@@ -409,6 +492,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 		s->port = 443;
 	snprintf(s->host, sizeof(s->host), "%s", ads);
 	(void)path;
+	stream_pin(s); /* start-up: resolved before anything can stop */
 	if (stream_build_path(s->url, bot->cfg, s->path, sizeof(s->path)) <
 	    0) {
 		snprintf(cause, GS_CAUSE_MAX,

@@ -139,6 +139,8 @@ static const struct key keys[] = {
 	ENUM("shutdown", "on_sighup", shutdown.on_sighup, sighup_modes),
 	ENUM("shutdown", "on_second_signal", shutdown.on_second_signal,
 	     second_modes),
+	INT("shutdown", "duplicate_signal_ms", shutdown.duplicate_signal_ms, 0,
+	    60000),
 
 	STR("trace", "path", trace.path, KEY_STRING, false),
 	BOOL("trace", "fsync", trace.fsync),
@@ -189,6 +191,7 @@ gs_config_defaults(struct gs_config *cfg)
 	cfg->shutdown.cancel_mode = GS_CANCEL_AUTO;
 	cfg->shutdown.on_sighup = GS_SIGHUP_RELOAD;
 	cfg->shutdown.on_second_signal = GS_SECOND_FORCE;
+	cfg->shutdown.duplicate_signal_ms = 1000;
 	snprintf(cfg->trace.path, GS_PATH_MAX,
 		 "/var/log/tradebotd/fsm-trace.jsonl");
 	cfg->trace.fsync = true;
@@ -924,7 +927,7 @@ config_check(struct load_ctx *ctx)
 {
 	static const char *const total[] = {
 		"total_timeout_ms", "cancel_timeout_ms", "close_timeout_ms",
-		NULL};
+		"join_timeout_ms", NULL};
 	struct gs_config *cfg = ctx->cfg;
 	const struct gs_config *c = cfg;
 	size_t i;
@@ -939,15 +942,17 @@ config_check(struct load_ctx *ctx)
 					   keys[i].section, keys[i].name);
 		}
 	}
-	if (c->shutdown.total_timeout_ms <
-	    c->shutdown.cancel_timeout_ms + c->shutdown.close_timeout_ms) {
+	if ((long long)c->shutdown.total_timeout_ms <
+	    (long long)c->shutdown.cancel_timeout_ms +
+		c->shutdown.close_timeout_ms + c->shutdown.join_timeout_ms) {
 		ctx->line = config_last_line(cfg, "shutdown", total);
 		return config_fail(ctx, "total_timeout_ms (%d) must cover "
 					"cancel_timeout_ms + close_timeout_ms "
-					"(%d)",
+					"+ join_timeout_ms (%lld)",
 				   c->shutdown.total_timeout_ms,
-				   c->shutdown.cancel_timeout_ms +
-				       c->shutdown.close_timeout_ms);
+				   (long long)c->shutdown.cancel_timeout_ms +
+				       c->shutdown.close_timeout_ms +
+				       c->shutdown.join_timeout_ms);
 	}
 	if (!c->streams.trade && !c->streams.book_ticker) {
 		ctx->line = gs_config_line(cfg, "streams", "channels");

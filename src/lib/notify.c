@@ -59,7 +59,7 @@ gs_notify(const char *fmt, ...)
 		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL,
+		if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
 			   (struct sockaddr *)&sa, len) < 0)
 			rc = -errno;
 		close(fd);

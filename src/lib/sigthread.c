@@ -6,17 +6,27 @@
  * thread takes them one at a time with sigwaitinfo() (so the trace records
  * who sent each one) and turns them into state machine events.  Once a
  * shutdown has begun it waits with sigtimedwait() against the total
- * deadline and ends the process with DEADLINE when that passes.  SIGUSR2
- * sent by the process itself only wakes it (to re-arm or to quit).
+ * deadline and, just before it, traces DEADLINE, persists the snapshot and
+ * ends the process; the deadline timer (supervisor.c) ends it at the
+ * deadline should this thread be stuck.  SIGUSR2 sent by the process
+ * itself only wakes it (to re-arm or to quit).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/*
+ * SIGHUP was ignored when the process started (nohup): it stays ignored,
+ * and is neither blocked nor waited for (a blocked signal is queued even
+ * when ignored).  Set before any thread exists.
+ */
+static bool sighup_ignored;
 
 static void
 sig_set(sigset_t *set)
@@ -24,7 +34,8 @@ sig_set(sigset_t *set)
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
-	sigaddset(set, SIGHUP);
+	if (!sighup_ignored)
+		sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
 	sigaddset(set, SIGUSR1);
 	sigaddset(set, SIGUSR2);
@@ -45,8 +56,15 @@ gs_signals_block(void)
 	 * An ignored signal is discarded even while blocked, so sigwaitinfo
 	 * would never see it: a shell starts background jobs with SIGINT and
 	 * SIGQUIT ignored.  Restore the default action; blocking keeps it
-	 * from ever running.
+	 * from ever running.  An inherited SIG_IGN on SIGHUP is the one kept:
+	 * it is what nohup asks for.
 	 */
+	{
+		struct sigaction old;
+
+		sighup_ignored = sigaction(SIGHUP, NULL, &old) == 0 &&
+				 old.sa_handler == SIG_IGN;
+	}
 	sig_set(&set);
 	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (rc != 0)
@@ -117,39 +135,74 @@ sig_detail(const siginfo_t *info)
 	return d;
 }
 
-/* A shutdown signal after the first: FORCE, or refused and traced. */
+/*
+ * A shutdown signal after the first.  A repeat within duplicate_signal_ms
+ * of the first is the same request (timeout(1) signals the child and its
+ * group; a wrapper forwards what it got); the first signal during a
+ * shutdown that FATAL began is that shutdown's first.  Both are traced as
+ * refused.  After that: FORCE, or refused when on_second_signal = ignore.
+ */
 static void
 sig_again(struct gs_supervisor *sup, const siginfo_t *info)
 {
+	const struct gs_config *cfg = sup->cfg;
 	json_t *d = sig_detail(info);
-	enum gs_state next;
+	const char *why = NULL;
+	struct sup_rec rec;
+	gs_hook_fn force;
+	void *force_arg;
 
-	if (sup->cfg->shutdown.on_second_signal == GS_SECOND_IGNORE) {
-		json_object_set_new(d, "reason",
-				    json_string("shutdown in progress; "
-						"on_second_signal = ignore"));
-		pthread_mutex_lock(&sup->mu);
-		sup_trace_refused(sup, sig_event(info->si_signo), d);
-		pthread_mutex_unlock(&sup->mu);
-		json_decref(d);
-		return;
-	}
 	pthread_mutex_lock(&sup->mu);
-	if (gs_fsm_next(gs_supervisor_state(sup), GS_EV_FORCE, &next) < 0) {
-		/* RUNNING (cannot happen) or EXIT: nothing left to force. */
-		sup_trace_refused(sup, GS_EV_FORCE, d);
+	if (!sup->signalled) {
+		sup->signalled = true;
+		sup->first_signal = gs_mono_now();
+		why = "the first signal of a shutdown begun by FATAL";
+	} else if (gs_ms_since(&sup->first_signal) <
+		   cfg->shutdown.duplicate_signal_ms) {
+		why = "a repeat within duplicate_signal_ms: the same request";
+	} else if (cfg->shutdown.on_second_signal == GS_SECOND_IGNORE) {
+		why = "shutdown in progress; on_second_signal = ignore";
+	}
+	if (why != NULL) {
+		json_object_set_new(d, "reason", json_string(why));
+		sup_refused_locked(sup, sig_event(info->si_signo), d, &rec);
 		pthread_mutex_unlock(&sup->mu);
+		sup_write(sup, &rec);
+		log_info("signal %s during the shutdown: %s",
+			 gs_event_name(sig_event(info->si_signo)), why);
 		json_decref(d);
 		return;
 	}
-	log_warn("second signal (%s) during %s: forcing exit",
-		 strsignal(info->si_signo),
-		 gs_state_name(gs_supervisor_state(sup)));
-	sup_transition_locked(sup, GS_EV_FORCE, d);
-	if (sup->force_fn != NULL)
-		sup->force_fn(sup->force_arg);
+	if (sup_transition_locked(sup, GS_EV_FORCE, d, &rec) < 0) {
+		/* EXIT: nothing left to force. */
+		pthread_mutex_unlock(&sup->mu);
+		sup_write(sup, &rec);
+		json_decref(d);
+		return;
+	}
+	force = sup->force_fn;
+	force_arg = sup->force_arg;
+	pthread_mutex_unlock(&sup->mu);
+	/* The snapshot first: it must not wait behind a slow trace. */
+	if (force != NULL)
+		force(force_arg);
+	log_warn("second signal (%s): forcing exit",
+		 strsignal(info->si_signo));
+	sup_write(sup, &rec);
 	json_object_set_new(d, "forced", json_true());
-	sup_final_exit_locked(sup, 128 + info->si_signo, d);
+	sup_final_exit(sup, 128 + info->si_signo, d);
+}
+
+/*
+ * How long before the total deadline this thread traces DEADLINE and
+ * persists the snapshot, so both land before the deadline timer's _exit.
+ */
+static long long
+sig_deadline_margin(struct gs_supervisor *sup)
+{
+	long long t = sup->cfg->shutdown.total_timeout_ms / 10;
+
+	return t < 200 ? t : 200;
 }
 
 static void
@@ -157,14 +210,28 @@ sig_deadline(struct gs_supervisor *sup)
 {
 	json_t *d = json_pack("{s:i}", "total_timeout_ms",
 			      sup->cfg->shutdown.total_timeout_ms);
+	struct sup_rec rec;
+	gs_hook_fn force;
+	void *force_arg;
 
 	pthread_mutex_lock(&sup->mu);
+	if (gs_supervisor_state(sup) == GS_STATE_EXIT) {
+		/* The shutdown ended in time: nothing to enforce. */
+		atomic_store(&sup->deadline_armed, false);
+		pthread_mutex_unlock(&sup->mu);
+		json_decref(d);
+		return;
+	}
+	sup_transition_locked(sup, GS_EV_DEADLINE, d, &rec);
+	force = sup->force_fn;
+	force_arg = sup->force_arg;
+	pthread_mutex_unlock(&sup->mu);
+	if (force != NULL)
+		force(force_arg);
 	log_error("shutdown did not finish within total_timeout_ms = %d",
 		  sup->cfg->shutdown.total_timeout_ms);
-	sup_transition_locked(sup, GS_EV_DEADLINE, d);
-	if (sup->force_fn != NULL)
-		sup->force_fn(sup->force_arg);
-	sup_final_exit_locked(sup, GS_EXIT_DEADLINE, d);
+	sup_write(sup, &rec);
+	sup_final_exit(sup, GS_EXIT_DEADLINE, d);
 }
 
 static void
@@ -252,6 +319,9 @@ sig_main(void *arg)
 	struct timespec wd_next = gs_mono_after_ms(wd_ms);
 
 	pthread_setname_np(pthread_self(), "signal");
+	if (sighup_ignored)
+		log_info("SIGHUP ignored, as it was when the process started "
+			 "(nohup)");
 	sig_set(&set);
 	while (!atomic_load(&sup->sig_quit)) {
 		long long ms = -1;
@@ -265,7 +335,8 @@ sig_main(void *arg)
 			ms = gs_ms_until(&wd_next);
 		}
 		if (atomic_load(&sup->deadline_armed)) {
-			long long left = gs_ms_until(&sup->total_deadline);
+			long long left = gs_ms_until(&sup->total_deadline) -
+					 sig_deadline_margin(sup);
 
 			if (left <= 0)
 				sig_deadline(sup);
@@ -304,28 +375,38 @@ sig_main(void *arg)
 int
 sigthread_start(struct gs_supervisor *sup)
 {
-	int rc = pthread_create(&sup->sigthread, NULL, sig_main, sup);
+	int rc;
 
-	if (rc != 0)
-		return -rc;
-	sup->sig_started = true;
-	return 0;
+	pthread_mutex_lock(&sup->sig_mu);
+	rc = pthread_create(&sup->sigthread, NULL, sig_main, sup);
+	sup->sig_started = rc == 0;
+	pthread_mutex_unlock(&sup->sig_mu);
+	return -rc;
 }
 
+/* Wake the signal thread, if it still runs (never a joined thread). */
 void
 sigthread_poke(struct gs_supervisor *sup)
 {
+	pthread_mutex_lock(&sup->sig_mu);
 	if (sup->sig_started)
 		pthread_kill(sup->sigthread, SIGUSR2);
+	pthread_mutex_unlock(&sup->sig_mu);
 }
 
 void
 sigthread_stop(struct gs_supervisor *sup)
 {
-	if (!sup->sig_started)
-		return;
-	atomic_store(&sup->sig_quit, true);
-	pthread_kill(sup->sigthread, SIGUSR2);
-	pthread_join(sup->sigthread, NULL);
-	sup->sig_started = false;
+	bool started;
+
+	pthread_mutex_lock(&sup->sig_mu);
+	started = sup->sig_started;
+	if (started) {
+		atomic_store(&sup->sig_quit, true);
+		pthread_kill(sup->sigthread, SIGUSR2);
+		sup->sig_started = false;
+	}
+	pthread_mutex_unlock(&sup->sig_mu);
+	if (started)
+		pthread_join(sup->sigthread, NULL);
 }

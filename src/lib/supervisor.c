@@ -3,12 +3,13 @@
  *
  * The first shutdown request (a signal from the signal thread, or FATAL
  * from any thread) makes the RUNNING -> CANCELLING transition itself, under
- * the supervisor's mutex: the trace record is written, the stop flag rises
- * and every wake hook is called before the requester returns, so stop
- * propagates in the time of one fdatasync.  The main thread, blocked in
+ * the supervisor's mutex; the stop flag rises and every wake hook is called
+ * before the trace record is written, so stop propagates whatever the disk
+ * does.  The main thread, blocked in
  * gs_supervisor_run(), then runs the phases in order, each against its own
  * absolute deadline, and joins the workers against one deadline.  The signal
- * thread (sigthread.c) enforces the total deadline and forced exits.
+ * thread (sigthread.c) traces the total deadline and forced exits; the
+ * deadline timer below enforces the total deadline whatever else is stuck.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +17,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -171,42 +175,36 @@ gs_supervisor_config(struct gs_supervisor *sup)
 	return sup->cfg;
 }
 
-/* A non-transition record; sup->mu held, so the state cannot move. */
-int
-sup_trace_locked(struct gs_supervisor *sup, const char *event, json_t *detail)
-{
-	const char *st = gs_state_name(gs_supervisor_state(sup));
+/* ---- records: decided under mu, written after it ---------------------- */
 
-	return gs_trace_append(sup->trace, event, st, st, detail);
-}
-
-int
-gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
-		    json_t *detail)
-{
-	int rc;
-
-	pthread_mutex_lock(&sup->mu);
-	rc = sup_trace_locked(sup, event, detail);
-	pthread_mutex_unlock(&sup->mu);
-	return rc;
-}
-
-/* Trace an event the table refuses in the current state; mu held. */
+/* A non-transition record in the current state; sup->mu held. */
 void
-sup_trace_refused(struct gs_supervisor *sup, enum gs_event ev, json_t *detail)
+sup_record_locked(struct gs_supervisor *sup, const char *event,
+		  json_t *detail, struct sup_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->ticket = sup->rec_next++;
+	rec->event = event;
+	rec->from = rec->to = gs_supervisor_state(sup);
+	rec->detail = detail ? json_incref(detail) : NULL;
+}
+
+/* An event the table refuses in the current state; sup->mu held. */
+void
+sup_refused_locked(struct gs_supervisor *sup, enum gs_event ev,
+		   json_t *detail, struct sup_rec *rec)
 {
 	json_t *d = detail ? json_deep_copy(detail) : json_object();
 
 	json_object_set_new(d, "refused", json_true());
-	sup_trace_locked(sup, gs_event_name(ev), d);
+	sup_record_locked(sup, gs_event_name(ev), d, rec);
 	json_decref(d);
 }
 
 /* Tell the service manager: the state and its figures; during a phase,
  * how long it may take (so systemd does not kill a shutdown in progress). */
 static void
-sup_notify_state(struct gs_supervisor *sup, enum gs_event ev,
+sup_notify_state(struct gs_supervisor *sup, const char *ev,
 		 enum gs_state to, json_t *detail)
 {
 	const struct gs_config *cfg = sup->cfg;
@@ -216,8 +214,8 @@ sup_notify_state(struct gs_supervisor *sup, enum gs_event ev,
 	if (to == GS_STATE_CANCELLING)
 		gs_notify("STOPPING=1");
 	if (to != GS_STATE_EXIT) /* EXIT's STATUS carries the anchor */
-		gs_notify("STATUS=%s after %s %s", gs_state_name(to),
-			  gs_event_name(ev), figures ? figures : "");
+		gs_notify("STATUS=%s after %s %s", gs_state_name(to), ev,
+			  figures ? figures : "");
 	free(figures);
 	switch (to) {
 	case GS_STATE_CANCELLING:
@@ -237,47 +235,216 @@ sup_notify_state(struct gs_supervisor *sup, enum gs_event ev,
 }
 
 /*
- * Make the transition ev names from the current state: trace it, then enter
- * the new state.  Called with sup->mu held.  Returns -EINVAL (after tracing
- * the refusal) when the table refuses the event.
+ * Write a record decided earlier, in the order of the decisions: wait for
+ * its turn (behind a record a slow disk holds up, never holding sup->mu),
+ * append it, and for a transition tell the service manager and the state
+ * hook.  Returns what gs_trace_append returned.
+ */
+int
+sup_write(struct gs_supervisor *sup, struct sup_rec *rec)
+{
+	int rc;
+
+	pthread_mutex_lock(&sup->rec_mu);
+	while (sup->rec_turn != rec->ticket)
+		pthread_cond_wait(&sup->rec_cv, &sup->rec_mu);
+	pthread_mutex_unlock(&sup->rec_mu);
+
+	rc = gs_trace_append(sup->trace, rec->event, gs_state_name(rec->from),
+			     gs_state_name(rec->to), rec->detail);
+	if (rec->transition) {
+		sup_notify_state(sup, rec->event, rec->to, rec->detail);
+		if (rec->state_fn != NULL)
+			rec->state_fn(rec->state_arg, rec->to, rec->detail);
+	}
+
+	pthread_mutex_lock(&sup->rec_mu);
+	sup->rec_turn++;
+	pthread_cond_broadcast(&sup->rec_cv);
+	pthread_mutex_unlock(&sup->rec_mu);
+	json_decref(rec->detail);
+	rec->detail = NULL;
+	return rc;
+}
+
+int
+gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
+		    json_t *detail)
+{
+	struct sup_rec rec;
+
+	pthread_mutex_lock(&sup->mu);
+	sup_record_locked(sup, event, detail, &rec);
+	pthread_mutex_unlock(&sup->mu);
+	return sup_write(sup, &rec);
+}
+
+/*
+ * Make the transition ev names from the current state and describe its
+ * record in rec, for sup_write() once sup->mu is released.  Called with
+ * sup->mu held.  Returns -EINVAL (rec then describes the refusal) when the
+ * table refuses the event.
  */
 int
 sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
-		      json_t *detail)
+		      json_t *detail, struct sup_rec *rec)
 {
 	enum gs_state from = gs_supervisor_state(sup), to;
 
 	if (gs_fsm_next(from, ev, &to) < 0) {
-		sup_trace_refused(sup, ev, detail);
+		sup_refused_locked(sup, ev, detail, rec);
 		return -EINVAL;
 	}
-	gs_trace_append(sup->trace, gs_event_name(ev), gs_state_name(from),
-			gs_state_name(to), detail);
+	sup_record_locked(sup, gs_event_name(ev), detail, rec);
+	rec->to = to;
+	rec->transition = true;
+	rec->state_fn = sup->state_fn;
+	rec->state_arg = sup->state_arg;
 	atomic_store(&sup->state, (int)to);
-	sup_notify_state(sup, ev, to, detail);
-	if (sup->state_fn != NULL)
-		sup->state_fn(sup->state_arg, to, detail);
+	pthread_cond_broadcast(&sup->cv);
 	return 0;
 }
 
-/*
- * Call every wake hook; sup->mu held.  Hooks only signal (a condition
- * variable, lws_cancel_service, an eventfd) and never take sup->mu.
- */
-static void
-sup_wake_all_locked(struct gs_supervisor *sup)
-{
-	int i;
+/* ---- the deadline timer --------------------------------------------------- */
 
-	for (i = 0; i < sup->nworkers; i++)
-		if (sup->workers[i].wake != NULL)
-			sup->workers[i].wake(sup->workers[i].wake_arg);
+/*
+ * Sleeps on a CLOCK_MONOTONIC timerfd set to the total deadline when
+ * shutdown begins.  It takes no lock and does no blocking I/O, so no slow
+ * disk, stalled log reader or stuck resolver can keep it from ending the
+ * process: at the deadline it writes one fixed line without blocking and
+ * calls _exit().
+ */
+static void *
+dl_main(void *arg)
+{
+	struct gs_supervisor *sup = arg;
+
+	pthread_setname_np(pthread_self(), "deadline");
+	for (;;) {
+		struct pollfd p[2] = {{sup->dl_tfd, POLLIN, 0},
+				      {sup->dl_efd, POLLIN, 0}};
+		int st = DL_ARMED;
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents != 0)
+			return NULL;
+		if (p[0].revents == 0)
+			continue;
+		if (atomic_compare_exchange_strong(&sup->dl_state, &st,
+						   DL_FIRED)) {
+			log_emergency(sup->dl_msg[0], strlen(sup->dl_msg[0]));
+			_exit(GS_EXIT_DEADLINE);
+		}
+		if (st == DL_DECIDED) {
+			log_emergency(sup->dl_msg[1], strlen(sup->dl_msg[1]));
+			_exit(atomic_load(&sup->dl_code));
+		}
+		return NULL; /* disarmed */
+	}
+}
+
+static int
+dl_start(struct gs_supervisor *sup)
+{
+	const char *who = program_invocation_short_name;
+	int rc;
+
+	snprintf(sup->dl_msg[0], sizeof(sup->dl_msg[0]),
+		 "%s[%d]: shutdown exceeded total_timeout_ms = %d: the "
+		 "deadline timer ends the process with code %d\n",
+		 who, (int)getpid(), sup->cfg->shutdown.total_timeout_ms,
+		 GS_EXIT_DEADLINE);
+	snprintf(sup->dl_msg[1], sizeof(sup->dl_msg[1]),
+		 "%s[%d]: the last records were not written within "
+		 "total_timeout_ms = %d: ending with the exit code decided\n",
+		 who, (int)getpid(), sup->cfg->shutdown.total_timeout_ms);
+	sup->dl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sup->dl_tfd < 0)
+		return -errno;
+	sup->dl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sup->dl_efd < 0) {
+		rc = -errno;
+		close(sup->dl_tfd);
+		sup->dl_tfd = -1;
+		return rc;
+	}
+	rc = pthread_create(&sup->dl_thread, NULL, dl_main, sup);
+	if (rc != 0) {
+		close(sup->dl_tfd);
+		close(sup->dl_efd);
+		sup->dl_tfd = sup->dl_efd = -1;
+		return -rc;
+	}
+	sup->dl_started = true;
+	return 0;
+}
+
+/* Arm at sup->total_deadline; sup->mu held (no I/O: one system call). */
+static void
+dl_arm(struct gs_supervisor *sup)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value = sup->total_deadline;
+	atomic_store(&sup->dl_state, DL_ARMED);
+	if (timerfd_settime(sup->dl_tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		atomic_store(&sup->dl_state, DL_IDLE);
+}
+
+/*
+ * The exit code is decided: from now on the timer, should the last records
+ * be stuck on their way to disk, exits with code and never with 70.  False
+ * when the timer has already fired (it is ending the process).
+ */
+bool
+sup_deadline_decide(struct gs_supervisor *sup, int code)
+{
+	int st = DL_ARMED;
+
+	atomic_store(&sup->dl_code, code);
+	if (atomic_compare_exchange_strong(&sup->dl_state, &st, DL_DECIDED))
+		return true;
+	return st != DL_FIRED;
+}
+
+static void
+dl_stop(struct gs_supervisor *sup)
+{
+	uint64_t one = 1;
+
+	if (!sup->dl_started)
+		return;
+	atomic_store(&sup->dl_state, DL_DISARMED);
+	if (write(sup->dl_efd, &one, sizeof(one)) < 0)
+		log_error("deadline timer: cannot wake it: %s",
+			  strerror(errno));
+	pthread_join(sup->dl_thread, NULL);
+	close(sup->dl_tfd);
+	close(sup->dl_efd);
+	sup->dl_started = false;
+}
+
+/* Another thread ends the process (a forced exit, the deadline timer). */
+static void __attribute__((noreturn))
+sup_wait_for_end(void)
+{
+	for (;;)
+		pause();
 }
 
 bool
 sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
 		   json_t *detail, int exit_code)
 {
+	struct {
+		gs_hook_fn fn;
+		void *arg;
+	} wake[SUP_MAX_WORKERS];
+	struct sup_rec rec;
+	int i, n = 0;
+
 	pthread_mutex_lock(&sup->mu);
 	if (gs_supervisor_state(sup) != GS_STATE_RUNNING || sup->pending) {
 		pthread_mutex_unlock(&sup->mu);
@@ -286,15 +453,29 @@ sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
 	sup->pending = true;
 	sup->exit_hint = exit_code;
 	sup->shutdown_start = gs_mono_now();
+	if (ev != GS_EV_FATAL) {
+		sup->signalled = true;
+		sup->first_signal = sup->shutdown_start;
+	}
 	sup->total_deadline =
 	    gs_mono_after_ms(sup->cfg->shutdown.total_timeout_ms);
+	dl_arm(sup);
 	atomic_store(&sup->deadline_armed, true);
 	/* The flag first, so nothing new starts; the record after. */
 	gs_stop_set(true);
-	sup_wake_all_locked(sup);
-	sup_transition_locked(sup, ev, detail);
-	pthread_cond_broadcast(&sup->cv);
+	/* A worker added from now on sees the flag and wakes itself. */
+	for (i = 0; i < sup->nworkers; i++)
+		if (sup->workers[i].wake != NULL) {
+			wake[n].fn = sup->workers[i].wake;
+			wake[n++].arg = sup->workers[i].wake_arg;
+		}
+	sup_transition_locked(sup, ev, detail, &rec);
 	pthread_mutex_unlock(&sup->mu);
+	/* Hooks only signal (a condition variable, lws_cancel_service, an
+	 * eventfd); then the record, which a slow disk may hold up. */
+	for (i = 0; i < n; i++)
+		wake[i].fn(wake[i].arg);
+	sup_write(sup, &rec);
 	return true;
 }
 
@@ -349,6 +530,7 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 	struct timespec deadline = gs_mono_after_ms(timeout_ms);
 	enum gs_outcome out = GS_OUTCOME_DONE;
 	json_t *detail = json_object();
+	struct sup_rec rec;
 	long long ms;
 
 	if (sup->phase_fn[phase] != NULL)
@@ -365,8 +547,9 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 		 ms);
 	pthread_mutex_lock(&sup->mu);
 	sup_phase_end_locked(sup, phase, ms, out != GS_OUTCOME_DONE);
-	sup_transition_locked(sup, outcome_event[out], detail);
+	sup_transition_locked(sup, outcome_event[out], detail, &rec);
 	pthread_mutex_unlock(&sup->mu);
+	sup_write(sup, &rec);
 	json_decref(detail);
 }
 
@@ -450,7 +633,7 @@ sup_send_anchor(struct gs_supervisor *sup, int code)
 json_t *
 sup_summary(struct gs_supervisor *sup, int code)
 {
-	return json_pack("{s:i, s:I, s:O, s:{s:I, s:I, s:I}, s:I}",
+	return json_pack("{s:i, s:I, s:O, s:{s:I, s:I, s:I}, s:I, s:I}",
 			 "exit_code", code, "elapsed_ms",
 			 (json_int_t)gs_ms_since(&sup->shutdown_start),
 			 "degraded", sup->degraded_why, "phase_ms",
@@ -459,13 +642,15 @@ sup_summary(struct gs_supervisor *sup, int code)
 			 "closing", (json_int_t)sup->phase_ms[GS_STATE_CLOSING],
 			 "joining", (json_int_t)sup->phase_ms[GS_STATE_JOINING],
 			 "trace_failures",
-			 (json_int_t)gs_trace_failures(sup->trace));
+			 (json_int_t)gs_trace_failures(sup->trace),
+			 "log_lines_dropped", (json_int_t)gs_log_dropped());
 }
 
 int
 gs_supervisor_run(struct gs_supervisor *sup)
 {
 	json_t *detail, *summary;
+	struct sup_rec rec;
 	char hash[65];
 	long before, after, sealed;
 	int late, code;
@@ -487,25 +672,57 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	detail = json_object();
 	late = sup_join(sup, detail);
 	pthread_mutex_lock(&sup->mu);
-	sup_transition_locked(sup, late ? GS_EV_PHASE_TIMEOUT
-					: GS_EV_PHASE_DONE,
-			      detail);
+	if (sup_transition_locked(sup, late ? GS_EV_PHASE_TIMEOUT
+					    : GS_EV_PHASE_DONE,
+				  detail, &rec) < 0) {
+		/* A forced exit or the deadline got there first and ends
+		 * the process: write the refusal and wait for it. */
+		pthread_mutex_unlock(&sup->mu);
+		json_decref(detail);
+		sup_write(sup, &rec);
+		sup_wait_for_end();
+	}
 	sup_trace_failed_locked(sup);
 	code = sup->degraded ? GS_EXIT_DEGRADED : sup->exit_hint;
 	pthread_mutex_unlock(&sup->mu);
 	json_decref(detail);
+	/* EXIT reached in time: the timer can no longer make this a 70. */
+	if (!sup_deadline_decide(sup, code))
+		sup_wait_for_end();
+	sup_write(sup, &rec);
+	/*
+	 * Every record decided before this one is written now: one of them
+	 * (or this one) that failed degrades the exit, and the timer must
+	 * end with that code too.
+	 */
+	pthread_mutex_lock(&sup->mu);
+	sup_trace_failed_locked(sup);
+	if (sup->degraded && code != GS_EXIT_DEGRADED) {
+		code = GS_EXIT_DEGRADED;
+		pthread_mutex_unlock(&sup->mu);
+		if (!sup_deadline_decide(sup, code))
+			sup_wait_for_end();
+	} else {
+		pthread_mutex_unlock(&sup->mu);
+	}
 
 	if (late > 0) {
 		/* Threads still run: no free, no exit(); flush and go. */
-		pthread_mutex_lock(&sup->mu);
-		sup_final_exit_locked(sup, code, NULL);
+		sup_final_exit(sup, code, NULL);
 	}
 	sigthread_stop(sup);
+	pthread_mutex_lock(&sup->mu);
 	summary = sup_summary(sup, code);
+	sup_record_locked(sup, "EXIT", summary, &rec);
+	pthread_mutex_unlock(&sup->mu);
+	json_decref(summary);
+	/* Workers are joined and the signal thread stopped: no record but
+	 * this one is on its way, so a longer tip means EXIT reached the file. */
 	gs_trace_anchor(sup->trace, hash, &before, &sealed);
-	if (gs_supervisor_trace(sup, "EXIT", summary) < 0 &&
-	    code < GS_EXIT_DEGRADED) {
+	if (sup_write(sup, &rec) < 0 && code < GS_EXIT_DEGRADED) {
 		code = GS_EXIT_DEGRADED;
+		if (!sup_deadline_decide(sup, code))
+			sup_wait_for_end();
 		gs_trace_anchor(sup->trace, hash, &after, &sealed);
 		if (after > before) {
 			/*
@@ -515,13 +732,14 @@ gs_supervisor_run(struct gs_supervisor *sup)
 			 */
 			pthread_mutex_lock(&sup->mu);
 			sup_trace_failed_locked(sup);
+			summary = sup_summary(sup, code);
+			sup_record_locked(sup, "EXIT", summary, &rec);
 			pthread_mutex_unlock(&sup->mu);
 			json_decref(summary);
-			summary = sup_summary(sup, code);
-			gs_supervisor_trace(sup, "EXIT", summary);
+			sup_write(sup, &rec);
 		}
 	}
-	json_decref(summary);
+	/* syslog and STATUS, with the code decided and mu released */
 	sup_send_anchor(sup, code);
 	log_info("shutdown complete in %lld ms, exit code %d",
 		 gs_ms_since(&sup->shutdown_start), code);
@@ -530,20 +748,28 @@ gs_supervisor_run(struct gs_supervisor *sup)
 
 /*
  * End the process now with code: trace the summary (extra members merged
- * in), freeze the trace so no other thread writes after it, _exit.  sup->mu
- * is held and never released, so no other thread changes state meanwhile.
+ * in), freeze the trace so no other thread writes after it, send the tail
+ * anchor, _exit.  The state is EXIT already, so no other thread changes it
+ * meanwhile.  sup->mu is not held while the records go to disk: the
+ * deadline timer, told the code, bounds that wait.
  */
 void
-sup_final_exit_locked(struct gs_supervisor *sup, int code, json_t *extra)
+sup_final_exit(struct gs_supervisor *sup, int code, json_t *extra)
 {
+	struct sup_rec rec;
 	json_t *summary;
 
+	pthread_mutex_lock(&sup->mu);
 	sup_trace_failed_locked(sup);
 	summary = sup_summary(sup, code);
 	if (extra != NULL)
 		json_object_update(summary, extra);
-	sup_trace_locked(sup, "EXIT", summary);
+	sup_record_locked(sup, "EXIT", summary, &rec);
+	pthread_mutex_unlock(&sup->mu);
 	json_decref(summary);
+	if (!sup_deadline_decide(sup, code))
+		sup_wait_for_end();
+	sup_write(sup, &rec);
 	gs_trace_freeze(sup->trace);
 	sup_send_anchor(sup, code);
 	/* 70 and 128+n keep their meaning; lost records are counted here. */
@@ -567,8 +793,12 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	sup->logcfg = *cfg;
 	sup->started = gs_mono_now();
 	sup->degraded_why = json_array();
+	sup->dl_tfd = sup->dl_efd = -1;
 	pthread_mutex_init(&sup->mu, NULL);
 	pthread_cond_init(&sup->cv, NULL);
+	pthread_mutex_init(&sup->rec_mu, NULL);
+	pthread_cond_init(&sup->rec_cv, NULL);
+	pthread_mutex_init(&sup->sig_mu, NULL);
 	atomic_store(&sup->state, GS_STATE_RUNNING);
 	gs_stop_set(false);
 
@@ -591,6 +821,12 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 			 strerror(-rc));
 		goto fail;
 	}
+	rc = dl_start(sup);
+	if (rc < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "deadline timer: %s",
+			 strerror(-rc));
+		goto fail;
+	}
 	rc = sigthread_start(sup);
 	if (rc < 0) {
 		snprintf(cause, GS_CAUSE_MAX, "signal thread: %s",
@@ -600,10 +836,14 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	*out = sup;
 	return 0;
 fail:
+	dl_stop(sup);
 	gs_trace_close(sup->trace);
 	json_decref(sup->degraded_why);
 	pthread_mutex_destroy(&sup->mu);
 	pthread_cond_destroy(&sup->cv);
+	pthread_mutex_destroy(&sup->rec_mu);
+	pthread_cond_destroy(&sup->rec_cv);
+	pthread_mutex_destroy(&sup->sig_mu);
 	free(sup);
 	return rc;
 }
@@ -614,9 +854,13 @@ gs_supervisor_free(struct gs_supervisor *sup)
 	if (sup == NULL)
 		return;
 	sigthread_stop(sup);
+	dl_stop(sup);
 	gs_trace_close(sup->trace);
 	json_decref(sup->degraded_why);
 	pthread_mutex_destroy(&sup->mu);
 	pthread_cond_destroy(&sup->cv);
+	pthread_mutex_destroy(&sup->rec_mu);
+	pthread_cond_destroy(&sup->rec_cv);
+	pthread_mutex_destroy(&sup->sig_mu);
 	free(sup);
 }

@@ -59,18 +59,13 @@ int
 gs_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 		   const struct timespec *deadline)
 {
-	struct timespec abs;
-	long long ms = gs_ms_until(deadline);
-
-	if (ms <= 0)
+	if (gs_mono_ns() >=
+	    (int64_t)deadline->tv_sec * 1000000000LL + deadline->tv_nsec)
 		return ETIMEDOUT;
-	/* Condition variables here use the default (realtime) clock. */
-	clock_gettime(CLOCK_REALTIME, &abs);
-	abs.tv_sec += ms / 1000;
-	abs.tv_nsec += (ms % 1000) * 1000000L;
-	if (abs.tv_nsec >= 1000000000L) {
-		abs.tv_sec++;
-		abs.tv_nsec -= 1000000000L;
-	}
-	return pthread_cond_timedwait(cv, mu, &abs);
+	/*
+	 * pthread_cond_clockwait measures the deadline on the clock it is
+	 * given, whatever clock the condition variable was created with, so
+	 * a wall-clock step neither shortens nor stretches the wait.
+	 */
+	return pthread_cond_clockwait(cv, mu, CLOCK_MONOTONIC, deadline);
 }

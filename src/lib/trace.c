@@ -35,9 +35,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1439,30 +1437,4 @@ gs_trace_anchor_text(struct gs_trace *tr, char *buf, size_t size)
 	n = snprintf(buf, size, "trace anchor: run %s records %ld%s hash %s",
 		     tr->run, records, seal, hash);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
-}
-
-/*
- * One message to the local syslog socket (journald's too), never
- * blocking: a stalled log reader must not hold up an exit.
- */
-int
-gs_syslog_send(int priority, const char *msg)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char line[1024];
-	int fd, n, rc = 0;
-
-	n = snprintf(line, sizeof(line), "<%d>%s[%d]: %s", priority,
-		     program_invocation_short_name, (int)getpid(), msg);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -EMSGSIZE;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/dev/log");
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
-		   (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }

@@ -19,7 +19,7 @@ INI
 	"$SIM" -c "$T/sim.ini" --port 0 --port-file "$T/sim.port" 2>>"$T/sim.log" &
 	SIM_PID=$!
 	PIDS+=("$SIM_PID")
-	if ! wait_until 10 test -s "$T/sim.port"; then
+	if ! wait_until 60 test -s "$T/sim.port"; then
 		fail "exchange-sim did not start"; cat "$T/sim.log"; finish
 	fi
 	PORT=$(cat "$T/sim.port")
@@ -67,21 +67,25 @@ INI
 bot_orders() { state ".by_prefix.gsb // 0"; }
 orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 
-# bot_start [ARGS]: start tradebotd; sets BOT_PID.
+# bot_start [ARGS]: start tradebotd (with BOT_ENV, e.g. the fault shim,
+# in its environment only); sets BOT_PID.
+BOT_ENV=()
 bot_start() {
-	"$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
+	env "${BOT_ENV[@]}" "$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
 	BOT_PID=$!
 	PIDS+=("$BOT_PID")
 }
 
 readies_at_least() { [ "$(ready_count "$T/trace.jsonl")" -ge "$1" ]; }
+ready_or_gone() { readies_at_least "$1" || ! alive "$2"; }
 
 # bot_ready [ARGS]: start and wait for this run's READY record.
 bot_ready() {
 	local before
 	before=$(ready_count "$T/trace.jsonl")
 	bot_start "$@"
-	if ! wait_until 20 readies_at_least $((before + 1)); then
+	wait_until 120 ready_or_gone $((before + 1)) "$BOT_PID"
+	if ! readies_at_least $((before + 1)); then
 		fail "tradebotd never became ready"; cat "$T/bot.log"; finish
 	fi
 }
@@ -89,7 +93,7 @@ bot_ready() {
 # bot_running N: start, wait for READY and until N orders of the bot rest.
 bot_running() {
 	bot_ready
-	if ! wait_until 20 orders_at_least "$1"; then
+	if ! wait_until 60 orders_at_least "$1"; then
 		fail "the bot's $1 orders never rested (have $(bot_orders))"
 		cat "$T/bot.log"; finish
 	fi

@@ -17,6 +17,10 @@ ready_after() {
 	[ "$(count_records "$T/trace.jsonl" '.event=="READY"')" -gt "$1" ]
 }
 
+# ready_or_gone BEFORE PID: READY recorded, or the process is gone (no
+# use waiting on).
+ready_or_gone() { ready_after "$1" || ! alive "$2"; }
+
 # example_start ARGS...: start in the background; sets EX_PID and waits
 # for the READY record (all workers started, signals blocked).
 example_start() {
@@ -25,7 +29,10 @@ example_start() {
 	"$EXAMPLE" -c "$T/example.ini" "$@" 2>>"$T/example.log" &
 	EX_PID=$!
 	PIDS+=("$EX_PID")
-	if ! wait_until 10 ready_after "$before"; then
+	# A bound generous enough for a loaded machine (a condition, not a
+	# sleep: it returns as soon as READY is on disk).
+	wait_until 120 ready_or_gone "$before" "$EX_PID"
+	if ! ready_after "$before"; then
 		fail "gs-example did not become ready"
 		cat "$T/example.log"
 		finish

@@ -25,6 +25,7 @@ rm -f "$T/trace.jsonl"
 example_conf "[shutdown]
 cancel_timeout_ms = 100
 close_timeout_ms = 100
+join_timeout_ms = 100
 total_timeout_ms = 600"
 NOLEAK example_start --hang-cancel
 kill -TERM "$EX_PID"

@@ -14,8 +14,9 @@ storm() {
 }
 
 example_conf "[shutdown]
+duplicate_signal_ms = 0
 on_second_signal = ignore"
-example_start --cancel-ms 300
+example_start --cancel-ms 3000
 storm
 wait_exit "$EX_PID" 20
 eq "exit code after the storm (ignore)" "$RC" 0
@@ -27,7 +28,8 @@ refused=$(count_records "$T/trace.jsonl" '.event=="SIGTERM" and .detail.refused=
 check "trace verifies" verify_trace "$T/trace.jsonl"
 
 rm -f "$T/trace.jsonl"
-example_conf ""
+example_conf "[shutdown]
+duplicate_signal_ms = 0"
 NOLEAK example_start --cancel-ms 8000
 storm
 wait_exit "$EX_PID" 20

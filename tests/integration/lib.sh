@@ -6,7 +6,11 @@ set -u
 : "${top_builddir:=$PWD}"  # run from the build directory
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 GS_TRACE="$top_builddir/gs-trace"
-T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it-XXXXXX")
+# The scratch directory lives in the build tree: nothing outside this
+# build (another checkout's tests, a cleaner of /tmp) can remove it while
+# a test runs.  make clean removes what failed tests kept.
+mkdir -p "$top_builddir/test-tmp"
+T=$(mktemp -d "$top_builddir/test-tmp/gs-it-XXXXXX")
 PIDS=()
 FAILS=0
 
@@ -14,9 +18,14 @@ cleanup() {
 	# Only the test's own shell cleans up: a subshell killed by a test's
 	# signal may run this trap too.
 	[ "$BASHPID" = "$$" ] || return 0
-	local p
+	# Only children still running: the number of one reaped long ago may
+	# belong to another test's process by now (pid_max is often 32768).
+	local p live
+	live=" $(jobs -pr | tr '\n' ' ') "
 	for p in "${PIDS[@]}"; do
-		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
+		case "$live" in
+		*" $p "*) { kill -KILL "$p" && wait "$p"; } 2>/dev/null ;;
+		esac
 	done
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
@@ -107,6 +116,9 @@ wait_exit() {
 	[ "$RC" != 137 ] || RC=timeout
 }
 
+# alive PID: the child still runs.
+alive() { kill -0 "$1" 2>/dev/null; }
+
 # stop_timed PID SECONDS [SIGNAL]: signal the child (TERM by default) and
 # wait for it; sets RC as wait_exit does and MS to the milliseconds taken.
 stop_timed() {
@@ -115,6 +127,31 @@ stop_timed() {
 	kill -"${3:-TERM}" "$1"
 	wait_exit "$1" "$2"
 	MS=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
+# The fault-injection shim (tests/fault/fault.c).  fault_env VAR=VALUE...
+# prints the environment that preloads it, disarmed until fault_arm.
+FAULT_SO="$top_builddir/.libs/libgsfault.so"
+fault_env() {
+	echo "LD_PRELOAD=$FAULT_SO"
+	echo "GS_FAULT_TRIGGER=$T/fault.on"
+	echo "GS_FAULT_LOG=$T/fault.log"
+	# The shim comes before the sanitizer runtime; a forced _exit leaves
+	# threads unjoined by design.
+	echo "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	# ThreadSanitizer sleeps 1 s at exit unless told not to.
+	echo "TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_thread_leaks=0:atexit_sleep_ms=0"
+	[ $# -eq 0 ] || printf '%s\n' "$@"
+}
+fault_arm() { : >"$T/fault.on"; }
+fault_disarm() { rm -f "$T/fault.on"; }
+need_fault_shim() {
+	[ -f "$FAULT_SO" ] || { echo "SKIP: no $FAULT_SO"; exit 77; }
+}
+# faults_applied WHAT: how many times the shim applied that fault.
+faults_applied() {
+	[ -f "$T/fault.log" ] || { echo 0; return; }
+	grep -c " $1 " "$T/fault.log"
 }
 
 verify_trace() {

@@ -73,8 +73,10 @@ level = warn"
 fi
 
 # 3. A record lost, then a forced exit: 143 stays, the loss is counted.
+# (duplicate_signal_ms = 0: the second SIGTERM forces at once.)
 TRACE="$T/trace.jsonl"
-example_conf ""
+example_conf "[shutdown]
+duplicate_signal_ms = 0"
 : >"$T/example.log"
 before=$(count_records "$TRACE" '.event=="READY"')
 rm -f "$T/err.fifo"

@@ -63,6 +63,7 @@ test_config_defaults(void)
 	CU_ASSERT_EQUAL(c.shutdown.total_timeout_ms, 25000);
 	CU_ASSERT_EQUAL(c.shutdown.cancel_mode, GS_CANCEL_AUTO);
 	CU_ASSERT_EQUAL(c.shutdown.on_second_signal, GS_SECOND_FORCE);
+	CU_ASSERT_EQUAL(c.shutdown.duplicate_signal_ms, 1000);
 	CU_ASSERT_TRUE(c.trace.fsync);
 	CU_ASSERT_EQUAL(c.log.level, GS_LOG_INFO);
 }
@@ -576,6 +577,11 @@ test_config_cross_check(void)
 		     0, 3, "must cover");
 	expect_error("[shutdown]\ncancel_timeout_ms = 30000\n", 0, 2,
 		     "must cover");
+	/* join_timeout_ms counts too: 10000 + 3000 + 5000 > 15000 */
+	expect_error("[shutdown]\ntotal_timeout_ms = 15000\n", 0, 2,
+		     "+ join_timeout_ms (18000)");
+	expect_error("[shutdown]\nduplicate_signal_ms = -1\n", 0, 2,
+		     "duplicate_signal_ms");
 	expect_error("[bot]\nclient_order_prefix = a.b\n", 0, 2,
 		     "client_order_prefix: \"a.b\": only letters");
 }

@@ -305,6 +305,76 @@ test_supervisor_degraded_phase(void)
 	json_decref(s.cancel_detail);
 }
 
+/*
+ * Signals the process from inside the phase and returns once the signal
+ * thread has taken it (and had the time to act on it).
+ */
+static enum gs_outcome
+phase_signalled(void *arg, const struct timespec *deadline, json_t *detail)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+	struct timespec until = gs_mono_after_ms(10000), tick;
+	sigset_t pending;
+
+	(void)arg;
+	(void)deadline;
+	(void)detail;
+	kill(getpid(), SIGTERM);
+	pthread_mutex_lock(&m);
+	do {
+		tick = gs_mono_after_ms(5);
+		while (gs_cond_wait_until(&c, &m, &tick) == 0)
+			;
+		sigpending(&pending);
+	} while (sigismember(&pending, SIGTERM) == 1 &&
+		 gs_ms_until(&until) > 0);
+	tick = gs_mono_after_ms(200);
+	while (gs_cond_wait_until(&c, &m, &tick) == 0)
+		;
+	pthread_mutex_unlock(&m);
+	return GS_OUTCOME_DONE;
+}
+
+/* A signal during a shutdown that FATAL began is its first, not FORCE. */
+static void
+test_supervisor_fatal_then_signal(void)
+{
+	struct seen s;
+	int code = sup_case("fatal-signal.jsonl", phase_signalled, false, &s);
+
+	CU_ASSERT_EQUAL(code, GS_EXIT_UNAVAILABLE);
+	CU_ASSERT_EQUAL(s.n, 5);
+	CU_ASSERT_EQUAL(s.exit_code, GS_EXIT_UNAVAILABLE);
+	json_decref(s.cancel_detail);
+}
+
+/*
+ * gs_cond_wait_until on a condition variable of the default clock waits
+ * its deadline on CLOCK_MONOTONIC and reports ETIMEDOUT.
+ */
+static void
+test_cond_wait_monotonic(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+	struct timespec start = gs_mono_now();
+	struct timespec until = gs_mono_after_ms(150);
+	int rc;
+
+	pthread_mutex_lock(&m);
+	while ((rc = gs_cond_wait_until(&c, &m, &until)) == 0)
+		;
+	pthread_mutex_unlock(&m);
+	CU_ASSERT_EQUAL(rc, ETIMEDOUT);
+	CU_ASSERT_TRUE(gs_ms_since(&start) >= 149);
+	CU_ASSERT_TRUE(gs_ms_since(&start) < 5000);
+	/* A deadline already past returns at once. */
+	pthread_mutex_lock(&m);
+	CU_ASSERT_EQUAL(gs_cond_wait_until(&c, &m, &start), ETIMEDOUT);
+	pthread_mutex_unlock(&m);
+}
+
 static void
 test_supervisor_bad_trace_path(void)
 {
@@ -333,5 +403,7 @@ suite_join(void)
 	UNIT_ADD(s, test_supervisor_fatal);
 	UNIT_ADD(s, test_supervisor_signal);
 	UNIT_ADD(s, test_supervisor_degraded_phase);
+	UNIT_ADD(s, test_supervisor_fatal_then_signal);
+	UNIT_ADD(s, test_cond_wait_monotonic);
 	UNIT_ADD(s, test_supervisor_bad_trace_path);
 }
