@@ -273,9 +273,19 @@ void pool_defer(struct pool *p, void (*job)(void *), void *arg);
 /* ---- stream.c ---- */
 struct stream;
 int stream_new(struct stream **out, struct bot *bot, char *cause);
-/* "<base path of ws_url>/stream?streams=a@trade/a@bookTicker/..." */
+/*
+ * The longest request path libwebsockets' client sends (its request line
+ * is 2 KiB); streams beyond it are asked for with SUBSCRIBE.
+ */
+#define STREAM_PATH_MAX 2000
+/* Streams configured: symbols x channels. */
+int stream_count(const struct gs_config *cfg);
+/* "<base path of ws_url>/stream?streams=a@trade/a@bookTicker/...", with
+ * as many streams as fit; *in_path says how many. */
 int stream_build_path(const char *ws_url, const struct gs_config *cfg,
-		      char *out, size_t size);
+		      char *out, size_t size, int *in_path);
+/* The SUBSCRIBE message for streams from..end; NULL when none (free it). */
+char *stream_build_subscribe(const struct gs_config *cfg, int from);
 void stream_free(struct stream *s);
 void *stream_main(void *arg);
 void stream_wake(void *arg);

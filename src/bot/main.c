@@ -22,7 +22,6 @@
  * libwebsockets' client writes its request line into 2048 bytes ("GET "
  * path " HTTP/1.1\r\n"): a longer combined-stream path would be cut.
  */
-#define STREAM_PATH_MAX 2032
 
 struct secrets {
 	char key[160];
@@ -30,31 +29,6 @@ struct secrets {
 };
 
 extern char **environ;
-
-/*
- * Every request the config implies fits: the combined-stream path is the
- * one that grows with the symbols.  Refused here rather than cut later.
- */
-static int
-check_lengths(const struct gs_config *cfg, char *cause)
-{
-	char path[STREAM_PATH_MAX + 1];
-
-	if (stream_build_path(cfg->exchange.ws_url, cfg, path, sizeof(path)) ==
-	    -ENOSPC) {
-		snprintf(cause, GS_CAUSE_MAX,
-			 "%s:%d: symbols: %d symbols with %d channel(s) make a "
-			 "market-data path longer than %d bytes, more than "
-			 "one WebSocket request can carry; configure fewer or "
-			 "shorter symbols, or one channel",
-			 cfg->path, gs_config_line(cfg, "bot", "symbols"),
-			 cfg->bot.nsymbols,
-			 cfg->streams.trade + cfg->streams.book_ticker,
-			 STREAM_PATH_MAX);
-		return -ENOSPC;
-	}
-	return 0;
-}
 
 static void
 usage(FILE *fp)
@@ -121,8 +95,7 @@ config_prepare(struct gs_config *cfg, const char *path, bool dry,
 		return GS_EXIT_CONFIG;
 	if (dry)
 		cfg->bot.dry_run = true;
-	if (gs_config_validate(cfg, cause) < 0 ||
-	    check_lengths(cfg, cause) < 0)
+	if (gs_config_validate(cfg, cause) < 0)
 		return GS_EXIT_CONFIG;
 	return 0;
 }

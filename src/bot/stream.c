@@ -1,7 +1,9 @@
 /*
  * stream.c - market data over one libwebsockets client connection
  * carrying every configured symbol x channel as a combined stream, and the
- * CLOSING phase.
+ * CLOSING phase.  The streams that do not fit in the request path (lws's
+ * client sends at most about 2 KiB of it) are asked for with one
+ * SUBSCRIBE as soon as each connection is up.
  *
  * libwebsockets is single-threaded: everything here except stream_wake(),
  * stream_close_phase() and stream_wait_up() runs on the "lws" thread.
@@ -45,7 +47,9 @@ struct stream {
 	char host[256];
 	char addr[INET6_ADDRSTRLEN]; /* host, resolved and pinned */
 	struct timespec pinned_at;
-	char path[4096];
+	char path[STREAM_PATH_MAX + 1];
+	char *subscribe;     /* SUBSCRIBE for the streams the path cannot hold */
+	bool subscribe_due;  /* send it when writeable (each connection) */
 	int port;
 	bool tls;
 	lws_sorted_usec_list_t retry_sul;
@@ -333,6 +337,27 @@ on_closed(struct stream *s, struct lws *wsi)
 	}
 }
 
+/* The streams the path could not hold, asked for on the connection. */
+static int
+stream_send_subscribe(struct stream *s, struct lws *wsi)
+{
+	size_t len = strlen(s->subscribe);
+	unsigned char *buf = malloc(LWS_PRE + len);
+	int n;
+
+	if (buf == NULL)
+		return -1;
+	memcpy(buf + LWS_PRE, s->subscribe, len);
+	n = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT);
+	free(buf);
+	if (n < (int)len) {
+		log_warn("market data: cannot send SUBSCRIBE to %s", s->url);
+		return -1;
+	}
+	s->subscribe_due = false;
+	return 0;
+}
+
 static int
 md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	    void *in, size_t len)
@@ -348,6 +373,10 @@ md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		s->bot->streams_up = 1;
 		pthread_cond_broadcast(&s->bot->cv);
 		pthread_mutex_unlock(&s->bot->mu);
+		if (s->subscribe != NULL) {
+			s->subscribe_due = true;
+			lws_callback_on_writable(wsi);
+		}
 		/* CLOSING may have begun while connecting. */
 		on_cancelled(s);
 		break;
@@ -366,6 +395,8 @@ md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			pthread_mutex_unlock(&s->bot->mu);
 			return -1;
 		}
+		if (s->subscribe_due && stream_send_subscribe(s, wsi) < 0)
+			return -1;
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		/* The server's own close frame; lws answers it. */
@@ -407,22 +438,48 @@ static const struct lws_protocols md_protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* The name of stream i: each symbol's trade, then its bookTicker. */
+static int
+stream_name(const struct gs_config *cfg, int i, char *out, size_t size)
+{
+	int channels = cfg->streams.trade + cfg->streams.book_ticker;
+	const char *sym = cfg->bot.symbols[i / channels];
+	bool trade = cfg->streams.trade && i % channels == 0;
+	char lower[GS_SYMBOL_MAX];
+	int k, n;
+
+	for (k = 0; sym[k] && k < GS_SYMBOL_MAX - 1; k++)
+		lower[k] = (char)(sym[k] | 0x20);
+	lower[k] = '\0';
+	n = snprintf(out, size, "%s@%s", lower, trade ? "trade" : "bookTicker");
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+int
+stream_count(const struct gs_config *cfg)
+{
+	return cfg->bot.nsymbols *
+	       (cfg->streams.trade + cfg->streams.book_ticker);
+}
+
 /*
  * The path of the combined stream for ws_url: its base path, without a
  * trailing slash, then "/stream?streams=btcusdt@trade/btcusdt@bookTicker/
- * ...".  lws_parse_uri gives the path without its leading slash, or "/"
- * for a bare host: "ws://host:port", "wss://host" and "wss://host/" all
- * mean the root, "wss://host/base" means "/base/stream?...".
+ * ...", with as many streams as fit in size; *in_path says how many.
+ * lws_parse_uri gives the path without its leading slash, or "/" for a
+ * bare host: "ws://host:port", "wss://host" and "wss://host/" all mean
+ * the root, "wss://host/base" means "/base/stream?...".
  */
 int
 stream_build_path(const char *ws_url, const struct gs_config *cfg, char *out,
-		  size_t size)
+		  size_t size, int *in_path)
 {
 	const char *prot, *ads, *path;
-	char copy[GS_URL_MAX];
+	char copy[GS_URL_MAX], name[GS_SYMBOL_MAX + 16];
 	size_t off, len;
 	int i, n, port;
 
+	*in_path = 0;
 	n = snprintf(copy, sizeof(copy), "%s", ws_url);
 	if (n < 0 || (size_t)n >= sizeof(copy))
 		return -ENAMETOOLONG;
@@ -438,29 +495,47 @@ stream_build_path(const char *ws_url, const struct gs_config *cfg, char *out,
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	off = (size_t)n;
-	for (i = 0; i < cfg->bot.nsymbols; i++) {
-		char lower[GS_SYMBOL_MAX];
-		int k;
-
-		for (k = 0; cfg->bot.symbols[i][k]; k++)
-			lower[k] = (char)(cfg->bot.symbols[i][k] | 0x20);
-		lower[k] = '\0';
-		if (cfg->streams.trade) {
-			n = snprintf(out + off, size - off, "%s%s@trade",
-				     out[off - 1] != '=' ? "/" : "", lower);
-			if (n < 0 || (size_t)n >= size - off)
-				return -ENOSPC;
-			off += (size_t)n;
+	for (i = 0; i < stream_count(cfg); i++) {
+		if (stream_name(cfg, i, name, sizeof(name)) < 0)
+			return -ENOSPC;
+		n = snprintf(out + off, size - off, "%s%s",
+			     i > 0 ? "/" : "", name);
+		if (n < 0 || (size_t)n >= size - off) {
+			out[off] = '\0';
+			break; /* the rest comes by SUBSCRIBE */
 		}
-		if (cfg->streams.book_ticker) {
-			n = snprintf(out + off, size - off, "%s%s@bookTicker",
-				     out[off - 1] != '=' ? "/" : "", lower);
-			if (n < 0 || (size_t)n >= size - off)
-				return -ENOSPC;
-			off += (size_t)n;
-		}
+		off += (size_t)n;
+		(*in_path)++;
 	}
-	return 0;
+	return *in_path > 0 || stream_count(cfg) == 0 ? 0 : -ENOSPC;
+}
+
+/*
+ * {"method":"SUBSCRIBE","params":["a@trade",...],"id":1} for the streams
+ * from the first one the path could not hold; NULL when none is left.
+ */
+char *
+stream_build_subscribe(const struct gs_config *cfg, int from)
+{
+	json_t *msg, *params = json_array();
+	char name[GS_SYMBOL_MAX + 16], *text;
+	int i;
+
+	if (from >= stream_count(cfg) || params == NULL) {
+		json_decref(params);
+		return NULL;
+	}
+	for (i = from; i < stream_count(cfg); i++)
+		if (stream_name(cfg, i, name, sizeof(name)) < 0 ||
+		    json_array_append_new(params, json_string(name)) < 0) {
+			json_decref(params);
+			return NULL;
+		}
+	msg = json_pack("{s:s, s:o, s:i}", "method", "SUBSCRIBE", "params",
+			params, "id", 1);
+	text = msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(msg);
+	return text;
 }
 
 int
@@ -470,6 +545,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	const char *prot, *ads, *path;
 	char copy[GS_URL_MAX];
 	struct stream *s;
+	int in_path;
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -493,12 +569,24 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	snprintf(s->host, sizeof(s->host), "%s", ads);
 	(void)path;
 	stream_pin(s); /* start-up: resolved before anything can stop */
-	if (stream_build_path(s->url, bot->cfg, s->path, sizeof(s->path)) <
-	    0) {
+	if (stream_build_path(s->url, bot->cfg, s->path, sizeof(s->path),
+			      &in_path) < 0) {
 		snprintf(cause, GS_CAUSE_MAX,
-			 "too many streams for one connection");
+			 "%s: ws_url: no room for a stream in the request "
+			 "path", bot->cfg->path);
 		free(s);
 		return -ENOSPC;
+	}
+	if (in_path < stream_count(bot->cfg)) {
+		s->subscribe = stream_build_subscribe(bot->cfg, in_path);
+		if (s->subscribe == NULL) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "cannot build the SUBSCRIBE message");
+			free(s);
+			return -ENOMEM;
+		}
+		log_info("market data: %d streams in the path, %d by SUBSCRIBE",
+			 in_path, stream_count(bot->cfg) - in_path);
 	}
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof(info));
@@ -514,6 +602,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 	if (s->ctx == NULL) {
 		snprintf(cause, GS_CAUSE_MAX,
 			 "cannot create the libwebsockets context");
+		free(s->subscribe);
 		free(s);
 		return -ENOMEM;
 	}
@@ -527,6 +616,7 @@ stream_free(struct stream *s)
 	if (s == NULL)
 		return;
 	lws_context_destroy(s->ctx);
+	free(s->subscribe);
 	free(s->rx);
 	free(s);
 }

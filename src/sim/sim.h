@@ -189,7 +189,7 @@ json_t *stream_state(struct sim *sim);
 
 /* Per-connection data: an HTTP request/response or a WS client. */
 #define SIM_ARGS_MAX 8192
-#define SIM_QUEUE 64
+#define SIM_QUEUE 1024 /* 4 ticks of SIM_STREAMS_MAX streams */
 #define SIM_STREAMS_MAX 256
 
 struct sim_pss {

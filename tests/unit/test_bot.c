@@ -625,6 +625,7 @@ stream_path_is(const char *url, const char *want)
 {
 	struct gs_config cfg;
 	char path[512];
+	int in_path;
 
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.bot.symbols[0], sizeof(cfg.bot.symbols[0]), "BTCUSDT");
@@ -632,8 +633,12 @@ stream_path_is(const char *url, const char *want)
 	cfg.bot.nsymbols = 2;
 	cfg.streams.trade = true;
 	cfg.streams.book_ticker = true;
-	CU_ASSERT_EQUAL(stream_build_path(url, &cfg, path, sizeof(path)), 0);
+	CU_ASSERT_EQUAL(stream_build_path(url, &cfg, path, sizeof(path),
+					  &in_path),
+			0);
+	CU_ASSERT_EQUAL(in_path, 4);
 	CU_ASSERT_STRING_EQUAL(path, want);
+	CU_ASSERT_PTR_NULL(stream_build_subscribe(&cfg, in_path));
 }
 
 #define STREAMS                                                             \
@@ -676,14 +681,60 @@ test_stream_path_bounds(void)
 {
 	struct gs_config cfg;
 	char path[24];
+	int in_path;
 
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.bot.symbols[0], sizeof(cfg.bot.symbols[0]), "BTCUSDT");
 	cfg.bot.nsymbols = 1;
 	cfg.streams.trade = true;
 	CU_ASSERT_EQUAL(stream_build_path("ws://h:1", &cfg, path,
-					  sizeof(path)),
+					  sizeof(path), &in_path),
 			-ENOSPC);
+	CU_ASSERT_EQUAL(in_path, 0);
+}
+
+/* What the path cannot hold is asked for with one SUBSCRIBE: every
+ * stream exactly once, none cut. */
+static void
+test_stream_path_overflow_subscribes(void)
+{
+	struct gs_config cfg;
+	char path[STREAM_PATH_MAX + 1], name[64], *sub;
+	json_t *msg, *params;
+	int i, in_path, total;
+
+	memset(&cfg, 0, sizeof(cfg));
+	for (i = 0; i < GS_MAX_SYMBOLS; i++)
+		snprintf(cfg.bot.symbols[i], sizeof(cfg.bot.symbols[i]),
+			 "QX%02dLONGNAMEUSDT", i);
+	cfg.bot.nsymbols = GS_MAX_SYMBOLS;
+	cfg.streams.trade = true;
+	cfg.streams.book_ticker = true;
+	total = stream_count(&cfg);
+	CU_ASSERT_EQUAL(total, 2 * GS_MAX_SYMBOLS);
+	CU_ASSERT_EQUAL(stream_build_path("wss://h:9443", &cfg, path,
+					  sizeof(path), &in_path),
+			0);
+	CU_ASSERT(in_path > 0 && in_path < total);
+	CU_ASSERT(strlen(path) <= STREAM_PATH_MAX);
+	/* The path ends on a whole stream name. */
+	CU_ASSERT(path[strlen(path) - 1] != '/');
+	sub = stream_build_subscribe(&cfg, in_path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+	msg = json_loads(sub, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(
+		json_string_value(json_object_get(msg, "method")), "SUBSCRIBE");
+	params = json_object_get(msg, "params");
+	CU_ASSERT_EQUAL((int)json_array_size(params), total - in_path);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(
+				       params, json_array_size(params) - 1)),
+			       "qx63longnameusdt@bookTicker");
+	/* Each stream once: the first SUBSCRIBEd one is not in the path. */
+	snprintf(name, sizeof(name), "%s",
+		 json_string_value(json_array_get(params, 0)));
+	CU_ASSERT_PTR_NULL(strstr(path, name));
+	json_decref(msg);
+	free(sub);
 }
 
 void
@@ -721,4 +772,5 @@ suite_bot(void)
 	UNIT_ADD(s, test_stream_path_host_slash);
 	UNIT_ADD(s, test_stream_path_base);
 	UNIT_ADD(s, test_stream_path_bounds);
+	UNIT_ADD(s, test_stream_path_overflow_subscribes);
 }
