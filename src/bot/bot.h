@@ -7,6 +7,7 @@
  *	rest.c      signed requests over libcurl (one multi per thread)
  *	budget.c    the request-weight budget and the retry backoff
  *	cancel.c    the CANCELLING phase and start-up recovery
+ *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
  *	strategy.c  the demo grid
  *	main.c      command line, start-up checks, wiring, summary
@@ -54,6 +55,9 @@ int parse_error(const char *body, size_t len, int *code, char *msg,
 int parse_order(json_t *j, struct bot_order *o);
 /* An array of order objects; returns the count or -EBADMSG. */
 int parse_orders(const char *body, size_t len, struct bot_order **out);
+/* The same result as parse_orders, from a scan without a tree: symbol,
+ * orderId, clientOrderId, price, origQty, side and status only. */
+int parse_open_orders(const char *body, size_t len, struct bot_order **out);
 int parse_filters(const char *body, size_t len, struct bot_filters *f,
 		  int nf);
 int parse_server_time(const char *body, size_t len, int64_t *ms);
@@ -128,6 +132,9 @@ long long budget_backoff(long long cur, long long base, long long cap);
 /* ---- rest.c ---- */
 struct rest_client;
 
+/* libcurl closes a cached connection idle longer than this. */
+#define REST_CONN_MAXAGE_S 300
+
 /* What a stop request does to a request (rest_req.on_stop). */
 enum rest_on_stop {
 	REST_STOP_KEEP,	       /* finish it (shutdown's own requests) */
@@ -155,6 +162,7 @@ struct rest_req {
 	char error[256]; /* transport error text */
 	bool sent;	 /* it went on the wire */
 	bool resynced;	 /* retried once after -1021 */
+	long connects;	 /* connections it had to open (0: reused one) */
 	/* private */
 	void *easy;
 	struct curl_slist *headers;
@@ -221,6 +229,7 @@ struct bot {
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */
 	struct stream *stream;
+	struct pool *pool; /* keeps main_rest's connections warm */
 
 	json_t *phase_detail[GS_STATE_COUNT];
 	json_t *shutdown_cause;
@@ -240,6 +249,26 @@ int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n);
 void cancel_force_hook(void *arg);
 /* Every order the bot knows of: its placements merged with listing. */
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);
+/* The connections the phase's cancels use at once. */
+int cancel_fanout(const struct gs_config *cfg);
+
+/* ---- pool.c ---- */
+struct pool;
+int pool_new(struct pool **out, const struct gs_config *cfg,
+	     struct rest_client *rc, int size);
+void pool_free(struct pool *p);
+int pool_size(const struct pool *p);
+/* Open the connections (start-up, before the worker); pings answered. */
+int pool_warm(struct pool *p);
+void *pool_main(void *arg);
+void pool_wake(void *arg);
+/* Stop the worker and wait until rc is free; 0 or -ETIMEDOUT.  The pool's
+ * figures go into detail when not NULL. */
+int pool_release(struct pool *p, const struct timespec *deadline,
+		 json_t *detail);
+/* After pool_release: the worker runs job(arg) (NULL: nothing) and ends;
+ * without a pool, job runs here. */
+void pool_defer(struct pool *p, void (*job)(void *), void *arg);
 
 /* ---- stream.c ---- */
 struct stream;

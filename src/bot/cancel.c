@@ -8,12 +8,16 @@
  * open order is the bot's, one DELETE /api/v3/order per order elsewhere.
  * The next round's listing is the verification.  Rounds repeat until
  * nothing of the bot's remains, cancel_retries is spent or the deadline
- * passes, backing off with jitter and honouring Retry-After in between.  A
- * 5xx or a timeout means "unknown": only a listing decides.  Before the
- * first cancel the open orders are written to state_dir atomically, with
- * every placement of this run the listing does not show (an order on the
- * wire is the bot's before any listing knows it); a clean end marks the
- * snapshot settled, so the next start has nothing to recover.
+ * passes.  Retries run at round-trip scale: a cancel whose outcome is
+ * unknown is sent again at once (after a jitter of up to a quarter of a
+ * round trip) while the exchange answers the others; a failed listing
+ * likewise.  Only a 429/418 (Retry-After) or an exchange that answers
+ * nothing backs off, with jitter.  A 5xx or a timeout means "unknown":
+ * only a listing decides.  Before the first cancel the open orders are
+ * written to state_dir atomically, with every placement of this run the
+ * listing does not show (an order on the wire is the bot's before any
+ * listing knows it); a clean end marks the snapshot settled, so the next
+ * start has nothing to recover.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,10 +53,23 @@ struct cancel_run {
 	int requests;
 	int list_errors;
 	int retry_after_s;
+	int list_failures; /* listings failed in a row */
+	int resent;	/* cancels sent again at once */
+	long long rtt_ms; /* the last listing's round trip */
+	bool failing;	/* the exchange answered nothing: back off */
 	bool unknown;	/* some outcome is unknown: verify before trusting */
 	int snapshot_error; /* -errno of a snapshot that was not written */
 	json_t *left;	/* client ids still open at the end */
 };
+
+int
+cancel_fanout(const struct gs_config *cfg)
+{
+	if (cfg->shutdown.cancel_mode == GS_CANCEL_PER_ORDER_SEQUENTIAL)
+		return 1;
+	return cfg->bot.nsymbols < CANCEL_PARALLEL ? cfg->bot.nsymbols
+						   : CANCEL_PARALLEL;
+}
 
 bool
 bot_owns(const struct bot *bot, const char *client_id)
@@ -171,30 +188,24 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled)
 static json_t *
 known_locked(struct bot *bot, json_t *listing)
 {
-	json_t *all = json_array(), *v;
+	json_t *all = json_array(), *seen = json_object(), *v;
 	const char *cid;
 	size_t i;
 
+	/* A set of the listed ids: 1,000 orders were a million compares. */
 	json_array_foreach(listing, i, v)
-		json_array_append(all, v);
-	json_object_foreach(bot->placed, cid, v)
 	{
-		bool listed = false;
-		json_t *o;
+		const char *c =
+		    json_string_value(json_object_get(v, "clientOrderId"));
 
-		json_array_foreach(listing, i, o)
-		{
-			const char *c = json_string_value(
-			    json_object_get(o, "clientOrderId"));
-
-			if (c != NULL && strcmp(c, cid) == 0) {
-				listed = true;
-				break;
-			}
-		}
-		if (!listed)
-			json_array_append_new(all, json_deep_copy(v));
+		json_array_append(all, v);
+		if (c != NULL)
+			json_object_set_new(seen, c, json_true());
 	}
+	json_object_foreach(bot->placed, cid, v)
+		if (json_object_get(seen, cid) == NULL)
+			json_array_append_new(all, json_deep_copy(v));
+	json_decref(seen);
 	return all;
 }
 
@@ -272,14 +283,18 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 	char what[400];
 	int rc = 0;
 
+	int64_t t0 = gs_mono_ns();
+
 	rest_req_init(&req, "GET", "/api/v3/openOrders", true);
 	rest_run(r->rc, reqs, 1, 1, r->deadline);
 	log_debug("GET /api/v3/openOrders: %zu bytes", req.len);
+	if (req.status > 0)
+		r->rtt_ms = (gs_mono_ns() - t0) / 1000000;
 	r->requests++;
 	*orders = NULL;
 	*n = 0;
 	if (req.status == 200) {
-		*n = parse_orders(req.body, req.len, orders);
+		*n = parse_open_orders(req.body, req.len, orders);
 		if (*n < 0) {
 			char ex[300];
 
@@ -298,10 +313,19 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 		} else {
 			rc = -EIO;
 		}
+		/* A refusal (4xx) will repeat: not a stray 5xx. */
+		if (req.status >= 400 && req.status < 500)
+			r->failing = true;
 	}
 	rest_req_reset(&req);
-	if (rc < 0)
+	if (rc < 0) {
 		r->list_errors++;
+		/* Twice in a row: not a stray 5xx any more. */
+		if (++r->list_failures >= 2)
+			r->failing = true;
+	} else {
+		r->list_failures = 0;
+	}
 	return rc;
 }
 
@@ -348,6 +372,14 @@ symbol_orders(struct cancel_run *r, const struct bot_order *o, int n,
 	return ours;
 }
 
+/* A cancel that may go again at once: its outcome is unknown (5xx, no
+ * reply), and it was not refused for the rate. */
+static bool
+resendable(const struct rest_req *req)
+{
+	return rest_unknown(req) && req->status != 429 && req->status != 418;
+}
+
 static void
 tally(struct cancel_run *r, struct rest_req *req)
 {
@@ -375,6 +407,75 @@ tally(struct cancel_run *r, struct rest_req *req)
 	}
 	if (rest_unknown(req))
 		r->unknown = true;
+}
+
+/* A pause of 0 to a quarter round trip: retries do not arrive together. */
+static long long
+jitter_ms(const struct cancel_run *r)
+{
+	unsigned short rnd = 0;
+	long long span = r->rtt_ms / 4;
+
+	if (span <= 0)
+		return 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+		rnd = 32768;
+	return (span * rnd) / 65536;
+}
+
+static void pause_ms(long long ms, bool interruptible);
+
+/*
+ * Send the round's cancels, then send again at once those whose outcome
+ * is unknown, while the exchange answers the others and nothing was
+ * refused for the rate: a retry costs a round trip, not a backoff.  The
+ * next listing verifies whatever the replies said.
+ */
+static void
+cancel_waves(struct cancel_run *r, struct rest_req **reqs, int k)
+{
+	struct rest_req **wave = calloc((size_t)k + 1, sizeof(*wave));
+	int i, n = k, attempt;
+
+	if (wave == NULL)
+		return;
+	memcpy(wave, reqs, (size_t)k * sizeof(*wave));
+	for (attempt = 0;; attempt++) {
+		int again = 0, answered = 0;
+		bool limited = false;
+
+		rest_run(r->rc, wave, n, r->sequential ? 1 : CANCEL_PARALLEL,
+			 r->deadline);
+		r->requests += n;
+		for (i = 0; i < n; i++) {
+			if (wave[i]->status == 429 || wave[i]->status == 418)
+				limited = true;
+			else if (wave[i]->status == 200 || wave[i]->code == -2011)
+				answered++; /* the exchange dealt with it */
+		}
+		/* Nothing dealt with (5xx, no reply, refusals such as -1021):
+		 * a failing exchange, not a stray 5xx; one lone request gets
+		 * a second chance. */
+		r->failing = answered == 0 && (n > 1 || attempt > 0);
+		for (i = 0; i < n; i++) {
+			if (resendable(wave[i]) && !limited && !r->failing &&
+			    attempt < r->bot->cfg->shutdown.cancel_retries &&
+			    gs_ms_until(r->deadline) > 2 * r->rtt_ms) {
+				r->unknown = true;
+				wave[again++] = wave[i];
+				continue;
+			}
+			tally(r, wave[i]);
+		}
+		if (again == 0)
+			break;
+		n = again;
+		r->resent += n;
+		log_debug("%d cancel%s with no known outcome: sent again", n,
+			  n == 1 ? "" : "s");
+		pause_ms(jitter_ms(r), r->interruptible);
+	}
+	free(wave);
 }
 
 static void
@@ -414,18 +515,19 @@ cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 				   o[i].client_id, 0);
 		}
 	}
-	rest_run(r->rc, reqs, k, r->sequential ? 1 : CANCEL_PARALLEL,
-		 r->deadline);
-	r->requests += k;
+	cancel_waves(r, reqs, k);
 	for (i = 0; i < k; i++) {
-		tally(r, reqs[i]);
 		rest_req_reset(reqs[i]);
 		free(reqs[i]);
 	}
 	free(reqs);
 }
 
-/* The wait before the next round: Retry-After, else backoff with jitter. */
+/*
+ * The wait before the next round: Retry-After on a 429/418; backoff with
+ * jitter when the exchange answers nothing; else at once, after a
+ * jitter of up to a quarter of a round trip.
+ */
 static long long
 next_wait(struct cancel_run *r, long long backoff)
 {
@@ -437,6 +539,8 @@ next_wait(struct cancel_run *r, long long backoff)
 		return backoff > 1000 ? backoff : 1000;
 	if (r->failed == 0 && r->list_errors == 0)
 		return 0;
+	if (!r->failing)
+		return jitter_ms(r);
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
 		rnd = 32768;
 	return backoff / 2 + (backoff * rnd) / 65536;
@@ -460,6 +564,7 @@ cancel_until_clean(struct cancel_run *r)
 		r->retry_after_s = -1;
 		r->failed = 0;
 		r->list_errors = 0;
+		r->failing = false;
 		free(orders);
 		orders = NULL;
 		n = 0;
@@ -516,7 +621,7 @@ cancel_until_clean(struct cancel_run *r)
 			} else {
 				pause_ms(wait, r->interruptible);
 			}
-			if (wait > 0)
+			if (r->failing || r->retry_after_s >= 0)
 				backoff = backoff * 2 > 5000 ? 5000
 							     : backoff * 2;
 		}
@@ -547,6 +652,7 @@ run_figures(struct cancel_run *r, json_t *detail)
 			    json_integer(r->foreign));
 	json_object_set_new(detail, "rounds", json_integer(r->rounds));
 	json_object_set_new(detail, "requests", json_integer(r->requests));
+	json_object_set_new(detail, "resent_at_once", json_integer(r->resent));
 	json_object_set_new(detail, "remaining_ids",
 			    r->left ? r->left : json_array());
 	r->left = NULL;
@@ -591,6 +697,12 @@ cancel_settle(struct bot *bot)
 			  strerror(-rc));
 }
 
+static void
+settle_job(void *arg)
+{
+	cancel_settle(arg);
+}
+
 enum gs_outcome
 cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 {
@@ -617,6 +729,13 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "inflight_abandoned",
 			    json_integer(inflight));
 
+	/* The pool's worker gives main_rest back (a check takes one RTT). */
+	if (pool_release(bot->pool, deadline, detail) < 0) {
+		log_error("CANCELLING: the connection pool still holds the "
+			  "REST client at the deadline");
+		pool_defer(bot->pool, NULL, NULL);
+		return GS_OUTCOME_TIMEOUT;
+	}
 	pthread_mutex_lock(&bot->mu);
 	possible = bot->orders_possible;
 	pthread_mutex_unlock(&bot->mu);
@@ -633,6 +752,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		pthread_mutex_unlock(&bot->mu);
 		log_info("CANCELLING: skipped (%s)",
 			 cfg->bot.dry_run ? "dry run" : "nothing placed");
+		pool_defer(bot->pool, NULL, NULL);
 		return GS_OUTCOME_DONE;
 	}
 	out = cancel_until_clean(&r);
@@ -654,8 +774,9 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 					 resyncs));
 	json_object_set_new(detail, "weight_refused",
 			    json_integer(budget_refused(&bot->budget)));
-	if (out == GS_OUTCOME_DONE)
-		cancel_settle(bot);
+	/* Disk work off the phase's path: the pool's worker does it while
+	 * CLOSING waits on the network (inline without a pool). */
+	pool_defer(bot->pool, out == GS_OUTCOME_DONE ? settle_job : NULL, bot);
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
 			 "(%d round%s, %d request%s)",

@@ -542,6 +542,17 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 	rest_client_on_stop(bot->main_rest, REST_STOP_KEEP);
 	if (rc != 0 || interrupted(bot))
 		return rc;
+	if (!cfg->bot.dry_run) {
+		/* From here on main_rest is the pool's until CANCELLING. */
+		if (pool_new(&bot->pool, cfg, bot->main_rest,
+			     cancel_fanout(cfg)) < 0) {
+			snprintf(cause, GS_CAUSE_MAX, "out of memory");
+			return GS_EXIT_UNAVAILABLE;
+		}
+		pool_warm(bot->pool);
+		gs_worker_add(bot->sup, "pool", pool_main, bot->pool, pool_wake,
+			      bot->pool);
+	}
 	if (stream_new(&bot->stream, bot, cause) < 0)
 		return GS_EXIT_CONFIG;
 	gs_worker_add(bot->sup, "lws", stream_main, bot->stream, stream_wake,
@@ -590,6 +601,7 @@ bot_free(struct bot *bot)
 	stream_free(bot->stream);
 	rest_client_free(bot->main_rest);
 	rest_client_free(bot->strategy_rest);
+	pool_free(bot->pool);
 	for (i = 0; i < GS_STATE_COUNT; i++)
 		json_decref(bot->phase_detail[i]);
 	json_decref(bot->shutdown_cause);

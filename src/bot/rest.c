@@ -143,6 +143,8 @@ rest_client_new(struct rest_client **out, const struct gs_config *cfg,
 	/* Bounded parallelism per host, connections kept for reuse. */
 	curl_multi_setopt(rc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 32L);
 	curl_multi_setopt(rc->multi, CURLMOPT_MAXCONNECTS, 64L);
+	/* HTTP/2 when the server offers it: one connection carries all. */
+	curl_multi_setopt(rc->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	rest_pin(rc);
 	*out = rc;
 	return 0;
@@ -226,6 +228,7 @@ rest_req_reset(struct rest_req *req)
 	req->used_weight = -1;
 	req->curl_code = 0;
 	req->sent = false;
+	req->connects = 0;
 }
 
 static size_t
@@ -331,6 +334,9 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 			 (long)cfg->exchange.request_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	/* The pool (pool.c) keeps connections in use well within this. */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, (long)REST_CONN_MAXAGE_S);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
 			 cfg->exchange.tls_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
@@ -369,6 +375,9 @@ rest_complete(struct rest_client *rc, struct rest_req *req, CURLcode cc)
 	} else {
 		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE,
 				  &req->status);
+		if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS,
+				      &req->connects) != CURLE_OK)
+			req->connects = 0;
 		if (req->status >= 400 && req->len > 0 &&
 		    !parse_error(req->body, req->len, &req->code, req->msg,
 				 sizeof(req->msg))) {
@@ -592,6 +601,8 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 		}
 		if (done == n)
 			break;
+		if (gate == 0 && active < max_parallel && head < tail)
+			continue; /* a slot is free: fill it, never wait */
 		if (gate > 0 && gate < ms)
 			ms = gate;
 		curl_multi_poll(rc->multi, NULL, 0, (int)(ms < 100 ? ms : 100),

@@ -323,6 +323,8 @@ load_handler(void *user, const char *section, const char *name,
 		 offsetof(struct sim_config, ping_timeout_ms), 1, 3600000},
 		{"weight_limit_1m",
 		 offsetof(struct sim_config, weight_limit_1m), 1, 100000000},
+		{"http_idle_s", offsetof(struct sim_config, http_idle_s), 1,
+		 3600},
 		{"ban_seconds", offsetof(struct sim_config, ban_s), 1, 259200},
 		{"order_limit_10s",
 		 offsetof(struct sim_config, order_limit_10s), 1, 100000000},
@@ -433,6 +435,7 @@ config_defaults(struct sim_config *c)
 	c->tick_ms = 250;
 	c->ping_interval_ms = 20000;
 	c->ping_timeout_ms = 60000;
+	c->http_idle_s = 60;
 	c->weight_limit_1m = 6000;
 	c->ban_s = 120;
 	c->order_limit_10s = 100;
@@ -584,6 +587,8 @@ main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* sim_listen() listens */
 	info.protocols = protocols;
 	info.timeout_secs = 600;
+	/* Idle keep-alive like a load balancer's (AWS: 60 s), not lws's 5 s. */
+	info.keepalive_timeout = sim->cfg.http_idle_s;
 	/* /stream?streams=... of a few hundred streams */
 	info.max_http_header_data = 16384;
 	if (sim->cfg.tls_cert_file[0] != '\0') {

@@ -55,6 +55,7 @@ struct sim_config {
 	int tick_ms;
 	int ping_interval_ms;
 	int ping_timeout_ms; /* a client silent this long after a ping goes */
+	int http_idle_s; /* an idle HTTP/1.1 connection is closed after this */
 	int weight_limit_1m;
 	int ban_s;
 	int order_limit_10s;

@@ -1,5 +1,6 @@
 /* fuzz_json.c - every parser of exchange replies and stream events on
- * arbitrary bytes. */
+ * arbitrary bytes; the scanner of order listings must say what jansson
+ * says, field for field. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,25 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
-	struct bot_order *orders = NULL;
+	struct bot_order *orders = NULL, *scanned = NULL;
 	struct bot_filters f[2];
 	struct stream_event ev;
 	char msg[256], ex[128];
-	int code, n;
+	int code, n, m;
 	int64_t ms;
 
 	parse_error(s, size, &code, msg, sizeof(msg));
 	n = parse_orders(s, size, &orders);
 	if (n > 0 && orders == NULL)
 		abort();
+	m = parse_open_orders(s, size, &scanned);
+	if (m != n || (m >= 0) != (scanned != NULL))
+		abort();
+	for (int i = 0; i < n; i++)
+		if (memcmp(&orders[i], &scanned[i], sizeof(orders[i])) != 0)
+			abort();
 	free(orders);
+	free(scanned);
 	memset(f, 0, sizeof(f));
 	strcpy(f[0].symbol, "BTCUSDT");
 	strcpy(f[1].symbol, "ETHUSDT");

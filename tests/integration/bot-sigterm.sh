@@ -21,7 +21,7 @@ eq "orders remaining" "$(phase_figure CANCELLING orders_remaining)" 0
 eq "cancelled with one DELETE per symbol" "$(state '.requests["DELETE /api/v3/openOrders"]')" 2
 eq "streams closed" "$(phase_figure CLOSING streams_closed)" 1
 eq "streams forced" "$(phase_figure CLOSING streams_forced)" 0
-eq "threads joined" "$(phase_figure JOINING threads_joined)" 2
+eq "threads joined (lws, strategy, pool)" "$(phase_figure JOINING threads_joined)" 3
 eq "EXIT code in the trace" "$(last_detail "$T/trace.jsonl" EXIT exit_code)" 0
 check "trace verifies" verify_trace "$T/trace.jsonl"
 check "snapshot written before cancelling" test -s "$T/state/open-orders.json"

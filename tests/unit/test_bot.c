@@ -5,6 +5,7 @@
  * request-weight budget and backoff, and the snapshot's merge.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,129 @@ test_parse_orders_hostile(void)
 				-EBADMSG);
 		CU_ASSERT_PTR_NULL(o);
 	}
+}
+
+/* parse_open_orders gives what parse_orders gives, byte for byte. */
+static void
+same_as_full_parser(const char *b, size_t len, int want)
+{
+	struct bot_order *full = NULL, *scan = NULL;
+	int n = parse_orders(b, len, &full);
+	int m = parse_open_orders(b, len, &scan);
+	int i;
+
+	CU_ASSERT_EQUAL(n, want);
+	CU_ASSERT_EQUAL(m, n);
+	if (m != n)
+		fprintf(stderr, "scanner %d, jansson %d: %.*s\n", m, n,
+			(int)(len > 200 ? 200 : len), b);
+	CU_ASSERT_EQUAL(scan == NULL, full == NULL);
+	for (i = 0; i < n && m == n && scan != NULL; i++)
+		CU_ASSERT_EQUAL(memcmp(&full[i], &scan[i], sizeof(full[i])), 0);
+	free(full);
+	free(scan);
+}
+
+static void
+test_scan_orders_valid(void)
+{
+	static const char *const good[] = {
+		"[]",
+		" \t\r\n[ ] \n",
+		"[{\"symbol\":\"LTCBTC\",\"orderId\":1,\"orderListId\":-1,"
+		"\"clientOrderId\":\"myOrder1\",\"price\":\"0.1\",\"origQty\":"
+		"\"1.0\",\"executedQty\":\"0.0\",\"status\":\"NEW\","
+		"\"timeInForce\":\"GTC\",\"type\":\"LIMIT\",\"side\":\"BUY\","
+		"\"time\":1499827319559,\"isWorking\":true,\"workingTime\":"
+		"1499827319559,\"x\":[1,-0.5e-3,2E+10,{\"a\":null}],"
+		"\"selfTradePreventionMode\":\"NONE\"},{\"symbol\":\"BNBUSDT\","
+		"\"orderId\":9007199254740993,\"clientOrderId\":\"gsb-1\"}]",
+		/* escapes in keys and values, surrogate pairs, UTF-8 */
+		"[{\"symb\\u006fl\":\"A\\u00e9\\\"\\\\\\/\\b\\f\\n\\r\\t\","
+		"\"orderId\":-9223372036854775808,\"clientOrderId\":"
+		"\"\\ud83d\\ude00\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}]",
+		/* a later duplicate wins, shorter or not a string */
+		"[{\"symbol\":\"LONGERNAME\",\"symbol\":\"B\",\"orderId\":\"x\","
+		"\"orderId\":7,\"clientOrderId\":\"c\",\"price\":\"1\","
+		"\"price\":2,\"side\":\"SELL\",\"side\":\"BUY\"}]",
+		/* optional fields too long or of another type: left empty */
+		"[{\"symbol\":\"A\",\"orderId\":0,\"clientOrderId\":\"c\","
+		"\"status\":\"XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\","
+		"\"origQty\":[\"1\"],\"side\":{}}]",
+		/* the longest symbol and client id that fit */
+		"[{\"symbol\":\"ABCDEFGHIJKLMNOPQRSTUVW\",\"orderId\":1,"
+		"\"clientOrderId\":\"abcdefghijabcdefghijabcdefghijabcdefghi\"}]",
+		"[{\"orderId\":1e0}]",
+	};
+	static const int want[] = {0, 0, 2, 1, 1, 1, 1, -EBADMSG};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		same_as_full_parser(good[i], strlen(good[i]), want[i]);
+}
+
+static void
+test_scan_orders_malformed(void)
+{
+	static const char *const bad[] = {
+		"", " ", "{}", "1", "\"x\"", "[", "]", "[}", "[1,]", "[,1]",
+		"[{}", "[{\"a\"}]", "[{\"a\":}]", "[{\"a\" 1}]", "[{1:2}]",
+		"[{\"a\":1,}]", "[] x", "[]]", "[01]", "[-]", "[1.]", "[.5]",
+		"[1e]", "[1e+]", "[+1]", "[0x1]", "[tru]", "[truex]", "[nul]",
+		"[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+		"[\"\\ud800\\u0041\"]", "[\"\\u12\"]", "[\"\\x\"]",
+		"[\"\x01\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"\xe2\x82\"]", "[\"\x80\"]",
+		"[\"abc]", "[99999999999999999999]", "[-9223372036854775809]",
+		"[1e400]", "[-1e400]", "[123456789012345678901]",
+		"[{\"symbol\":\"A\"}]", "[1,2,3]", "[null]", "[[]]",
+		"[{\"symbol\":1,\"orderId\":1,\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":\"1\",\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":1.0,\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"ABCDEFGHIJKLMNOPQRSTUVWX\",\"orderId\":1,"
+		"\"clientOrderId\":\"x\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"abcdefghij"
+		"abcdefghijabcdefghijabcdefghij\"}]",
+		"[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"x\"}",
+		"[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"x\"},1]",
+		"\xef\xbb\xbf[]",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		same_as_full_parser(bad[i], strlen(bad[i]), -EBADMSG);
+	/* A NUL byte inside and after the document. */
+	same_as_full_parser("[\"a\0\"]", 6, -EBADMSG);
+	same_as_full_parser("[]\0", 3, -EBADMSG);
+}
+
+/* jansson's depth limit: a value 2048 deep parses, 2049 deep does not. */
+static void
+test_scan_orders_depth(void)
+{
+	static const char head[] =
+	    "[{\"symbol\":\"A\",\"orderId\":1,\"clientOrderId\":\"x\",\"deep\":";
+	size_t h = strlen(head);
+	char *b = malloc(h + 2 * 2100 + 8);
+	int j;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* The listing is 1 deep, the order 2, "deep" 3: j arrays put the 1
+	 * inside them at 3 + j. */
+	for (j = 2044; j <= 2047; j++) {
+		size_t n = h;
+
+		memcpy(b, head, h);
+		memset(b + n, '[', (size_t)j);
+		n += (size_t)j;
+		b[n++] = '1';
+		memset(b + n, ']', (size_t)j);
+		n += (size_t)j;
+		memcpy(b + n, "}]", 2);
+		n += 2;
+		same_as_full_parser(b, n, 3 + j <= 2048 ? 1 : -EBADMSG);
+	}
+	free(b);
 }
 
 static void
@@ -625,6 +749,9 @@ suite_bot(void)
 	UNIT_ADD(s, test_parse_error_body);
 	UNIT_ADD(s, test_parse_orders_valid);
 	UNIT_ADD(s, test_parse_orders_hostile);
+	UNIT_ADD(s, test_scan_orders_valid);
+	UNIT_ADD(s, test_scan_orders_malformed);
+	UNIT_ADD(s, test_scan_orders_depth);
 	UNIT_ADD(s, test_parse_filters);
 	UNIT_ADD(s, test_parse_server_time);
 	UNIT_ADD(s, test_parse_stream_events);
