@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ini.h>
 
@@ -224,41 +226,55 @@ gs_key_type_name(enum gs_key_type type)
 	return (unsigned)type < 3 ? key_types[type] : "?";
 }
 
+/*
+ * True when the URL's host is loopback as the resolver will read it:
+ * "localhost", or an address in the one form inet_pton() accepts (dotted
+ * decimal without leading zeros, or an IPv6 literal in brackets) that is
+ * in 127.0.0.0/8 or is ::1.  Forms a resolver reads differently from a
+ * naive parser ("0127.0.0.1" is octal, "127.1", "2130706433", "0x7f...")
+ * are refused, as is any userinfo ("user@host") in the authority.
+ */
 bool
 gs_url_is_loopback(const char *url)
 {
 	const char *h = strstr(url, "://"), *end;
 	char host[256];
-	size_t len;
+	size_t len, alen;
 
 	if (h == NULL)
 		return false;
 	h += 3;
+	alen = strcspn(h, "/?#");
+	if (memchr(h, '@', alen) != NULL || memchr(h, '\\', alen) != NULL)
+		return false;
 	if (*h == '[') {
-		end = strchr(++h, ']');
-		if (end == NULL)
+		end = memchr(++h, ']', alen);
+		if (end == NULL || (end[1] != '\0' && end[1] != ':' &&
+				    strchr("/?#", end[1]) == NULL))
 			return false;
 	} else {
 		end = h + strcspn(h, ":/?#");
 	}
 	len = (size_t)(end - h);
-	if (len == 0 || len >= sizeof(host) || memchr(h, '@', len) != NULL)
+	if (len == 0 || len >= sizeof(host))
 		return false;
 	memcpy(host, h, len);
 	host[len] = '\0';
-	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
-		return true;
-	/* 127.0.0.0/8, written as four decimal numbers. */
-	{
-		unsigned a, b, c, d;
-		char rest;
+	if (h[-1] == '[') {
+		struct in6_addr a6;
 
-		if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &rest) == 4 &&
-		    a == 127 && b < 256 && c < 256 && d < 256 &&
-		    strspn(host, "0123456789.") == len)
-			return true;
+		return inet_pton(AF_INET6, host, &a6) == 1 &&
+		       IN6_IS_ADDR_LOOPBACK(&a6);
 	}
-	return false;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	{
+		struct in_addr a4;
+
+		/* inet_pton refuses octal, hex, short and integer forms. */
+		return inet_pton(AF_INET, host, &a4) == 1 &&
+		       (ntohl(a4.s_addr) >> 24) == 127;
+	}
 }
 
 int

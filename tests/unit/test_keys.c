@@ -398,6 +398,23 @@ test_url_is_loopback(void)
 	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::2]/"));
 	CU_ASSERT_FALSE(gs_url_is_loopback("127.0.0.1"));
 	CU_ASSERT_FALSE(gs_url_is_loopback("http://"));
+	/* As the resolver reads the host, not as a naive parser would. */
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://127.0.0.2"));
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://[::1]"));
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://localhost:8080/x"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0127.0.0.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0177.0.0.1/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.000.0.1/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://2130706433/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0x7f.0.0.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost.evil.com"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::ffff:127.0.0.1]/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]evil/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1:80@evil.com/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost@evil.com"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]@evil.com/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1\\@evil.com/"));
 }
 
 /* The machine checks: state_dir's owner and mode, ca_file. */
