@@ -365,6 +365,25 @@ expect "Ed25519 signature with a raw '+'" 400 -1022
 enc=$(printf '%s' "$s" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
 call GET "/api/v3/account?$q&signature=$enc"
 expect "the same signature percent-encoded" 200
+
+# ---- pipelined requests on one connection ----------------------------------
+pipeline() { # pipeline N: N GET /api/v3/time in one send; the statuses
+	local i reqs=""
+	for i in $(seq "$1"); do
+		reqs+="GET /api/v3/time HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		[ "$i" -lt "$1" ] || reqs+="Connection: close\r\n"
+		reqs+="\r\n"
+	done
+	timeout 20 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+		printf "$1" >&3; cat <&3' "$PORT" "$reqs" |
+		grep -ao 'HTTP/1\.1 [0-9]*' | sort | uniq -c | awk '{ printf "%s:%s ", $3, $1 }'
+}
+eq "10 pipelined requests: all answered 200" "$(pipeline 10)" "200:10 "
+st=$(pipeline 300)
+case "$st" in
+"200:300 " | "200:"*" 400:1 ") pass "300 pipelined: each answered or the connection closed ($st)" ;;
+*) fail "300 pipelined requests: $st" ;;
+esac
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 
 # admin from a non-loopback peer is refused, the exchange itself answers
