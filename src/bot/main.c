@@ -105,7 +105,8 @@ config_prepare(struct gs_config *cfg, const char *path, bool dry,
  * from the environment (then removed from it) or from api_secret_file,
  * opened without following a symlink and checked again on the open file.
  * With an Ed25519 or RSA key there is no secret: keys_load() reads the
- * key file.
+ * key file.  api_secret_env's variable is removed and wiped whenever it
+ * is set, used or not.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
@@ -114,6 +115,18 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
+	/*
+	 * A secret in the environment that is not used (a key file signs,
+	 * or api_secret_file is read) is still a secret: out of
+	 * /proc/PID/environ with it.
+	 */
+	if (cfg->exchange.api_secret_env[0] != '\0' &&
+	    (!hmac || cfg->exchange.api_secret_file[0] != '\0')) {
+		char unused[sizeof(s->secret)];
+
+		env_take(cfg->exchange.api_secret_env, unused, sizeof(unused));
+		explicit_bzero(unused, sizeof(unused));
+	}
 	v = getenv(cfg->exchange.api_key_env);
 	if (v != NULL)
 		snprintf(s->key, sizeof(s->key), "%s", v);
