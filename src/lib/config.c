@@ -27,6 +27,9 @@
 #include <netinet/in.h>
 
 #include <ini.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "gshutdown.h"
 
@@ -1086,16 +1089,29 @@ validate_parent(const char *path, char *dir, size_t size)
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
-/* A file the daemon opens for appending, creating it if need be. */
+/*
+ * A file the daemon opens for appending, creating it if need be; it opens
+ * it without following a symlink, so a symlink (even to a good file) or
+ * anything but a regular file is refused here as the run refuses it.
+ */
 static int
 validate_file(const char *path, char *why, size_t size)
 {
 	char dir[GS_PATH_MAX];
 	struct stat st;
 
-	if (stat(path, &st) == 0) {
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, size,
+				 "%s is a symbolic link (not followed)", path);
+			return -1;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			snprintf(why, size, "%s is a directory", path);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(why, size, "%s is not a regular file", path);
 			return -1;
 		}
 		if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0) {
@@ -1160,12 +1176,19 @@ validate_state_dir_owner(const struct gs_config *cfg, char *cause)
 			     (unsigned)(st.st_mode & 07777));
 }
 
-/* ca_file, when set: a non-empty file this user can read. */
+/*
+ * ca_file, when set: a file this user can read that holds at least one
+ * PEM certificate (a key or anything else would only fail at the first
+ * TLS handshake, as if the exchange were unreachable).
+ */
 static int
 validate_ca_file(const struct gs_config *cfg, char *cause)
 {
 	const char *p = cfg->exchange.ca_file;
 	struct stat st;
+	X509 *cert;
+	FILE *fp;
+	int fd;
 
 	if (p[0] == '\0')
 		return 0;
@@ -1176,6 +1199,23 @@ validate_ca_file(const struct gs_config *cfg, char *cause)
 		return validate_fail(cfg, "exchange", "ca_file", cause,
 				     "ca_file %s is not a non-empty PEM file",
 				     p);
+	fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fp = fd < 0 ? NULL : fdopen(fd, "r");
+	if (fp == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return validate_fail(cfg, "exchange", "ca_file", cause,
+				     "ca_file %s: %s", p, strerror(e));
+	}
+	cert = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ERR_clear_error();
+	if (cert == NULL)
+		return validate_fail(cfg, "exchange", "ca_file", cause,
+				     "ca_file %s holds no PEM certificate", p);
+	X509_free(cert);
 	return 0;
 }
 
@@ -1219,9 +1259,15 @@ validate_seal_key(const struct gs_config *cfg, char *cause)
 	const char *p = cfg->trace.seal_key_file;
 	unsigned char key[GS_SEAL_KEY_LEN];
 	char why[GS_CAUSE_MAX], dir[GS_PATH_MAX];
+	struct stat st;
 	long count;
 	int rc;
 
+	if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+		return validate_fail(cfg, "trace", "seal_key_file", cause,
+				     "seal key %s is a symbolic link (not "
+				     "followed)",
+				     p);
 	rc = gs_seal_read(p, key, &count, why);
 	explicit_bzero(key, sizeof(key));
 	if (rc < 0)
