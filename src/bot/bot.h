@@ -217,6 +217,7 @@ struct bot {
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;
+	int state_fd; /* state_dir, opened once at start (-1: none) */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */

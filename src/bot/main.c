@@ -469,19 +469,55 @@ print_summary(struct bot *bot, int code)
 	free(text);
 }
 
-/* state_dir itself; gs_config_validate() saw that its parent exists. */
+/*
+ * state_dir itself (gs_config_validate() saw that its parent exists),
+ * opened once, without following a symlink, and judged on that open
+ * descriptor: the snapshot is written through it, so a directory swapped
+ * in later under the same name is never written to.  The descriptor, or
+ * -1 with cause.
+ */
 static int
 ensure_dir(const struct gs_config *cfg, char *cause)
 {
 	const char *path = cfg->bot.state_dir;
+	struct stat st;
+	int fd;
 
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s",
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: state_dir %s is not a directory (a "
+				 "symbolic link is not followed)",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "state_dir"), path);
+			return -1;
+		}
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		goto fail;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: state_dir %s must be owned by this user (uid "
+			 "%d) and not group- or world-writable (it is uid %d, "
+			 "mode %04o)",
 			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
-			 path, strerror(errno));
+			 path, (int)geteuid(), (int)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
+fail:
+	snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s", cfg->path,
+		 gs_config_line(cfg, "bot", "state_dir"), path,
+		 strerror(errno));
+	return -1;
 }
 
 /* A shutdown was asked for during start-up: stop starting, quietly. */
@@ -611,6 +647,9 @@ bot_free(struct bot *bot)
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_cond_destroy(&bot->cv);
+	if (bot->state_fd >= 0)
+		close(bot->state_fd);
+	bot->state_fd = -1;
 }
 
 int
@@ -633,7 +672,7 @@ main(int argc, char **argv)
 	struct gs_config cfg;
 	struct secrets sec;
 	struct bot bot;
-	int c, code;
+	int c, code, state_fd;
 
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
@@ -721,7 +760,8 @@ main(int argc, char **argv)
 		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
-	if (ensure_dir(&cfg, cause) < 0) {
+	state_fd = ensure_dir(&cfg, cause);
+	if (state_fd < 0) {
 		log_error("%s", cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
@@ -734,6 +774,7 @@ main(int argc, char **argv)
 		warn_loud(&cfg, TLS_OFF_WARNING);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
+		close(state_fd);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		return 1;
@@ -741,6 +782,7 @@ main(int argc, char **argv)
 
 	memset(&bot, 0, sizeof(bot));
 	bot.cfg = &cfg;
+	bot.state_fd = state_fd;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);

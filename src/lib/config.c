@@ -1136,8 +1136,15 @@ validate_state_dir(const char *path, char *why, size_t size)
 	char dir[GS_PATH_MAX];
 	struct stat st;
 
-	if (stat(path, &st) == 0)
+	if (lstat(path, &st) == 0) {
+		/* The daemon opens it with O_NOFOLLOW: judge it, not a target. */
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, size,
+				 "%s is a symbolic link (not followed)", path);
+			return -1;
+		}
 		return validate_dir(path, why, size);
+	}
 	if (errno != ENOENT) {
 		snprintf(why, size, "%s: %s", path, strerror(errno));
 		return -1;
@@ -1164,7 +1171,7 @@ validate_state_dir_owner(const struct gs_config *cfg, char *cause)
 	const char *path = cfg->bot.state_dir;
 	struct stat st;
 
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0; /* validate_state_dir() said what is wrong */
 	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0)
 		return 0;
