@@ -59,12 +59,12 @@ plural(int n)
  * /proc/PID/environ keeps showing for the life of the process.  Runs
  * before any thread exists.
  */
-static bool
+static int
 env_take(const char *name, char *out, size_t size)
 {
 	size_t nlen = strlen(name);
 	char *entries[8];
-	int n = 0, i;
+	int n = 0, i, rc = 0;
 	char **e;
 
 	out[0] = '\0';
@@ -72,13 +72,16 @@ env_take(const char *name, char *out, size_t size)
 		if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=')
 			entries[n++] = *e;
 	if (n == 0)
-		return false;
-	snprintf(out, size, "%s", entries[0] + nlen + 1);
+		return 0;
+	if ((size_t)snprintf(out, size, "%s", entries[0] + nlen + 1) >= size) {
+		explicit_bzero(out, size);
+		rc = -ENOSPC;
+	}
 	unsetenv(name);
 	for (i = 0; i < n; i++)
 		explicit_bzero(entries[i] + nlen + 1,
 			       strlen(entries[i] + nlen + 1));
-	return true;
+	return rc;
 }
 
 /*
@@ -124,12 +127,20 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	    (!hmac || cfg->exchange.api_secret_file[0] != '\0')) {
 		char unused[sizeof(s->secret)];
 
-		env_take(cfg->exchange.api_secret_env, unused, sizeof(unused));
+		(void)env_take(cfg->exchange.api_secret_env, unused,
+			       sizeof(unused));
 		explicit_bzero(unused, sizeof(unused));
 	}
 	v = getenv(cfg->exchange.api_key_env);
-	if (v != NULL)
-		snprintf(s->key, sizeof(s->key), "%s", v);
+	if (v != NULL &&
+	    (size_t)snprintf(s->key, sizeof(s->key), "%s", v) >= sizeof(s->key)) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: $%s is longer than %zu bytes: not an API key",
+			 cfg->path,
+			 gs_config_line(cfg, "exchange", "api_key_env"),
+			 cfg->exchange.api_key_env, sizeof(s->key) - 1);
+		return -1;
+	}
 	if (hmac && cfg->exchange.api_secret_file[0] != '\0') {
 		const char *p = cfg->exchange.api_secret_file;
 		struct stat st;
@@ -137,7 +148,9 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		size_t n;
 		int fd;
 
-		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK: a FIFO must not hang the start in open(). */
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+				 O_NOCTTY);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: api_secret_file %s: %s", cfg->path,
@@ -146,6 +159,17 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 p, strerror(errno));
 			if (fd >= 0)
 				close(fd);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s is not a regular "
+				 "file",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p);
+			close(fd);
 			return -1;
 		}
 		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
@@ -171,6 +195,18 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		n = fread(s->secret, 1, sizeof(s->secret) - 1, fp);
 		fclose(fp);
 		s->secret[n] = '\0';
+		if (n == sizeof(s->secret) - 1 &&
+		    strcspn(s->secret, "\r\n") == n) {
+			explicit_bzero(s->secret, sizeof(s->secret));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: its first line is "
+				 "longer than %zu bytes: not an API secret",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, sizeof(s->secret) - 2);
+			return -1;
+		}
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
 		if (!cfg->bot.dry_run && s->secret[0] == '\0') {
 			snprintf(cause, GS_CAUSE_MAX,
@@ -183,8 +219,18 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 			return -1;
 		}
 	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
-		env_take(cfg->exchange.api_secret_env, s->secret,
-			 sizeof(s->secret));
+		if (env_take(cfg->exchange.api_secret_env, s->secret,
+			     sizeof(s->secret)) < 0) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: $%s is longer than %zu bytes: not an "
+				 "API secret",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_env"),
+				 cfg->exchange.api_secret_env,
+				 sizeof(s->secret) - 1);
+			return -1;
+		}
 	}
 	return 0;
 }

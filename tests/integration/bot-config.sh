@@ -157,6 +157,23 @@ mk ca -- "[exchange]\nca_file = $top_srcdir/tests/keys/rsa.pem"
 both "ca_file a private key" "$T/ca.ini" \
 	"$T/ca.ini:13: ca_file $top_srcdir/tests/keys/rsa.pem holds no PEM certificate"
 
+# Credentials that would not fit are refused, never cut short; a FIFO as
+# api_secret_file is refused without blocking.
+long=$(printf 'x%.0s' $(seq 200))
+BINANCE_API_SECRET=$long both "a secret longer than the daemon holds" "$T/good.ini" \
+	"$T/good.ini:7: \$BINANCE_API_SECRET is longer than 159 bytes: not an API secret"
+BINANCE_API_KEY=$long both "a key longer than the daemon holds" "$T/good.ini" \
+	"$T/good.ini:7: \$BINANCE_API_KEY is longer than 159 bytes: not an API key"
+printf '%s\n' "$long" >"$T/long-secret"
+chmod 0600 "$T/long-secret"
+mk lsec -- "[exchange]\napi_secret_file = $T/long-secret"
+both "api_secret_file with a long first line" "$T/lsec.ini" \
+	"$T/lsec.ini:13: api_secret_file $T/long-secret: its first line is longer than 158 bytes"
+mkfifo -m 0600 "$T/fifo-secret"
+mk fsec -- "[exchange]\napi_secret_file = $T/fifo-secret"
+both "api_secret_file a FIFO" "$T/fsec.ini" \
+	"$T/fsec.ini:13: api_secret_file $T/fifo-secret is not a regular file"
+
 mk req symbols X -- ""
 sed -i '/^symbols/d' "$T/req.ini"
 both "missing required key" "$T/req.ini" "$T/req.ini:1: [bot] symbols is required"

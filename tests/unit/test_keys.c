@@ -225,6 +225,13 @@ test_keys_file_rules(void)
 	key_config(&cfg, GS_KEY_RSA, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "not an RSA key"));
+	/* An RSA key over 8192 bits: its signature would not fit. */
+	key_copy("rsa-8200.pem", 0600, path, sizeof(path));
+	key_config(&cfg, GS_KEY_RSA, path);
+	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "RSA key of 8200 bits; 2048 to "
+					     "8192"));
+	CU_ASSERT_PTR_NULL(key);
 	/* A symlink is not followed. */
 	snprintf(link, sizeof(link), "%s/key-link.pem", unit_tmpdir());
 	unlink(link);
