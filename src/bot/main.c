@@ -278,6 +278,22 @@ weight_limit(struct bot *bot, const struct rest_req *req)
 		 bot->cfg->exchange.weight_budget_pct);
 }
 
+/* ORDERS from exchangeInfo.rateLimits: placements are paced under it. */
+static void
+order_limit(struct bot *bot, const struct rest_req *req)
+{
+	int limit, interval_ms;
+
+	if (parse_order_limit(req->body, req->len, &limit, &interval_ms) < 0) {
+		log_warn("exchangeInfo has no ORDERS limit; placements are "
+			 "not paced");
+		return;
+	}
+	budget_set_order_limit(&bot->budget, limit, interval_ms);
+	log_info("orders: limit %d per %d s, placements paced under it",
+		 limit, interval_ms / 1000);
+}
+
 /* Symbols traded, filters known; exit code on failure. */
 static int
 check_symbols(struct bot *bot, char *cause)
@@ -319,6 +335,7 @@ check_symbols(struct bot *bot, char *cause)
 		return rc;
 	}
 	weight_limit(bot, &req);
+	order_limit(bot, &req);
 	n = parse_filters(req.body, req.len, bot->filters, cfg->bot.nsymbols);
 	if (n < 0) {
 		parse_excerpt(req.body, req.len, what, sizeof(what));
