@@ -5,7 +5,7 @@
  *	keys.c      the signing key: HMAC, Ed25519 or RSA
  *	parse.c     exchange JSON: errors, orders, filters, stream events
  *	rest.c      signed requests over libcurl (one multi per thread)
- *	budget.c    the request-weight budget and the retry backoff
+ *	budget.c    the request-weight and order-count budgets, the retry backoff
  *	cancel.c    the CANCELLING phase and start-up recovery
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
@@ -64,6 +64,11 @@ int parse_server_time(const char *body, size_t len, int64_t *ms);
 /* REQUEST_WEIGHT from exchangeInfo.rateLimits: 0, or -ENOENT when absent. */
 int parse_weight_limit(const char *body, size_t len, int *limit,
 		       int *interval_ms);
+/* ORDERS from exchangeInfo.rateLimits (the 10-second one); -ENOENT. */
+int parse_order_limit(const char *body, size_t len, int *limit,
+		      int *interval_ms);
+int parse_rate_limit(const char *body, size_t len, const char *want,
+		     long long prefer_ms, int *limit, int *interval_ms);
 
 enum stream_event_kind {
 	STREAM_EV_NONE,
@@ -105,6 +110,11 @@ struct budget {
 	int64_t server_until_ms;   /* mono ms: when that figure lapses */
 	int64_t blocked_until_ms;  /* mono ms: Retry-After of a 429/418 */
 	int refused;		   /* 429 and 418 answers seen */
+	/* ORDERS: new orders per fixed window of the exchange's clock. */
+	int order_limit;	 /* 0: not known yet, not paced */
+	int order_interval_ms;	 /* 10000 */
+	int64_t order_window;	 /* wall ms / order_interval_ms */
+	int order_count;	 /* placements sent in that window */
 };
 
 void budget_init(struct budget *b, int pct);
@@ -123,6 +133,18 @@ long long budget_reserve(struct budget *b, int cost, bool running);
 void budget_spend(struct budget *b, int cost);
 void budget_reply(struct budget *b, int used, int64_t wall_ms);
 void budget_block(struct budget *b, int retry_after_s);
+/*
+ * The order-count budget (ORDERS, e.g. 100 per 10 s): placements are
+ * paced to 90% of it; the reply's X-MBX-ORDER-COUNT-10S raises our count
+ * when the exchange counted more.  Wall ms on the exchange's clock.
+ */
+void budget_set_order_limit(struct budget *b, int limit, int interval_ms);
+long long budget_order_wait_ms(const struct budget *b, int64_t wall_ms);
+void budget_order_charge(struct budget *b, int64_t wall_ms);
+void budget_order_observe(struct budget *b, int64_t wall_ms, int count);
+long long budget_order_reserve(struct budget *b, int64_t wall_ms);
+void budget_order_reply(struct budget *b, int64_t wall_ms, int count);
+void budget_order_refund(struct budget *b, int64_t wall_ms);
 int budget_refused(struct budget *b);
 /* The weight Binance charges for a request. */
 int budget_weight(const char *method, const char *path, const char *query);
@@ -158,6 +180,7 @@ struct rest_req {
 	char msg[256];
 	int retry_after_s; /* -1 when absent */
 	int used_weight;   /* X-MBX-USED-WEIGHT-1M; -1 when absent */
+	int order_count;   /* X-MBX-ORDER-COUNT-10S; -1 when absent */
 	int curl_code;
 	char error[256]; /* transport error text */
 	bool sent;	 /* it went on the wire */
@@ -225,6 +248,7 @@ struct bot {
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;
+	int state_fd; /* state_dir, opened once at start (-1: none) */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */

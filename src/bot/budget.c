@@ -249,3 +249,99 @@ budget_backoff(long long cur, long long base, long long cap)
 		return base < cap ? base : cap;
 	return cur >= cap / 2 ? cap : cur * 2;
 }
+
+/* ---- ORDERS: the order-count budget ------------------------------------ */
+
+void
+budget_set_order_limit(struct budget *b, int limit, int interval_ms)
+{
+	pthread_mutex_lock(&b->mu);
+	b->order_limit = limit > 0 ? limit : 0;
+	b->order_interval_ms = interval_ms > 0 ? interval_ms : 10000;
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Our count in the window of wall_ms (0 once that window is new). */
+static int
+order_count_at(const struct budget *b, int64_t wall_ms)
+{
+	return wall_ms / b->order_interval_ms == b->order_window
+		   ? b->order_count
+		   : 0;
+}
+
+static void
+order_roll(struct budget *b, int64_t wall_ms)
+{
+	if (b->order_interval_ms <= 0)
+		b->order_interval_ms = 10000;
+	if (wall_ms / b->order_interval_ms != b->order_window) {
+		b->order_window = wall_ms / b->order_interval_ms;
+		b->order_count = 0;
+	}
+}
+
+long long
+budget_order_wait_ms(const struct budget *b, int64_t wall_ms)
+{
+	int cap;
+
+	if (b->order_limit <= 0 || b->order_interval_ms <= 0)
+		return 0;
+	/* A tenth kept back for the orders in flight the count missed. */
+	cap = b->order_limit - b->order_limit / 10;
+	if (cap < 1)
+		cap = 1;
+	if (order_count_at(b, wall_ms) < cap)
+		return 0;
+	return (wall_ms / b->order_interval_ms + 1) * b->order_interval_ms -
+	       wall_ms + 1;
+}
+
+void
+budget_order_charge(struct budget *b, int64_t wall_ms)
+{
+	order_roll(b, wall_ms);
+	b->order_count++;
+}
+
+void
+budget_order_observe(struct budget *b, int64_t wall_ms, int count)
+{
+	if (count < 0)
+		return;
+	order_roll(b, wall_ms);
+	if (count > b->order_count)
+		b->order_count = count;
+}
+
+long long
+budget_order_reserve(struct budget *b, int64_t wall_ms)
+{
+	long long wait;
+
+	pthread_mutex_lock(&b->mu);
+	wait = budget_order_wait_ms(b, wall_ms);
+	if (wait == 0)
+		budget_order_charge(b, wall_ms);
+	pthread_mutex_unlock(&b->mu);
+	return wait;
+}
+
+void
+budget_order_reply(struct budget *b, int64_t wall_ms, int count)
+{
+	pthread_mutex_lock(&b->mu);
+	budget_order_observe(b, wall_ms, count);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* A reserved placement that was not sent after all. */
+void
+budget_order_refund(struct budget *b, int64_t wall_ms)
+{
+	pthread_mutex_lock(&b->mu);
+	if (order_count_at(b, wall_ms) > 0)
+		b->order_count--;
+	pthread_mutex_unlock(&b->mu);
+}

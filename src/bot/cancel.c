@@ -21,7 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,41 +79,48 @@ bot_owns(const struct bot *bot, const char *client_id)
 
 /* ---- snapshot ---------------------------------------------------------- */
 
-static int
-fsync_dir(const char *path)
-{
-	char copy[GS_PATH_MAX + 64];
-	int fd, rc = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /*
- * Write text to path atomically: temp file, fsync, rename, fsync dir.  The
+ * Write text to name in the directory dirfd atomically: temp file, fsync,
+ * renameat, fsync the directory.  The directory is the one opened at
+ * start (never its path again, which could name another by now); the
  * temp file has a fresh unpredictable name and is created, never opened
- * (mkstemp: O_EXCL), so nothing planted in the directory is written
- * through; rename replaces a symlink at path, never its target.
+ * (O_EXCL), so nothing planted in the directory is written through;
+ * renameat replaces a symlink at name, never its target.
  */
 static int
-write_atomic(const char *path, const char *text)
+write_atomic(int dirfd, const char *name, const char *text)
 {
-	char tmp[GS_PATH_MAX + 64];
+	char tmp[NAME_MAX + 1];
 	size_t len = strlen(text), off = 0;
-	int fd, rc = 0;
+	int fd = -1, rc = 0, tries;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	if (dirfd < 0)
+		return -EBADF;
+	for (tries = 0; fd < 0 && tries < 100; tries++) {
+		static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "abcdefghijklmnopqrstuvwxyz0123456789";
+		unsigned char r[6];
+		size_t k, n = strlen(name);
+
+		/* name.XXXXXX, as mkstemp would name it. */
+		if (n + 8 > sizeof(tmp))
+			return -ENAMETOOLONG;
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -EIO;
+		memcpy(tmp, name, n);
+		tmp[n] = '.';
+		for (k = 0; k < sizeof(r); k++)
+			tmp[n + 1 + k] = abc[r[k] % (sizeof(abc) - 1)];
+		tmp[n + 1 + sizeof(r)] = '\0';
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
 	if (fd < 0)
-		return -errno;
+		return -EEXIST;
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 
@@ -128,12 +135,12 @@ write_atomic(const char *path, const char *text)
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
+	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = fsync_dir(path);
+	if (rc == 0 && fsync(dirfd) < 0)
+		rc = -errno;
 	if (rc < 0)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	return rc;
 }
 
@@ -141,6 +148,24 @@ static void
 snapshot_path(const struct bot *bot, char *out, size_t size)
 {
 	snprintf(out, size, "%s/%s", bot->cfg->bot.state_dir, SNAPSHOT_NAME);
+}
+
+/* The snapshot as the last run left it, read through state_fd; or NULL. */
+static json_t *
+snapshot_read(const struct bot *bot)
+{
+	json_t *doc;
+	int fd;
+
+	if (bot->state_fd < 0)
+		return NULL;
+	fd = openat(bot->state_fd, SNAPSHOT_NAME,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	doc = json_loadfd(fd, 0, NULL);
+	close(fd);
+	return doc;
 }
 
 static json_t *
@@ -176,7 +201,7 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled)
 	json_decref(doc);
 	if (text == NULL)
 		return -ENOMEM;
-	rc = write_atomic(path, text);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text);
 	free(text);
 	if (rc < 0)
 		log_error("cannot write the order snapshot %s: %s", path,
@@ -667,7 +692,7 @@ cancel_settle(struct bot *bot)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
-	int fd, rc;
+	int rc;
 
 	pthread_mutex_lock(&bot->mu);
 	json_object_clear(bot->placed);
@@ -675,10 +700,7 @@ cancel_settle(struct bot *bot)
 	bot->known = json_array();
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	doc = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
-	if (fd >= 0)
-		close(fd);
+	doc = snapshot_read(bot);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return;
@@ -690,7 +712,7 @@ cancel_settle(struct bot *bot)
 	json_decref(doc);
 	if (text == NULL)
 		return;
-	rc = write_atomic(path, text);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text);
 	free(text);
 	if (rc < 0)
 		log_error("cannot mark the order snapshot %s settled: %s", path,
@@ -799,19 +821,11 @@ cancel_recover(struct bot *bot, char *cause)
 	    gs_mono_after_ms(bot->cfg->shutdown.cancel_timeout_ms);
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
 			       .deadline = &dl, .interruptible = true};
-	char path[GS_PATH_MAX + 32];
 	json_t *snap, *detail;
 	enum gs_outcome out;
 	long long from_snapshot = -1;
 
-	snapshot_path(bot, path, sizeof(path));
-	{
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-		snap = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
-		if (fd >= 0)
-			close(fd);
-	}
+	snap = snapshot_read(bot);
 	/* A settled snapshot is a clean end: nothing to recover from it. */
 	if (snap != NULL && !json_is_true(json_object_get(snap, "settled")))
 		from_snapshot = (long long)json_array_size(
@@ -852,6 +866,7 @@ cancel_recover(struct bot *bot, char *cause)
 		return -EIO;
 	}
 	json_decref(r.left);
-	unlink(path);
+	if (bot->state_fd >= 0)
+		unlinkat(bot->state_fd, SNAPSHOT_NAME, 0);
 	return 0;
 }

@@ -171,10 +171,11 @@ keys_parse(struct sign_key *k, const struct gs_config *cfg, const char *pem,
 			 gs_key_type_name(k->type));
 		return -EINVAL;
 	}
-	if (k->type == GS_KEY_RSA && EVP_PKEY_get_bits(k->pkey) < 2048) {
+	if (k->type == GS_KEY_RSA && (EVP_PKEY_get_bits(k->pkey) < 2048 ||
+				      EVP_PKEY_get_bits(k->pkey) > 8192)) {
 		snprintf(cause, GS_CAUSE_MAX,
 			 "%s:%d: private_key_file %s: an RSA key of %d bits; "
-			 "2048 at least",
+			 "2048 to 8192",
 			 cfg->path, KEY_LINE(cfg), p, EVP_PKEY_get_bits(k->pkey));
 		return -EINVAL;
 	}
@@ -268,7 +269,7 @@ int
 keys_sign(const struct sign_key *key, const char *payload, size_t len,
 	  char *out, size_t size)
 {
-	unsigned char sig[1024];
+	unsigned char sig[1024]; /* RSA-8192: keys_parse refuses larger */
 	size_t siglen = sizeof(sig);
 	EVP_MD_CTX *ctx;
 	int ok, n;

@@ -59,12 +59,12 @@ plural(int n)
  * /proc/PID/environ keeps showing for the life of the process.  Runs
  * before any thread exists.
  */
-static bool
+static int
 env_take(const char *name, char *out, size_t size)
 {
 	size_t nlen = strlen(name);
 	char *entries[8];
-	int n = 0, i;
+	int n = 0, i, rc = 0;
 	char **e;
 
 	out[0] = '\0';
@@ -72,13 +72,16 @@ env_take(const char *name, char *out, size_t size)
 		if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=')
 			entries[n++] = *e;
 	if (n == 0)
-		return false;
-	snprintf(out, size, "%s", entries[0] + nlen + 1);
+		return 0;
+	if ((size_t)snprintf(out, size, "%s", entries[0] + nlen + 1) >= size) {
+		explicit_bzero(out, size);
+		rc = -ENOSPC;
+	}
 	unsetenv(name);
 	for (i = 0; i < n; i++)
 		explicit_bzero(entries[i] + nlen + 1,
 			       strlen(entries[i] + nlen + 1));
-	return true;
+	return rc;
 }
 
 /*
@@ -105,7 +108,8 @@ config_prepare(struct gs_config *cfg, const char *path, bool dry,
  * from the environment (then removed from it) or from api_secret_file,
  * opened without following a symlink and checked again on the open file.
  * With an Ed25519 or RSA key there is no secret: keys_load() reads the
- * key file.
+ * key file.  api_secret_env's variable is removed and wiped whenever it
+ * is set, used or not.
  */
 static int
 secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
@@ -114,9 +118,29 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
+	/*
+	 * A secret in the environment that is not used (a key file signs,
+	 * or api_secret_file is read) is still a secret: out of
+	 * /proc/PID/environ with it.
+	 */
+	if (cfg->exchange.api_secret_env[0] != '\0' &&
+	    (!hmac || cfg->exchange.api_secret_file[0] != '\0')) {
+		char unused[sizeof(s->secret)];
+
+		(void)env_take(cfg->exchange.api_secret_env, unused,
+			       sizeof(unused));
+		explicit_bzero(unused, sizeof(unused));
+	}
 	v = getenv(cfg->exchange.api_key_env);
-	if (v != NULL)
-		snprintf(s->key, sizeof(s->key), "%s", v);
+	if (v != NULL &&
+	    (size_t)snprintf(s->key, sizeof(s->key), "%s", v) >= sizeof(s->key)) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: $%s is longer than %zu bytes: not an API key",
+			 cfg->path,
+			 gs_config_line(cfg, "exchange", "api_key_env"),
+			 cfg->exchange.api_key_env, sizeof(s->key) - 1);
+		return -1;
+	}
 	if (hmac && cfg->exchange.api_secret_file[0] != '\0') {
 		const char *p = cfg->exchange.api_secret_file;
 		struct stat st;
@@ -124,7 +148,9 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		size_t n;
 		int fd;
 
-		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		/* O_NONBLOCK: a FIFO must not hang the start in open(). */
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+				 O_NOCTTY);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: api_secret_file %s: %s", cfg->path,
@@ -133,6 +159,17 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 p, strerror(errno));
 			if (fd >= 0)
 				close(fd);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s is not a regular "
+				 "file",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p);
+			close(fd);
 			return -1;
 		}
 		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
@@ -158,6 +195,18 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		n = fread(s->secret, 1, sizeof(s->secret) - 1, fp);
 		fclose(fp);
 		s->secret[n] = '\0';
+		if (n == sizeof(s->secret) - 1 &&
+		    strcspn(s->secret, "\r\n") == n) {
+			explicit_bzero(s->secret, sizeof(s->secret));
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: api_secret_file %s: its first line is "
+				 "longer than %zu bytes: not an API secret",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_file"),
+				 p, sizeof(s->secret) - 2);
+			return -1;
+		}
 		s->secret[strcspn(s->secret, "\r\n")] = '\0';
 		if (!cfg->bot.dry_run && s->secret[0] == '\0') {
 			snprintf(cause, GS_CAUSE_MAX,
@@ -170,8 +219,18 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 			return -1;
 		}
 	} else if (hmac && cfg->exchange.api_secret_env[0] != '\0') {
-		env_take(cfg->exchange.api_secret_env, s->secret,
-			 sizeof(s->secret));
+		if (env_take(cfg->exchange.api_secret_env, s->secret,
+			     sizeof(s->secret)) < 0) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: $%s is longer than %zu bytes: not an "
+				 "API secret",
+				 cfg->path,
+				 gs_config_line(cfg, "exchange",
+						"api_secret_env"),
+				 cfg->exchange.api_secret_env,
+				 sizeof(s->secret) - 1);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -219,6 +278,22 @@ weight_limit(struct bot *bot, const struct rest_req *req)
 		 bot->cfg->exchange.weight_budget_pct);
 }
 
+/* ORDERS from exchangeInfo.rateLimits: placements are paced under it. */
+static void
+order_limit(struct bot *bot, const struct rest_req *req)
+{
+	int limit, interval_ms;
+
+	if (parse_order_limit(req->body, req->len, &limit, &interval_ms) < 0) {
+		log_warn("exchangeInfo has no ORDERS limit; placements are "
+			 "not paced");
+		return;
+	}
+	budget_set_order_limit(&bot->budget, limit, interval_ms);
+	log_info("orders: limit %d per %d s, placements paced under it",
+		 limit, interval_ms / 1000);
+}
+
 /* Symbols traded, filters known; exit code on failure. */
 static int
 check_symbols(struct bot *bot, char *cause)
@@ -260,6 +335,7 @@ check_symbols(struct bot *bot, char *cause)
 		return rc;
 	}
 	weight_limit(bot, &req);
+	order_limit(bot, &req);
 	n = parse_filters(req.body, req.len, bot->filters, cfg->bot.nsymbols);
 	if (n < 0) {
 		parse_excerpt(req.body, req.len, what, sizeof(what));
@@ -456,19 +532,55 @@ print_summary(struct bot *bot, int code)
 	free(text);
 }
 
-/* state_dir itself; gs_config_validate() saw that its parent exists. */
+/*
+ * state_dir itself (gs_config_validate() saw that its parent exists),
+ * opened once, without following a symlink, and judged on that open
+ * descriptor: the snapshot is written through it, so a directory swapped
+ * in later under the same name is never written to.  The descriptor, or
+ * -1 with cause.
+ */
 static int
 ensure_dir(const struct gs_config *cfg, char *cause)
 {
 	const char *path = cfg->bot.state_dir;
+	struct stat st;
+	int fd;
 
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s",
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: state_dir %s is not a directory (a "
+				 "symbolic link is not followed)",
+				 cfg->path,
+				 gs_config_line(cfg, "bot", "state_dir"), path);
+			return -1;
+		}
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		goto fail;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: state_dir %s must be owned by this user (uid "
+			 "%d) and not group- or world-writable (it is uid %d, "
+			 "mode %04o)",
 			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
-			 path, strerror(errno));
+			 path, (int)geteuid(), (int)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
+fail:
+	snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s", cfg->path,
+		 gs_config_line(cfg, "bot", "state_dir"), path,
+		 strerror(errno));
+	return -1;
 }
 
 /* A shutdown was asked for during start-up: stop starting, quietly. */
@@ -610,6 +722,9 @@ bot_free(struct bot *bot)
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_cond_destroy(&bot->cv);
+	if (bot->state_fd >= 0)
+		close(bot->state_fd);
+	bot->state_fd = -1;
 }
 
 int
@@ -632,7 +747,7 @@ main(int argc, char **argv)
 	struct gs_config cfg;
 	struct secrets sec;
 	struct bot bot;
-	int c, code;
+	int c, code, state_fd;
 
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
@@ -720,7 +835,8 @@ main(int argc, char **argv)
 		keys_free(key);
 		return GS_EXIT_CONFIG;
 	}
-	if (ensure_dir(&cfg, cause) < 0) {
+	state_fd = ensure_dir(&cfg, cause);
+	if (state_fd < 0) {
 		log_error("%s", cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
@@ -733,6 +849,7 @@ main(int argc, char **argv)
 		warn_loud(&cfg, TLS_OFF_WARNING);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
+		close(state_fd);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		return 1;
@@ -740,6 +857,7 @@ main(int argc, char **argv)
 
 	memset(&bot, 0, sizeof(bot));
 	bot.cfg = &cfg;
+	bot.state_fd = state_fd;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);

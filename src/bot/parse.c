@@ -245,6 +245,26 @@ out:
 int
 parse_weight_limit(const char *body, size_t len, int *limit, int *interval_ms)
 {
+	return parse_rate_limit(body, len, "REQUEST_WEIGHT", 60000, limit,
+				interval_ms);
+}
+
+int
+parse_order_limit(const char *body, size_t len, int *limit, int *interval_ms)
+{
+	return parse_rate_limit(body, len, "ORDERS", 10000, limit,
+				interval_ms);
+}
+
+/*
+ * One rateLimits entry of this type: the one of interval prefer_ms when
+ * there is one (the per-minute weight, the 10-second order count: the
+ * limits a burst can break), else the first.
+ */
+int
+parse_rate_limit(const char *body, size_t len, const char *want,
+		 long long prefer_ms, int *limit, int *interval_ms)
+{
 	json_t *j = json_loadb(body, len, 0, NULL), *rl, *r;
 	size_t i;
 	int rc = -ENOENT;
@@ -260,7 +280,7 @@ parse_weight_limit(const char *body, size_t len, int *limit, int *interval_ms)
 		json_t *lim = json_object_get(r, "limit");
 		long long unit, n;
 
-		if (type == NULL || strcmp(type, "REQUEST_WEIGHT") != 0 ||
+		if (type == NULL || strcmp(type, want) != 0 ||
 		    iv == NULL || !json_is_integer(lim) ||
 		    json_integer_value(lim) <= 0 ||
 		    json_integer_value(lim) > 10000000)
@@ -278,8 +298,7 @@ parse_weight_limit(const char *body, size_t len, int *limit, int *interval_ms)
 		n = json_is_integer(num) ? json_integer_value(num) : 1;
 		if (n < 1 || n > 1000)
 			continue;
-		/* The per-minute limit is the one polling can break. */
-		if (rc == 0 && unit * n != 60000)
+		if (rc == 0 && unit * n != prefer_ms)
 			continue;
 		*limit = (int)json_integer_value(lim);
 		*interval_ms = (int)(unit * n);

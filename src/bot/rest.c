@@ -211,6 +211,7 @@ rest_req_init(struct rest_req *req, const char *method, const char *path,
 	req->is_signed = is_signed;
 	req->retry_after_s = -1;
 	req->used_weight = -1;
+	req->order_count = -1;
 }
 
 /* Forget the result, keep the request: ready to send again. */
@@ -226,6 +227,7 @@ rest_req_reset(struct rest_req *req)
 	req->error[0] = '\0';
 	req->retry_after_s = -1;
 	req->used_weight = -1;
+	req->order_count = -1;
 	req->curl_code = 0;
 	req->sent = false;
 	req->connects = 0;
@@ -265,6 +267,9 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		req->retry_after_s = atoi(data + 12);
 	else if (n > 21 && strncasecmp(data, "X-MBX-USED-WEIGHT-1M:", 21) == 0)
 		req->used_weight = atoi(data + 21);
+	else if (n > 22 &&
+		 strncasecmp(data, "X-MBX-ORDER-COUNT-10S:", 22) == 0)
+		req->order_count = atoi(data + 22);
 	return n;
 }
 
@@ -389,6 +394,8 @@ rest_complete(struct rest_client *rc, struct rest_req *req, CURLcode cc)
 		}
 		if (rc->budget != NULL) {
 			budget_reply(rc->budget, req->used_weight, wall_ms());
+			budget_order_reply(rc->budget, wall_ms(),
+					   req->order_count);
 			if (req->status == 429 || req->status == 418)
 				budget_block(rc->budget, req->retry_after_s);
 		}
@@ -551,13 +558,28 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 			struct rest_req *req = reqs[queue[head]];
 
 			if (rc->budget != NULL) {
+				bool order = strcmp(req->method, "POST") == 0 &&
+					     strcmp(req->path,
+						    "/api/v3/order") == 0;
+
+				/* A new order counts against ORDERS too. */
+				if (order) {
+					gate = budget_order_reserve(rc->budget,
+								    wall_ms());
+					if (gate > 0)
+						break;
+				}
 				gate = budget_reserve(
 				    rc->budget,
 				    budget_weight(req->method, req->path,
 						  req->query),
 				    !stop);
-				if (gate > 0)
+				if (gate > 0) {
+					if (order)
+						budget_order_refund(rc->budget,
+								    wall_ms());
 					break; /* wait rather than send */
+				}
 			}
 			head++;
 			if (rest_prepare(rc, req) < 0 ||

@@ -23,8 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ini.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "gshutdown.h"
 
@@ -224,41 +229,55 @@ gs_key_type_name(enum gs_key_type type)
 	return (unsigned)type < 3 ? key_types[type] : "?";
 }
 
+/*
+ * True when the URL's host is loopback as the resolver will read it:
+ * "localhost", or an address in the one form inet_pton() accepts (dotted
+ * decimal without leading zeros, or an IPv6 literal in brackets) that is
+ * in 127.0.0.0/8 or is ::1.  Forms a resolver reads differently from a
+ * naive parser ("0127.0.0.1" is octal, "127.1", "2130706433", "0x7f...")
+ * are refused, as is any userinfo ("user@host") in the authority.
+ */
 bool
 gs_url_is_loopback(const char *url)
 {
 	const char *h = strstr(url, "://"), *end;
 	char host[256];
-	size_t len;
+	size_t len, alen;
 
 	if (h == NULL)
 		return false;
 	h += 3;
+	alen = strcspn(h, "/?#");
+	if (memchr(h, '@', alen) != NULL || memchr(h, '\\', alen) != NULL)
+		return false;
 	if (*h == '[') {
-		end = strchr(++h, ']');
-		if (end == NULL)
+		end = memchr(++h, ']', alen);
+		if (end == NULL || (end[1] != '\0' && end[1] != ':' &&
+				    strchr("/?#", end[1]) == NULL))
 			return false;
 	} else {
 		end = h + strcspn(h, ":/?#");
 	}
 	len = (size_t)(end - h);
-	if (len == 0 || len >= sizeof(host) || memchr(h, '@', len) != NULL)
+	if (len == 0 || len >= sizeof(host))
 		return false;
 	memcpy(host, h, len);
 	host[len] = '\0';
-	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
-		return true;
-	/* 127.0.0.0/8, written as four decimal numbers. */
-	{
-		unsigned a, b, c, d;
-		char rest;
+	if (h[-1] == '[') {
+		struct in6_addr a6;
 
-		if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &rest) == 4 &&
-		    a == 127 && b < 256 && c < 256 && d < 256 &&
-		    strspn(host, "0123456789.") == len)
-			return true;
+		return inet_pton(AF_INET6, host, &a6) == 1 &&
+		       IN6_IS_ADDR_LOOPBACK(&a6);
 	}
-	return false;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	{
+		struct in_addr a4;
+
+		/* inet_pton refuses octal, hex, short and integer forms. */
+		return inet_pton(AF_INET, host, &a4) == 1 &&
+		       (ntohl(a4.s_addr) >> 24) == 127;
+	}
 }
 
 int
@@ -1070,16 +1089,29 @@ validate_parent(const char *path, char *dir, size_t size)
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
-/* A file the daemon opens for appending, creating it if need be. */
+/*
+ * A file the daemon opens for appending, creating it if need be; it opens
+ * it without following a symlink, so a symlink (even to a good file) or
+ * anything but a regular file is refused here as the run refuses it.
+ */
 static int
 validate_file(const char *path, char *why, size_t size)
 {
 	char dir[GS_PATH_MAX];
 	struct stat st;
 
-	if (stat(path, &st) == 0) {
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, size,
+				 "%s is a symbolic link (not followed)", path);
+			return -1;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			snprintf(why, size, "%s is a directory", path);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(why, size, "%s is not a regular file", path);
 			return -1;
 		}
 		if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0) {
@@ -1104,8 +1136,15 @@ validate_state_dir(const char *path, char *why, size_t size)
 	char dir[GS_PATH_MAX];
 	struct stat st;
 
-	if (stat(path, &st) == 0)
+	if (lstat(path, &st) == 0) {
+		/* The daemon opens it with O_NOFOLLOW: judge it, not a target. */
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, size,
+				 "%s is a symbolic link (not followed)", path);
+			return -1;
+		}
 		return validate_dir(path, why, size);
+	}
 	if (errno != ENOENT) {
 		snprintf(why, size, "%s: %s", path, strerror(errno));
 		return -1;
@@ -1132,7 +1171,7 @@ validate_state_dir_owner(const struct gs_config *cfg, char *cause)
 	const char *path = cfg->bot.state_dir;
 	struct stat st;
 
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0; /* validate_state_dir() said what is wrong */
 	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0)
 		return 0;
@@ -1144,12 +1183,19 @@ validate_state_dir_owner(const struct gs_config *cfg, char *cause)
 			     (unsigned)(st.st_mode & 07777));
 }
 
-/* ca_file, when set: a non-empty file this user can read. */
+/*
+ * ca_file, when set: a file this user can read that holds at least one
+ * PEM certificate (a key or anything else would only fail at the first
+ * TLS handshake, as if the exchange were unreachable).
+ */
 static int
 validate_ca_file(const struct gs_config *cfg, char *cause)
 {
 	const char *p = cfg->exchange.ca_file;
 	struct stat st;
+	X509 *cert;
+	FILE *fp;
+	int fd;
 
 	if (p[0] == '\0')
 		return 0;
@@ -1160,6 +1206,23 @@ validate_ca_file(const struct gs_config *cfg, char *cause)
 		return validate_fail(cfg, "exchange", "ca_file", cause,
 				     "ca_file %s is not a non-empty PEM file",
 				     p);
+	fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fp = fd < 0 ? NULL : fdopen(fd, "r");
+	if (fp == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return validate_fail(cfg, "exchange", "ca_file", cause,
+				     "ca_file %s: %s", p, strerror(e));
+	}
+	cert = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ERR_clear_error();
+	if (cert == NULL)
+		return validate_fail(cfg, "exchange", "ca_file", cause,
+				     "ca_file %s holds no PEM certificate", p);
+	X509_free(cert);
 	return 0;
 }
 
@@ -1203,9 +1266,15 @@ validate_seal_key(const struct gs_config *cfg, char *cause)
 	const char *p = cfg->trace.seal_key_file;
 	unsigned char key[GS_SEAL_KEY_LEN];
 	char why[GS_CAUSE_MAX], dir[GS_PATH_MAX];
+	struct stat st;
 	long count;
 	int rc;
 
+	if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+		return validate_fail(cfg, "trace", "seal_key_file", cause,
+				     "seal key %s is a symbolic link (not "
+				     "followed)",
+				     p);
 	rc = gs_seal_read(p, key, &count, why);
 	explicit_bzero(key, sizeof(key));
 	if (rc < 0)

@@ -4,13 +4,13 @@
  * (RSASSA-PKCS1-v1_5, SHA-256) signature in base64, checked with the
  * public key of [sim] public_key_file.  The payload is the query string
  * and body exactly as the client sent them, the signature parameter left
- * out; the signature arrives percent-encoded, as base64 in a query must.
+ * out; the signature arrives percent-encoded, as base64 in a query must
+ * (a raw '+' reads as a space), and an HMAC as lowercase hex.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -78,7 +78,11 @@ hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Undo percent-encoding; false on a malformed escape or overflow. */
+/*
+ * Undo form encoding as the exchange does: "%XX" escapes, and '+' is a
+ * space, so a base64 signature sent without percent-encoding its '+'
+ * does not verify.  False on a malformed escape or overflow.
+ */
 static bool
 auth_unescape(const char *in, char *out, size_t size)
 {
@@ -87,7 +91,9 @@ auth_unescape(const char *in, char *out, size_t size)
 	for (; *in; in++) {
 		int c = (unsigned char)*in;
 
-		if (c == '%') {
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
 			int hi = hexval((unsigned char)in[1]), lo;
 
 			lo = hi < 0 ? -1 : hexval((unsigned char)in[2]);
@@ -118,7 +124,10 @@ auth_hmac(const struct sim_config *cfg, const char *payload, size_t len,
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[2 * mdlen] = '\0';
-	return strlen(sig) == 2 * mdlen && strcasecmp(hex, sig) == 0;
+	/* Lowercase hex only, compared in constant time. */
+	return strlen(sig) == 2 * mdlen &&
+	       strspn(sig, "0123456789abcdef") == 2 * mdlen &&
+	       CRYPTO_memcmp(hex, sig, 2 * mdlen) == 0;
 }
 
 bool

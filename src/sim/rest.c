@@ -1382,6 +1382,56 @@ dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	return 0;
 }
 
+/* The signature parameter of a query as sent, form-decoded. */
+static void
+query_signature(const char *target, char *out, size_t size)
+{
+	const char *q = strchr(target, '?'), *p, *v = NULL;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (p = q; p != NULL && v == NULL; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, "signature=", 10) == 0)
+			v = p + 11;
+	for (; v != NULL && *v && *v != '&' && o + 1 < size; v++) {
+		int c = (unsigned char)*v;
+		unsigned hex;
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%' && sscanf(v + 1, "%2x", &hex) == 1 &&
+			 isxdigit((unsigned char)v[1]) &&
+			 isxdigit((unsigned char)v[2])) {
+			c = (int)hex;
+			v += 2;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Whether the tapped target is the request libwebsockets hands over: the
+ * same path, and the same signature argument (lws has the query's
+ * arguments decoded; a signature is unique to its request).
+ */
+static bool
+tap_target_mine(struct lws *wsi, const struct sim_pss *pss, const char *uri)
+{
+	char frag[SIM_ARGS_MAX], sig[SIM_ARGS_MAX];
+	int k;
+
+	if (!tap_target_matches(pss->target, uri))
+		return false;
+	query_signature(pss->target, sig, sizeof(sig));
+	for (k = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+					  WSI_TOKEN_HTTP_URI_ARGS, k) >= 0;
+	     k++)
+		if (strncmp(frag, "signature=", 10) == 0)
+			return strcmp(frag + 10, sig) == 0;
+	return sig[0] == '\0';
+}
+
 int
 rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 {
@@ -1399,7 +1449,6 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	char *q;
 	int nth;
 
-	(void)uri;
 	memset(pss->method, 0, sizeof(pss->method));
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
@@ -1411,6 +1460,15 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	pss->target_ok = nth > 0;
 	if (!pss->target_ok)
 		pss->target[0] = '\0';
+	if (nth == -2 || (pss->target_ok && !tap_target_mine(wsi, pss, uri))) {
+		/* Never answer, nor check the signature of, one request
+		 * with another's target: this connection is out of step. */
+		log_warn("%s: closing the connection",
+			 nth == -2 ? "too many pipelined requests"
+				   : "request target out of step");
+		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
+		return -1;
+	}
 	if (nth == 1 && strncmp(pss->target, "/admin/", 7) != 0)
 		sim->http_connections++; /* a client's, not a test's */
 	q = strchr(pss->target, '?');

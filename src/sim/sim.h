@@ -161,8 +161,11 @@ int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
 void tap_open(int fd);
 void tap_close(int fd);
 /* The oldest target not taken yet; 1 for a connection's first, more
- * for later ones, -1 when none is known. */
+ * for later ones, -1 when none is known, -2 when the connection
+ * pipelined more heads than are followed (it must be closed). */
 int tap_take(int fd, char *buf, size_t size);
+/* Whether uri (as libwebsockets hands it over) is target's path. */
+bool tap_target_matches(const char *target, const char *uri);
 void tap_free_all(void);
 /* Bytes received on fd, as the client sent them (recv, tls.c). */
 void tap_feed(int fd, const char *buf, size_t len);

@@ -6,7 +6,8 @@
  * signed as sent cannot be told from one re-encoded.  The exchange sees
  * the bytes; so does this simulator: recv() of the simulator's process is
  * wrapped here, and the head of each HTTP request on a tapped connection
- * is parsed for its request line.  The service thread is the only caller
+ * is parsed for its request line (up to TAP_QUEUE_MAX heads pipelined
+ * ahead of the answers).  The service thread is the only caller
  * of recv() on a tapped socket, so nothing here is locked.
  */
 #include <stdbool.h>
@@ -21,15 +22,16 @@
 
 #define TAP_FDS 4096
 #define TAP_HEAD_MAX 32768
-#define TAP_QUEUE 8
+#define TAP_QUEUE_MAX 256 /* pipelined heads not yet answered */
 
 struct tap {
 	char head[TAP_HEAD_MAX];
 	size_t hlen;
 	long long body_left;
-	bool off; /* upgraded, or not HTTP we can follow */
-	char *targets[TAP_QUEUE];
-	int qh, qn;
+	bool off;      /* upgraded, or not HTTP we can follow */
+	bool overflow; /* a head did not fit the queue: the rest are lost */
+	char **targets; /* ring of qcap */
+	int qcap, qh, qn;
 	long taken;
 };
 
@@ -45,9 +47,10 @@ tap_close(int fd)
 	t = taps[fd];
 	while (t->qn > 0) {
 		free(t->targets[t->qh]);
-		t->qh = (t->qh + 1) % TAP_QUEUE;
+		t->qh = (t->qh + 1) % t->qcap;
 		t->qn--;
 	}
+	free(t->targets);
 	free(t);
 	taps[fd] = NULL;
 }
@@ -68,6 +71,30 @@ tap_free_all(void)
 
 	for (fd = 0; fd < TAP_FDS; fd++)
 		tap_close(fd);
+}
+
+/* Room for one more target: the ring doubles, up to TAP_QUEUE_MAX. */
+static bool
+tap_grow(struct tap *t)
+{
+	char **q;
+	int cap, i;
+
+	if (t->qn < t->qcap)
+		return true;
+	cap = t->qcap == 0 ? 8 : 2 * t->qcap;
+	if (cap > TAP_QUEUE_MAX)
+		return false;
+	q = malloc((size_t)cap * sizeof(*q));
+	if (q == NULL)
+		return false;
+	for (i = 0; i < t->qn; i++)
+		q[i] = t->targets[(t->qh + i) % t->qcap];
+	free(t->targets);
+	t->targets = q;
+	t->qcap = cap;
+	t->qh = 0;
+	return true;
 }
 
 /* One complete request head: queue its target, note its body. */
@@ -91,15 +118,22 @@ tap_head(struct tap *t, const char *h, size_t len)
 		return;
 	}
 	n = (size_t)(sp2 - sp1 - 1);
-	if (t->qn < TAP_QUEUE) {
+	{
 		char *target = malloc(n + 1);
 
-		if (target != NULL) {
-			memcpy(target, sp1 + 1, n);
-			target[n] = '\0';
-			t->targets[(t->qh + t->qn) % TAP_QUEUE] = target;
-			t->qn++;
+		if (target == NULL || !tap_grow(t)) {
+			/* This request could not be followed: from here on the
+			 * connection's targets are unknown; it is closed when
+			 * the queue runs dry (tap_take). */
+			free(target);
+			t->overflow = true;
+			t->off = true;
+			return;
 		}
+		memcpy(target, sp1 + 1, n);
+		target[n] = '\0';
+		t->targets[(t->qh + t->qn) % t->qcap] = target;
+		t->qn++;
 	}
 	/* Headers: Content-Length, and the end of HTTP on this socket. */
 	for (p = h; (p = memchr(p, '\n', (size_t)(h + len - p))) != NULL;) {
@@ -168,13 +202,89 @@ tap_take(int fd, char *buf, size_t size)
 {
 	struct tap *t;
 
-	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL || t->qn == 0)
+	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL)
 		return -1;
+	if (t->qn == 0)
+		return t->overflow ? -2 : -1;
 	snprintf(buf, size, "%s", t->targets[t->qh]);
 	free(t->targets[t->qh]);
-	t->qh = (t->qh + 1) % TAP_QUEUE;
+	t->qh = (t->qh + 1) % t->qcap;
 	t->qn--;
 	return ++t->taken > 1000000 ? 2 : (int)t->taken;
+}
+
+static int
+tap_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Whether uri is the path of target as libwebsockets reads it: the part
+ * before '?' or ';', "%XX" decoded, then "//" and "." collapsed and ".."
+ * resolved.  A tapped target that does not match belongs to another
+ * request, and must not be answered (nor its signature checked) as this
+ * one.
+ */
+bool
+tap_target_matches(const char *target, const char *uri)
+{
+	char dec[SIM_ARGS_MAX], out[SIM_ARGS_MAX];
+	size_t d = 0, o = 0;
+	const char *p, *seg;
+	bool trailing = false;
+
+	for (p = target; *p && *p != '?' && *p != ';'; p++) {
+		int c = (unsigned char)*p, hi, lo;
+
+		if (c == '%') {
+			hi = tap_hexval((unsigned char)p[1]);
+			lo = hi < 0 ? -1 : tap_hexval((unsigned char)p[2]);
+			if (lo < 0 || hi * 16 + lo == 0)
+				return false;
+			c = hi * 16 + lo;
+			p += 2;
+		}
+		if (d + 1 >= sizeof(dec))
+			return false;
+		dec[d++] = (char)c;
+	}
+	dec[d] = '\0';
+	if (dec[0] != '/')
+		return false;
+	for (seg = dec + 1;; seg = p + 1) {
+		size_t n;
+
+		p = strchr(seg, '/');
+		if (p == NULL)
+			p = seg + strlen(seg);
+		n = (size_t)(p - seg);
+		trailing = false;
+		if (n == 0 || (n == 1 && seg[0] == '.')) {
+			trailing = true;
+		} else if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (o > 0 && out[--o] != '/')
+				;
+		} else {
+			if (o + 1 + n >= sizeof(out))
+				return false;
+			out[o++] = '/';
+			memcpy(out + o, seg, n);
+			o += n;
+		}
+		if (*p == '\0')
+			break;
+	}
+	if (o == 0 || trailing)
+		out[o++] = '/';
+	out[o] = '\0';
+	return strcmp(out, uri) == 0;
 }
 
 ssize_t

@@ -134,6 +134,46 @@ mk noseal -- "[trace]\nseal_key_file = $T/seal/none.key"
 both "seal key missing" "$T/noseal.ini" \
 	"$T/noseal.ini:13: seal key $T/seal/none.key: No such file or directory"
 
+# Files the run opens without following a symlink: refused at the check too.
+: >"$T/real.jsonl"
+ln -s "$T/real.jsonl" "$T/link.jsonl"
+mk tlink path "$T/link.jsonl"
+both "trace path a symlink" "$T/tlink.ini" \
+	"$T/tlink.ini:11: trace path: $T/link.jsonl is a symbolic link (not followed)"
+mkfifo "$T/fifo.jsonl"
+mk tfifo path "$T/fifo.jsonl"
+both "trace path a FIFO" "$T/tfifo.ini" \
+	"$T/tfifo.ini:11: trace path: $T/fifo.jsonl is not a regular file"
+mk llink -- "[log]\nfile = $T/link.jsonl"
+both "log file a symlink" "$T/llink.ini" \
+	"$T/llink.ini:13: log file: $T/link.jsonl is a symbolic link (not followed)"
+ln -s "$T/seal/seal.key" "$T/seal-link.key"
+mk slink -- "[trace]\nseal_key_file = $T/seal-link.key"
+both "seal key a symlink" "$T/slink.ini" \
+	"$T/slink.ini:13: seal key $T/seal-link.key is a symbolic link (not followed)"
+
+# ca_file must hold a certificate: a private key is refused before any TLS.
+mk ca -- "[exchange]\nca_file = $top_srcdir/tests/keys/rsa.pem"
+both "ca_file a private key" "$T/ca.ini" \
+	"$T/ca.ini:13: ca_file $top_srcdir/tests/keys/rsa.pem holds no PEM certificate"
+
+# Credentials that would not fit are refused, never cut short; a FIFO as
+# api_secret_file is refused without blocking.
+long=$(printf 'x%.0s' $(seq 200))
+BINANCE_API_SECRET=$long both "a secret longer than the daemon holds" "$T/good.ini" \
+	"$T/good.ini:7: \$BINANCE_API_SECRET is longer than 159 bytes: not an API secret"
+BINANCE_API_KEY=$long both "a key longer than the daemon holds" "$T/good.ini" \
+	"$T/good.ini:7: \$BINANCE_API_KEY is longer than 159 bytes: not an API key"
+printf '%s\n' "$long" >"$T/long-secret"
+chmod 0600 "$T/long-secret"
+mk lsec -- "[exchange]\napi_secret_file = $T/long-secret"
+both "api_secret_file with a long first line" "$T/lsec.ini" \
+	"$T/lsec.ini:13: api_secret_file $T/long-secret: its first line is longer than 158 bytes"
+mkfifo -m 0600 "$T/fifo-secret"
+mk fsec -- "[exchange]\napi_secret_file = $T/fifo-secret"
+both "api_secret_file a FIFO" "$T/fsec.ini" \
+	"$T/fsec.ini:13: api_secret_file $T/fifo-secret is not a regular file"
+
 mk req symbols X -- ""
 sed -i '/^symbols/d' "$T/req.ini"
 both "missing required key" "$T/req.ini" "$T/req.ini:1: [bot] symbols is required"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Files another user could turn against the daemon.  state_dir must be
-# the daemon user's own, not group- or world-writable, and writable at
-# start (78 otherwise, at start and in --check-config, nothing placed).
+# the daemon user's own, not group- or world-writable, not a symlink, and
+# writable at start (78 otherwise, at start and in --check-config, nothing
+# placed); it is opened once, and a directory swapped in for it later is
+# never written to.
 # Trace and log are never opened through a symlink, even one planted by
 # another user in a world-writable directory: the daemon refuses to
 # start and the target is untouched.  The snapshot's temp file has no
@@ -27,6 +29,18 @@ chmod 0707 "$T/state"
 eq "world-writable state_dir: start" "$?" 78
 eq "nothing placed" "$(placed)" 0
 chmod 0700 "$T/state"
+
+# A symlinked state_dir is refused, even to a good directory of ours.
+mkdir -m 0700 "$T/real-state"
+sed "s|^state_dir = .*|state_dir = $T/state-link|" "$T/bot.ini" >"$T/link.ini"
+ln -s "$T/real-state" "$T/state-link"
+"$BOT" -c "$T/link.ini" --check-config >"$T/out" 2>&1
+eq "symlinked state_dir: --check-config" "$?" 78
+grep -q "link.ini:[0-9]*: state_dir: $T/state-link is a symbolic link" "$T/out" &&
+	pass "the reason is given" || { fail "no reason"; cat "$T/out"; }
+timeout 30 "$BOT" -c "$T/link.ini" >"$T/out" 2>&1
+eq "symlinked state_dir: start" "$?" 78
+eq "nothing placed" "$(placed)" 0
 
 can_switch=false
 [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && can_switch=true
@@ -74,7 +88,7 @@ plant "$T/pub/bot.log"
 printf '[log]\nfile = %s\n' "$T/pub/bot.log" >>"$T/bot.ini"
 "$BOT" -c "$T/bot.ini" >"$T/out" 2>&1
 eq "log through a symlink refused" "$?" 78
-grep -q "log file $T/pub/bot.log: is a symbolic link (refused)" "$T/out" && pass "the reason is given" ||
+grep -q "log file: $T/pub/bot.log is a symbolic link" "$T/out" && pass "the reason is given" ||
 	{ fail "no reason"; cat "$T/out"; }
 sed -i '/^\[log\]$/,$d' "$T/bot.ini"
 eq "the symlinks' target is untouched" "$(cat "$T/victim")" precious
@@ -111,4 +125,20 @@ has_record "$T/trace.jsonl" PHASE_FAILED CANCELLING CLOSING && pass "CANCELLING 
 grep -q "order snapshot could not be written" "$T/bot.log" && pass "logged" || fail "not logged"
 eq "no temp file left" "$(find "$T/state" -maxdepth 1 -name 'open-orders.json.*' | wc -l)" 0
 verify_trace "$T/trace.jsonl" && pass "trace verifies" || fail "trace does not verify"
+
+# state_dir is opened once at start: swapped for a symlink while the
+# daemon runs, the snapshot still goes to the directory checked at start.
+rm -rf "$T/state/open-orders.json"
+rm -f "$T/trace.jsonl"
+bot_running 8
+mv "$T/state" "$T/state-started"
+mkdir -m 0700 "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/state"
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "state_dir swapped: exit code" "$RC" 0
+eq "state_dir swapped: bot orders left" "$(bot_orders)" 0
+jq -e '.orders | length == 8' "$T/state-started/open-orders.json" >/dev/null &&
+	pass "the snapshot is in the directory checked at start" || fail "no snapshot where it belongs"
+eq "nothing written through the swapped-in symlink" "$(ls -A "$T/elsewhere" | wc -l)" 0
 finish

@@ -3,7 +3,8 @@
 # HMAC, Ed25519 or RSA signature of every signed request with the secret
 # or public key it is given, and the grid rests, is cancelled (0 orders
 # left) and the daemon exits 0.  A signature made with another key is
-# refused at start (69), so the check is real.
+# refused at start (69), so the check is real.  BINANCE_API_SECRET, set
+# but unused with a key file, is gone from /proc/PID/environ all the same.
 . "$(dirname "$0")/bot-common.sh"
 
 keys="$top_srcdir/tests/keys"
@@ -19,6 +20,14 @@ public_key_file = $keys/$type.pub.pem"
 		sed -i "s|^\[exchange\]$|[exchange]\nkey_type = $type\nprivate_key_file = $T/$type.pem|" "$T/bot.ini"
 	fi
 	bot_running 8
+	env=$(tr '\0' '\n' <"/proc/$BOT_PID/environ")
+	if [ -z "$env" ]; then
+		fail "$type: cannot read /proc/$BOT_PID/environ"
+	else
+		! grep -qF "$BINANCE_API_SECRET" <<<"$env" &&
+			pass "$type: no secret in /proc/PID/environ" ||
+			fail "$type: BINANCE_API_SECRET left in /proc/PID/environ"
+	fi
 	signed=$(state '.requests["POST /api/v3/order"] // 0')
 	[ "$signed" -ge 8 ] && pass "$type: signed orders accepted ($signed)" ||
 		fail "$type: only $signed orders placed"

@@ -99,6 +99,11 @@ expect "signed over query + body" 200
 q="symbol=BTCUSDT&timestamp=$(now_ms)"
 call GET "/api/v3/openOrders?$q&signature=$(sig "${q}x")"
 expect "wrong signature" 400 -1022
+q="symbol=BTCUSDT&timestamp=$(now_ms)"
+call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F)"
+expect "HMAC in uppercase hex" 400 -1022
+call GET "/api/v3/openOrders?$q&signature=$(sig "$q")"
+expect "the same HMAC in lowercase hex" 200
 call GET "/api/v3/openOrders?symbol=BTCUSDT&timestamp=$(now_ms)"
 expect "no signature" 400 -1102
 
@@ -340,6 +345,44 @@ case "$listeners" in
 "00000000000000000000000001000000:$port_hex 0100007F:$port_hex " | "0100007F:$port_hex ")
 	pass "listening on loopback only ($listeners)" ;;
 *) fail "listening sockets: $listeners" ;;
+esac
+kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
+
+# ---- a base64 signature is form-decoded: an unencoded '+' is a space ------
+sim_start "key_type = ed25519
+public_key_file = $top_srcdir/tests/keys/ed25519.pub.pem"
+ed_sig() { printf '%s' "$1" >"$T/payload"
+	openssl pkeyutl -sign -inkey "$T/ed.pem" -rawin -in "$T/payload" | base64 -w0; }
+install -m 0600 "$top_srcdir/tests/keys/ed25519.pem" "$T/ed.pem"
+for i in $(seq 50); do   # Ed25519 is deterministic: find a signature with '+'
+	q="recvWindow=$((5000 + i))&timestamp=$(now_ms)"
+	s=$(ed_sig "$q")
+	case "$s" in *+*) break ;; esac
+done
+case "$s" in *+*) ;; *) fail "no Ed25519 signature with '+' in 50 tries" ;; esac
+call GET "/api/v3/account?$q&signature=$s"
+expect "Ed25519 signature with a raw '+'" 400 -1022
+enc=$(printf '%s' "$s" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+call GET "/api/v3/account?$q&signature=$enc"
+expect "the same signature percent-encoded" 200
+
+# ---- pipelined requests on one connection ----------------------------------
+pipeline() { # pipeline N: N GET /api/v3/time in one send; the statuses
+	local i reqs=""
+	for i in $(seq "$1"); do
+		reqs+="GET /api/v3/time HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		[ "$i" -lt "$1" ] || reqs+="Connection: close\r\n"
+		reqs+="\r\n"
+	done
+	timeout 20 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+		printf "$1" >&3; cat <&3' "$PORT" "$reqs" |
+		grep -ao 'HTTP/1\.1 [0-9]*' | sort | uniq -c | awk '{ printf "%s:%s ", $3, $1 }'
+}
+eq "10 pipelined requests: all answered 200" "$(pipeline 10)" "200:10 "
+st=$(pipeline 300)
+case "$st" in
+"200:300 " | "200:"*" 400:1 ") pass "300 pipelined: each answered or the connection closed ($st)" ;;
+*) fail "300 pipelined requests: $st" ;;
 esac
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 

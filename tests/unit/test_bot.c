@@ -479,6 +479,42 @@ test_parse_weight_limit(void)
 			-ENOENT);
 }
 
+/* ORDERS: the 10-second limit is read, and placements are paced under it. */
+static void
+test_budget_orders(void)
+{
+	const char *info =
+	    "{\"rateLimits\":[{\"rateLimitType\":\"ORDERS\",\"interval\":"
+	    "\"DAY\",\"intervalNum\":1,\"limit\":200000},"
+	    "{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\","
+	    "\"intervalNum\":10,\"limit\":100}]}";
+	struct budget b;
+	int limit = 0, iv = 0, i;
+
+	CU_ASSERT_EQUAL(parse_order_limit(info, strlen(info), &limit, &iv), 0);
+	CU_ASSERT_EQUAL(limit, 100);
+	CU_ASSERT_EQUAL(iv, 10000);
+	budget_init(&b, 50);
+	CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 1000), 0); /* not known */
+	budget_set_order_limit(&b, limit, iv);
+	for (i = 0; i < 90; i++) {
+		CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 2000), 0);
+		budget_order_charge(&b, 2000);
+	}
+	/* 90% spent: wait for the next window of the exchange's clock. */
+	CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 2000), 8001);
+	CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 10000), 0);
+	/* The exchange's own count (X-MBX-ORDER-COUNT-10S) raises ours. */
+	budget_order_observe(&b, 10000, 95);
+	CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 10500), 9501);
+	budget_order_observe(&b, 10500, -1); /* no header: nothing */
+	CU_ASSERT_EQUAL(budget_order_wait_ms(&b, 10500), 9501);
+	CU_ASSERT_EQUAL(budget_order_reserve(&b, 20000), 0);
+	budget_order_refund(&b, 20000);
+	CU_ASSERT_EQUAL(b.order_count, 0);
+	budget_destroy(&b);
+}
+
 static void
 test_budget_weight(void)
 {
@@ -761,6 +797,7 @@ suite_bot(void)
 	UNIT_ADD(s, test_bot_owns);
 	UNIT_ADD(s, test_sign_append_long_values);
 	UNIT_ADD(s, test_parse_weight_limit);
+	UNIT_ADD(s, test_budget_orders);
 	UNIT_ADD(s, test_budget_weight);
 	UNIT_ADD(s, test_budget_backoff);
 	UNIT_ADD(s, test_budget_window);

@@ -225,6 +225,13 @@ test_keys_file_rules(void)
 	key_config(&cfg, GS_KEY_RSA, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "not an RSA key"));
+	/* An RSA key over 8192 bits: its signature would not fit. */
+	key_copy("rsa-8200.pem", 0600, path, sizeof(path));
+	key_config(&cfg, GS_KEY_RSA, path);
+	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "RSA key of 8200 bits; 2048 to "
+					     "8192"));
+	CU_ASSERT_PTR_NULL(key);
 	/* A symlink is not followed. */
 	snprintf(link, sizeof(link), "%s/key-link.pem", unit_tmpdir());
 	unlink(link);
@@ -398,6 +405,56 @@ test_url_is_loopback(void)
 	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::2]/"));
 	CU_ASSERT_FALSE(gs_url_is_loopback("127.0.0.1"));
 	CU_ASSERT_FALSE(gs_url_is_loopback("http://"));
+	/* As the resolver reads the host, not as a naive parser would. */
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://127.0.0.2"));
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://[::1]"));
+	CU_ASSERT_TRUE(gs_url_is_loopback("http://localhost:8080/x"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0127.0.0.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0177.0.0.1/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.000.0.1/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://2130706433/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://0x7f.0.0.1"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost.evil.com"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::ffff:127.0.0.1]/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]evil/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1:80@evil.com/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost@evil.com"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]@evil.com/"));
+	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1\\@evil.com/"));
+}
+
+/*
+ * rest_url is joined with "/api/v3/...": trailing slashes go at load, so
+ * "https://host/" requests "/api/v3/..." and "https://host/base/"
+ * requests "/base/api/v3/...", never "//api/v3/..." (a strict server's
+ * 404).
+ */
+static void
+test_config_rest_url_slash(void)
+{
+	static const struct {
+		const char *in, *want;
+	} c[] = {
+		{"https://host/", "https://host/api/v3/time"},
+		{"https://host///", "https://host/api/v3/time"},
+		{"https://host/base/", "https://host/base/api/v3/time"},
+		{"https://host:8443/base//", "https://host:8443/base/api/v3/time"},
+		{"https://host", "https://host/api/v3/time"},
+	};
+	struct gs_config cfg;
+	char text[256], path[512], url[GS_URL_MAX + 32];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(text, sizeof(text), "[exchange]\nrest_url = %s\n",
+			 c[i].in);
+		CU_ASSERT_EQUAL_FATAL(load(&cfg, text, path, sizeof(path)), 0);
+		/* As rest.c joins them. */
+		snprintf(url, sizeof(url), "%s%s", cfg.exchange.rest_url,
+			 "/api/v3/time");
+		CU_ASSERT_STRING_EQUAL(url, c[i].want);
+	}
 }
 
 /* The machine checks: state_dir's owner and mode, ca_file. */
@@ -446,5 +503,6 @@ suite_keys(void)
 	UNIT_ADD(s, test_config_key_type);
 	UNIT_ADD(s, test_config_insecure_transport);
 	UNIT_ADD(s, test_url_is_loopback);
+	UNIT_ADD(s, test_config_rest_url_slash);
 	UNIT_ADD(s, test_config_validate_state_dir_ca);
 }
