@@ -268,8 +268,13 @@ enum gs_outcome cancel_phase(void *arg, const struct timespec *deadline,
 			     json_t *detail);
 /* Cancel what an earlier run left; traces RECOVERY.  0 or -errno. */
 int cancel_recover(struct bot *bot, char *cause);
-/* Write the open orders to state_dir/open-orders.json atomically. */
-int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n);
+/*
+ * Write every order the bot knows of (these listed, and its placements) to
+ * state_dir/open-orders.json atomically.  With sync_fd the file is in
+ * place on return but not yet durable: the caller fsyncs it later.
+ */
+int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
+		    int *sync_fd);
 void cancel_force_hook(void *arg);
 /* Every order the bot knows of: its placements merged with listing. */
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);

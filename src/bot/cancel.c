@@ -59,6 +59,7 @@ struct cancel_run {
 	bool failing;	/* the exchange answered nothing: back off */
 	bool unknown;	/* some outcome is unknown: verify before trusting */
 	int snapshot_error; /* -errno of a snapshot that was not written */
+	int snapshot_fd;    /* written and in place, not yet durable; or -1 */
 	json_t *left;	/* client ids still open at the end */
 };
 
@@ -79,16 +80,37 @@ bot_owns(const struct bot *bot, const char *client_id)
 
 /* ---- snapshot ---------------------------------------------------------- */
 
+/* Make a file written by write_atomic durable, and its name; closes fd. */
+static int
+snapshot_sync(int fd, int dirfd)
+{
+	int rc = 0;
+
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && fsync(dirfd) < 0)
+		rc = -errno;
+	return rc;
+}
+
 /*
- * Write text to name in the directory dirfd atomically: temp file, fsync,
- * renameat, fsync the directory.  The directory is the one opened at
- * start (never its path again, which could name another by now); the
- * temp file has a fresh unpredictable name and is created, never opened
- * (O_EXCL), so nothing planted in the directory is written through;
- * renameat replaces a symlink at name, never its target.
+ * Write text to name in the directory dirfd atomically: temp file,
+ * renameat, then fsync of the file and the directory.  The new content
+ * is in place before it is durable: on a disk whose fsync stalls, the
+ * next reader (a person, the next start) still finds the truth rather
+ * than the previous snapshot, and a power cut at worst leaves a file that
+ * does not parse, which recovery treats as no snapshot (it lists the
+ * exchange anyway).  With sync_fd, the fsyncs are left to the caller
+ * (snapshot_sync), so the cancels need not wait for the disk.
+ * The directory is the one opened at start (never its path again, which
+ * could name another by now); the temp file has a fresh unpredictable
+ * name and is created, never opened (O_EXCL), so nothing planted in the
+ * directory is written through; renameat replaces a symlink at name,
+ * never its target.
  */
 static int
-write_atomic(int dirfd, const char *name, const char *text)
+write_atomic(int dirfd, const char *name, const char *text, int *sync_fd)
 {
 	char tmp[NAME_MAX + 1];
 	size_t len = strlen(text), off = 0;
@@ -132,16 +154,18 @@ write_atomic(int dirfd, const char *name, const char *text)
 		}
 		off += (size_t)n;
 	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
 	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = -errno;
-	if (rc == 0 && fsync(dirfd) < 0)
-		rc = -errno;
-	if (rc < 0)
+	if (rc < 0) {
+		close(fd);
 		unlinkat(dirfd, tmp, 0);
-	return rc;
+		return rc;
+	}
+	if (sync_fd != NULL) {
+		*sync_fd = fd;
+		return 0;
+	}
+	return snapshot_sync(fd, dirfd);
 }
 
 static void
@@ -186,7 +210,7 @@ orders_json(const struct bot_order *orders, int n)
 }
 
 static int
-snapshot_write(struct bot *bot, json_t *orders, bool settled)
+snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
@@ -201,7 +225,7 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled)
 	json_decref(doc);
 	if (text == NULL)
 		return -ENOMEM;
-	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, sync_fd);
 	free(text);
 	if (rc < 0)
 		log_error("cannot write the order snapshot %s: %s", path,
@@ -246,7 +270,8 @@ cancel_known_orders(struct bot *bot, json_t *listing)
 }
 
 int
-cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n)
+cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
+		int *sync_fd)
 {
 	json_t *a = orders_json(orders, n), *all;
 	int rc;
@@ -257,7 +282,7 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n)
 	all = known_locked(bot, a);
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(a);
-	rc = snapshot_write(bot, all, false);
+	rc = snapshot_write(bot, all, false, sync_fd);
 	json_decref(all);
 	return rc;
 }
@@ -278,7 +303,7 @@ cancel_force_hook(void *arg)
 	}
 	known = known_locked(bot, bot->known);
 	pthread_mutex_unlock(&bot->mu);
-	snapshot_write(bot, known, false);
+	snapshot_write(bot, known, false, NULL);
 	json_decref(known);
 }
 
@@ -612,8 +637,10 @@ cancel_until_clean(struct cancel_run *r)
 				r->listed = true;
 				r->found = ours;
 				if (r->snapshot) {
+					/* In place now, durable once the
+					 * cancels are out (cancel_phase). */
 					r->snapshot_error = cancel_snapshot(
-					    r->bot, orders, n);
+					    r->bot, orders, n, &r->snapshot_fd);
 					log_debug("snapshot written");
 				}
 			}
@@ -712,7 +739,7 @@ cancel_settle(struct bot *bot)
 	json_decref(doc);
 	if (text == NULL)
 		return;
-	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, NULL);
 	free(text);
 	if (rc < 0)
 		log_error("cannot mark the order snapshot %s settled: %s", path,
@@ -731,7 +758,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	struct bot *bot = arg;
 	const struct gs_config *cfg = bot->cfg;
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
-			       .deadline = deadline, .snapshot = true};
+			       .deadline = deadline, .snapshot = true,
+			       .snapshot_fd = -1};
 	struct timespec idle_dl;
 	enum gs_outcome out;
 	bool possible;
@@ -778,6 +806,10 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		return GS_OUTCOME_DONE;
 	}
 	out = cancel_until_clean(&r);
+	/* The snapshot was in place before the first cancel; a disk that
+	 * stalls its fsync delays only this, never the cancels. */
+	if (r.snapshot_fd >= 0 && r.snapshot_error == 0)
+		r.snapshot_error = snapshot_sync(r.snapshot_fd, bot->state_fd);
 	run_figures(&r, detail);
 	/*
 	 * Without the snapshot, a forced exit or a crash from here on leaves
@@ -820,7 +852,8 @@ cancel_recover(struct bot *bot, char *cause)
 	struct timespec dl =
 	    gs_mono_after_ms(bot->cfg->shutdown.cancel_timeout_ms);
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
-			       .deadline = &dl, .interruptible = true};
+			       .deadline = &dl, .interruptible = true,
+			       .snapshot_fd = -1};
 	json_t *snap, *detail;
 	enum gs_outcome out;
 	long long from_snapshot = -1;
