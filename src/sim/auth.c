@@ -69,15 +69,6 @@ auth_cleanup(void)
 	auth_pkey = NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Undo form encoding as the exchange does: "%XX" escapes, and '+' is a
  * space, so a base64 signature sent without percent-encoding its '+'
@@ -94,9 +85,9 @@ auth_unescape(const char *in, char *out, size_t size)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = hexval((unsigned char)in[1]), lo;
+			int hi = sim_hexval((unsigned char)in[1]), lo;
 
-			lo = hi < 0 ? -1 : hexval((unsigned char)in[2]);
+			lo = hi < 0 ? -1 : sim_hexval((unsigned char)in[2]);
 			if (lo < 0)
 				return false;
 			c = hi * 16 + lo;

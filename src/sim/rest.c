@@ -76,8 +76,8 @@ param(const struct params *p, const char *name)
 	return NULL;
 }
 
-static int
-hexval(int c)
+int
+sim_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -94,10 +94,10 @@ decode(const char *in, size_t len)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 &&
-		    hexval(in[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(in[i + 1]) * 16 +
-					  hexval(in[i + 2]));
+		if (in[i] == '%' && i + 2 < len && sim_hexval(in[i + 1]) >= 0 &&
+		    sim_hexval(in[i + 2]) >= 0) {
+			out[o++] = (char)(sim_hexval(in[i + 1]) * 16 +
+					  sim_hexval(in[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = in[i] == '+' ? ' ' : in[i];

@@ -145,6 +145,8 @@ bool auth_verify(const struct sim_config *cfg, const char *payload,
 		 size_t len, const char *sig);
 
 /* ---- rest.c ---- */
+/* The value of one hex digit, either case; -1 for anything else. */
+int sim_hexval(int c);
 struct sim;
 int rest_http(struct sim *sim, struct lws *wsi, void *pss, const char *uri);
 int rest_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,

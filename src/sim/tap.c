@@ -213,18 +213,6 @@ tap_take(int fd, char *buf, size_t size)
 	return ++t->taken > 1000000 ? 2 : (int)t->taken;
 }
 
-static int
-tap_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Whether uri is the path of target as libwebsockets reads it: the part
  * before '?' or ';', "%XX" decoded, then "//" and "." collapsed and ".."
@@ -244,8 +232,8 @@ tap_target_matches(const char *target, const char *uri)
 		int c = (unsigned char)*p, hi, lo;
 
 		if (c == '%') {
-			hi = tap_hexval((unsigned char)p[1]);
-			lo = hi < 0 ? -1 : tap_hexval((unsigned char)p[2]);
+			hi = sim_hexval((unsigned char)p[1]);
+			lo = hi < 0 ? -1 : sim_hexval((unsigned char)p[2]);
 			if (lo < 0 || hi * 16 + lo == 0)
 				return false;
 			c = hi * 16 + lo;
