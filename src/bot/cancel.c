@@ -296,10 +296,18 @@ cancel_force_hook(void *arg)
 {
 	struct bot *bot = arg;
 	json_t *known;
+	int tries;
 
-	if (pthread_mutex_trylock(&bot->mu) != 0) {
-		log_error("forced exit: order state busy, snapshot skipped");
-		return;
+	/* bot->mu is only ever held for memory, never across I/O: wait a
+	 * little for it (100 x 1 ms, a relative sleep, so no clock step can
+	 * stretch it), never without bound. */
+	for (tries = 0; pthread_mutex_trylock(&bot->mu) != 0; tries++) {
+		if (tries == 100) {
+			log_error("forced exit: order state busy for 100 ms, "
+				  "snapshot skipped");
+			return;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 	}
 	known = known_locked(bot, bot->known);
 	pthread_mutex_unlock(&bot->mu);
