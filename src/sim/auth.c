@@ -69,6 +69,15 @@ auth_cleanup(void)
 	auth_pkey = NULL;
 }
 
+int
+sim_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /*
  * Undo form encoding as the exchange does: "%XX" escapes, and '+' is a
  * space, so a base64 signature sent without percent-encoding its '+'

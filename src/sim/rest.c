@@ -76,15 +76,6 @@ param(const struct params *p, const char *name)
 	return NULL;
 }
 
-int
-sim_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static char *
 decode(const char *in, size_t len)
 {

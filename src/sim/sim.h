@@ -134,6 +134,8 @@ json_t *market_exchange_info(struct sim_market *m,
 size_t market_open_count(struct sim_market *m, const char *symbol);
 
 /* ---- auth.c ---- */
+/* The value of one hex digit, either case; -1 for anything else. */
+int sim_hexval(int c);
 /* Load the public key of an ed25519 / rsa config; 0 or -errno + cause. */
 int auth_init(const struct sim_config *cfg, char *cause);
 void auth_cleanup(void);

@@ -1,6 +1,7 @@
 /*
  * runner.c - runs every CUnit suite; exits non-zero when any test fails.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,34 @@ unit_write(char *path, size_t size, const char *name, const char *text)
 	}
 	fputs(text, fp);
 	fclose(fp);
+}
+
+int
+unit_config_load(struct gs_config *cfg, const char *text, int flags,
+		 char *path, size_t size, char *cause)
+{
+	unit_write(path, size, "t.ini", text);
+	gs_config_defaults(cfg);
+	cause[0] = '\0';
+	return gs_config_load(cfg, path, flags, cause);
+}
+
+void
+unit_config_error(const char *text, int flags, int line, const char *needle)
+{
+	static char cause[GS_CAUSE_MAX];
+	struct gs_config cfg;
+	char path[512], want[600];
+
+	CU_ASSERT_EQUAL(unit_config_load(&cfg, text, flags, path,
+					 sizeof(path), cause),
+			-EINVAL);
+	snprintf(want, sizeof(want), "%s:%d: ", path, line);
+	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
+	if (strncmp(cause, want, strlen(want)) != 0 || !strstr(cause, needle))
+		fprintf(stderr, "\n  got: %s\n  want: %s...%s\n", cause, want,
+			needle);
 }
 
 int

@@ -18,27 +18,10 @@ static int
 load(struct gs_config *cfg, const char *text, int flags, char *path,
      size_t size)
 {
-	unit_write(path, size, "t.ini", text);
-	gs_config_defaults(cfg);
-	cause[0] = '\0';
-	return gs_config_load(cfg, path, flags, cause);
+	return unit_config_load(cfg, text, flags, path, size, cause);
 }
 
-/* Assert the load fails with "<path>:<line>: ..." containing needle. */
-static void
-expect_error(const char *text, int flags, int line, const char *needle)
-{
-	struct gs_config cfg;
-	char path[512], want[600];
-
-	CU_ASSERT_EQUAL(load(&cfg, text, flags, path, sizeof(path)), -EINVAL);
-	snprintf(want, sizeof(want), "%s:%d: ", path, line);
-	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
-	if (strncmp(cause, want, strlen(want)) != 0 || !strstr(cause, needle))
-		fprintf(stderr, "\n  got: %s\n  want: %s...%s\n", cause, want,
-			needle);
-}
+#define expect_error unit_config_error
 
 static void
 test_config_defaults(void)

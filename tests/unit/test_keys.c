@@ -253,26 +253,11 @@ test_keys_file_rules(void)
 static int
 load(struct gs_config *cfg, const char *text, char *path, size_t size)
 {
-	unit_write(path, size, "keys.ini", text);
-	gs_config_defaults(cfg);
-	cause[0] = '\0';
-	return gs_config_load(cfg, path, 0, cause);
+	return unit_config_load(cfg, text, 0, path, size, cause);
 }
 
-static void
-expect_error(const char *text, int line, const char *needle)
-{
-	struct gs_config cfg;
-	char path[512], want[600];
-
-	CU_ASSERT_EQUAL(load(&cfg, text, path, sizeof(path)), -EINVAL);
-	snprintf(want, sizeof(want), "%s:%d: ", path, line);
-	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
-	if (strncmp(cause, want, strlen(want)) != 0 || !strstr(cause, needle))
-		fprintf(stderr, "\n  got: %s\n  want: %s...%s\n", cause, want,
-			needle);
-}
+/* Assert the load fails with "<path>:<line>: ..." containing needle. */
+#define expect_error(text, line, needle) unit_config_error(text, 0, line, needle)
 
 static void
 test_config_venues(void)

@@ -21,6 +21,13 @@ const char *unit_tmpdir(void);
 /* Write text to dir/name, return the path (static buffer per call site). */
 void unit_write(char *path, size_t size, const char *name, const char *text);
 
+/* Load text as an INI file (path set); returns gs_config_load's code. */
+int unit_config_load(struct gs_config *cfg, const char *text, int flags,
+		     char *path, size_t size, char *cause);
+/* Assert loading text fails with "<path>:<line>: ..." holding needle. */
+void unit_config_error(const char *text, int flags, int line,
+		       const char *needle);
+
 #define UNIT_ADD(suite, fn) CU_add_test(suite, #fn, fn)
 
 #endif
