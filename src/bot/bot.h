@@ -249,6 +249,8 @@ struct bot {
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;
 	int state_fd; /* state_dir, opened once at start (-1: none) */
+	int snapshot_unsynced; /* in place, not yet durable (-1: none) */
+	bool settle;	       /* CANCELLING was clean: mark it settled */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */

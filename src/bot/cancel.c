@@ -95,14 +95,14 @@ snapshot_sync(int fd, int dirfd)
 }
 
 /*
- * Write text to name in the directory dirfd atomically: temp file,
- * renameat, then fsync of the file and the directory.  The new content
- * is in place before it is durable: on a disk whose fsync stalls, the
- * next reader (a person, the next start) still finds the truth rather
- * than the previous snapshot, and a power cut at worst leaves a file that
- * does not parse, which recovery treats as no snapshot (it lists the
- * exchange anyway).  With sync_fd, the fsyncs are left to the caller
- * (snapshot_sync), so the cancels need not wait for the disk.
+ * Write text to name in the directory dirfd atomically: temp file, fsync,
+ * renameat, fsync the directory.  With sync_fd the fsyncs are left to the
+ * caller and the file is renamed into place first: the CANCELLING
+ * snapshot must be in place before the first cancel, and a disk whose
+ * fsync stalls must hold back neither the cancels nor a forced exit; the
+ * next reader then finds the truth rather than an older snapshot, and a
+ * power cut at worst leaves a file that does not parse, which recovery
+ * treats as no snapshot (it lists the exchange anyway).
  * The directory is the one opened at start (never its path again, which
  * could name another by now); the temp file has a fresh unpredictable
  * name and is created, never opened (O_EXCL), so nothing planted in the
@@ -154,6 +154,9 @@ write_atomic(int dirfd, const char *name, const char *text, int *sync_fd)
 		}
 		off += (size_t)n;
 	}
+	/* Without sync_fd: durable before it is in place, as usual. */
+	if (rc == 0 && sync_fd == NULL && fsync(fd) < 0)
+		rc = -errno;
 	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -165,7 +168,8 @@ write_atomic(int dirfd, const char *name, const char *text, int *sync_fd)
 		*sync_fd = fd;
 		return 0;
 	}
-	return snapshot_sync(fd, dirfd);
+	close(fd);
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 static void
@@ -296,7 +300,7 @@ cancel_force_hook(void *arg)
 {
 	struct bot *bot = arg;
 	json_t *known;
-	int tries;
+	int tries, fd;
 
 	/* bot->mu is only ever held for memory, never across I/O: wait a
 	 * little for it (100 x 1 ms, a relative sleep, so no clock step can
@@ -311,7 +315,10 @@ cancel_force_hook(void *arg)
 	}
 	known = known_locked(bot, bot->known);
 	pthread_mutex_unlock(&bot->mu);
-	snapshot_write(bot, known, false, NULL);
+	/* In place, not waited on: the exit code and its record come next,
+	 * and the kernel writes the file back after the process is gone. */
+	if (snapshot_write(bot, known, false, &fd) == 0)
+		close(fd);
 	json_decref(known);
 }
 
@@ -754,10 +761,28 @@ cancel_settle(struct bot *bot)
 			  strerror(-rc));
 }
 
+/*
+ * After CANCELLING, off its path: make the snapshot durable (it was put
+ * in place before the first cancel), then mark it settled if the phase
+ * was clean.  A disk whose fsync stalls holds back only this.
+ */
 static void
 settle_job(void *arg)
 {
-	cancel_settle(arg);
+	struct bot *bot = arg;
+	bool settle;
+	int fd, rc;
+
+	pthread_mutex_lock(&bot->mu);
+	fd = bot->snapshot_unsynced;
+	bot->snapshot_unsynced = -1;
+	settle = bot->settle;
+	pthread_mutex_unlock(&bot->mu);
+	if (fd >= 0 && (rc = snapshot_sync(fd, bot->state_fd)) < 0)
+		log_error("the order snapshot could not be made durable: %s",
+			  strerror(-rc));
+	if (settle)
+		cancel_settle(bot);
 }
 
 enum gs_outcome
@@ -814,10 +839,6 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		return GS_OUTCOME_DONE;
 	}
 	out = cancel_until_clean(&r);
-	/* The snapshot was in place before the first cancel; a disk that
-	 * stalls its fsync delays only this, never the cancels. */
-	if (r.snapshot_fd >= 0 && r.snapshot_error == 0)
-		r.snapshot_error = snapshot_sync(r.snapshot_fd, bot->state_fd);
 	run_figures(&r, detail);
 	/*
 	 * Without the snapshot, a forced exit or a crash from here on leaves
@@ -838,7 +859,11 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 			    json_integer(budget_refused(&bot->budget)));
 	/* Disk work off the phase's path: the pool's worker does it while
 	 * CLOSING waits on the network (inline without a pool). */
-	pool_defer(bot->pool, out == GS_OUTCOME_DONE ? settle_job : NULL, bot);
+	pthread_mutex_lock(&bot->mu);
+	bot->snapshot_unsynced = r.snapshot_fd;
+	bot->settle = out == GS_OUTCOME_DONE;
+	pthread_mutex_unlock(&bot->mu);
+	pool_defer(bot->pool, settle_job, bot);
 	if (out == GS_OUTCOME_DONE)
 		log_info("CANCELLING: %d of the bot's orders found, none left "
 			 "(%d round%s, %d request%s)",

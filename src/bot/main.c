@@ -722,6 +722,9 @@ bot_free(struct bot *bot)
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_cond_destroy(&bot->cv);
+	if (bot->snapshot_unsynced >= 0)
+		close(bot->snapshot_unsynced);
+	bot->snapshot_unsynced = -1;
 	if (bot->state_fd >= 0)
 		close(bot->state_fd);
 	bot->state_fd = -1;
@@ -858,6 +861,7 @@ main(int argc, char **argv)
 	memset(&bot, 0, sizeof(bot));
 	bot.cfg = &cfg;
 	bot.state_fd = state_fd;
+	bot.snapshot_unsynced = -1;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);

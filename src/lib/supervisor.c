@@ -307,12 +307,49 @@ sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 
 /* ---- the deadline timer --------------------------------------------------- */
 
+struct dl_note {
+	const char *msg;
+	atomic_bool done;
+};
+
+static void *
+dl_note_main(void *arg)
+{
+	struct dl_note *n = arg;
+
+	pthread_setname_np(pthread_self(), "deadline-note");
+	log_emergency(n->msg, strlen(n->msg));
+	atomic_store(&n->done, true);
+	return NULL;
+}
+
+/*
+ * Say why the process ends, without ever waiting on the disk for it:
+ * stderr may be a regular file on a stalled filesystem, where even a
+ * "non-blocking" write blocks.  A thread of its own writes the line; the
+ * timer waits for it at most 20 ms (relative sleeps) and goes on.
+ */
+static void
+dl_say(const char *msg)
+{
+	static struct dl_note n;
+	pthread_t t;
+	int i;
+
+	n.msg = msg;
+	atomic_store(&n.done, false);
+	if (pthread_create(&t, NULL, dl_note_main, &n) != 0)
+		return;
+	for (i = 0; i < 20 && !atomic_load(&n.done); i++)
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+}
+
 /*
  * Sleeps on a CLOCK_MONOTONIC timerfd set to the total deadline when
  * shutdown begins.  It takes no lock and does no blocking I/O, so no slow
  * disk, stalled log reader or stuck resolver can keep it from ending the
- * process: at the deadline it writes one fixed line without blocking and
- * calls _exit().
+ * process: at the deadline it has one fixed line written (dl_say, which
+ * waits for it at most 20 ms) and calls _exit().
  */
 static void *
 dl_main(void *arg)
@@ -333,11 +370,11 @@ dl_main(void *arg)
 			continue;
 		if (atomic_compare_exchange_strong(&sup->dl_state, &st,
 						   DL_FIRED)) {
-			log_emergency(sup->dl_msg[0], strlen(sup->dl_msg[0]));
+			dl_say(sup->dl_msg[0]);
 			_exit(GS_EXIT_DEADLINE);
 		}
 		if (st == DL_DECIDED) {
-			log_emergency(sup->dl_msg[1], strlen(sup->dl_msg[1]));
+			dl_say(sup->dl_msg[1]);
 			_exit(atomic_load(&sup->dl_code));
 		}
 		return NULL; /* disarmed */
