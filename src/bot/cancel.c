@@ -55,6 +55,7 @@ struct cancel_run {
 	int retry_after_s;
 	int list_failures; /* listings failed in a row */
 	int resent;	/* cancels sent again at once */
+	long connects;	/* connections the phase's requests opened */
 	long long rtt_ms; /* the last listing's round trip */
 	bool failing;	/* the exchange answered nothing: back off */
 	bool unknown;	/* some outcome is unknown: verify before trusting */
@@ -356,6 +357,7 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 	if (req.status > 0)
 		r->rtt_ms = (gs_mono_ns() - t0) / 1000000;
 	r->requests++;
+	r->connects += req.connects;
 	*orders = NULL;
 	*n = 0;
 	if (req.status == 200) {
@@ -512,6 +514,8 @@ cancel_waves(struct cancel_run *r, struct rest_req **reqs, int k)
 		rest_run(r->rc, wave, n, r->sequential ? 1 : CANCEL_PARALLEL,
 			 r->deadline);
 		r->requests += n;
+		for (i = 0; i < n; i++)
+			r->connects += wave[i]->connects;
 		for (i = 0; i < n; i++) {
 			if (wave[i]->status == 429 || wave[i]->status == 418)
 				limited = true;
@@ -720,6 +724,8 @@ run_figures(struct cancel_run *r, json_t *detail)
 	json_object_set_new(detail, "rounds", json_integer(r->rounds));
 	json_object_set_new(detail, "requests", json_integer(r->requests));
 	json_object_set_new(detail, "resent_at_once", json_integer(r->resent));
+	json_object_set_new(detail, "connections_opened",
+			    json_integer(r->connects));
 	json_object_set_new(detail, "remaining_ids",
 			    r->left ? r->left : json_array());
 	r->left = NULL;
