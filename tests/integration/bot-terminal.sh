@@ -12,7 +12,10 @@ mkfifo "$T/tty.in"
 before=$(ready_count "$T/trace.jsonl")
 # script(1) gives tradebotd a terminal; a ^C written to it is turned into
 # SIGINT by the terminal's line discipline, as a keyboard's would be.
-( script -qfec "'$BOT' -c '$T/bot.ini'" /dev/null <"$T/tty.in" \
+# The terminal signals its whole foreground process group: "exec" makes
+# tradebotd the only process in it, whatever shell script(1) starts (dash
+# does not exec a lone command, and would die of the SIGINT itself).
+( script -qfec "exec '$BOT' -c '$T/bot.ini'" /dev/null <"$T/tty.in" \
 	>"$T/tty.log" 2>&1; echo $? >"$T/tty.rc" ) &
 PIDS+=("$!")
 exec 3>"$T/tty.in"
