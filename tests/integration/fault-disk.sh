@@ -68,21 +68,7 @@ eq "trace write stalled: snapshot names the orders" "$SNAP" 8
 # before it is made durable, and its fsync waits until the cancels are
 # out, so the stalled disk holds back neither: the orders are cancelled
 # and the snapshot in place names the 8 that rested, though the trace
-# cannot # stderr is a regular file whose writes stall too: the deadline timer has
-# its line written by a thread of its own and never waits on it, so the
-# bound still holds (nothing can say why: trace and stderr both stall).
-NO_WHY=1 run_case "trace and stderr file stalled" 0 GS_FAULT_SYNC=stall:8000 \
-	GS_FAULT_SYNC_PATH=trace.jsonl GS_FAULT_WRITE=stall:12000 GS_FAULT_WRITE_FD=2
-
-# Only the snapshot's fsync stalls, the trace is healthy: the cancels and
-# the close do not wait for it (it is made durable off the phase's path),
-# the thread left waiting on it is named at JOINING and the exit is 75,
-# within the bound, with the snapshot in place.
-WANT_RC=75 run_case "snapshot fsync stalled" 0 GS_FAULT_SYNC=stall:8000 GS_FAULT_SYNC_PATH=open-orders
-eq "snapshot fsync stalled: the snapshot in place names the orders" "$SNAP" 8
-eq "snapshot fsync stalled: CANCELLING was clean" \
-	"$(records "$T/trace.jsonl" | jq -rs 'map(select(.from=="CANCELLING" and .state=="CLOSING")) | last | .event')" PHASE_DONE
-finish and the deadline timer ends the process with 70.
+# cannot finish and the deadline timer ends the process with 70.
 run_case "every sync stalled" 0 GS_FAULT_SYNC=stall:8000
 eq "every sync stalled: the snapshot in place names the orders" "$SNAP" 8
 # stderr is a regular file whose writes stall too: the deadline timer has
