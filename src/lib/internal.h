@@ -118,5 +118,8 @@ void sigthread_poke(struct gs_supervisor *sup);
 
 /* log.c: the fixed message of the deadline timer; no lock, never blocks. */
 void log_emergency(const char *msg, size_t len);
+/* Before an _exit(): let the log's writer thread write what it holds, as
+ * long as its writes complete (200 ms for one at most, 1 s in all). */
+void log_flush(void);
 
 #endif

@@ -9,12 +9,23 @@
  * descriptor the process inherited are left alone), sockets with
  * MSG_DONTWAIT, syslog through our own non-blocking datagram socket.  A
  * line the destination cannot take at once is dropped and counted.
+ *
+ * A regular file has no non-blocking mode: on a stalled filesystem its
+ * write() waits as long as the disk does.  Lines for a regular file (the
+ * log file, or stderr redirected to one) are copied into a bounded ring
+ * under log_mutex and written by a thread of their own, "log-writer";
+ * nobody else waits on the disk.  A full ring drops the line and counts
+ * it.  gs_log_close() lets the writer drain the ring while it makes
+ * progress, up to LOG_DRAIN_MS in all; a writer stuck in the kernel is
+ * left behind and what it still held is counted as dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +39,11 @@
 #include "internal.h"
 
 /* How a descriptor is written without blocking. */
-enum out_kind { OUT_PLAIN, OUT_SOCKET };
+enum out_kind {
+	OUT_PLAIN,  /* a pipe or terminal opened O_NONBLOCK: write() */
+	OUT_SOCKET, /* send() with MSG_DONTWAIT */
+	OUT_FILE,   /* may block whatever its flags: the writer thread's */
+};
 
 struct out {
 	int fd;
@@ -47,6 +62,38 @@ static atomic_ulong log_dropped;
 /* stderr as the deadline timer writes it: set with log_mutex, read without */
 static atomic_int emerg_fd = -1;
 static atomic_int emerg_kind = OUT_PLAIN;
+
+/*
+ * The writer thread's ring, all under log_mutex: records of a header and
+ * the bytes of one line (or one gs_log_raw() text) for a descriptor, oldest
+ * at ring_head.  A descriptor the log stops using (a reopen) is closed by
+ * a record of its own, after the lines queued for it: it is never closed,
+ * and its number reused, while a line for it waits.
+ */
+#define LOG_RING_SIZE (256 * 1024)
+#define LOG_REC_MAX 16384  /* a longer text is cut */
+#define LOG_STALL_MS 200   /* gs_log_close(): a write this slow is stuck */
+#define LOG_DRAIN_MS 1000  /* gs_log_close(): the most it waits in all */
+
+#define LOG_RING_RESERVE (8 * sizeof(struct rec_hdr)) /* for REC_CLOSE */
+
+enum rec_kind { REC_DATA, REC_CLOSE };
+
+struct rec_hdr {
+	uint32_t len;
+	uint16_t kind;
+	int32_t fd;
+};
+
+static char ring[LOG_RING_SIZE];
+static size_t ring_head, ring_used;
+static unsigned long ring_records; /* lines (REC_DATA) */
+static pthread_cond_t writer_cv = PTHREAD_COND_INITIALIZER; /* work, stop */
+static pthread_cond_t drained_cv = PTHREAD_COND_INITIALIZER; /* progress */
+static pthread_t writer;
+static bool writer_running, writer_stop, writer_stuck; /* stuck: detached */
+static bool writer_busy; /* writing outside log_mutex */
+static int64_t writer_progress_ns;
 
 unsigned long
 gs_log_dropped(void)
@@ -73,6 +120,10 @@ out_for(int fd)
 		o.kind = OUT_SOCKET;
 		return o;
 	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		o.kind = OUT_FILE;
+		return o;
+	}
 	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
 		return o;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -84,10 +135,13 @@ out_for(int fd)
 	return o;
 }
 
+static bool enqueue_close(int fd);
+
+/* log_mutex held. */
 static void
 out_close(struct out *o)
 {
-	if (o->own)
+	if (o->own && !enqueue_close(o->fd))
 		close(o->fd);
 	o->fd = STDERR_FILENO;
 	o->own = false;
@@ -109,19 +163,259 @@ out_write(int fd, int kind, const char *buf, size_t len)
 	return w == (ssize_t)len;
 }
 
+/* ---- the writer thread ------------------------------------------------- */
+
+static void
+ring_put(const void *p, size_t n)
+{
+	size_t at = (ring_head + ring_used) % LOG_RING_SIZE;
+	size_t first = n < LOG_RING_SIZE - at ? n : LOG_RING_SIZE - at;
+
+	memcpy(ring + at, p, first);
+	memcpy(ring, (const char *)p + first, n - first);
+	ring_used += n;
+}
+
+static void
+ring_peek(void *p, size_t n)
+{
+	size_t first = n < LOG_RING_SIZE - ring_head ? n
+						      : LOG_RING_SIZE - ring_head;
+
+	memcpy(p, ring + ring_head, first);
+	memcpy((char *)p + first, ring, n - first);
+}
+
+static void
+ring_get(void *p, size_t n)
+{
+	ring_peek(p, n);
+	ring_head = (ring_head + n) % LOG_RING_SIZE;
+	ring_used -= n;
+}
+
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/*
+ * Writes what the ring holds, a batch of records for one destination at a
+ * time, with log_mutex released around the write: only this thread ever
+ * waits on the disk.
+ */
+static void *
+writer_main(void *arg)
+{
+	static char buf[LOG_REC_MAX];
+	struct rec_hdr h;
+
+	(void)arg;
+	pthread_setname_np(pthread_self(), "log-writer");
+	pthread_mutex_lock(&log_mutex);
+	for (;;) {
+		unsigned long lines = 0;
+		size_t n = 0;
+		bool ok;
+		int fd;
+
+		while (ring_used == 0 && !writer_stop)
+			pthread_cond_wait(&writer_cv, &log_mutex);
+		if (ring_used == 0)
+			break;
+		ring_peek(&h, sizeof(h));
+		fd = h.fd;
+		if (h.kind == REC_CLOSE) {
+			ring_get(&h, sizeof(h));
+			close(fd); /* every line for it is written */
+			continue;
+		}
+		while (ring_used > 0) {
+			ring_peek(&h, sizeof(h));
+			if (h.kind != REC_DATA || h.fd != fd ||
+			    n + h.len > sizeof(buf))
+				break;
+			ring_get(&h, sizeof(h));
+			ring_get(buf + n, h.len);
+			n += h.len;
+			lines++;
+			ring_records--;
+		}
+		writer_busy = true;
+		pthread_mutex_unlock(&log_mutex);
+		ok = write_all(fd, buf, n);
+		pthread_mutex_lock(&log_mutex);
+		writer_busy = false;
+		if (!ok)
+			atomic_fetch_add(&log_dropped, lines);
+		writer_progress_ns = gs_mono_ns();
+		pthread_cond_broadcast(&drained_cv);
+	}
+	writer_running = false;
+	if (writer_stuck) { /* detached: nobody joins it, a new one may start */
+		writer_stuck = false;
+		writer_stop = false;
+	}
+	pthread_cond_broadcast(&drained_cv);
+	pthread_mutex_unlock(&log_mutex);
+	return NULL;
+}
+
+/* log_mutex held.  With every signal blocked: the signal thread takes them. */
+static bool
+writer_start(void)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&writer, NULL, writer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return false;
+	writer_running = true;
+	writer_stop = false;
+	return true;
+}
+
+/* Queue text for fd; log_mutex held.  False when it is dropped. */
+static bool
+enqueue(int fd, const char *text, size_t len)
+{
+	struct rec_hdr h = {0, REC_DATA, fd};
+
+	if (len > LOG_REC_MAX)
+		len = LOG_REC_MAX;
+	if (writer_stop) /* being stopped, or stuck: writer_finish() */
+		return false;
+	if (!writer_running && !writer_start())
+		return false;
+	if (LOG_RING_SIZE - ring_used < LOG_RING_RESERVE + sizeof(h) + len)
+		return false;
+	h.len = (uint32_t)len;
+	ring_put(&h, sizeof(h));
+	ring_put(text, len);
+	ring_records++;
+	pthread_cond_signal(&writer_cv);
+	return true;
+}
+
+/*
+ * Have the writer close fd after the lines queued for it; log_mutex held.
+ * False when the caller may close it now (no writer).  A writer being
+ * stopped or stuck, or a ring without room, leaves it open: a descriptor
+ * kept is better than a line written into whatever file reuses its number.
+ */
+static bool
+enqueue_close(int fd)
+{
+	struct rec_hdr h = {0, REC_CLOSE, fd};
+
+	if (!writer_running)
+		return false;
+	if (writer_stop || LOG_RING_SIZE - ring_used < sizeof(h))
+		return true;
+	ring_put(&h, sizeof(h));
+	pthread_cond_signal(&writer_cv);
+	return true;
+}
+
+/*
+ * Wait, log_mutex held, until the writer is done (it has exited, or with
+ * "idle" only written all it was given), while its writes complete: at
+ * most LOG_STALL_MS for any one of them, LOG_DRAIN_MS in all.  False when
+ * it is stuck.
+ */
+static bool
+writer_wait(bool idle)
+{
+	int64_t start = gs_mono_ns(), limit;
+
+	writer_progress_ns = start;
+	for (;;) {
+		struct timespec ts;
+
+		if (!writer_running ||
+		    (idle && ring_used == 0 && !writer_busy))
+			return true;
+		limit = writer_progress_ns + LOG_STALL_MS * 1000000LL;
+		if (limit > start + LOG_DRAIN_MS * 1000000LL)
+			limit = start + LOG_DRAIN_MS * 1000000LL;
+		if (gs_mono_ns() >= limit)
+			return false;
+		ts.tv_sec = (time_t)(limit / 1000000000LL);
+		ts.tv_nsec = (long)(limit % 1000000000LL);
+		gs_cond_wait_until(&drained_cv, &log_mutex, &ts);
+	}
+}
+
+/*
+ * Stop the writer; log_mutex held.  It drains the ring first (writer_wait);
+ * a writer stuck in a write is left behind, detached, and the records it
+ * could not write are counted as dropped.
+ */
+static void
+writer_finish(void)
+{
+	if (!writer_running)
+		return;
+	writer_stop = true;
+	pthread_cond_signal(&writer_cv);
+	if (!writer_wait(false)) {
+		atomic_fetch_add(&log_dropped, ring_records);
+		ring_head = ring_used = 0;
+		ring_records = 0;
+		writer_stuck = true;
+		pthread_detach(writer);
+		return;
+	}
+	pthread_join(writer, NULL);
+	writer_stop = false;
+}
+
+void
+log_flush(void)
+{
+	pthread_mutex_lock(&log_mutex);
+	if (!writer_stop)
+		(void)writer_wait(true);
+	pthread_mutex_unlock(&log_mutex);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
 bool
 gs_log_raw(const char *text, size_t len)
 {
 	int fd = atomic_load(&emerg_fd), kind = atomic_load(&emerg_kind);
+	bool ok;
 
 	if (fd < 0) {
 		fd = STDERR_FILENO;
 		kind = OUT_PLAIN;
 	}
-	if (out_write(fd, kind, text, len))
-		return true;
-	atomic_fetch_add(&log_dropped, 1);
-	return false;
+	if (kind == OUT_FILE) {
+		pthread_mutex_lock(&log_mutex);
+		ok = enqueue(fd, text, len);
+		pthread_mutex_unlock(&log_mutex);
+	} else {
+		ok = out_write(fd, kind, text, len);
+	}
+	if (!ok)
+		atomic_fetch_add(&log_dropped, 1);
+	return ok;
 }
 
 void
@@ -336,6 +630,7 @@ gs_log_close(void)
 	int efd;
 
 	pthread_mutex_lock(&log_mutex);
+	writer_finish();
 	out_close(&log_out);
 	if (syslog_fd >= 0)
 		close(syslog_fd);
@@ -391,7 +686,7 @@ gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 
-	/* Held only around writes that cannot block. */
+	/* Held only around writes that cannot block, and copies. */
 	pthread_mutex_lock(&log_mutex);
 	if (log_syslog && !syslog_send(prio[level], thread, msg))
 		ok = false;
@@ -400,8 +695,12 @@ gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
 
 		if (fd < 0)
 			fd = STDERR_FILENO;
-		if (!out_write(fd, log_out.kind, line, (size_t)n))
+		if (log_out.kind == OUT_FILE) {
+			if (!enqueue(fd, line, (size_t)n))
+				ok = false;
+		} else if (!out_write(fd, log_out.kind, line, (size_t)n)) {
 			ok = false;
+		}
 	}
 	pthread_mutex_unlock(&log_mutex);
 	if (!ok)

@@ -812,6 +812,7 @@ sup_final_exit(struct gs_supervisor *sup, int code, json_t *extra)
 	/* 70 and 128+n keep their meaning; lost records are counted here. */
 	log_error("exiting with code %d; trace_failures %ld", code,
 		  gs_trace_failures(sup->trace));
+	log_flush(); /* bounded; the deadline timer bounds it too */
 	_exit(code);
 }
 

@@ -77,6 +77,24 @@ eq "every sync stalled: the snapshot in place names the orders" "$SNAP" 8
 NO_WHY=1 run_case "trace and stderr file stalled" 0 GS_FAULT_SYNC=stall:8000 \
 	GS_FAULT_SYNC_PATH=trace.jsonl GS_FAULT_WRITE=stall:12000 GS_FAULT_WRITE_FD=2
 
+# The last run's phases that ended clean (PHASE_DONE), of 3.
+phases_clean() {
+	records "$T/trace.jsonl" | jq -rs '(last | .run) as $r |
+		[.[] | select(.run == $r and .event == "PHASE_DONE")] | length'
+}
+
+# stderr (where the log goes) is a regular file whose every write stalls:
+# only the log's own writer thread waits on it.  Every phase ends clean
+# and in time, the exit is 0, and the exit does not wait for the writer.
+WANT_RC=0 run_case "stderr file stalled" 0 GS_FAULT_WRITE=stall:8000 GS_FAULT_WRITE_FD=2
+eq "stderr file stalled: every phase clean" "$(phases_clean)" 3
+
+# The same with the log in a file of its own ([log] file).
+printf '[log]\nfile = %s\n' "$T/daemon.log" >>"$T/bot.ini"
+WANT_RC=0 run_case "log file stalled" 0 GS_FAULT_WRITE=stall:8000 GS_FAULT_WRITE_PATH=daemon.log
+eq "log file stalled: every phase clean" "$(phases_clean)" 3
+sed -i '/^\[log\]$/,$d' "$T/bot.ini"
+
 # Only the snapshot's fsync stalls, the trace is healthy: the cancels and
 # the close do not wait for it (it is made durable off the phase's path),
 # the thread left waiting on it is named at JOINING and the exit is 75,

@@ -15,6 +15,7 @@ void suite_trace(void);
 void suite_join(void);
 void suite_bot(void);
 void suite_keys(void);
+void suite_log(void);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);
