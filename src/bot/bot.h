@@ -250,6 +250,9 @@ struct bot {
 	struct budget budget;
 	int state_fd; /* state_dir, opened once at start (-1: none) */
 	int snapshot_unsynced; /* in place, not yet durable (-1: none) */
+	uint64_t snap_seq;     /* bot->mu: the last snapshot's content taken */
+	pthread_mutex_t snap_mu; /* held around the rename into place only */
+	uint64_t snap_placed;	 /* snap_mu: the newest content in place */
 	bool settle;	       /* CANCELLING was clean: mark it settled */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */

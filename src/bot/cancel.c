@@ -96,8 +96,66 @@ snapshot_sync(int fd, int dirfd)
 }
 
 /*
+ * Which snapshot ends in place when several threads write one (the
+ * CANCELLING listing, a forced exit, the settled mark): each takes a
+ * sequence number under bot->mu with the state it writes, and a file is
+ * renamed into place, under bot->snap_mu, only if nothing newer is there
+ * already.  bounded: a forced exit waits for snap_mu at most 100 ms.
+ */
+struct snap_ticket {
+	struct bot *bot;
+	uint64_t seq;
+	bool bounded;
+};
+
+/* bot->mu held. */
+static struct snap_ticket
+snap_ticket_locked(struct bot *bot, bool bounded)
+{
+	return (struct snap_ticket){bot, ++bot->snap_seq, bounded};
+}
+
+/* 100 x 1 ms, relative sleeps: no clock step stretches the wait. */
+static bool
+lock_bounded(pthread_mutex_t *mu)
+{
+	int tries;
+
+	for (tries = 0; pthread_mutex_trylock(mu) != 0; tries++) {
+		if (tries == 100)
+			return false;
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	return true;
+}
+
+/* Rename tmp over name unless a newer snapshot is in place: 1 placed, 0
+ * stale (tmp removed), or -errno. */
+static int
+snap_place(const struct snap_ticket *t, int dirfd, const char *tmp,
+	   const char *name)
+{
+	int rc = 1;
+
+	if (t->bounded ? !lock_bounded(&t->bot->snap_mu)
+		       : pthread_mutex_lock(&t->bot->snap_mu) != 0)
+		return -EBUSY;
+	if (t->seq < t->bot->snap_placed)
+		rc = 0;
+	else if (renameat(dirfd, tmp, dirfd, name) < 0)
+		rc = -errno;
+	else
+		t->bot->snap_placed = t->seq;
+	pthread_mutex_unlock(&t->bot->snap_mu);
+	if (rc == 0)
+		unlinkat(dirfd, tmp, 0);
+	return rc;
+}
+
+/*
  * Write text to name in the directory dirfd atomically: temp file, fsync,
- * renameat, fsync the directory.  With sync_fd the fsyncs are left to the
+ * renameat, fsync the directory; the rename as ticket t allows (a stale
+ * snapshot is dropped: 0, and *sync_fd -1).  With sync_fd the fsyncs are left to the
  * caller and the file is renamed into place first: the CANCELLING
  * snapshot must be in place before the first cancel, and a disk whose
  * fsync stalls must hold back neither the cancels nor a forced exit; the
@@ -111,7 +169,8 @@ snapshot_sync(int fd, int dirfd)
  * never its target.
  */
 static int
-write_atomic(int dirfd, const char *name, const char *text, int *sync_fd)
+write_atomic(int dirfd, const char *name, const char *text, int *sync_fd,
+	     const struct snap_ticket *t)
 {
 	char tmp[NAME_MAX + 1];
 	size_t len = strlen(text), off = 0;
@@ -158,8 +217,16 @@ write_atomic(int dirfd, const char *name, const char *text, int *sync_fd)
 	/* Without sync_fd: durable before it is in place, as usual. */
 	if (rc == 0 && sync_fd == NULL && fsync(fd) < 0)
 		rc = -errno;
-	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		rc = -errno;
+	if (rc == 0) {
+		rc = snap_place(t, dirfd, tmp, name);
+		if (rc == 0) { /* a newer snapshot is in place */
+			close(fd);
+			if (sync_fd != NULL)
+				*sync_fd = -1;
+			return 0;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
 	if (rc < 0) {
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -215,7 +282,8 @@ orders_json(const struct bot_order *orders, int n)
 }
 
 static int
-snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd)
+snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd,
+	       const struct snap_ticket *t)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
@@ -230,7 +298,7 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd)
 	json_decref(doc);
 	if (text == NULL)
 		return -ENOMEM;
-	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, sync_fd);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, sync_fd, t);
 	free(text);
 	if (rc < 0)
 		log_error("cannot write the order snapshot %s: %s", path,
@@ -279,15 +347,17 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 		int *sync_fd)
 {
 	json_t *a = orders_json(orders, n), *all;
+	struct snap_ticket t;
 	int rc;
 
 	pthread_mutex_lock(&bot->mu);
 	json_decref(bot->known);
 	bot->known = json_incref(a);
 	all = known_locked(bot, a);
+	t = snap_ticket_locked(bot, false);
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(a);
-	rc = snapshot_write(bot, all, false, sync_fd);
+	rc = snapshot_write(bot, all, false, sync_fd, &t);
 	json_decref(all);
 	return rc;
 }
@@ -300,25 +370,23 @@ void
 cancel_force_hook(void *arg)
 {
 	struct bot *bot = arg;
+	struct snap_ticket t;
 	json_t *known;
-	int tries, fd;
+	int fd = -1;
 
 	/* bot->mu is only ever held for memory, never across I/O: wait a
-	 * little for it (100 x 1 ms, a relative sleep, so no clock step can
-	 * stretch it), never without bound. */
-	for (tries = 0; pthread_mutex_trylock(&bot->mu) != 0; tries++) {
-		if (tries == 100) {
-			log_error("forced exit: order state busy for 100 ms, "
-				  "snapshot skipped");
-			return;
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	 * little for it, never without bound. */
+	if (!lock_bounded(&bot->mu)) {
+		log_error("forced exit: order state busy for 100 ms, "
+			  "snapshot skipped");
+		return;
 	}
 	known = known_locked(bot, bot->known);
+	t = snap_ticket_locked(bot, true);
 	pthread_mutex_unlock(&bot->mu);
 	/* In place, not waited on: the exit code and its record come next,
 	 * and the kernel writes the file back after the process is gone. */
-	if (snapshot_write(bot, known, false, &fd) == 0)
+	if (snapshot_write(bot, known, false, &fd, &t) == 0 && fd >= 0)
 		close(fd);
 	json_decref(known);
 }
@@ -739,6 +807,7 @@ static void
 cancel_settle(struct bot *bot)
 {
 	char path[GS_PATH_MAX + 32], *text;
+	struct snap_ticket t;
 	json_t *doc;
 	int rc;
 
@@ -746,6 +815,7 @@ cancel_settle(struct bot *bot)
 	json_object_clear(bot->placed);
 	json_decref(bot->known);
 	bot->known = json_array();
+	t = snap_ticket_locked(bot, false);
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));
 	doc = snapshot_read(bot);
@@ -760,7 +830,7 @@ cancel_settle(struct bot *bot)
 	json_decref(doc);
 	if (text == NULL)
 		return;
-	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, NULL);
+	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, NULL, &t);
 	free(text);
 	if (rc < 0)
 		log_error("cannot mark the order snapshot %s settled: %s", path,

@@ -721,6 +721,7 @@ bot_free(struct bot *bot)
 	json_decref(bot->placed);
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
+	pthread_mutex_destroy(&bot->snap_mu);
 	pthread_cond_destroy(&bot->cv);
 	if (bot->snapshot_unsynced >= 0)
 		close(bot->snapshot_unsynced);
@@ -863,6 +864,7 @@ main(int argc, char **argv)
 	bot.state_fd = state_fd;
 	bot.snapshot_unsynced = -1;
 	pthread_mutex_init(&bot.mu, NULL);
+	pthread_mutex_init(&bot.snap_mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
 	bot.placed = json_object();
