@@ -3,7 +3,12 @@
  * datagram socket and appends every notification it receives to a file,
  * one message per line (newlines inside a message become '|'), until
  * SIGTERM.
+ *
+ * With --stalled it plays a service manager that has stopped reading: it
+ * fills its own socket's queue until the next datagram would have to wait,
+ * writes "full" to OUTPUT, and never reads.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,10 +22,16 @@ main(int argc, char **argv)
 	struct sockaddr_un sa;
 	char buf[4096];
 	FILE *out;
-	int fd;
+	int fd, stalled = 0;
 
+	if (argc == 4 && strcmp(argv[1], "--stalled") == 0) {
+		stalled = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: notify-listen SOCKET OUTPUT\n");
+		fprintf(stderr,
+			"usage: notify-listen [--stalled] SOCKET OUTPUT\n");
 		return 2;
 	}
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -38,6 +49,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(out, NULL, _IOLBF, 0);
+	if (stalled) {
+		int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		while (sendto(tx, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&sa,
+			      sizeof(sa)) == 1)
+			;
+		if (errno != EAGAIN) {
+			perror("notify-listen: filling the queue");
+			return 1;
+		}
+		fprintf(out, "full\n");
+		for (;;)
+			pause();
+	}
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
 		ssize_t i;

@@ -1,10 +1,14 @@
 /*
  * notify.c - the service manager's notification protocol: READY=1,
- * STATUS=, STOPPING=1, EXTEND_TIMEOUT_USEC=, WATCHDOG=1.  libsystemd's
- * sd_notify() when configure found it, else the documented datagram
- * protocol: one datagram to the AF_UNIX socket named by $NOTIFY_SOCKET
- * (a leading '@' names an abstract socket).  Without $NOTIFY_SOCKET every
- * call does nothing.
+ * STATUS=, STOPPING=1, EXTEND_TIMEOUT_USEC=, WATCHDOG=1.  One datagram to
+ * the AF_UNIX socket named by $NOTIFY_SOCKET (a leading '@' names an
+ * abstract socket), as sd_notify(3) documents it.  Without $NOTIFY_SOCKET
+ * every call does nothing.
+ *
+ * Sent with MSG_DONTWAIT: a service manager that does not read its socket
+ * (a busy or stuck PID 1) must not hold up a shutdown, and a message it
+ * cannot take at once is dropped.  libsystemd's sd_notify() waits in that
+ * case, which is why it is not used.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,18 +20,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#ifdef HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "gshutdown.h"
 
 int
 gs_notify(const char *fmt, ...)
 {
+	struct sockaddr_un sa;
+	const char *path;
 	char msg[1024];
+	socklen_t len;
 	va_list ap;
-	int n;
+	int n, fd, rc = 0;
 
 	if (getenv("NOTIFY_SOCKET") == NULL)
 		return 0;
@@ -36,36 +39,26 @@ gs_notify(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return -EMSGSIZE;
-#ifdef HAVE_LIBSYSTEMD
-	return sd_notify(0, msg) < 0 ? -EIO : 0;
-#else
-	{
-		const char *path = getenv("NOTIFY_SOCKET");
-		struct sockaddr_un sa;
-		socklen_t len;
-		int fd, rc = 0;
-
-		if (path[0] != '/' && path[0] != '@')
-			return -EINVAL;
-		if (strlen(path) >= sizeof(sa.sun_path))
-			return -ENAMETOOLONG;
-		memset(&sa, 0, sizeof(sa));
-		sa.sun_family = AF_UNIX;
-		memcpy(sa.sun_path, path, strlen(path));
-		if (path[0] == '@')
-			sa.sun_path[0] = '\0';
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				  strlen(path));
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
-			   (struct sockaddr *)&sa, len) < 0)
-			rc = -errno;
-		close(fd);
-		return rc;
-	}
-#endif
+	path = getenv("NOTIFY_SOCKET");
+	if (path[0] != '/' && path[0] != '@')
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			  strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
+		   (struct sockaddr *)&sa, len) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 long long

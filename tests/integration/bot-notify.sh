@@ -28,4 +28,20 @@ grep -q '^STATUS=CLOSING after PHASE_DONE {.*"orders_cancelled":8' "$T/notify.ou
 	pass "STATUS carries the phase figures" || fail "no figures in STATUS"
 grep -q "^EXTEND_TIMEOUT_USEC=9000000" "$T/notify.out" &&
 	pass "CANCELLING extends by cancel_timeout_ms + 1 s" || fail "wrong extension"
+
+# A service manager that stops reading its socket (a busy or stuck PID 1):
+# every notification is dropped at once, none is waited on, and the
+# daemon starts, trades and stops as usual.
+"$top_builddir/notify-listen" --stalled "$T/stalled.sock" "$T/stalled.out" &
+PIDS+=($!)
+wait_until 5 grep -q "^full" "$T/stalled.out" || fail "the stalled listener did not fill its queue"
+export NOTIFY_SOCKET="$T/stalled.sock" WATCHDOG_USEC=200000
+bot_running 8
+unset NOTIFY_SOCKET WATCHDOG_USEC
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "stalled service manager: exit code" "$RC" 0
+eq "stalled service manager: bot orders left" "$(bot_orders)" 0
+eq "stalled service manager: every phase clean" "$(records "$T/trace.jsonl" |
+	jq -rs '(last | .run) as $r | [.[] | select(.run == $r and .event == "PHASE_DONE")] | length')" 3
 finish
