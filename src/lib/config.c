@@ -1090,6 +1090,28 @@ validate_parent(const char *path, char *dir, size_t size)
 }
 
 /*
+ * lstat path as the daemon opens it, without following a symlink: 1 it
+ * is there (st filled), 0 it is missing, -1 a symlink or unreadable (why
+ * says so).
+ */
+static int
+validate_lstat(const char *path, struct stat *st, char *why, size_t size)
+{
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, size, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		snprintf(why, size, "%s is a symbolic link (not followed)",
+			 path);
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * A file the daemon opens for appending, creating it if need be; it opens
  * it without following a symlink, so a symlink (even to a good file) or
  * anything but a regular file is refused here as the run refuses it.
@@ -1099,13 +1121,11 @@ validate_file(const char *path, char *why, size_t size)
 {
 	char dir[GS_PATH_MAX];
 	struct stat st;
+	int there = validate_lstat(path, &st, why, size);
 
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			snprintf(why, size,
-				 "%s is a symbolic link (not followed)", path);
-			return -1;
-		}
+	if (there < 0)
+		return -1;
+	if (there > 0) {
 		if (S_ISDIR(st.st_mode)) {
 			snprintf(why, size, "%s is a directory", path);
 			return -1;
@@ -1121,10 +1141,6 @@ validate_file(const char *path, char *why, size_t size)
 		}
 		return 0;
 	}
-	if (errno != ENOENT) {
-		snprintf(why, size, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	validate_parent(path, dir, sizeof(dir));
 	return validate_dir(dir, why, size);
 }
@@ -1135,20 +1151,13 @@ validate_state_dir(const char *path, char *why, size_t size)
 {
 	char dir[GS_PATH_MAX];
 	struct stat st;
+	/* The daemon opens it with O_NOFOLLOW: judge it, not a target. */
+	int there = validate_lstat(path, &st, why, size);
 
-	if (lstat(path, &st) == 0) {
-		/* The daemon opens it with O_NOFOLLOW: judge it, not a target. */
-		if (S_ISLNK(st.st_mode)) {
-			snprintf(why, size,
-				 "%s is a symbolic link (not followed)", path);
-			return -1;
-		}
-		return validate_dir(path, why, size);
-	}
-	if (errno != ENOENT) {
-		snprintf(why, size, "%s: %s", path, strerror(errno));
+	if (there < 0)
 		return -1;
-	}
+	if (there > 0)
+		return validate_dir(path, why, size);
 	validate_parent(path, dir, sizeof(dir));
 	if (validate_dir(dir, why, size) < 0) {
 		size_t n = strlen(why);
