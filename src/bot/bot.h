@@ -250,6 +250,7 @@ struct bot {
 	struct budget budget;
 	int state_fd; /* state_dir, opened once at start (-1: none) */
 	int snapshot_unsynced; /* in place, not yet durable (-1: none) */
+	char *snapshot_text;   /* its text, for the settled mark */
 	uint64_t snap_seq;     /* bot->mu: the last snapshot's content taken */
 	pthread_mutex_t snap_mu; /* held around the rename into place only */
 	uint64_t snap_placed;	 /* snap_mu: the newest content in place */
@@ -276,10 +277,11 @@ int cancel_recover(struct bot *bot, char *cause);
 /*
  * Write every order the bot knows of (these listed, and its placements) to
  * state_dir/open-orders.json atomically.  With sync_fd the file is in
- * place on return but not yet durable: the caller fsyncs it later.
+ * place on return but not yet durable: the caller fsyncs it later.  text,
+ * when not NULL, is set to what was written (free it).
  */
 int cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
-		    int *sync_fd);
+		    int *sync_fd, char **text);
 void cancel_force_hook(void *arg);
 /* Every order the bot knows of: its placements merged with listing. */
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);

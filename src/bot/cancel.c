@@ -61,6 +61,7 @@ struct cancel_run {
 	bool unknown;	/* some outcome is unknown: verify before trusting */
 	int snapshot_error; /* -errno of a snapshot that was not written */
 	int snapshot_fd;    /* written and in place, not yet durable; or -1 */
+	char *snapshot_text; /* what it holds (for the settled mark) */
 	json_t *left;	/* client ids still open at the end */
 };
 
@@ -281,9 +282,10 @@ orders_json(const struct bot_order *orders, int n)
 	return a;
 }
 
+/* text_out: the text written, for the settled mark (free it). */
 static int
 snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd,
-	       const struct snap_ticket *t)
+	       const struct snap_ticket *t, char **text_out)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	json_t *doc;
@@ -299,7 +301,10 @@ snapshot_write(struct bot *bot, json_t *orders, bool settled, int *sync_fd,
 	if (text == NULL)
 		return -ENOMEM;
 	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, sync_fd, t);
-	free(text);
+	if (rc == 0 && text_out != NULL)
+		*text_out = text;
+	else
+		free(text);
 	if (rc < 0)
 		log_error("cannot write the order snapshot %s: %s", path,
 			  strerror(-rc));
@@ -344,7 +349,7 @@ cancel_known_orders(struct bot *bot, json_t *listing)
 
 int
 cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
-		int *sync_fd)
+		int *sync_fd, char **text)
 {
 	json_t *a = orders_json(orders, n), *all;
 	struct snap_ticket t;
@@ -357,7 +362,7 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 	t = snap_ticket_locked(bot, false);
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(a);
-	rc = snapshot_write(bot, all, false, sync_fd, &t);
+	rc = snapshot_write(bot, all, false, sync_fd, &t, text);
 	json_decref(all);
 	return rc;
 }
@@ -386,7 +391,7 @@ cancel_force_hook(void *arg)
 	pthread_mutex_unlock(&bot->mu);
 	/* In place, not waited on: the exit code and its record come next,
 	 * and the kernel writes the file back after the process is gone. */
-	if (snapshot_write(bot, known, false, &fd, &t) == 0 && fd >= 0)
+	if (snapshot_write(bot, known, false, &fd, &t, NULL) == 0 && fd >= 0)
 		close(fd);
 	json_decref(known);
 }
@@ -727,7 +732,8 @@ cancel_until_clean(struct cancel_run *r)
 					/* In place now, durable once the
 					 * cancels are out (cancel_phase). */
 					r->snapshot_error = cancel_snapshot(
-					    r->bot, orders, n, &r->snapshot_fd);
+					    r->bot, orders, n, &r->snapshot_fd,
+					    &r->snapshot_text);
 					log_debug("snapshot written");
 				}
 			}
@@ -800,11 +806,34 @@ run_figures(struct cancel_run *r, json_t *detail)
 }
 
 /*
- * Nothing of the bot's rests: mark the snapshot settled (its orders were
- * all cancelled), so the next start recovers nothing.
+ * The settled form of a snapshot's text: '"settled": false' (the first,
+ * the top level's: it comes before the orders) becomes true, with the
+ * time.  The orders are not parsed or written out again; NULL when the
+ * text is not one snapshot_write() made.
  */
-static void
-cancel_settle(struct bot *bot)
+static char *
+settled_text(const char *text)
+{
+	static const char mark[] = "\"settled\": false";
+	const char *at = text ? strstr(text, mark) : NULL;
+	char *out;
+
+	if (at == NULL)
+		return NULL;
+	if (asprintf(&out, "%.*s\"settled\": true,\n \"settled_time_ms\": %lld%s",
+		     (int)(at - text), text, (long long)time(NULL) * 1000,
+		     at + strlen(mark)) < 0)
+		return NULL;
+	return out;
+}
+
+/*
+ * Nothing of the bot's rests: mark the snapshot settled (its orders were
+ * all cancelled), so the next start recovers nothing.  From the text the
+ * phase wrote when there is one, else from the file.  0 or -errno.
+ */
+static int
+cancel_settle(struct bot *bot, const char *written)
 {
 	char path[GS_PATH_MAX + 32], *text;
 	struct snap_ticket t;
@@ -818,47 +847,60 @@ cancel_settle(struct bot *bot)
 	t = snap_ticket_locked(bot, false);
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));
-	doc = snapshot_read(bot);
-	if (!json_is_object(doc)) {
+	text = settled_text(written);
+	if (text == NULL) {
+		doc = snapshot_read(bot);
+		if (!json_is_object(doc)) {
+			json_decref(doc);
+			return -ENOENT;
+		}
+		json_object_set_new(doc, "settled", json_true());
+		json_object_set_new(
+		    doc, "settled_time_ms",
+		    json_integer((json_int_t)time(NULL) * 1000));
+		text = json_dumps(doc, JSON_INDENT(1));
 		json_decref(doc);
-		return;
+		if (text == NULL)
+			return -ENOMEM;
 	}
-	json_object_set_new(doc, "settled", json_true());
-	json_object_set_new(doc, "settled_time_ms",
-			    json_integer((json_int_t)time(NULL) * 1000));
-	text = json_dumps(doc, JSON_INDENT(1));
-	json_decref(doc);
-	if (text == NULL)
-		return;
 	rc = write_atomic(bot->state_fd, SNAPSHOT_NAME, text, NULL, &t);
 	free(text);
 	if (rc < 0)
 		log_error("cannot mark the order snapshot %s settled: %s", path,
 			  strerror(-rc));
+	return rc;
 }
 
 /*
- * After CANCELLING, off its path: make the snapshot durable (it was put
- * in place before the first cancel), then mark it settled if the phase
- * was clean.  A disk whose fsync stalls holds back only this.
+ * After CANCELLING, off its path: mark the snapshot settled if the phase
+ * was clean (a new file made durable replaces it, so the old one needs no
+ * fsync of its own), else make the snapshot in place durable.  A disk
+ * whose fsync stalls holds back only this.
  */
 static void
 settle_job(void *arg)
 {
 	struct bot *bot = arg;
+	char *written;
 	bool settle;
 	int fd, rc;
 
 	pthread_mutex_lock(&bot->mu);
 	fd = bot->snapshot_unsynced;
 	bot->snapshot_unsynced = -1;
+	written = bot->snapshot_text;
+	bot->snapshot_text = NULL;
 	settle = bot->settle;
 	pthread_mutex_unlock(&bot->mu);
+	if (settle && cancel_settle(bot, written) == 0) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(written);
 	if (fd >= 0 && (rc = snapshot_sync(fd, bot->state_fd)) < 0)
 		log_error("the order snapshot could not be made durable: %s",
 			  strerror(-rc));
-	if (settle)
-		cancel_settle(bot);
 }
 
 enum gs_outcome
@@ -937,6 +979,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	 * CLOSING waits on the network (inline without a pool). */
 	pthread_mutex_lock(&bot->mu);
 	bot->snapshot_unsynced = r.snapshot_fd;
+	free(bot->snapshot_text);
+	bot->snapshot_text = r.snapshot_text;
 	bot->settle = out == GS_OUTCOME_DONE;
 	pthread_mutex_unlock(&bot->mu);
 	pool_defer(bot->pool, settle_job, bot);

@@ -726,6 +726,8 @@ bot_free(struct bot *bot)
 	if (bot->snapshot_unsynced >= 0)
 		close(bot->snapshot_unsynced);
 	bot->snapshot_unsynced = -1;
+	free(bot->snapshot_text);
+	bot->snapshot_text = NULL;
 	if (bot->state_fd >= 0)
 		close(bot->state_fd);
 	bot->state_fd = -1;

@@ -35,6 +35,9 @@ grep -q "GET /api/v3/openOrders: HTTP 429" "$T/bot.log" &&
 	pass "429 first: the listing was refused" || fail "429 first: no 429 seen"
 check "429 first: the snapshot names every order" snapshot_names "$ids"
 eq "clean run: snapshot settled" "$(jq .settled "$T/state/open-orders.json")" true
+eq "clean run: when it settled" "$(jq '.settled_time_ms | type' "$T/state/open-orders.json")" '"number"'
+eq "clean run: the settled snapshot's run" "$(jq -r .run "$T/state/open-orders.json")" \
+	"$(records "$T/trace.jsonl" | jq -rs 'last | .run')"
 
 # A clean run is not recovered from.  (This run ends forced, with _exit
 # while finished workers are not joined: by design, so ThreadSanitizer's
