@@ -7,7 +7,13 @@
  * cancel fan-out needs (one per symbol, up to the parallelism cap), and a
  * worker keeps them: every interval it sends one GET /api/v3/ping (weight
  * 1) on each at once, which proves each connection alive and replaces any
- * the server closed.  When a check had to open connections, the server
+ * the server closed.  The pings are held (rest_req.hold): each keeps its
+ * connection until all have one.  Sent merely at once, a ping answered
+ * before the next one picked its connection handed it that same one, and
+ * on a loaded machine eight pings used from eight connections down to
+ * one: the pool was short and the shutdown opened the rest.  Only pings
+ * answered on distinct connections count as warm.  When a check had to
+ * open connections, the server
  * closes idle ones sooner than the interval: the interval halves, down to
  * a floor that keeps the pings' weight small; like every request they are
  * charged to the weight budget and wait there when it is spent.  A stop
@@ -45,7 +51,7 @@ struct pool {
 	long long interval_ms;
 	int checks;
 	long replaced; /* connections opened by checks after the first */
-	int warm;      /* pings answered at the last check */
+	int warm;      /* distinct connections answering at the last check */
 };
 
 int
@@ -92,9 +98,10 @@ pool_floor_ms(const struct pool *p)
 }
 
 /*
- * One ping on each connection at once: an idle connection is reused, a
- * dead or missing one replaced.  Returns the pings answered; *opened says
- * how many connections had to be opened.
+ * One ping on each connection at once, each on its own: an idle
+ * connection is reused, a dead or missing one replaced.  Returns the
+ * distinct connections that answered; *opened says how many had to be
+ * opened.
  */
 static int
 pool_check(struct pool *p, long *opened)
@@ -102,7 +109,8 @@ pool_check(struct pool *p, long *opened)
 	struct rest_req *reqs[GS_MAX_SYMBOLS], *ptrs[GS_MAX_SYMBOLS];
 	struct timespec dl =
 	    gs_mono_after_ms(p->cfg->exchange.request_timeout_ms);
-	int i, n = p->size, ok = 0;
+	int ports[GS_MAX_SYMBOLS];
+	int i, j, n = p->size, ok = 0;
 
 	*opened = 0;
 	if (n > GS_MAX_SYMBOLS)
@@ -116,12 +124,19 @@ pool_check(struct pool *p, long *opened)
 		rest_req_init(reqs[i], "GET", "/api/v3/ping", false);
 		/* A stop never waits for a ping not sent yet. */
 		reqs[i]->on_stop = REST_STOP_DROP_UNSENT;
+		reqs[i]->hold = true;
 		ptrs[i] = reqs[i];
 	}
 	rest_run(p->rc, ptrs, n, n, &dl);
 	for (i = 0; i < n; i++) {
-		if (reqs[i]->status == 200)
-			ok++;
+		bool seen = false;
+
+		/* Two pings on one connection prove one connection. */
+		for (j = 0; j < ok && reqs[i]->conn_port != 0; j++)
+			if (ports[j] == reqs[i]->conn_port)
+				seen = true;
+		if (reqs[i]->status == 200 && !seen)
+			ports[ok++] = reqs[i]->conn_port;
 		*opened += reqs[i]->connects;
 		rest_req_reset(reqs[i]);
 		free(reqs[i]);

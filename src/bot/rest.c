@@ -231,6 +231,9 @@ rest_req_reset(struct rest_req *req)
 	req->curl_code = 0;
 	req->sent = false;
 	req->connects = 0;
+	req->conn_port = 0;
+	req->connected = false;
+	req->paused = false;
 }
 
 static size_t
@@ -272,6 +275,27 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		req->order_count = atoi(data + 22);
 	return n;
 }
+
+#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80.0: CURLOPT_PREREQFUNCTION */
+/* The request has its connection and is about to go out on it. */
+static int
+on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct rest_req *req = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	req->connected = true;
+	req->conn_port = local_port;
+	/* Sent, but its reply left unread: the connection stays this
+	 * request's until rest_hold_release. */
+	if (req->hold && !req->paused &&
+	    curl_easy_pause(req->easy, CURLPAUSE_RECV) == CURLE_OK)
+		req->paused = true;
+	return CURL_PREREQFUNC_OK;
+}
+#endif
 
 /* Build the easy handle: URL with timestamp and signature, headers. */
 static int
@@ -354,6 +378,10 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
+#endif
 	if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
@@ -499,6 +527,28 @@ rest_index(struct rest_req **reqs, int n, const struct rest_req *req)
 }
 
 /*
+ * Let the held requests read their replies once no held request on the
+ * wire is still without a connection (one that failed to get one is
+ * finished), or at once with force.
+ */
+static void
+rest_hold_release(struct rest_req **reqs, int n, bool force)
+{
+	int i;
+
+	for (i = 0; i < n && !force; i++)
+		if (reqs[i]->easy != NULL && reqs[i]->hold &&
+		    !reqs[i]->connected)
+			return;
+	for (i = 0; i < n; i++) {
+		if (reqs[i]->easy != NULL && reqs[i]->paused) {
+			reqs[i]->paused = false;
+			curl_easy_pause(reqs[i]->easy, CURLPAUSE_CONT);
+		}
+	}
+}
+
+/*
  * Once the stop flag is up, drop what must not start any more and abandon
  * what may be abandoned on the wire.  Returns how many were finished.
  */
@@ -537,6 +587,9 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 {
 	int active = 0, done = 0, running = 0, head = 0, tail = 0, i;
 	int *queue = calloc((size_t)(2 * n + 1), sizeof(*queue));
+	/* A held reply waits at most half its own timeout. */
+	struct timespec hold_dl =
+	    gs_mono_after_ms(rc->cfg->exchange.request_timeout_ms / 2);
 
 	if (queue == NULL)
 		return 0;
@@ -621,6 +674,7 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 			}
 			done++;
 		}
+		rest_hold_release(reqs, n, gs_ms_until(&hold_dl) <= 0);
 		if (done == n)
 			break;
 		if (gate == 0 && active < max_parallel && head < tail)
