@@ -228,6 +228,9 @@ void rest_client_budget(struct rest_client *rc, struct budget *b);
 void rest_client_on_stop(struct rest_client *rc, enum rest_on_stop how);
 /* Clock re-syncs after -1021 or by schedule, over the shared offset. */
 int rest_resyncs(struct rest_client *rc);
+/* The sockets of the client's connections, busy or idle, up to max; only
+ * for the thread that owns the client (no request of it runs meanwhile). */
+int rest_sockets(const struct rest_client *rc, int *fds, int max);
 
 /* ---- the shared state of the daemon ---- */
 struct book {

@@ -17,19 +17,31 @@
  * its resolver (whose thread it joins without a timeout) during a phase,
  * the -1021 re-sync and the start-up requests included (every request
  * goes through rest_prepare).
+ *
+ * The client knows the sockets of its connections (libcurl opens and
+ * closes them through this file), so the thread that owns it between
+ * requests can watch its idle connections: a server that closes one is
+ * seen at once, not when a request next wants it (pool.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bot.h"
+
+/* Sockets a client may have open at once: CURLMOPT_MAX_HOST_CONNECTIONS,
+ * two per connection attempt (IPv6 and IPv4), the re-sync's own. */
+#define REST_SOCKETS_MAX 128
 
 struct rest_client {
 	const struct gs_config *cfg;
@@ -47,6 +59,9 @@ struct rest_client {
 	struct curl_slist *pin; /* "host:port:address" for CURLOPT_RESOLVE */
 	struct curl_slist *pin_prev; /* replaced by pin; a handle may hold it */
 	struct timespec pinned_at;
+	/* Open sockets, changed by libcurl in the owner's thread only. */
+	int socks[REST_SOCKETS_MAX];
+	int nsocks;
 };
 
 #define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
@@ -276,6 +291,49 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static curl_socket_t
+on_socket_open(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct rest_client *rc = arg;
+	int fd;
+
+	(void)purpose;
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+		    addr->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	/* A socket beyond the array is not watched: the pool's periodic
+	 * check still proves its connection. */
+	if (rc->nsocks < REST_SOCKETS_MAX)
+		rc->socks[rc->nsocks++] = fd;
+	return fd;
+}
+
+static int
+on_socket_close(void *arg, curl_socket_t fd)
+{
+	struct rest_client *rc = arg;
+	int i;
+
+	for (i = 0; i < rc->nsocks; i++) {
+		if (rc->socks[i] == fd) {
+			rc->socks[i] = rc->socks[--rc->nsocks];
+			break;
+		}
+	}
+	return close(fd);
+}
+
+int
+rest_sockets(const struct rest_client *rc, int *fds, int max)
+{
+	int i, n = rc->nsocks < max ? rc->nsocks : max;
+
+	for (i = 0; i < n; i++)
+		fds[i] = rc->socks[i];
+	return n;
+}
+
 #if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80.0: CURLOPT_PREREQFUNCTION */
 /* The request has its connection and is about to go out on it. */
 static int
@@ -378,6 +436,10 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_socket_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rc);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, rc);
 #if LIBCURL_VERSION_NUM >= 0x075000
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
