@@ -186,7 +186,16 @@ struct rest_req {
 	bool sent;	 /* it went on the wire */
 	bool resynced;	 /* retried once after -1021 */
 	long connects;	 /* connections it had to open (0: reused one) */
+	int conn_port;	 /* local port of the connection it used; 0: none */
+	/*
+	 * hold: once it has a connection, keep it (its reply is not read)
+	 * until every held request of the batch has one, so n held requests
+	 * use n different connections; otherwise one answered at once hands
+	 * its connection to the next.  Bounded by half request_timeout_ms.
+	 */
+	bool hold;
 	/* private */
+	bool connected, paused;
 	void *easy;
 	struct curl_slist *headers;
 	size_t cap;
@@ -219,6 +228,9 @@ void rest_client_budget(struct rest_client *rc, struct budget *b);
 void rest_client_on_stop(struct rest_client *rc, enum rest_on_stop how);
 /* Clock re-syncs after -1021 or by schedule, over the shared offset. */
 int rest_resyncs(struct rest_client *rc);
+/* The sockets of the client's connections, busy or idle, up to max; only
+ * for the thread that owns the client (no request of it runs meanwhile). */
+int rest_sockets(const struct rest_client *rc, int *fds, int max);
 
 /* ---- the shared state of the daemon ---- */
 struct book {

@@ -17,19 +17,31 @@
  * its resolver (whose thread it joins without a timeout) during a phase,
  * the -1021 re-sync and the start-up requests included (every request
  * goes through rest_prepare).
+ *
+ * The client knows the sockets of its connections (libcurl opens and
+ * closes them through this file), so the thread that owns it between
+ * requests can watch its idle connections: a server that closes one is
+ * seen at once, not when a request next wants it (pool.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bot.h"
+
+/* Sockets a client may have open at once: CURLMOPT_MAX_HOST_CONNECTIONS,
+ * two per connection attempt (IPv6 and IPv4), the re-sync's own. */
+#define REST_SOCKETS_MAX 128
 
 struct rest_client {
 	const struct gs_config *cfg;
@@ -47,6 +59,9 @@ struct rest_client {
 	struct curl_slist *pin; /* "host:port:address" for CURLOPT_RESOLVE */
 	struct curl_slist *pin_prev; /* replaced by pin; a handle may hold it */
 	struct timespec pinned_at;
+	/* Open sockets, changed by libcurl in the owner's thread only. */
+	int socks[REST_SOCKETS_MAX];
+	int nsocks;
 };
 
 #define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
@@ -231,6 +246,9 @@ rest_req_reset(struct rest_req *req)
 	req->curl_code = 0;
 	req->sent = false;
 	req->connects = 0;
+	req->conn_port = 0;
+	req->connected = false;
+	req->paused = false;
 }
 
 static size_t
@@ -272,6 +290,70 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		req->order_count = atoi(data + 22);
 	return n;
 }
+
+static curl_socket_t
+on_socket_open(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct rest_client *rc = arg;
+	int fd;
+
+	(void)purpose;
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+		    addr->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	/* A socket beyond the array is not watched: the pool's periodic
+	 * check still proves its connection. */
+	if (rc->nsocks < REST_SOCKETS_MAX)
+		rc->socks[rc->nsocks++] = fd;
+	return fd;
+}
+
+static int
+on_socket_close(void *arg, curl_socket_t fd)
+{
+	struct rest_client *rc = arg;
+	int i;
+
+	for (i = 0; i < rc->nsocks; i++) {
+		if (rc->socks[i] == fd) {
+			rc->socks[i] = rc->socks[--rc->nsocks];
+			break;
+		}
+	}
+	return close(fd);
+}
+
+int
+rest_sockets(const struct rest_client *rc, int *fds, int max)
+{
+	int i, n = rc->nsocks < max ? rc->nsocks : max;
+
+	for (i = 0; i < n; i++)
+		fds[i] = rc->socks[i];
+	return n;
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80.0: CURLOPT_PREREQFUNCTION */
+/* The request has its connection and is about to go out on it. */
+static int
+on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct rest_req *req = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	req->connected = true;
+	req->conn_port = local_port;
+	/* Sent, but its reply left unread: the connection stays this
+	 * request's until rest_hold_release. */
+	if (req->hold && !req->paused &&
+	    curl_easy_pause(req->easy, CURLPAUSE_RECV) == CURLE_OK)
+		req->paused = true;
+	return CURL_PREREQFUNC_OK;
+}
+#endif
 
 /* Build the easy handle: URL with timestamp and signature, headers. */
 static int
@@ -354,6 +436,14 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_socket_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, rc);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, rc);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
+#endif
 	if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
@@ -499,6 +589,28 @@ rest_index(struct rest_req **reqs, int n, const struct rest_req *req)
 }
 
 /*
+ * Let the held requests read their replies once no held request on the
+ * wire is still without a connection (one that failed to get one is
+ * finished), or at once with force.
+ */
+static void
+rest_hold_release(struct rest_req **reqs, int n, bool force)
+{
+	int i;
+
+	for (i = 0; i < n && !force; i++)
+		if (reqs[i]->easy != NULL && reqs[i]->hold &&
+		    !reqs[i]->connected)
+			return;
+	for (i = 0; i < n; i++) {
+		if (reqs[i]->easy != NULL && reqs[i]->paused) {
+			reqs[i]->paused = false;
+			curl_easy_pause(reqs[i]->easy, CURLPAUSE_CONT);
+		}
+	}
+}
+
+/*
  * Once the stop flag is up, drop what must not start any more and abandon
  * what may be abandoned on the wire.  Returns how many were finished.
  */
@@ -537,6 +649,9 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 {
 	int active = 0, done = 0, running = 0, head = 0, tail = 0, i;
 	int *queue = calloc((size_t)(2 * n + 1), sizeof(*queue));
+	/* A held reply waits at most half its own timeout. */
+	struct timespec hold_dl =
+	    gs_mono_after_ms(rc->cfg->exchange.request_timeout_ms / 2);
 
 	if (queue == NULL)
 		return 0;
@@ -621,6 +736,7 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 			}
 			done++;
 		}
+		rest_hold_release(reqs, n, gs_ms_until(&hold_dl) <= 0);
 		if (done == n)
 			break;
 		if (gate == 0 && active < max_parallel && head < tail)

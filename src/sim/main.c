@@ -40,12 +40,14 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY,
 			   &one, sizeof(one));
 		tap_open(lws_get_socket_fd(wsi));
+		rest_conn_open(sim, lws_get_socket_fd(wsi));
 		break;
 	}
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
 		char target[SIM_ARGS_MAX], body[128];
 		int status;
 
+		rest_conn_busy(sim, lws_get_socket_fd(wsi));
 		if (tap_take(lws_get_socket_fd(wsi), target, sizeof(target)) <
 		    0)
 			target[0] = '\0';
@@ -75,6 +77,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (pss != NULL && !pss->is_ws)
 			rest_closed(sim, pss);
 		tap_close(lws_get_socket_fd(wsi));
+		rest_conn_gone(sim, lws_get_socket_fd(wsi));
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		return stream_established(sim, wsi, pss);
@@ -91,6 +94,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (pss != NULL)
 			stream_closed(sim, pss);
 		tap_close(lws_get_socket_fd(wsi));
+		rest_conn_gone(sim, lws_get_socket_fd(wsi));
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		break;

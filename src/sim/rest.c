@@ -5,14 +5,17 @@
  * is charged per endpoint in fixed one-minute windows with 429 and 418
  * past the limit, and errors have Binance's codes and messages.  Faults
  * tests inject: latency on timers, 5xx, 429, 418, requests never answered,
- * cancel rejections.  /admin/... (loopback peers only, POST to change
- * anything, GET for the state, an optional token) is the tests' handle.
+ * cancel rejections, idle keep-alive connections closed (close_idle, as a
+ * load balancer's idle timeout would).  /admin/... (loopback peers only,
+ * POST to change anything, GET for the state, an optional token) is the
+ * tests' handle.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "../bot/sign.h"
@@ -776,6 +779,69 @@ get_time(struct sim *sim, const struct params *p, struct reply *r)
 	r->body = json_pack("{s:I}", "serverTime", (json_int_t)sim_now_ms());
 }
 
+/* ---- connections ------------------------------------------------------ */
+
+void
+rest_conn_open(struct sim *sim, int fd)
+{
+	if (fd >= 0 && fd < SIM_CONN_FDS)
+		sim->conn_state[fd] = 1;
+}
+
+void
+rest_conn_busy(struct sim *sim, int fd)
+{
+	if (fd >= 0 && fd < SIM_CONN_FDS && sim->conn_state[fd] != 0)
+		sim->conn_state[fd] = 1;
+}
+
+void
+rest_conn_gone(struct sim *sim, int fd)
+{
+	if (fd >= 0 && fd < SIM_CONN_FDS)
+		sim->conn_state[fd] = 0;
+}
+
+/* An answer went out and the connection is kept: idle until the next. */
+static void
+rest_conn_idle(struct sim *sim, int fd)
+{
+	if (fd >= 0 && fd < SIM_CONN_FDS && sim->conn_state[fd] != 0)
+		sim->conn_state[fd] = 2;
+}
+
+/*
+ * Close every idle keep-alive connection now, as a server's idle timeout
+ * does: a FIN, then libwebsockets reads the end and closes its side.  A
+ * connection in the middle of a request, and every WebSocket, is left.
+ * Returns how many were closed.
+ */
+static int
+rest_close_idle(struct sim *sim)
+{
+	struct sockaddr_storage ss;
+	int fd, n = 0, listening;
+
+	for (fd = 0; fd < SIM_CONN_FDS; fd++) {
+		socklen_t sl = sizeof(ss), il = sizeof(listening);
+
+		if (sim->conn_state[fd] != 2)
+			continue;
+		/* Only a connected socket: never a listener. */
+		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &il) < 0 ||
+		    listening)
+			continue;
+		if (shutdown(fd, SHUT_RDWR) == 0) {
+			sim->conn_state[fd] = 1; /* closing, not idle */
+			n++;
+		}
+	}
+	sim->http_idle_closed += n;
+	return n;
+}
+
 /* ---- admin ------------------------------------------------------------ */
 
 static json_t *
@@ -814,7 +880,7 @@ admin_state(struct sim *sim)
 						sim->closes[k].reason));
 	return json_pack(
 	    "{s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:i, s:i, s:i}, s:I, "
-	    "s:I, s:I, s:I, s:I, s:i, s:b}",
+	    "s:I, s:I, s:I, s:I, s:I, s:i, s:b}",
 	    "open_orders", (json_int_t)market_open_count(m, NULL), "by_symbol",
 	    by_symbol, "by_prefix", by_prefix, "orders", orders, "requests",
 	    sim->requests, "ws_closes", closes, "ws", stream_state(sim),
@@ -822,7 +888,8 @@ admin_state(struct sim *sim)
 	    sim->weight_window == minute ? sim->weight_used : 0, "peak_1m",
 	    sim->weight_peak, "http_429", (json_int_t)sim->count_429,
 	    "http_418", (json_int_t)sim->count_418, "http_connections",
-	    (json_int_t)sim->http_connections, "ws_ping_timeouts",
+	    (json_int_t)sim->http_connections, "http_idle_closed",
+	    (json_int_t)sim->http_idle_closed, "ws_ping_timeouts",
 	    (json_int_t)sim->ws_ping_timeouts, "server_time",
 	    (json_int_t)sim_now_ms(), "clock_offset_ms",
 	    sim->cfg.faults.clock_offset_ms, "stream_paused",
@@ -891,6 +958,7 @@ admin_faults(struct sim *sim, const struct params *p, struct reply *r)
 	for (i = 0; i < p->n; i++) {
 		if (strcmp(p->name[i], "ws_drop") == 0 ||
 		    strcmp(p->name[i], "ws_garbage") == 0 ||
+		    strcmp(p->name[i], "close_idle") == 0 ||
 		    strcmp(p->name[i], "weight_reset") == 0)
 			continue;
 		if (strcmp(p->name[i], "weight_limit_1m") == 0) {
@@ -925,6 +993,12 @@ admin_faults(struct sim *sim, const struct params *p, struct reply *r)
 		stream_drop_all(sim);
 	if (param(p, "ws_garbage") != NULL)
 		stream_garbage_all(sim);
+	if (param(p, "close_idle") != NULL) {
+		int n = rest_close_idle(sim);
+
+		log_info("admin: %d idle HTTP connection%s closed", n,
+			 n == 1 ? "" : "s");
+	}
 	r->body = json_pack(
 	    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:b, "
 	    "s:i}",
@@ -1440,6 +1514,7 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	char *q;
 	int nth;
 
+	rest_conn_busy(sim, lws_get_socket_fd(wsi));
 	memset(pss->method, 0, sizeof(pss->method));
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
@@ -1585,6 +1660,7 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 	pss->phase = 0;
 	if (lws_http_transaction_completed(wsi))
 		return -1;
+	rest_conn_idle(sim, lws_get_socket_fd(wsi));
 	return 0;
 }
 

@@ -156,6 +156,11 @@ int rest_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
 int rest_body_done(struct sim *sim, struct lws *wsi, void *pss);
 int rest_writeable(struct sim *sim, struct lws *wsi, void *pss);
 void rest_closed(struct sim *sim, void *pss);
+/* A client connection accepted, busy (a request began, or an upgrade),
+ * gone: rest.c knows which are idle keep-alive ones (close_idle fault). */
+void rest_conn_open(struct sim *sim, int fd);
+void rest_conn_busy(struct sim *sim, int fd);
+void rest_conn_gone(struct sim *sim, int fd);
 /* Set one fault by name: 0, -1 for a bad value, -2 for an unknown name. */
 int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
 
@@ -241,6 +246,8 @@ struct sim_close {
 	char reason[64];
 };
 
+#define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
+
 struct sim {
 	struct sim_config cfg;
 	struct sim_market market;
@@ -266,6 +273,10 @@ struct sim {
 	int orders_10s, orders_1d;
 	long long count_429, count_418;
 	long long http_connections;
+	long long http_idle_closed; /* by the close_idle fault */
+	/* By socket: 0 none, 1 open (new, busy or upgraded), 2 idle
+	 * between an answer and the next request. */
+	unsigned char conn_state[SIM_CONN_FDS];
 	long long ws_ping_timeouts;
 	struct lws_vhost *vhost6;
 	int listen6_fd;
