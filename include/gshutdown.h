@@ -328,8 +328,16 @@ int gs_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 
 /* ---- Service manager notification (sd_notify) ------------------------ */
 
-/* Send "READY=1", "STATUS=...", ... to $NOTIFY_SOCKET; no-op without it. */
+/*
+ * Send "READY=1", "STATUS=...", ... to $NOTIFY_SOCKET; no-op without it.
+ * Never waits: a message the service manager's queue cannot take at once
+ * is dropped (-EAGAIN).
+ */
 int gs_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, waiting up to wait_ms for room in a full queue (not once the
+ * stop flag is up): for READY=1 and RELOADING=1, which systemd waits for. */
+int gs_notify_wait(long long wait_ms, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The watchdog interval systemd asks for, in microseconds; 0 when none. */
 long long gs_notify_watchdog_usec(void);
 

@@ -101,29 +101,29 @@ snapshot_sync(int fd, int dirfd)
  * CANCELLING listing, a forced exit, the settled mark): each takes a
  * sequence number under bot->mu with the state it writes, and a file is
  * renamed into place, under bot->snap_mu, only if nothing newer is there
- * already.  bounded: a forced exit waits for snap_mu at most 100 ms.
+ * already.  by: a forced exit waits for the locks until then (NULL: as
+ * long as it takes).
  */
 struct snap_ticket {
 	struct bot *bot;
 	uint64_t seq;
-	bool bounded;
+	const struct timespec *by;
 };
 
 /* bot->mu held. */
 static struct snap_ticket
-snap_ticket_locked(struct bot *bot, bool bounded)
+snap_ticket_locked(struct bot *bot, const struct timespec *by)
 {
-	return (struct snap_ticket){bot, ++bot->snap_seq, bounded};
+	return (struct snap_ticket){bot, ++bot->snap_seq, by};
 }
 
-/* 100 x 1 ms, relative sleeps: no clock step stretches the wait. */
+/* Try mu every 1 ms until by (CLOCK_MONOTONIC): no clock step stretches
+ * the wait. */
 static bool
-lock_bounded(pthread_mutex_t *mu)
+lock_by(pthread_mutex_t *mu, const struct timespec *by)
 {
-	int tries;
-
-	for (tries = 0; pthread_mutex_trylock(mu) != 0; tries++) {
-		if (tries == 100)
+	while (pthread_mutex_trylock(mu) != 0) {
+		if (gs_ms_until(by) <= 0)
 			return false;
 		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 	}
@@ -138,8 +138,8 @@ snap_place(const struct snap_ticket *t, int dirfd, const char *tmp,
 {
 	int rc = 1;
 
-	if (t->bounded ? !lock_bounded(&t->bot->snap_mu)
-		       : pthread_mutex_lock(&t->bot->snap_mu) != 0)
+	if (t->by != NULL ? !lock_by(&t->bot->snap_mu, t->by)
+			  : pthread_mutex_lock(&t->bot->snap_mu) != 0)
 		return -EBUSY;
 	if (t->seq < t->bot->snap_placed)
 		rc = 0;
@@ -359,7 +359,7 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 	json_decref(bot->known);
 	bot->known = json_incref(a);
 	all = known_locked(bot, a);
-	t = snap_ticket_locked(bot, false);
+	t = snap_ticket_locked(bot, NULL);
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(a);
 	rc = snapshot_write(bot, all, false, sync_fd, &t, text);
@@ -375,19 +375,20 @@ void
 cancel_force_hook(void *arg)
 {
 	struct bot *bot = arg;
+	/* One budget for both locks: bot->mu (memory only) and snap_mu
+	 * (held across a rename, which a stalled journal can hold up). */
+	struct timespec by = gs_mono_after_ms(100);
 	struct snap_ticket t;
 	json_t *known;
 	int fd = -1;
 
-	/* bot->mu is only ever held for memory, never across I/O: wait a
-	 * little for it, never without bound. */
-	if (!lock_bounded(&bot->mu)) {
+	if (!lock_by(&bot->mu, &by)) {
 		log_error("forced exit: order state busy for 100 ms, "
 			  "snapshot skipped");
 		return;
 	}
 	known = known_locked(bot, bot->known);
-	t = snap_ticket_locked(bot, true);
+	t = snap_ticket_locked(bot, &by);
 	pthread_mutex_unlock(&bot->mu);
 	/* In place, not waited on: the exit code and its record come next,
 	 * and the kernel writes the file back after the process is gone. */
@@ -844,7 +845,7 @@ cancel_settle(struct bot *bot, const char *written)
 	json_object_clear(bot->placed);
 	json_decref(bot->known);
 	bot->known = json_array();
-	t = snap_ticket_locked(bot, false);
+	t = snap_ticket_locked(bot, NULL);
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));
 	text = settled_text(written);
@@ -892,6 +893,8 @@ settle_job(void *arg)
 	bot->snapshot_text = NULL;
 	settle = bot->settle;
 	pthread_mutex_unlock(&bot->mu);
+	/* 0 also when a newer snapshot (a forced exit's) took its place:
+	 * the old file is replaced either way. */
 	if (settle && cancel_settle(bot, written) == 0) {
 		if (fd >= 0)
 			close(fd);

@@ -18,6 +18,8 @@
 #include "bot.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tradebotd.ini"
+/* READY=1 waits this long for room in a full notification queue. */
+#define NOTIFY_READY_WAIT_MS 2000
 /*
  * libwebsockets' client writes its request line into 2048 bytes ("GET "
  * path " HTTP/1.1\r\n"): a longer combined-stream path would be cut.
@@ -693,10 +695,12 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 		 cfg->bot.orders_per_symbol, plural(cfg->bot.orders_per_symbol),
 		 cfg->bot.dry_run ? "DRY RUN (nothing is sent)" : "live");
 	if (rc < 0)
-		gs_notify("READY=1\nSTATUS=RUNNING, grid incomplete: %s",
-			  missing);
+		gs_notify_wait(NOTIFY_READY_WAIT_MS,
+			       "READY=1\nSTATUS=RUNNING, grid incomplete: %s",
+			       missing);
 	else
-		gs_notify("READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s "
+		gs_notify_wait(NOTIFY_READY_WAIT_MS,
+			  "READY=1\nSTATUS=RUNNING: %d symbol%s, %d order%s "
 			  "each%s",
 			  cfg->bot.nsymbols, plural(cfg->bot.nsymbols),
 			  cfg->bot.orders_per_symbol,

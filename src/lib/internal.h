@@ -119,7 +119,11 @@ void sigthread_poke(struct gs_supervisor *sup);
 /* log.c: the fixed message of the deadline timer; no lock, never blocks. */
 void log_emergency(const char *msg, size_t len);
 /* Before an _exit(): let the log's writer thread write what it holds, as
- * long as its writes complete (200 ms for one at most, 1 s in all). */
-void log_flush(void);
+ * long as its writes complete (100 ms for one at most, 500 ms in all),
+ * never past deadline (NULL: none). */
+void log_flush(const struct timespec *deadline);
+/* At the end of a shutdown, while the deadline timer still bounds it: the
+ * writer drains and ends (a stuck one is left behind), by deadline. */
+void log_finish_by(const struct timespec *deadline);
 
 #endif

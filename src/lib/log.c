@@ -71,11 +71,17 @@ static atomic_int emerg_kind = OUT_PLAIN;
  * and its number reused, while a line for it waits.
  */
 #define LOG_RING_SIZE (256 * 1024)
-#define LOG_REC_MAX 16384  /* a longer text is cut */
-#define LOG_STALL_MS 200   /* gs_log_close(): a write this slow is stuck */
-#define LOG_DRAIN_MS 1000  /* gs_log_close(): the most it waits in all */
+#define LOG_REC_MAX 16384 /* a longer text is cut */
+/* Draining before the end (gs_log_close, at exit): a write this slow is
+ * stuck, and this is the most it waits in all; a forced exit waits less.
+ * Never past the shutdown's total deadline (log_finish_by). */
+#define LOG_STALL_MS 500
+#define LOG_DRAIN_MS 2000
+#define LOG_FORCED_STALL_MS 100
+#define LOG_FORCED_DRAIN_MS 500
 
 #define LOG_RING_RESERVE (8 * sizeof(struct rec_hdr)) /* for REC_CLOSE */
+#define LOG_PENDING_MAX 16
 
 enum rec_kind { REC_DATA, REC_CLOSE };
 
@@ -92,8 +98,13 @@ static pthread_cond_t writer_cv = PTHREAD_COND_INITIALIZER; /* work, stop */
 static pthread_cond_t drained_cv = PTHREAD_COND_INITIALIZER; /* progress */
 static pthread_t writer;
 static bool writer_running, writer_stop, writer_stuck; /* stuck: detached */
-static bool writer_busy; /* writing outside log_mutex */
+static bool writer_busy; /* writing or closing outside log_mutex */
+static unsigned long writer_inflight; /* lines of the write under way */
+static bool inflight_counted;	       /* ... counted as dropped already */
 static int64_t writer_progress_ns;
+/* Descriptors to close once the ring is empty (no room for REC_CLOSE). */
+static int pending_close[LOG_PENDING_MAX];
+static int npending;
 
 unsigned long
 gs_log_dropped(void)
@@ -137,11 +148,14 @@ out_for(int fd)
 
 static bool enqueue_close(int fd);
 
-/* log_mutex held. */
+/*
+ * log_mutex held.  A file is closed by the writer (close() of a file on
+ * NFS or FUSE waits on the server); a pipe or socket here at once.
+ */
 static void
 out_close(struct out *o)
 {
-	if (o->own && !enqueue_close(o->fd))
+	if (o->own && (o->kind != OUT_FILE || !enqueue_close(o->fd)))
 		close(o->fd);
 	o->fd = STDERR_FILENO;
 	o->own = false;
@@ -194,31 +208,50 @@ ring_get(void *p, size_t n)
 	ring_used -= n;
 }
 
-static bool
+/* The bytes of p[0..n) written to fd: n, or fewer on an error. */
+static size_t
 write_all(int fd, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(fd, p + done, n - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
+			break;
+		done += (size_t)w;
 	}
-	return true;
+	return done;
+}
+
+/* Close fds[0..n) with log_mutex released; writer_busy while it lasts. */
+static void
+writer_close(const int *fds, int n)
+{
+	int i;
+
+	writer_busy = true;
+	pthread_mutex_unlock(&log_mutex);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	pthread_mutex_lock(&log_mutex);
+	writer_busy = false;
+	writer_progress_ns = gs_mono_ns();
+	pthread_cond_broadcast(&drained_cv);
 }
 
 /*
  * Writes what the ring holds, a batch of records for one destination at a
- * time, with log_mutex released around the write: only this thread ever
- * waits on the disk.
+ * time, and closes what it is told to, with log_mutex released around
+ * every write and close: only this thread ever waits on the disk.
  */
 static void *
 writer_main(void *arg)
 {
-	static char buf[LOG_REC_MAX];
+	static char buf[LOG_REC_MAX + 1];
+	int broken_fd = -1; /* a write to it stopped mid-line */
 	struct rec_hdr h;
 
 	(void)arg;
@@ -226,39 +259,62 @@ writer_main(void *arg)
 	pthread_mutex_lock(&log_mutex);
 	for (;;) {
 		unsigned long lines = 0;
-		size_t n = 0;
-		bool ok;
+		size_t n = 0, done;
 		int fd;
 
-		while (ring_used == 0 && !writer_stop)
+		while (ring_used == 0 && npending == 0 && !writer_stop)
 			pthread_cond_wait(&writer_cv, &log_mutex);
-		if (ring_used == 0)
-			break;
-		ring_peek(&h, sizeof(h));
-		fd = h.fd;
-		if (h.kind == REC_CLOSE) {
-			ring_get(&h, sizeof(h));
-			close(fd); /* every line for it is written */
+		if (ring_used == 0 && npending > 0) {
+			int fds[LOG_PENDING_MAX], k = npending;
+
+			memcpy(fds, pending_close, sizeof(int) * (size_t)k);
+			npending = 0;
+			writer_close(fds, k);
 			continue;
 		}
-		while (ring_used > 0) {
+		if (ring_used == 0)
+			break;
+		ring_get(&h, sizeof(h));
+		fd = h.fd;
+		if (h.kind == REC_CLOSE) {
+			/* Every line for it is written. */
+			if (broken_fd == fd)
+				broken_fd = -1;
+			writer_close(&fd, 1);
+			continue;
+		}
+		/* After a line cut short, the next starts on a line of its own. */
+		if (broken_fd == fd)
+			buf[n++] = '\n';
+		for (;;) {
+			ring_get(buf + n, h.len);
+			n += h.len;
+			lines++;
+			ring_records--;
+			if (ring_used == 0)
+				break;
 			ring_peek(&h, sizeof(h));
 			if (h.kind != REC_DATA || h.fd != fd ||
 			    n + h.len > sizeof(buf))
 				break;
 			ring_get(&h, sizeof(h));
-			ring_get(buf + n, h.len);
-			n += h.len;
-			lines++;
-			ring_records--;
 		}
 		writer_busy = true;
+		writer_inflight = lines;
+		inflight_counted = false;
 		pthread_mutex_unlock(&log_mutex);
-		ok = write_all(fd, buf, n);
+		done = write_all(fd, buf, n);
 		pthread_mutex_lock(&log_mutex);
 		writer_busy = false;
-		if (!ok)
-			atomic_fetch_add(&log_dropped, lines);
+		if (done < n) {
+			if (done > 0)
+				broken_fd = fd;
+			if (!inflight_counted)
+				atomic_fetch_add(&log_dropped, lines);
+		} else if (broken_fd == fd) {
+			broken_fd = -1;
+		}
+		writer_inflight = 0;
 		writer_progress_ns = gs_mono_ns();
 		pthread_cond_broadcast(&drained_cv);
 	}
@@ -272,13 +328,27 @@ writer_main(void *arg)
 	return NULL;
 }
 
+static void log_atexit(void);
+
 /* log_mutex held.  With every signal blocked: the signal thread takes them. */
 static bool
 writer_start(void)
 {
+	static bool registered;
 	sigset_t all, old;
 	int rc;
 
+	if (writer_stuck) /* its lines would wait on the stuck write */
+		return false;
+	if (writer_running)
+		return true; /* a stopping writer drains what comes too */
+	if (writer_stop) /* exited, not joined yet: writer_finish() */
+		return false;
+	if (!registered) {
+		/* An exit without gs_log_close() (an early error return)
+		 * still gets its lines written. */
+		registered = atexit(log_atexit) == 0;
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&writer, NULL, writer_main, NULL);
@@ -286,7 +356,6 @@ writer_start(void)
 	if (rc != 0)
 		return false;
 	writer_running = true;
-	writer_stop = false;
 	return true;
 }
 
@@ -298,9 +367,7 @@ enqueue(int fd, const char *text, size_t len)
 
 	if (len > LOG_REC_MAX)
 		len = LOG_REC_MAX;
-	if (writer_stop) /* being stopped, or stuck: writer_finish() */
-		return false;
-	if (!writer_running && !writer_start())
+	if (!writer_start())
 		return false;
 	if (LOG_RING_SIZE - ring_used < LOG_RING_RESERVE + sizeof(h) + len)
 		return false;
@@ -314,20 +381,30 @@ enqueue(int fd, const char *text, size_t len)
 
 /*
  * Have the writer close fd after the lines queued for it; log_mutex held.
- * False when the caller may close it now (no writer).  A writer being
- * stopped or stuck, or a ring without room, leaves it open: a descriptor
- * kept is better than a line written into whatever file reuses its number.
+ * False when the caller must close it (no writer can be had).  Without
+ * room in the ring it waits in pending_close for the ring to empty; a
+ * descriptor kept open is better than a line written into whatever file
+ * reuses its number.
  */
 static bool
 enqueue_close(int fd)
 {
 	struct rec_hdr h = {0, REC_CLOSE, fd};
 
-	if (!writer_running)
-		return false;
-	if (writer_stop || LOG_RING_SIZE - ring_used < sizeof(h))
+	if (!writer_start()) {
+		if (!writer_running)
+			return false;
+		/* stopping or stuck: the join, or exit, takes care of it */
+		if (npending < LOG_PENDING_MAX)
+			pending_close[npending++] = fd;
 		return true;
-	ring_put(&h, sizeof(h));
+	}
+	if (LOG_RING_SIZE - ring_used < sizeof(h)) {
+		if (npending < LOG_PENDING_MAX)
+			pending_close[npending++] = fd;
+	} else {
+		ring_put(&h, sizeof(h));
+	}
 	pthread_cond_signal(&writer_cv);
 	return true;
 }
@@ -335,11 +412,12 @@ enqueue_close(int fd)
 /*
  * Wait, log_mutex held, until the writer is done (it has exited, or with
  * "idle" only written all it was given), while its writes complete: at
- * most LOG_STALL_MS for any one of them, LOG_DRAIN_MS in all.  False when
- * it is stuck.
+ * most stall_ms for any one of them, total_ms in all, and never past
+ * deadline_ns (0: none).  False when it is stuck.
  */
 static bool
-writer_wait(bool idle)
+writer_wait(bool idle, long long stall_ms, long long total_ms,
+	    int64_t deadline_ns)
 {
 	int64_t start = gs_mono_ns(), limit;
 
@@ -348,11 +426,13 @@ writer_wait(bool idle)
 		struct timespec ts;
 
 		if (!writer_running ||
-		    (idle && ring_used == 0 && !writer_busy))
+		    (idle && ring_used == 0 && npending == 0 && !writer_busy))
 			return true;
-		limit = writer_progress_ns + LOG_STALL_MS * 1000000LL;
-		if (limit > start + LOG_DRAIN_MS * 1000000LL)
-			limit = start + LOG_DRAIN_MS * 1000000LL;
+		limit = writer_progress_ns + stall_ms * 1000000LL;
+		if (limit > start + total_ms * 1000000LL)
+			limit = start + total_ms * 1000000LL;
+		if (deadline_ns > 0 && limit > deadline_ns)
+			limit = deadline_ns;
 		if (gs_mono_ns() >= limit)
 			return false;
 		ts.tv_sec = (time_t)(limit / 1000000000LL);
@@ -363,18 +443,19 @@ writer_wait(bool idle)
 
 /*
  * Stop the writer; log_mutex held.  It drains the ring first (writer_wait);
- * a writer stuck in a write is left behind, detached, and the records it
+ * a writer stuck in a write is left behind, detached, and the lines it
  * could not write are counted as dropped.
  */
 static void
-writer_finish(void)
+writer_finish(int64_t deadline_ns)
 {
-	if (!writer_running)
+	if (!writer_running || writer_stuck)
 		return;
 	writer_stop = true;
 	pthread_cond_signal(&writer_cv);
-	if (!writer_wait(false)) {
-		atomic_fetch_add(&log_dropped, ring_records);
+	if (!writer_wait(false, LOG_STALL_MS, LOG_DRAIN_MS, deadline_ns)) {
+		atomic_fetch_add(&log_dropped, ring_records + writer_inflight);
+		inflight_counted = true;
 		ring_head = ring_used = 0;
 		ring_records = 0;
 		writer_stuck = true;
@@ -383,14 +464,40 @@ writer_finish(void)
 	}
 	pthread_join(writer, NULL);
 	writer_stop = false;
+	while (npending > 0) /* the ring is empty: nothing names them */
+		close(pending_close[--npending]);
+}
+
+static int64_t
+ts_ns(const struct timespec *ts)
+{
+	return ts == NULL ? 0
+			  : (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static void
+log_atexit(void)
+{
+	pthread_mutex_lock(&log_mutex);
+	writer_finish(0);
+	pthread_mutex_unlock(&log_mutex);
 }
 
 void
-log_flush(void)
+log_flush(const struct timespec *deadline)
 {
 	pthread_mutex_lock(&log_mutex);
 	if (!writer_stop)
-		(void)writer_wait(true);
+		(void)writer_wait(true, LOG_FORCED_STALL_MS,
+				  LOG_FORCED_DRAIN_MS, ts_ns(deadline));
+	pthread_mutex_unlock(&log_mutex);
+}
+
+void
+log_finish_by(const struct timespec *deadline)
+{
+	pthread_mutex_lock(&log_mutex);
+	writer_finish(ts_ns(deadline));
 	pthread_mutex_unlock(&log_mutex);
 }
 
@@ -544,48 +651,57 @@ gs_log_facility(const char *name)
 	return LOG_DAEMON;
 }
 
-/* Open the destination; called with log_mutex held. */
+/*
+ * The destination, opened before log_mutex is taken: open() and fstat()
+ * of a file on a stalled mount wait, and no logging thread may wait with
+ * them.  *err is stderr made non-blocking, when it is not yet (err->fd -1
+ * otherwise).
+ */
 static int
-log_open_locked(enum gs_log_level level, const char *file, bool use_syslog,
-		const char *facility)
+log_prepare(const char *file, struct out *o, struct out *err)
 {
-	struct out o = {STDERR_FILENO, false, OUT_PLAIN};
-
+	*o = (struct out){STDERR_FILENO, false, OUT_PLAIN};
+	*err = (struct out){-1, false, OUT_PLAIN};
 	if (file != NULL && file[0] != '\0') {
 		int fd = open(file,
 			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				  O_NOFOLLOW | O_NONBLOCK,
 			      0640);
+		struct out e;
 
 		if (fd < 0)
 			return -errno;
-		o.fd = fd;
-		o.own = true;
+		e = out_for(fd);
+		if (e.own)
+			close(e.fd); /* opened O_NONBLOCK already */
+		*o = (struct out){fd, true, e.kind};
 	}
-	out_close(&log_out);
-	log_out = o;
-	if (o.fd == STDERR_FILENO) {
-		/* stderr: written without blocking, by us and the timer */
-		if (atomic_load(&emerg_fd) < 0) {
-			struct out e = out_for(STDERR_FILENO);
+	if (atomic_load(&emerg_fd) < 0)
+		*err = out_for(STDERR_FILENO);
+	return 0;
+}
 
-			atomic_store(&emerg_kind, (int)e.kind);
-			atomic_store(&emerg_fd, e.fd);
+/* Put the prepared destination in place; log_mutex held. */
+static void
+log_install_locked(enum gs_log_level level, struct out o, struct out err,
+		   bool use_syslog, const char *facility)
+{
+	out_close(&log_out);
+	if (err.fd >= 0) {
+		if (atomic_load(&emerg_fd) < 0) {
+			/* stderr: written without blocking, by us and the
+			 * deadline timer */
+			atomic_store(&emerg_kind, (int)err.kind);
+			atomic_store(&emerg_fd, err.fd);
+		} else if (err.own) {
+			close(err.fd); /* another open installed one: a pipe */
 		}
+	}
+	log_out = o;
+	if (o.fd == STDERR_FILENO && atomic_load(&emerg_fd) >= 0) {
 		log_out.fd = atomic_load(&emerg_fd);
 		log_out.kind = atomic_load(&emerg_kind);
 		log_out.own = false;
-	} else {
-		struct out e = out_for(o.fd);
-
-		log_out.kind = e.kind;
-		if (e.own)
-			close(e.fd); /* a file opened O_NONBLOCK already */
-		if (atomic_load(&emerg_fd) < 0) {
-			e = out_for(STDERR_FILENO);
-			atomic_store(&emerg_kind, (int)e.kind);
-			atomic_store(&emerg_fd, e.fd);
-		}
 	}
 	if (syslog_fd >= 0)
 		close(syslog_fd);
@@ -595,33 +711,38 @@ log_open_locked(enum gs_log_level level, const char *file, bool use_syslog,
 	if (use_syslog)
 		syslog_connect();
 	log_level = level;
-	return 0;
 }
 
 int
 gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 	    const char *facility, const char *ident)
 {
-	int rc;
+	struct out o, err;
+	int rc = log_prepare(file, &o, &err);
 
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&log_mutex);
 	if (ident != NULL)
 		snprintf(log_ident, sizeof(log_ident), "%s", ident);
-	rc = log_open_locked(level, file, use_syslog, facility);
+	log_install_locked(level, o, err, use_syslog, facility);
 	pthread_mutex_unlock(&log_mutex);
-	return rc;
+	return 0;
 }
 
 int
 gs_log_reopen(enum gs_log_level level, const char *file, bool use_syslog,
 	      const char *facility)
 {
-	int rc;
+	struct out o, err;
+	int rc = log_prepare(file, &o, &err);
 
+	if (rc < 0)
+		return rc;
 	pthread_mutex_lock(&log_mutex);
-	rc = log_open_locked(level, file, use_syslog, facility);
+	log_install_locked(level, o, err, use_syslog, facility);
 	pthread_mutex_unlock(&log_mutex);
-	return rc;
+	return 0;
 }
 
 void
@@ -630,8 +751,8 @@ gs_log_close(void)
 	int efd;
 
 	pthread_mutex_lock(&log_mutex);
-	writer_finish();
-	out_close(&log_out);
+	out_close(&log_out); /* a file: its close is queued behind its lines */
+	writer_finish(0);
 	if (syslog_fd >= 0)
 		close(syslog_fd);
 	syslog_fd = -1;

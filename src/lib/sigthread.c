@@ -21,6 +21,10 @@
 
 #include "internal.h"
 
+/* RELOADING=1 and READY=1 after a reload wait this long for room in a
+ * full notification queue: the signal thread takes no signal meanwhile. */
+#define SIG_NOTIFY_WAIT_MS 250
+
 /*
  * SIGHUP was ignored when the process started (nohup): it stays ignored,
  * and is neither blocked nor waited for (a blocked signal is queued even
@@ -261,8 +265,8 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 	int rc;
 
 	/* systemctl reload waits for READY=1 after RELOADING=1. */
-	gs_notify("RELOADING=1\nMONOTONIC_USEC=%lld",
-		  (long long)(gs_mono_ns() / 1000));
+	gs_notify_wait(SIG_NOTIFY_WAIT_MS, "RELOADING=1\nMONOTONIC_USEC=%lld",
+		       (long long)(gs_mono_ns() / 1000));
 	rc = gs_config_reload_log(&sup->logcfg, sup->cfg->path, cause);
 	if (rc == 0)
 		rc = gs_log_reopen(sup->logcfg.log.level, sup->logcfg.log.file,
@@ -282,8 +286,8 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 			fn(arg);
 	}
 	log_info("SIGHUP: log re-opened%s", rc == 0 ? "" : " (failed)");
-	gs_notify("READY=1\nSTATUS=RUNNING: reloaded%s",
-		  rc == 0 ? "" : " (the log could not be re-opened)");
+	gs_notify_wait(SIG_NOTIFY_WAIT_MS, "READY=1\nSTATUS=RUNNING: reloaded%s",
+		       rc == 0 ? "" : " (the log could not be re-opened)");
 	json_object_set_new(d, "action", json_string("reload"));
 	json_object_set_new(d, "ok", json_boolean(rc == 0));
 	gs_supervisor_trace(sup, "SIGHUP", d);

@@ -812,7 +812,7 @@ sup_final_exit(struct gs_supervisor *sup, int code, json_t *extra)
 	/* 70 and 128+n keep their meaning; lost records are counted here. */
 	log_error("exiting with code %d; trace_failures %ld", code,
 		  gs_trace_failures(sup->trace));
-	log_flush(); /* bounded; the deadline timer bounds it too */
+	log_flush(&sup->total_deadline);
 	_exit(code);
 }
 
@@ -892,6 +892,12 @@ gs_supervisor_free(struct gs_supervisor *sup)
 	if (sup == NULL)
 		return;
 	sigthread_stop(sup);
+	/* The log's last lines (the summary too) go out while the deadline
+	 * timer still bounds the wait; a writer stuck on the disk is left
+	 * behind at the deadline. */
+	log_finish_by(gs_supervisor_state(sup) == GS_STATE_EXIT
+			  ? &sup->total_deadline
+			  : NULL);
 	dl_stop(sup);
 	gs_trace_close(sup->trace);
 	json_decref(sup->degraded_why);

@@ -44,4 +44,20 @@ eq "stalled service manager: exit code" "$RC" 0
 eq "stalled service manager: bot orders left" "$(bot_orders)" 0
 eq "stalled service manager: every phase clean" "$(records "$T/trace.jsonl" |
 	jq -rs '(last | .run) as $r | [.[] | select(.run == $r and .event == "PHASE_DONE")] | length')" 3
+
+# A queue full for a moment (a boot storm): READY=1, which systemd waits
+# for, waits for room (up to 2 s) and is delivered once the manager reads.
+"$top_builddir/notify-listen" --stalled-until "$T/release" "$T/busy.sock" "$T/busy.out" &
+PIDS+=($!)
+wait_until 5 grep -q "^full" "$T/busy.out" || fail "the busy listener did not fill its queue"
+: >"$T/bot.log"
+NOTIFY_SOCKET="$T/busy.sock" bot_start
+wait_until 20 grep -q "running: 2 symbols" "$T/bot.log" || fail "the daemon never got to READY"
+: >"$T/release"
+wait_until 10 grep -q "^READY=1" "$T/busy.out" &&
+	pass "busy service manager: READY=1 delivered once it reads" ||
+	fail "busy service manager: READY=1 lost"
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "busy service manager: exit code" "$RC" 0
 finish
