@@ -73,6 +73,9 @@ run "trace fdatasync 8 s" file GS_FAULT_SYNC=stall:8000 GS_FAULT_SYNC_PATH=trace
 run "trace write 8 s" file GS_FAULT_WRITE=stall:8000 GS_FAULT_WRITE_PATH=trace.jsonl
 run "every fsync/fdatasync 8 s" file GS_FAULT_SYNC=stall:8000
 run "stderr pipe full" blocked
+run "stderr file, every write 8 s" file GS_FAULT_WRITE=stall:8000 GS_FAULT_WRITE_FD=2
+printf '[log]\nfile = %s\n' "$T/daemon.log" >>"$T/bot.ini"
+run "log file, every write 8 s" file GS_FAULT_WRITE=stall:8000 GS_FAULT_WRITE_PATH=daemon.log
 conf ""
 sed -i "s|^rest_url = .*|rest_url = http://localhost:$PORT|; s|^ws_url = .*|ws_url = ws://localhost:$PORT|" "$T/bot.ini"
 run "getaddrinfo 20 s (host names)" file GS_FAULT_GAI=stall:20000
