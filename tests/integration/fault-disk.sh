@@ -2,7 +2,7 @@
 # A slow disk during the shutdown: every fdatasync/fsync of the trace, or
 # every write to it, takes 8 s from just before SIGTERM, or every fsync of
 # the process does.  The deadline timer ends the process by
-# total_timeout_ms (+ slack for a loaded machine) with 70; the cancels are
+# total_timeout_ms (+ 200 ms for a loaded machine) with 70; the cancels are
 # not held up by the trace, and the snapshot names the orders that rested.
 . "$(dirname "$0")/bot-common.sh"
 need_fault_shim
@@ -39,9 +39,11 @@ run_case() {
 	stop_timed "$BOT_PID" 60
 	fault_disarm
 	eq "$name: exit code" "$RC" "${WANT_RC:-70}"
-	[ "$MS" -le $((TOTAL + 1000)) ] &&
-		pass "$name: gone by total_timeout_ms ($MS ms, total $TOTAL)" ||
-		fail "$name: took $MS ms (total_timeout_ms $TOTAL)"
+	# The signal is sent and the exit seen by this shell: a loaded
+	# machine's scheduling is all the slack there is.
+	[ "$MS" -le $((TOTAL + 200)) ] &&
+		pass "$name: gone by total_timeout_ms + 200 ms ($MS ms, total $TOTAL)" ||
+		fail "$name: took $MS ms (total_timeout_ms $TOTAL + 200)"
 	what=$(cut -d' ' -f2 "$T/fault.log" 2>/dev/null | sort -u | tr '\n' ' ')
 	[ -n "$what" ] && pass "$name: fault applied ($what)" || fail "$name: fault never applied"
 	eq "$name: bot orders left" "$(bot_orders)" "$left"
