@@ -81,7 +81,7 @@ static atomic_int emerg_kind = OUT_PLAIN;
 #define LOG_FORCED_DRAIN_MS 500
 
 #define LOG_RING_RESERVE (8 * sizeof(struct rec_hdr)) /* for REC_CLOSE */
-#define LOG_PENDING_MAX 16
+#define LOG_PENDING_MAX 64
 
 enum rec_kind { REC_DATA, REC_CLOSE };
 
@@ -98,10 +98,16 @@ static pthread_cond_t writer_cv = PTHREAD_COND_INITIALIZER; /* work, stop */
 static pthread_cond_t drained_cv = PTHREAD_COND_INITIALIZER; /* progress */
 static pthread_t writer;
 static bool writer_running, writer_stop, writer_stuck; /* stuck: detached */
+static bool writer_finishing; /* a writer_finish() is waiting */
 static bool writer_busy; /* writing or closing outside log_mutex */
 static unsigned long writer_inflight; /* lines of the write under way */
 static bool inflight_counted;	       /* ... counted as dropped already */
-static int64_t writer_progress_ns;
+static int64_t writer_progress_ns; /* the writer's last completed step */
+/* Set by log_finish_by(): no later drain waits past it (the deadline
+ * timer is gone by then). */
+static int64_t finish_deadline_ns;
+static atomic_bool writer_alive; /* for the atexit handler, without lock */
+static pid_t atexit_pid;
 /* Descriptors to close once the ring is empty (no room for REC_CLOSE). */
 static int pending_close[LOG_PENDING_MAX];
 static int npending;
@@ -265,10 +271,13 @@ writer_main(void *arg)
 		while (ring_used == 0 && npending == 0 && !writer_stop)
 			pthread_cond_wait(&writer_cv, &log_mutex);
 		if (ring_used == 0 && npending > 0) {
-			int fds[LOG_PENDING_MAX], k = npending;
+			int fds[LOG_PENDING_MAX], k = npending, i;
 
 			memcpy(fds, pending_close, sizeof(int) * (size_t)k);
 			npending = 0;
+			for (i = 0; i < k; i++)
+				if (broken_fd == fds[i])
+					broken_fd = -1;
 			writer_close(fds, k);
 			continue;
 		}
@@ -319,6 +328,7 @@ writer_main(void *arg)
 		pthread_cond_broadcast(&drained_cv);
 	}
 	writer_running = false;
+	atomic_store(&writer_alive, false);
 	if (writer_stuck) { /* detached: nobody joins it, a new one may start */
 		writer_stuck = false;
 		writer_stop = false;
@@ -348,6 +358,7 @@ writer_start(void)
 		/* An exit without gs_log_close() (an early error return)
 		 * still gets its lines written. */
 		registered = atexit(log_atexit) == 0;
+		atexit_pid = getpid();
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -356,6 +367,7 @@ writer_start(void)
 	if (rc != 0)
 		return false;
 	writer_running = true;
+	atomic_store(&writer_alive, true);
 	return true;
 }
 
@@ -379,32 +391,40 @@ enqueue(int fd, const char *text, size_t len)
 	return true;
 }
 
+/* Close fd once the ring is empty; log_mutex held.  Beyond the list it
+ * stays open: a descriptor kept is better than a line written into
+ * whatever file reuses its number. */
+static void
+pend_close(int fd)
+{
+	if (npending < LOG_PENDING_MAX)
+		pending_close[npending++] = fd;
+	pthread_cond_signal(&writer_cv);
+}
+
 /*
- * Have the writer close fd after the lines queued for it; log_mutex held.
- * False when the caller must close it (no writer can be had).  Without
- * room in the ring it waits in pending_close for the ring to empty; a
- * descriptor kept open is better than a line written into whatever file
- * reuses its number.
+ * Have the writer close fd after the lines queued for it, with log_mutex
+ * released; log_mutex held.  False when the caller must close it (no
+ * writer can be had).
  */
 static bool
 enqueue_close(int fd)
 {
 	struct rec_hdr h = {0, REC_CLOSE, fd};
 
-	if (!writer_start()) {
-		if (!writer_running)
-			return false;
-		/* stopping or stuck: the join, or exit, takes care of it */
-		if (npending < LOG_PENDING_MAX)
-			pending_close[npending++] = fd;
+	if (writer_stuck || writer_stop) {
+		/* stuck, or exited and not joined yet: writer_finish() or
+		 * the stuck writer, once free, closes it */
+		pend_close(fd);
 		return true;
 	}
+	if (!writer_start())
+		return false;
 	if (LOG_RING_SIZE - ring_used < sizeof(h)) {
-		if (npending < LOG_PENDING_MAX)
-			pending_close[npending++] = fd;
-	} else {
-		ring_put(&h, sizeof(h));
+		pend_close(fd);
+		return true;
 	}
+	ring_put(&h, sizeof(h));
 	pthread_cond_signal(&writer_cv);
 	return true;
 }
@@ -421,14 +441,19 @@ writer_wait(bool idle, long long stall_ms, long long total_ms,
 {
 	int64_t start = gs_mono_ns(), limit;
 
-	writer_progress_ns = start;
+	if (finish_deadline_ns > 0 &&
+	    (deadline_ns == 0 || deadline_ns > finish_deadline_ns))
+		deadline_ns = finish_deadline_ns;
 	for (;;) {
 		struct timespec ts;
+		int64_t progress = writer_progress_ns > start
+				       ? writer_progress_ns
+				       : start;
 
 		if (!writer_running ||
 		    (idle && ring_used == 0 && npending == 0 && !writer_busy))
 			return true;
-		limit = writer_progress_ns + stall_ms * 1000000LL;
+		limit = progress + stall_ms * 1000000LL;
 		if (limit > start + total_ms * 1000000LL)
 			limit = start + total_ms * 1000000LL;
 		if (deadline_ns > 0 && limit > deadline_ns)
@@ -449,23 +474,53 @@ writer_wait(bool idle, long long stall_ms, long long total_ms,
 static void
 writer_finish(int64_t deadline_ns)
 {
+	if (writer_finishing) {
+		/* Another thread's finish (an exit() meanwhile): it joins or
+		 * detaches; wait for it as long as it may take, no longer. */
+		int64_t end = gs_mono_ns() + LOG_DRAIN_MS * 1000000LL;
+
+		while (writer_finishing && gs_mono_ns() < end) {
+			struct timespec ts = {(time_t)(end / 1000000000LL),
+					      (long)(end % 1000000000LL)};
+
+			gs_cond_wait_until(&drained_cv, &log_mutex, &ts);
+		}
+		return;
+	}
 	if (!writer_running || writer_stuck)
 		return;
+	writer_finishing = true;
 	writer_stop = true;
 	pthread_cond_signal(&writer_cv);
 	if (!writer_wait(false, LOG_STALL_MS, LOG_DRAIN_MS, deadline_ns)) {
+		struct rec_hdr h;
+
 		atomic_fetch_add(&log_dropped, ring_records + writer_inflight);
 		inflight_counted = true;
-		ring_head = ring_used = 0;
+		/* What it cannot write is dropped; what it must close waits
+		 * until its write returns. */
+		while (ring_used > 0) {
+			ring_get(&h, sizeof(h));
+			if (h.kind == REC_CLOSE) {
+				if (npending < LOG_PENDING_MAX)
+					pending_close[npending++] = h.fd;
+			} else {
+				ring_head = (ring_head + h.len) % LOG_RING_SIZE;
+				ring_used -= h.len;
+			}
+		}
+		ring_head = 0;
 		ring_records = 0;
 		writer_stuck = true;
 		pthread_detach(writer);
-		return;
+	} else {
+		pthread_join(writer, NULL);
+		writer_stop = false;
+		while (npending > 0) /* the ring is empty: nothing names them */
+			close(pending_close[--npending]);
 	}
-	pthread_join(writer, NULL);
-	writer_stop = false;
-	while (npending > 0) /* the ring is empty: nothing names them */
-		close(pending_close[--npending]);
+	writer_finishing = false;
+	pthread_cond_broadcast(&drained_cv);
 }
 
 static int64_t
@@ -475,10 +530,23 @@ ts_ns(const struct timespec *ts)
 			  : (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
+/*
+ * At exit: drain the writer, if there is one in this process.  The lock
+ * is tried for 100 ms only: a thread blocked in a write to a plain stderr
+ * while holding it must not hold up the exit.
+ */
 static void
 log_atexit(void)
 {
-	pthread_mutex_lock(&log_mutex);
+	int tries;
+
+	if (!atomic_load(&writer_alive) || getpid() != atexit_pid)
+		return;
+	for (tries = 0; pthread_mutex_trylock(&log_mutex) != 0; tries++) {
+		if (tries == 100)
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
 	writer_finish(0);
 	pthread_mutex_unlock(&log_mutex);
 }
@@ -497,7 +565,9 @@ void
 log_finish_by(const struct timespec *deadline)
 {
 	pthread_mutex_lock(&log_mutex);
-	writer_finish(ts_ns(deadline));
+	if (deadline != NULL)
+		finish_deadline_ns = ts_ns(deadline);
+	writer_finish(0);
 	pthread_mutex_unlock(&log_mutex);
 }
 
@@ -697,6 +767,13 @@ log_install_locked(enum gs_log_level level, struct out o, struct out err,
 			close(err.fd); /* another open installed one: a pipe */
 		}
 	}
+	if (atomic_load(&emerg_fd) < 0) {
+		/* a gs_log_close() since log_prepare(): rare, done here */
+		struct out e = out_for(STDERR_FILENO);
+
+		atomic_store(&emerg_kind, (int)e.kind);
+		atomic_store(&emerg_fd, e.fd);
+	}
 	log_out = o;
 	if (o.fd == STDERR_FILENO && atomic_load(&emerg_fd) >= 0) {
 		log_out.fd = atomic_load(&emerg_fd);
@@ -723,6 +800,7 @@ gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&log_mutex);
+	finish_deadline_ns = 0; /* a new log: no earlier shutdown bounds it */
 	if (ident != NULL)
 		snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_install_locked(level, o, err, use_syslog, facility);

@@ -264,6 +264,17 @@ sig_reload(struct gs_supervisor *sup, const siginfo_t *info)
 	json_t *d = sig_detail(info);
 	int rc;
 
+	if (gs_stop_requested()) {
+		/* Shutting down: this thread enforces the deadline and takes
+		 * a second signal, so it reads no file now. */
+		log_warn("SIGHUP: not reloading, shutting down");
+		json_object_set_new(d, "action", json_string("reload"));
+		json_object_set_new(d, "ok", json_false());
+		json_object_set_new(d, "why", json_string("shutting down"));
+		gs_supervisor_trace(sup, "SIGHUP", d);
+		json_decref(d);
+		return;
+	}
 	/* systemctl reload waits for READY=1 after RELOADING=1. */
 	gs_notify_wait(SIG_NOTIFY_WAIT_MS, "RELOADING=1\nMONOTONIC_USEC=%lld",
 		       (long long)(gs_mono_ns() / 1000));

@@ -898,8 +898,10 @@ gs_supervisor_free(struct gs_supervisor *sup)
 	log_finish_by(gs_supervisor_state(sup) == GS_STATE_EXIT
 			  ? &sup->total_deadline
 			  : NULL);
-	dl_stop(sup);
+	/* Its last fdatasync too: a stalled trace disk ends at the deadline
+	 * with the exit code decided. */
 	gs_trace_close(sup->trace);
+	dl_stop(sup);
 	json_decref(sup->degraded_why);
 	pthread_mutex_destroy(&sup->mu);
 	pthread_cond_destroy(&sup->cv);
