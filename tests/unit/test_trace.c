@@ -424,13 +424,16 @@ write(int fd, const void *buf, size_t len)
 
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "write");
-	if (fault_sync_on != NULL && is_trace_fd(fd) &&
+	/* The faults are the trace's alone, and only the thread writing the
+	 * trace reads them: the log's writer thread writes too. */
+	if (!is_trace_fd(fd))
+		return real(fd, buf, len);
+	if (fault_sync_on != NULL &&
 	    memmem(buf, len, fault_sync_on, strlen(fault_sync_on)) != NULL) {
 		fault_sync_on = NULL;
 		fault_datasync = 2;
 	}
-	if ((fault_write_short > 0 || fault_write_err > 0) &&
-	    is_trace_fd(fd)) {
+	if (fault_write_short > 0 || fault_write_err > 0) {
 		if (fault_write_err > 0) {
 			fault_write_err--;
 			errno = ENOSPC;
@@ -452,7 +455,7 @@ fdatasync(int fd)
 
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
-	if (fault_datasync > 0 && is_trace_fd(fd)) {
+	if (is_trace_fd(fd) && fault_datasync > 0) {
 		fault_datasync--;
 		errno = EIO;
 		return -1;
@@ -478,7 +481,7 @@ fsync(int fd)
 		*(void **)&real = dlsym(RTLD_NEXT, "fsync");
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
 		dir_fsyncs++;
-	if (fault_seal_fsync > 0 && fd_path_ends(fd, ".tmp")) {
+	if (fd_path_ends(fd, ".tmp") && fault_seal_fsync > 0) {
 		fault_seal_fsync--;
 		errno = EIO;
 		return -1;
