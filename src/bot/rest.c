@@ -649,6 +649,7 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 {
 	int active = 0, done = 0, running = 0, head = 0, tail = 0, i;
 	int *queue = calloc((size_t)(2 * n + 1), sizeof(*queue));
+	long long held = 0; /* the budget's last "wait this long" */
 	/* A held reply waits at most half its own timeout. */
 	struct timespec hold_dl =
 	    gs_mono_after_ms(rc->cfg->exchange.request_timeout_ms / 2);
@@ -739,6 +740,7 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 		rest_hold_release(reqs, n, gs_ms_until(&hold_dl) <= 0);
 		if (done == n)
 			break;
+		held = gate;
 		if (gate == 0 && active < max_parallel && head < tail)
 			continue; /* a slot is free: fill it, never wait */
 		if (gate > 0 && gate < ms)
@@ -759,8 +761,16 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 		struct rest_req *req = reqs[queue[i]];
 
 		req->curl_code = CURLE_OPERATION_TIMEDOUT;
-		snprintf(req->error, sizeof(req->error),
-			 "not sent before the deadline");
+		if (held > 0)
+			snprintf(req->error, sizeof(req->error),
+				 "not sent before the deadline: held by the "
+				 "request-weight budget (this IP's weight "
+				 "window, as the exchange counts it, frees in "
+				 "%lld ms)",
+				 held);
+		else
+			snprintf(req->error, sizeof(req->error),
+				 "not sent before the deadline");
 	}
 	free(queue);
 	return done;
