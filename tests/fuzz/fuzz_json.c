@@ -1,6 +1,7 @@
 /* fuzz_json.c - every parser of exchange replies and stream events on
  * arbitrary bytes; the scanner of order listings must say what jansson
  * says, field for field. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n > 0 && orders == NULL)
 		abort();
 	m = parse_open_orders(s, size, &scanned);
-	if (m != n || (m >= 0) != (scanned != NULL))
+	if ((m >= 0) != (scanned != NULL))
 		abort();
-	for (int i = 0; i < n; i++)
+	/*
+	 * jansson reads a NUL byte right after a number or a literal
+	 * ("true\0,") as if it were not there; JSON has no such thing, and
+	 * the scanner refuses such a reply as malformed.  With a NUL in the
+	 * input the scanner may refuse what jansson takes, nothing else.
+	 */
+	if (m != n && !(m == -EBADMSG && memchr(s, '\0', size) != NULL))
+		abort();
+	for (int i = 0; i < n && m == n; i++)
 		if (memcmp(&orders[i], &scanned[i], sizeof(orders[i])) != 0)
 			abort();
 	free(orders);

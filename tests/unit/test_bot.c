@@ -242,6 +242,19 @@ test_scan_orders_malformed(void)
 	/* A NUL byte inside and after the document. */
 	same_as_full_parser("[\"a\0\"]", 6, -EBADMSG);
 	same_as_full_parser("[]\0", 3, -EBADMSG);
+	/* Right after a number or a literal, jansson reads past a NUL as if
+	 * it were not there; the scanner refuses the reply (found by
+	 * fuzz_json). */
+	{
+		static const char nul[] = "[{\"symbol\":\"A\",\"orderId\":1\0,"
+					  "\"clientOrderId\":\"x\",\"t\":true\0}]";
+		struct bot_order *scan = NULL;
+
+		CU_ASSERT_EQUAL(parse_open_orders(nul, sizeof(nul) - 1, &scan),
+				-EBADMSG);
+		CU_ASSERT_PTR_NULL(scan);
+		free(scan);
+	}
 }
 
 /* jansson's depth limit: a value 2048 deep parses, 2049 deep does not. */
