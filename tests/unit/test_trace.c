@@ -406,15 +406,7 @@ fd_path_ends(int fd, const char *suffix)
 static bool
 is_trace_fd(int fd)
 {
-	char link[64], target[1024];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 6)
-		return false;
-	target[n] = '\0';
-	return strcmp(target + n - 6, ".jsonl") == 0;
+	return fd_path_ends(fd, ".jsonl");
 }
 
 ssize_t
