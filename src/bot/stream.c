@@ -236,9 +236,14 @@ static void
 on_receive(struct stream *s, struct lws *wsi, const char *in, size_t len)
 {
 	if (s->rx_len + len > RX_MAX) {
-		if (!s->rx_overflow)
+		if (!s->rx_overflow) {
+			/* Counted when seen, before the line that says so. */
+			pthread_mutex_lock(&s->bot->mu);
+			s->oversized++;
+			pthread_mutex_unlock(&s->bot->mu);
 			log_warn("market data: message over %d bytes dropped",
 				 RX_MAX);
+		}
 		s->rx_overflow = true;
 	} else if (!s->rx_overflow) {
 		char *nb = realloc(s->rx, s->rx_len + len + 1);
@@ -253,11 +258,7 @@ on_receive(struct stream *s, struct lws *wsi, const char *in, size_t len)
 	}
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return;
-	if (s->rx_overflow) {
-		pthread_mutex_lock(&s->bot->mu);
-		s->oversized++;
-		pthread_mutex_unlock(&s->bot->mu);
-	} else
+	if (!s->rx_overflow)
 		on_message(s, s->rx, s->rx_len);
 	s->rx_len = 0;
 	s->rx_overflow = false;

@@ -13,6 +13,9 @@ wait_until 15 reconnected && pass "reconnected after the drop" || fail "no recon
 faults "ws_garbage=1"
 wait_until 10 grep -q "malformed message ignored" "$T/bot.log" &&
 	pass "malformed frame logged" || fail "malformed frame not logged"
+# The oversized frame comes last and is large: wait until it is seen.
+wait_until 20 grep -q "market data: message over" "$T/bot.log" &&
+	pass "oversized frame logged" || fail "oversized frame not logged"
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
 eq "exit code" "$RC" 0
