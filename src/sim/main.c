@@ -47,9 +47,8 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		char target[SIM_ARGS_MAX], body[128];
 		int status;
 
-		rest_conn_busy(sim, lws_get_socket_fd(wsi));
-		if (tap_take(lws_get_socket_fd(wsi), target, sizeof(target)) <
-		    0)
+		rest_conn_busy(sim, sim_conn_fd(wsi));
+		if (tap_take(sim_conn_fd(wsi), target, sizeof(target)) < 0)
 			target[0] = '\0';
 		status = stream_check_target(sim, target, body, sizeof(body));
 		if (status == 0)
@@ -76,8 +75,11 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss != NULL && !pss->is_ws)
 			rest_closed(sim, pss);
-		tap_close(lws_get_socket_fd(wsi));
-		rest_conn_gone(sim, lws_get_socket_fd(wsi));
+		/* An HTTP/2 stream ends; its connection stays. */
+		if (lws_get_network_wsi(wsi) == wsi) {
+			tap_close(lws_get_socket_fd(wsi));
+			rest_conn_gone(sim, lws_get_socket_fd(wsi));
+		}
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		return stream_established(sim, wsi, pss);
@@ -329,6 +331,7 @@ load_handler(void *user, const char *section, const char *name,
 		 offsetof(struct sim_config, weight_limit_1m), 1, 100000000},
 		{"http_idle_s", offsetof(struct sim_config, http_idle_s), 1,
 		 3600},
+		{"http2", offsetof(struct sim_config, http2), 0, 1},
 		{"ban_seconds", offsetof(struct sim_config, ban_s), 1, 259200},
 		{"order_limit_10s",
 		 offsetof(struct sim_config, order_limit_10s), 1, 100000000},
@@ -440,6 +443,7 @@ config_defaults(struct sim_config *c)
 	c->ping_interval_ms = 20000;
 	c->ping_timeout_ms = 60000;
 	c->http_idle_s = 60;
+	c->http2 = 1;
 	c->weight_limit_1m = 6000;
 	c->ban_s = 120;
 	c->order_limit_10s = 100;
@@ -595,13 +599,25 @@ main(int argc, char **argv)
 	info.keepalive_timeout = sim->cfg.http_idle_s;
 	/* /stream?streams=... of a few hundred streams */
 	info.max_http_header_data = 16384;
+	/* Headers of as many requests at once as HTTP/2 streams allowed. */
+	info.max_http_header_pool = 1024;
 	if (sim->cfg.tls_cert_file[0] != '\0') {
 		/* Every connection then speaks TLS (https://, wss://). */
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = sim->cfg.tls_cert_file;
 		info.ssl_private_key_filepath = sim->cfg.tls_key_file;
-		/* HTTP/1.1 only: the tap follows HTTP/1 request heads. */
-		info.alpn = "http/1.1";
+		/* Binance's REST hosts offer HTTP/2 and HTTP/1.1. */
+		info.alpn = sim->cfg.http2 ? "h2,http/1.1" : "http/1.1";
+		/* A CDN's HTTP/2 settings, not libwebsockets' own (24
+		 * streams, a 64 KiB header table): 128 streams at once, and
+		 * the 4 KiB table every HPACK encoder starts from. */
+		info.http2_settings[0] = 1;
+		info.http2_settings[H2SET_HEADER_TABLE_SIZE] = 4096;
+		info.http2_settings[H2SET_ENABLE_PUSH] = 0;
+		info.http2_settings[H2SET_MAX_CONCURRENT_STREAMS] = 128;
+		info.http2_settings[H2SET_INITIAL_WINDOW_SIZE] = 65535;
+		info.http2_settings[H2SET_MAX_FRAME_SIZE] = 16384;
+		info.http2_settings[H2SET_MAX_HEADER_LIST_SIZE] = 16384;
 	}
 	sim->ctx = lws_create_context(&info);
 	if (sim->ctx == NULL) {

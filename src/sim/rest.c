@@ -781,13 +781,24 @@ get_time(struct sim *sim, const struct params *p, struct reply *r)
 
 /* ---- connections ------------------------------------------------------ */
 
+int
+sim_conn_fd(struct lws *wsi)
+{
+	struct lws *nwsi = lws_get_network_wsi(wsi);
+
+	return lws_get_socket_fd(nwsi != NULL ? nwsi : wsi);
+}
+
 void
 rest_conn_open(struct sim *sim, int fd)
 {
-	if (fd >= 0 && fd < SIM_CONN_FDS)
+	if (fd >= 0 && fd < SIM_CONN_FDS) {
 		sim->conn_state[fd] = 1;
+		sim->conn_busy[fd] = 0;
+	}
 }
 
+/* Upgraded to a WebSocket: never an idle HTTP connection again. */
 void
 rest_conn_busy(struct sim *sim, int fd)
 {
@@ -798,16 +809,45 @@ rest_conn_busy(struct sim *sim, int fd)
 void
 rest_conn_gone(struct sim *sim, int fd)
 {
-	if (fd >= 0 && fd < SIM_CONN_FDS)
+	if (fd >= 0 && fd < SIM_CONN_FDS) {
 		sim->conn_state[fd] = 0;
+		sim->conn_busy[fd] = 0;
+	}
 }
 
-/* An answer went out and the connection is kept: idle until the next. */
+/* A request began on the connection: it is not idle until it ends. */
 static void
-rest_conn_idle(struct sim *sim, int fd)
+rest_conn_request(struct sim *sim, struct sim_pss *pss, int fd)
 {
-	if (fd >= 0 && fd < SIM_CONN_FDS && sim->conn_state[fd] != 0)
+	if (fd < 0 || fd >= SIM_CONN_FDS || sim->conn_state[fd] == 0)
+		return;
+	sim->conn_busy[fd]++;
+	pss->conn_fd = fd;
+	pss->conn_counted = true;
+}
+
+/* The request ended (answered, reset, or its stream closed). */
+static void
+rest_conn_request_end(struct sim *sim, struct sim_pss *pss)
+{
+	int fd = pss->conn_fd;
+
+	if (!pss->conn_counted)
+		return;
+	pss->conn_counted = false;
+	if (sim->conn_busy[fd] > 0)
+		sim->conn_busy[fd]--;
+}
+
+/* An answer went out: the connection is idle once nothing is in flight. */
+static void
+rest_conn_answered(struct sim *sim, struct sim_pss *pss)
+{
+	int fd = pss->conn_fd;
+
+	if (pss->conn_counted && sim->conn_state[fd] != 0)
 		sim->conn_state[fd] = 2;
+	rest_conn_request_end(sim, pss);
 }
 
 /*
@@ -825,7 +865,7 @@ rest_close_idle(struct sim *sim)
 	for (fd = 0; fd < SIM_CONN_FDS; fd++) {
 		socklen_t sl = sizeof(ss), il = sizeof(listening);
 
-		if (sim->conn_state[fd] != 2)
+		if (sim->conn_state[fd] != 2 || sim->conn_busy[fd] != 0)
 			continue;
 		/* Only a connected socket: never a listener. */
 		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 ||
@@ -880,7 +920,7 @@ admin_state(struct sim *sim)
 						sim->closes[k].reason));
 	return json_pack(
 	    "{s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:i, s:i, s:i}, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I, s:i, s:b}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:b}",
 	    "open_orders", (json_int_t)market_open_count(m, NULL), "by_symbol",
 	    by_symbol, "by_prefix", by_prefix, "orders", orders, "requests",
 	    sim->requests, "ws_closes", closes, "ws", stream_state(sim),
@@ -888,7 +928,9 @@ admin_state(struct sim *sim)
 	    sim->weight_window == minute ? sim->weight_used : 0, "peak_1m",
 	    sim->weight_peak, "http_429", (json_int_t)sim->count_429,
 	    "http_418", (json_int_t)sim->count_418, "http_connections",
-	    (json_int_t)sim->http_connections, "http_idle_closed",
+	    (json_int_t)sim->http_connections, "http2_connections",
+	    (json_int_t)sim->http2_connections, "http2_streams",
+	    (json_int_t)sim->http2_streams, "http_idle_closed",
 	    (json_int_t)sim->http_idle_closed, "ws_ping_timeouts",
 	    (json_int_t)sim->ws_ping_timeouts, "server_time",
 	    (json_int_t)sim_now_ms(), "clock_offset_ms",
@@ -1417,6 +1459,7 @@ dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	}
 	memcpy(pss->response + LWS_PRE, s, strlen(s) + 1);
 	pss->response_len = strlen(s);
+	pss->response_off = 0;
 	free(s);
 	pss->status = r.status;
 	pss->html = r.html;
@@ -1481,20 +1524,33 @@ query_signature(const char *target, char *out, size_t size)
  * arguments decoded; a signature is unique to its request).
  */
 static bool
-tap_target_mine(struct lws *wsi, const struct sim_pss *pss, const char *uri)
+tap_target_mine(struct lws *wsi, const char *target, const char *uri)
 {
 	char frag[SIM_ARGS_MAX], sig[SIM_ARGS_MAX];
 	int k;
 
-	if (!tap_target_matches(pss->target, uri))
+	if (!tap_target_matches(target, uri))
 		return false;
-	query_signature(pss->target, sig, sizeof(sig));
+	query_signature(target, sig, sizeof(sig));
 	for (k = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
 					  WSI_TOKEN_HTTP_URI_ARGS, k) >= 0;
 	     k++)
 		if (strncmp(frag, "signature=", 10) == 0)
 			return strcmp(frag + 10, sig) == 0;
 	return sig[0] == '\0';
+}
+
+struct mine_arg {
+	struct lws *wsi;
+	const char *uri;
+};
+
+static bool
+tap_target_mine_cb(const char *target, void *arg)
+{
+	const struct mine_arg *m = arg;
+
+	return tap_target_mine(m->wsi, target, m->uri);
 }
 
 int
@@ -1513,20 +1569,29 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	size_t i;
 	char *q;
 	int nth;
+	bool h2_body;
 
-	rest_conn_busy(sim, lws_get_socket_fd(wsi));
+	rest_conn_request(sim, pss, sim_conn_fd(wsi));
 	memset(pss->method, 0, sizeof(pss->method));
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
 			snprintf(pss->method, sizeof(pss->method), "%s",
 				 methods[i].name);
 	/* The target as sent, not as libwebsockets normalised it. */
-	nth = tap_take(lws_get_socket_fd(wsi), pss->target,
-		       sizeof(pss->target));
+	if (tap_is_h2(pss->conn_fd)) {
+		struct mine_arg m = {wsi, uri};
+
+		nth = tap_take_match(pss->conn_fd, pss->target,
+				     sizeof(pss->target), tap_target_mine_cb,
+				     &m);
+	} else {
+		nth = tap_take(pss->conn_fd, pss->target, sizeof(pss->target));
+	}
 	pss->target_ok = nth > 0;
 	if (!pss->target_ok)
 		pss->target[0] = '\0';
-	if (nth == -2 || (pss->target_ok && !tap_target_mine(wsi, pss, uri))) {
+	if (nth == -2 || nth == -3 ||
+	    (pss->target_ok && !tap_target_mine(wsi, pss->target, uri))) {
 		/* Never answer, nor check the signature of, one request
 		 * with another's target: this connection is out of step. */
 		log_warn("%s: closing the connection",
@@ -1535,22 +1600,41 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
 		return -1;
 	}
-	if (nth == 1 && strncmp(pss->target, "/admin/", 7) != 0)
-		sim->http_connections++; /* a client's, not a test's */
+	if (strncmp(pss->target, "/admin/", 7) != 0) {
+		/* A client's, not a test's. */
+		bool h2 = tap_is_h2(pss->conn_fd);
+
+		if (nth == 1)
+			sim->http_connections++;
+		if (nth == 1 && h2)
+			sim->http2_connections++;
+		if (h2)
+			sim->http2_streams++;
+	}
 	q = strchr(pss->target, '?');
 	snprintf(pss->path, sizeof(pss->path), "%.*s",
 		 q ? (int)(q - pss->target) : (int)strlen(pss->target),
 		 pss->target);
 	snprintf(pss->query, sizeof(pss->query), "%s", q ? q + 1 : "");
-	pss->api_key[0] = '\0';
-	if (lws_hdr_custom_copy(wsi, pss->api_key, sizeof(pss->api_key),
-				"x-mbx-apikey:", 13) < 0)
-		pss->api_key[0] = '\0';
-	pss->admin_token[0] = '\0';
-	if (lws_hdr_custom_copy(wsi, pss->admin_token,
-				sizeof(pss->admin_token), "x-admin-token:",
-				14) < 0)
-		pss->admin_token[0] = '\0';
+	/* As sent, too: libwebsockets keeps no custom header of an HTTP/2
+	 * request. */
+	h2_body = false;
+	if (pss->target_ok) {
+		h2_body = tap_taken_headers(pss->conn_fd, pss->api_key,
+					    sizeof(pss->api_key),
+					    pss->admin_token,
+					    sizeof(pss->admin_token),
+					    &pss->h2_sid);
+	} else {
+		if (lws_hdr_custom_copy(wsi, pss->api_key,
+					sizeof(pss->api_key), "x-mbx-apikey:",
+					13) < 0)
+			pss->api_key[0] = '\0';
+		if (lws_hdr_custom_copy(wsi, pss->admin_token,
+					sizeof(pss->admin_token),
+					"x-admin-token:", 14) < 0)
+			pss->admin_token[0] = '\0';
+	}
 	pss->body_len = 0;
 	{
 		char clen[24] = "";
@@ -1558,8 +1642,12 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 		if (lws_hdr_copy(wsi, clen, sizeof(clen),
 				 WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
 			clen[0] = '\0';
+		/* An HTTP/2 request ends with its stream, which an empty
+		 * DATA frame may end after "content-length: 0": answered
+		 * before that, the stream would be closed under it. */
 		pss->body_expected =
-		    atoll(clen) > 0 && strcmp(pss->method, "GET") != 0;
+		    (atoll(clen) > 0 || h2_body) &&
+		    strcmp(pss->method, "GET") != 0;
 	}
 	if (pss->body_expected)
 		return 0; /* answered at LWS_CALLBACK_HTTP_BODY_COMPLETION */
@@ -1613,6 +1701,17 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 					  *end = &buf[sizeof(buf) - 1];
 	char v[24];
 
+	if (pss->phase == 2 && tap_stream_open(pss->conn_fd, pss->h2_sid)) {
+		/* libwebsockets calls a body of "content-length: 0" complete
+		 * before the DATA frame that ends the stream.  The answer
+		 * ends the stream too, and then that frame, arriving for a
+		 * stream gone, costs the whole connection (GOAWAY): answer
+		 * once the request has ended. */
+		pss->phase = 1;
+		lws_sul_schedule(sim->ctx, 0, &pss->sul, rest_timer,
+				 LWS_US_PER_MS);
+		return 0;
+	}
 	if (pss->phase == 2) {
 		if (lws_add_http_common_headers(
 			wsi, (unsigned)pss->status,
@@ -1651,16 +1750,33 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 	}
 	if (pss->phase != 3)
 		return 0;
-	if (lws_write(wsi, (unsigned char *)pss->response + LWS_PRE,
-		      pss->response_len, LWS_WRITE_HTTP_FINAL) !=
-	    (int)pss->response_len)
-		return 1;
+	{
+		/* A chunk per writeable callback: libwebsockets sends at most
+		 * its service buffer of an HTTP/2 stream per write, and ends
+		 * the stream with the write marked final.  The LWS_PRE bytes
+		 * before a chunk, already sent, take its frame header. */
+		size_t left = pss->response_len - pss->response_off;
+		size_t n = left > SIM_WRITE_CHUNK ? SIM_WRITE_CHUNK : left;
+		bool last = n == left;
+
+		if (lws_write(wsi,
+			      (unsigned char *)pss->response + LWS_PRE +
+				  pss->response_off,
+			      n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+		    (int)n)
+			return 1;
+		pss->response_off += n;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
 	free(pss->response);
 	pss->response = NULL;
 	pss->phase = 0;
+	rest_conn_answered(sim, pss);
 	if (lws_http_transaction_completed(wsi))
 		return -1;
-	rest_conn_idle(sim, lws_get_socket_fd(wsi));
 	return 0;
 }
 
@@ -1669,7 +1785,7 @@ rest_closed(struct sim *sim, void *vpss)
 {
 	struct sim_pss *pss = vpss;
 
-	(void)sim;
+	rest_conn_request_end(sim, pss);
 	lws_sul_cancel(&pss->sul);
 	free(pss->response);
 	pss->response = NULL;

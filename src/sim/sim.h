@@ -56,6 +56,7 @@ struct sim_config {
 	int ping_interval_ms;
 	int ping_timeout_ms; /* a client silent this long after a ping goes */
 	int http_idle_s; /* an idle HTTP/1.1 connection is closed after this */
+	int http2;       /* with TLS: offer HTTP/2 (ALPN h2) as well */
 	int weight_limit_1m;
 	int ban_s;
 	int order_limit_10s;
@@ -161,6 +162,9 @@ void rest_closed(struct sim *sim, void *pss);
 void rest_conn_open(struct sim *sim, int fd);
 void rest_conn_busy(struct sim *sim, int fd);
 void rest_conn_gone(struct sim *sim, int fd);
+/* The socket of wsi's client connection: for an HTTP/2 stream, the one
+ * its connection's streams share. */
+int sim_conn_fd(struct lws *wsi);
 /* Set one fault by name: 0, -1 for a bad value, -2 for an unknown name. */
 int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
 
@@ -173,9 +177,24 @@ void tap_close(int fd);
  * for later ones, -1 when none is known, -2 when the connection
  * pipelined more heads than are followed (it must be closed). */
 int tap_take(int fd, char *buf, size_t size);
+/* The same for an HTTP/2 connection, whose streams libwebsockets may
+ * start in another order than their header blocks came: the oldest
+ * request for which mine() holds; -3 when none does. */
+int tap_take_match(int fd, char *buf, size_t size,
+		   bool (*mine)(const char *target, void *arg), void *arg);
 /* Whether uri (as libwebsockets hands it over) is target's path. */
 bool tap_target_matches(const char *target, const char *uri);
 void tap_free_all(void);
+/* The X-MBX-APIKEY and X-Admin-Token headers of the request tap_take
+ * handed over last, as sent ("" when not sent), and its HTTP/2 stream
+ * (*sid, 0 for HTTP/1); true when it is an HTTP/2 request whose body
+ * (DATA, perhaps empty) was still to come. */
+bool tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
+		       size_t admin_size, uint32_t *sid);
+/* Whether HTTP/2 stream sid's request has not ended yet (END_STREAM). */
+bool tap_stream_open(int fd, uint32_t sid);
+/* Whether the connection speaks HTTP/2 (its preface was seen). */
+bool tap_is_h2(int fd);
 /* Bytes received on fd, as the client sent them (recv, tls.c). */
 void tap_feed(int fd, const char *buf, size_t len);
 
@@ -221,7 +240,11 @@ struct sim_pss {
 	char retry_after[16];
 	char *response;
 	size_t response_len;
+	size_t response_off; /* sent so far */
 	int phase; /* 0 idle, 1 waiting, 2 headers due, 3 body due */
+	uint32_t h2_sid;   /* HTTP/2: the request's stream */
+	int conn_fd;       /* counted in conn_busy[] while true: */
+	bool conn_counted; /* a request in flight on conn_fd */
 	lws_sorted_usec_list_t sul;
 	struct sim *sim;
 	struct lws *wsi;
@@ -246,6 +269,7 @@ struct sim_close {
 	char reason[64];
 };
 
+#define SIM_WRITE_CHUNK 4000 /* body bytes per write (rest_writeable) */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
 struct sim {
@@ -273,10 +297,13 @@ struct sim {
 	int orders_10s, orders_1d;
 	long long count_429, count_418;
 	long long http_connections;
+	long long http2_connections; /* of those, HTTP/2 ones */
+	long long http2_streams;     /* requests they carried */
 	long long http_idle_closed; /* by the close_idle fault */
-	/* By socket: 0 none, 1 open (new, busy or upgraded), 2 idle
-	 * between an answer and the next request. */
+	/* By socket: 0 none, 1 open (new, or upgraded), 2 has answered: idle
+	 * while no request is in flight on it (conn_busy). */
 	unsigned char conn_state[SIM_CONN_FDS];
+	unsigned short conn_busy[SIM_CONN_FDS]; /* requests in flight */
 	long long ws_ping_timeouts;
 	struct lws_vhost *vhost6;
 	int listen6_fd;

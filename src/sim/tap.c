@@ -9,8 +9,17 @@
  * is parsed for its request line (up to TAP_QUEUE_MAX heads pipelined
  * ahead of the answers).  The service thread is the only caller
  * of recv() on a tapped socket, so nothing here is locked.
+ *
+ * A connection that opens with HTTP/2's preface (ALPN "h2") is followed
+ * frame by frame: each request's header block (HEADERS, then any
+ * CONTINUATION) is decoded with nghttp2's HPACK inflater, which keeps the
+ * connection's dynamic table, and its ":path" queued like an HTTP/1
+ * request line.  libwebsockets starts a stream's request when its header
+ * block ends, in the order the blocks arrive, so the queue's order is the
+ * order of the requests handed over.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +27,27 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <nghttp2/nghttp2.h>
+
 #include "sim.h"
 
 #define TAP_FDS 4096
 #define TAP_HEAD_MAX 32768
 #define TAP_QUEUE_MAX 256 /* pipelined heads not yet answered */
+#define TAP_OPEN_MAX 256 /* HTTP/2 requests still sending, per connection */
+#define TAP_VALUE_MAX 160 /* an API key or admin token, as sim_pss holds */
+
+#define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
+#define H2_FRAME_HEAD 9
+#define H2_DATA 0x0
+#define H2_HEADERS 0x1
+#define H2_RST_STREAM 0x3
+#define H2_CONTINUATION 0x9
+#define H2_END_STREAM 0x1
+#define H2_END_HEADERS 0x4
+#define H2_PADDED 0x8
+#define H2_PRIORITY 0x20
 
 struct tap {
 	char head[TAP_HEAD_MAX];
@@ -30,9 +55,32 @@ struct tap {
 	long long body_left;
 	bool off;      /* upgraded, or not HTTP we can follow */
 	bool overflow; /* a head did not fit the queue: the rest are lost */
-	char **targets; /* ring of qcap */
+	/* Ring of qcap requests, each "target\0api key\0admin token\0" (a
+	 * header not sent is empty), 'b' when an HTTP/2 body follows, and
+	 * the HTTP/2 stream id. */
+	char **targets;
 	int qcap, qh, qn;
 	long taken;
+	char *last; /* the one tap_take handed over last */
+	/* HTTP/2 */
+	bool h2;
+	size_t preface; /* bytes of the preface still to come */
+	unsigned char fhead[H2_FRAME_HEAD];
+	size_t fhave;       /* of fhead */
+	size_t fleft;       /* of the current frame's payload */
+	bool fkeep;         /* the payload is part of a header block */
+	unsigned char *fbuf; /* that payload (TAP_HEAD_MAX) */
+	size_t flen;
+	char *block; /* the header block so far (TAP_HEAD_MAX) */
+	size_t blen;
+	bool in_block; /* HEADERS without END_HEADERS seen */
+	bool block_body; /* that HEADERS frame had no END_STREAM */
+	uint32_t block_sid;
+	/* Streams whose request has not ended (no END_STREAM seen yet). */
+	uint32_t open_sids[TAP_OPEN_MAX];
+	int nopen;
+	nghttp2_hd_inflater *hpack;
+	long streams; /* request header blocks seen */
 };
 
 static struct tap *taps[TAP_FDS];
@@ -51,6 +99,11 @@ tap_close(int fd)
 		t->qn--;
 	}
 	free(t->targets);
+	free(t->last);
+	free(t->fbuf);
+	free(t->block);
+	if (t->hpack != NULL)
+		nghttp2_hd_inflate_del(t->hpack);
 	free(t);
 	taps[fd] = NULL;
 }
@@ -97,11 +150,290 @@ tap_grow(struct tap *t)
 	return true;
 }
 
+/* The headers the simulator reads as sent: the API key, the admin token. */
+struct tap_hdrs {
+	const char *key, *admin;
+	size_t key_len, admin_len;
+	bool body; /* HTTP/2: DATA follows the header block (no END_STREAM) */
+	uint32_t sid; /* HTTP/2: its stream */
+};
+
+/* Queue one request; false when it could not be followed. */
+static bool
+tap_queue(struct tap *t, const char *target, size_t n,
+	  const struct tap_hdrs *h)
+{
+	char *copy = malloc(n + h->key_len + h->admin_len + 4 + sizeof(h->sid));
+
+	if (copy == NULL || !tap_grow(t)) {
+		/* This request could not be followed: from here on the
+		 * connection's targets are unknown; it is closed when the
+		 * queue runs dry (tap_take). */
+		free(copy);
+		t->overflow = true;
+		t->off = true;
+		return false;
+	}
+	memcpy(copy, target, n);
+	copy[n] = '\0';
+	memcpy(copy + n + 1, h->key, h->key_len);
+	copy[n + 1 + h->key_len] = '\0';
+	memcpy(copy + n + 2 + h->key_len, h->admin, h->admin_len);
+	copy[n + 2 + h->key_len + h->admin_len] = '\0';
+	copy[n + 3 + h->key_len + h->admin_len] = h->body ? 'b' : '-';
+	memcpy(copy + n + 4 + h->key_len + h->admin_len, &h->sid,
+	       sizeof(h->sid));
+	t->targets[(t->qh + t->qn) % t->qcap] = copy;
+	t->qn++;
+	return true;
+}
+
+/* "PRI * HTTP/2.0" and a blank line: HTTP/2 follows "SM\r\n\r\n". */
+static void
+tap_h2_start(struct tap *t)
+{
+	t->h2 = true;
+	t->preface = H2_PREFACE_LEN - 18; /* the 18 bytes seen were a head */
+	t->fbuf = malloc(TAP_HEAD_MAX);
+	t->block = malloc(TAP_HEAD_MAX);
+	if (t->fbuf == NULL || t->block == NULL ||
+	    nghttp2_hd_inflate_new(&t->hpack) != 0) {
+		t->hpack = NULL;
+		t->off = true;
+	}
+}
+
+static int
+tap_sid_find(const struct tap *t, uint32_t sid)
+{
+	int i;
+
+	for (i = 0; i < t->nopen; i++)
+		if (t->open_sids[i] == sid)
+			return i;
+	return -1;
+}
+
+/* A request whose body is still to come; beyond the table, it reads as
+ * ended (tap_stream_open), as without this tracking. */
+static void
+tap_sid_open(struct tap *t, uint32_t sid)
+{
+	if (tap_sid_find(t, sid) < 0 && t->nopen < TAP_OPEN_MAX)
+		t->open_sids[t->nopen++] = sid;
+}
+
+static void
+tap_sid_end(struct tap *t, uint32_t sid)
+{
+	int i = tap_sid_find(t, sid);
+
+	if (i >= 0)
+		t->open_sids[i] = t->open_sids[--t->nopen];
+}
+
+/* A complete header block: the request's ":path", decoded. */
+static void
+tap_h2_block(struct tap *t)
+{
+	const uint8_t *in = (const uint8_t *)t->block;
+	size_t left = t->blen;
+	char path[TAP_HEAD_MAX], key[TAP_VALUE_MAX], admin[TAP_VALUE_MAX];
+	struct tap_hdrs h = {key, admin, 0, 0, t->block_body, t->block_sid};
+	size_t plen = 0;
+	bool have = false;
+
+	for (;;) {
+		nghttp2_nv nv;
+		int flags = 0;
+		ssize_t used = nghttp2_hd_inflate_hd2(t->hpack, &nv, &flags, in,
+						      left, 1);
+
+		if (used < 0) {
+			/* The table is lost: nothing after this is known. */
+			t->off = true;
+			t->overflow = true;
+			return;
+		}
+		in += used;
+		left -= (size_t)used;
+		if (!(flags & NGHTTP2_HD_INFLATE_EMIT))
+			;
+		else if (nv.namelen == 5 && memcmp(nv.name, ":path", 5) == 0 &&
+			 nv.valuelen < sizeof(path)) {
+			memcpy(path, nv.value, nv.valuelen);
+			plen = nv.valuelen;
+			have = true;
+		} else if (nv.namelen == 12 &&
+			   memcmp(nv.name, "x-mbx-apikey", 12) == 0 &&
+			   nv.valuelen < sizeof(key) && h.key_len == 0) {
+			memcpy(key, nv.value, nv.valuelen);
+			h.key_len = nv.valuelen;
+		} else if (nv.namelen == 13 &&
+			   memcmp(nv.name, "x-admin-token", 13) == 0 &&
+			   nv.valuelen < sizeof(admin) && h.admin_len == 0) {
+			memcpy(admin, nv.value, nv.valuelen);
+			h.admin_len = nv.valuelen;
+		}
+		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(t->hpack);
+			break;
+		}
+		if (!(flags & NGHTTP2_HD_INFLATE_EMIT) &&
+		    (left == 0 || used == 0))
+			break;
+	}
+	t->streams++;
+	/* Trailers carry no ":path"; a request without one is refused by
+	 * libwebsockets before any callback, so it queues nothing. */
+	if (have)
+		tap_queue(t, path, plen, &h);
+}
+
+static uint32_t
+tap_frame_sid(const struct tap *t)
+{
+	return ((uint32_t)t->fhead[5] << 24 | (uint32_t)t->fhead[6] << 16 |
+		(uint32_t)t->fhead[7] << 8 | t->fhead[8]) &
+	       0x7fffffffu;
+}
+
+/* One frame's payload complete: keep the header block's fragment. */
+static void
+tap_h2_frame(struct tap *t)
+{
+	unsigned type = t->fhead[3], flags = t->fhead[4];
+	const unsigned char *p = t->fbuf;
+	size_t n = t->flen, pad = 0;
+
+	if (type == H2_HEADERS) {
+		if (flags & H2_PADDED) {
+			if (n < 1) {
+				t->off = true;
+				return;
+			}
+			pad = p[0];
+			p++;
+			n--;
+		}
+		if (flags & H2_PRIORITY) {
+			if (n < 5) {
+				t->off = true;
+				return;
+			}
+			p += 5;
+			n -= 5;
+		}
+		if (pad > n) {
+			t->off = true;
+			return;
+		}
+		n -= pad;
+		t->blen = 0;
+		t->block_body = !(flags & H2_END_STREAM);
+		t->block_sid = tap_frame_sid(t);
+		if (t->block_body)
+			tap_sid_open(t, t->block_sid);
+		else
+			tap_sid_end(t, t->block_sid); /* trailers */
+	}
+	if (t->blen + n > TAP_HEAD_MAX) {
+		t->off = true; /* beyond any header list we accept */
+		return;
+	}
+	memcpy(t->block + t->blen, p, n);
+	t->blen += n;
+	t->in_block = !(flags & H2_END_HEADERS);
+	if (!t->in_block)
+		tap_h2_block(t);
+}
+
+/* HTTP/2 frames: follow the header blocks, skip everything else. */
+static void
+tap_h2_feed(struct tap *t, const char *buf, size_t len)
+{
+	while (len > 0 && !t->off) {
+		size_t take;
+
+		if (t->preface > 0) {
+			take = t->preface < len ? t->preface : len;
+			if (memcmp(buf, H2_PREFACE + H2_PREFACE_LEN - t->preface,
+				   take) != 0) {
+				t->off = true;
+				return;
+			}
+			t->preface -= take;
+		} else if (t->fhave < H2_FRAME_HEAD) {
+			take = H2_FRAME_HEAD - t->fhave < len
+				   ? H2_FRAME_HEAD - t->fhave
+				   : len;
+			memcpy(t->fhead + t->fhave, buf, take);
+			t->fhave += take;
+			if (t->fhave == H2_FRAME_HEAD) {
+				unsigned type = t->fhead[3];
+
+				t->fleft = (size_t)t->fhead[0] << 16 |
+					   (size_t)t->fhead[1] << 8 |
+					   t->fhead[2];
+				/* A block's fragments come back to back. */
+				if (t->in_block && type != H2_CONTINUATION) {
+					t->off = true;
+					return;
+				}
+				t->fkeep = type == H2_HEADERS ||
+					   type == H2_CONTINUATION;
+				if (t->fkeep && t->fleft > TAP_HEAD_MAX) {
+					t->off = true;
+					return;
+				}
+				t->flen = 0;
+			}
+		} else {
+			take = t->fleft < len ? t->fleft : len;
+			if (t->fkeep)
+				memcpy(t->fbuf + t->flen, buf, take);
+			t->flen += take;
+			t->fleft -= take;
+		}
+		buf += take;
+		len -= take;
+		if (t->preface == 0 && t->fhave == H2_FRAME_HEAD &&
+		    t->fleft == 0) {
+			if (t->fkeep)
+				tap_h2_frame(t);
+			else if ((t->fhead[3] == H2_DATA &&
+				  (t->fhead[4] & H2_END_STREAM)) ||
+				 t->fhead[3] == H2_RST_STREAM)
+				tap_sid_end(t, tap_frame_sid(t));
+			t->fhave = 0;
+		}
+	}
+}
+
+/* A header's value from v to the end of its line, blanks trimmed; too
+ * long to be an API key or a token, it reads as empty. */
+static const char *
+tap_value(const char *v, const char *end, size_t *len)
+{
+	const char *e;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	for (e = v; e < end && *e != '\r' && *e != '\n'; e++)
+		;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*len = (size_t)(e - v) < TAP_VALUE_MAX ? (size_t)(e - v) : 0;
+	return v;
+}
+
 /* One complete request head: queue its target, note its body. */
 static void
 tap_head(struct tap *t, const char *h, size_t len)
 {
 	const char *sp1, *sp2, *eol, *p;
+	struct tap_hdrs hd = {"", "", 0, 0, false, 0};
+	bool off = false;
 	size_t n;
 
 	while (len > 0 && (*h == '\r' || *h == '\n')) {
@@ -118,35 +450,34 @@ tap_head(struct tap *t, const char *h, size_t len)
 		return;
 	}
 	n = (size_t)(sp2 - sp1 - 1);
-	{
-		char *target = malloc(n + 1);
-
-		if (target == NULL || !tap_grow(t)) {
-			/* This request could not be followed: from here on the
-			 * connection's targets are unknown; it is closed when
-			 * the queue runs dry (tap_take). */
-			free(target);
-			t->overflow = true;
-			t->off = true;
-			return;
-		}
-		memcpy(target, sp1 + 1, n);
-		target[n] = '\0';
-		t->targets[(t->qh + t->qn) % t->qcap] = target;
-		t->qn++;
+	if (n == 1 && sp1[1] == '*' && (size_t)(eol - h) >= 14 &&
+	    memcmp(h, "PRI * HTTP/2.0", 14) == 0) {
+		tap_h2_start(t);
+		return;
 	}
-	/* Headers: Content-Length, and the end of HTTP on this socket. */
+	/* Headers: the two read as sent, Content-Length, and the end of
+	 * HTTP on this socket. */
 	for (p = h; (p = memchr(p, '\n', (size_t)(h + len - p))) != NULL;) {
 		size_t left = (size_t)(h + len - ++p);
 
-		if (left > 15 && strncasecmp(p, "content-length:", 15) == 0)
+		if (left > 13 && strncasecmp(p, "x-mbx-apikey:", 13) == 0 &&
+		    hd.key_len == 0)
+			hd.key = tap_value(p + 13, h + len, &hd.key_len);
+		else if (left > 14 &&
+			 strncasecmp(p, "x-admin-token:", 14) == 0 &&
+			 hd.admin_len == 0)
+			hd.admin = tap_value(p + 14, h + len, &hd.admin_len);
+		else if (left > 15 &&
+			 strncasecmp(p, "content-length:", 15) == 0)
 			t->body_left = atoll(p + 15);
 		else if (left > 18 &&
 			 strncasecmp(p, "transfer-encoding:", 18) == 0)
-			t->off = true; /* chunked: not followed */
+			off = true; /* chunked: not followed */
 		else if (left > 8 && strncasecmp(p, "upgrade:", 8) == 0)
-			t->off = true;
+			off = true;
 	}
+	if (tap_queue(t, sp1 + 1, n, &hd) && off)
+		t->off = true;
 }
 
 void
@@ -158,6 +489,11 @@ tap_feed(int fd, const char *buf, size_t len)
 		return;
 	while (len > 0 && !t->off) {
 		size_t take, scan_from;
+
+		if (t->h2) {
+			tap_h2_feed(t, buf, len);
+			return;
+		}
 		char *end;
 
 		if (t->body_left > 0) {
@@ -197,6 +533,56 @@ tap_feed(int fd, const char *buf, size_t len)
 	}
 }
 
+bool
+tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
+		  size_t admin_size, uint32_t *sid)
+{
+	const char *k = "", *a = "";
+	bool body = false;
+
+	*sid = 0;
+	if (fd >= 0 && fd < TAP_FDS && taps[fd] != NULL &&
+	    taps[fd]->last != NULL) {
+		k = taps[fd]->last + strlen(taps[fd]->last) + 1;
+		a = k + strlen(k) + 1;
+		body = a[strlen(a) + 1] == 'b';
+		memcpy(sid, a + strlen(a) + 2, sizeof(*sid));
+	}
+	snprintf(key, key_size, "%s", k);
+	snprintf(admin, admin_size, "%s", a);
+	return body;
+}
+
+bool
+tap_stream_open(int fd, uint32_t sid)
+{
+	return fd >= 0 && fd < TAP_FDS && taps[fd] != NULL && sid != 0 &&
+	       tap_sid_find(taps[fd], sid) >= 0;
+}
+
+bool
+tap_is_h2(int fd)
+{
+	return fd >= 0 && fd < TAP_FDS && taps[fd] != NULL && taps[fd]->h2;
+}
+
+/* Hand over the k-th queued request and drop it from the ring. */
+static int
+tap_hand_over(struct tap *t, int k, char *buf, size_t size)
+{
+	int i;
+
+	free(t->last);
+	t->last = t->targets[(t->qh + k) % t->qcap];
+	snprintf(buf, size, "%s", t->last);
+	for (i = k; i > 0; i--)
+		t->targets[(t->qh + i) % t->qcap] =
+		    t->targets[(t->qh + i - 1) % t->qcap];
+	t->qh = (t->qh + 1) % t->qcap;
+	t->qn--;
+	return ++t->taken > 1000000 ? 2 : (int)t->taken;
+}
+
 int
 tap_take(int fd, char *buf, size_t size)
 {
@@ -206,11 +592,22 @@ tap_take(int fd, char *buf, size_t size)
 		return -1;
 	if (t->qn == 0)
 		return t->overflow ? -2 : -1;
-	snprintf(buf, size, "%s", t->targets[t->qh]);
-	free(t->targets[t->qh]);
-	t->qh = (t->qh + 1) % t->qcap;
-	t->qn--;
-	return ++t->taken > 1000000 ? 2 : (int)t->taken;
+	return tap_hand_over(t, 0, buf, size);
+}
+
+int
+tap_take_match(int fd, char *buf, size_t size,
+	       bool (*mine)(const char *target, void *arg), void *arg)
+{
+	struct tap *t;
+	int k;
+
+	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL)
+		return -1;
+	for (k = 0; k < t->qn; k++)
+		if (mine(t->targets[(t->qh + k) % t->qcap], arg))
+			return tap_hand_over(t, k, buf, size);
+	return t->overflow ? -2 : -3;
 }
 
 /*
