@@ -187,6 +187,7 @@ struct rest_req {
 	bool resynced;	 /* retried once after -1021 */
 	long connects;	 /* connections it had to open (0: reused one) */
 	int conn_port;	 /* local port of the connection it used; 0: none */
+	bool http2;	 /* answered over HTTP/2 (a multiplexed connection) */
 	/*
 	 * hold: once it has a connection, keep it (its reply is not read)
 	 * until every held request of the batch has one, so n held requests

@@ -22,8 +22,14 @@
  * the interval halves, down to a floor that keeps the pings' weight
  * small; like every request they are charged to the weight budget and
  * wait there when it is spent.  A stop never waits for a ping not sent
- * yet.  HTTP/2, when the server offers it, multiplexes the pings and the
- * cancels over fewer connections.
+ * yet.
+ *
+ * A server that speaks HTTP/2 (ALPN h2, as Binance's REST hosts do) takes
+ * every request at once on one connection, each a stream: curl waits for a
+ * connection whose protocol is not known yet rather than open another
+ * (CURLOPT_PIPEWAIT), so the pool is that one connection, proven by a
+ * single ping per check, and the fan-out is limited by the server's
+ * concurrent streams (a CDN allows 100 or more), not by sockets.
  *
  * The worker owns the client while RUNNING, watching included; the phase
  * takes it back with pool_release(), which stops the worker (an eventfd
@@ -63,7 +69,9 @@ struct pool {
 	long long interval_ms;
 	int checks;
 	long replaced; /* connections opened by checks after the first */
-	int warm;      /* distinct connections answering at the last check */
+	int warm;      /* distinct connections answering at the last check;
+			* with HTTP/2, one stands for the whole fan-out */
+	bool http2;    /* the last check was answered over HTTP/2 */
 	long closed_seen; /* watches that saw the server close idle ones */
 };
 
@@ -113,25 +121,27 @@ pool_size(const struct pool *p)
 static long long
 pool_floor_ms(const struct pool *p)
 {
-	long long f = (long long)p->size * POOL_PING_COST_MS;
+	long long f = (long long)(p->http2 ? 1 : p->size) * POOL_PING_COST_MS;
 
 	return f > POOL_FLOOR_MS ? f : POOL_FLOOR_MS;
 }
 
 /*
  * One ping on each connection at once, each on its own: an idle
- * connection is reused, a dead or missing one replaced.  Returns the
- * distinct connections that answered; *opened says how many had to be
- * opened.
+ * connection is reused, a dead or missing one replaced; over HTTP/2, one
+ * ping on the one connection.  Returns the connections that answered
+ * (the pool's size when one of them is HTTP/2); *opened says how many had
+ * to be opened.
  */
 static int
-pool_check(struct pool *p, long *opened)
+pool_check(struct pool *p, long *opened, bool *http2)
 {
 	struct rest_req *reqs[GS_MAX_SYMBOLS], *ptrs[GS_MAX_SYMBOLS];
 	struct timespec dl =
 	    gs_mono_after_ms(p->cfg->exchange.request_timeout_ms);
 	int ports[GS_MAX_SYMBOLS];
-	int i, j, n = p->size, ok = 0;
+	int i, j, n = p->http2 ? 1 : p->size, ok = 0;
+	bool h2 = false;
 
 	*opened = 0;
 	if (n > GS_MAX_SYMBOLS)
@@ -158,23 +168,34 @@ pool_check(struct pool *p, long *opened)
 				seen = true;
 		if (reqs[i]->status == 200 && !seen)
 			ports[ok++] = reqs[i]->conn_port;
+		if (reqs[i]->status == 200 && reqs[i]->http2)
+			h2 = true;
 		*opened += reqs[i]->connects;
 		rest_req_reset(reqs[i]);
 		free(reqs[i]);
 	}
-	return ok;
+	*http2 = h2;
+	return h2 ? p->size : ok;
 }
 
 int
 pool_warm(struct pool *p)
 {
 	long opened;
-	int ok = pool_check(p, &opened);
+	bool h2;
+	int ok = pool_check(p, &opened, &h2);
 
 	p->warm = ok;
+	p->http2 = h2;
 	p->checks = 1;
-	log_info("connection pool: %d of %d connection%s warm (%ld opened)",
-		 ok, p->size, p->size == 1 ? "" : "s", opened);
+	if (p->http2)
+		log_info("connection pool: HTTP/2, one connection carries all "
+			 "%d at once (%ld opened)",
+			 p->size, opened);
+	else
+		log_info("connection pool: %d of %d connection%s warm "
+			 "(%ld opened)",
+			 ok, p->size, p->size == 1 ? "" : "s", opened);
 	return ok;
 }
 
@@ -239,6 +260,7 @@ pool_main(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop && !gs_stop_requested()) {
 		long opened;
+		bool h2;
 		int ok;
 
 		if (gs_ms_until(&next) > 0) {
@@ -274,8 +296,9 @@ pool_main(void *arg)
 		}
 		p->busy = true;
 		pthread_mutex_unlock(&p->mu);
-		ok = pool_check(p, &opened);
+		ok = pool_check(p, &opened, &h2);
 		pthread_mutex_lock(&p->mu);
+		p->http2 = h2;
 		p->busy = false;
 		pthread_cond_broadcast(&p->cv);
 		closed = false;
@@ -295,9 +318,17 @@ pool_main(void *arg)
 			int size = p->size;
 
 			pthread_mutex_unlock(&p->mu);
-			log_info("connection pool: %d of %d connection%s warm, "
-				 "%ld replaced; checking every %lld ms",
-				 ok, size, size == 1 ? "" : "s", opened, iv);
+			if (h2)
+				log_info("connection pool: HTTP/2, one "
+					 "connection carries all %d, %ld "
+					 "replaced; checking every %lld ms",
+					 size, opened, iv);
+			else
+				log_info("connection pool: %d of %d "
+					 "connection%s warm, %ld replaced; "
+					 "checking every %lld ms",
+					 ok, size, size == 1 ? "" : "s", opened,
+					 iv);
 			pthread_mutex_lock(&p->mu);
 		}
 	}
@@ -369,6 +400,8 @@ pool_release(struct pool *p, const struct timespec *deadline, json_t *detail)
 	if (detail != NULL) {
 		json_object_set_new(detail, "pool_size", json_integer(p->size));
 		json_object_set_new(detail, "pool_warm", json_integer(p->warm));
+		json_object_set_new(detail, "pool_http2",
+				    json_boolean(p->http2));
 		json_object_set_new(detail, "pool_replaced",
 				    json_integer(p->replaced));
 		json_object_set_new(detail, "pool_closed_seen",

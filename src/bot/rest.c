@@ -247,6 +247,7 @@ rest_req_reset(struct rest_req *req)
 	req->sent = false;
 	req->connects = 0;
 	req->conn_port = 0;
+	req->http2 = false;
 	req->connected = false;
 	req->paused = false;
 }
@@ -422,6 +423,12 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	/* Over TLS, while a connection's protocol is not known yet, wait for
+	 * it rather than open another: an HTTP/2 one carries every request
+	 * at once.  Not for held pings, which want connections of their own
+	 * (HTTP/1.1), and whose waiting would hold the others up. */
+	if (!req->hold && strncmp(cfg->exchange.rest_url, "https:", 6) == 0)
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	/* The pool (pool.c) keeps connections in use well within this. */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, (long)REST_CONN_MAXAGE_S);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
@@ -473,6 +480,14 @@ rest_complete(struct rest_client *rc, struct rest_req *req, CURLcode cc)
 		if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS,
 				      &req->connects) != CURLE_OK)
 			req->connects = 0;
+		{
+			long v = 0;
+
+			req->http2 = curl_easy_getinfo(req->easy,
+						       CURLINFO_HTTP_VERSION,
+						       &v) == CURLE_OK &&
+				     v == CURL_HTTP_VERSION_2_0;
+		}
 		if (req->status >= 400 && req->len > 0 &&
 		    !parse_error(req->body, req->len, &req->code, req->msg,
 				 sizeof(req->msg))) {
