@@ -25,14 +25,50 @@ INI
 	PORT=$(cat "$T/sim.port")
 }
 
+# tls_certs: a throw-away CA ($T/test-ca.pem, .key) and a certificate
+# it signs for localhost, 127.0.0.1 and ::1 ($T/server.pem, .key); sets
+# SIM_TLS, the simulator's lines that serve them.  Skips without openssl.
+mkca() { # mkca NAME: a CA certificate and key
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+		-keyout "$T/$1.key" -out "$T/$1.pem" >/dev/null 2>&1
+}
+tls_certs() {
+	command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
+	mkca test-ca || { fail "cannot make the CA"; finish; }
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+		-keyout "$T/server.key" -out "$T/server.csr" >/dev/null 2>&1 &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' >"$T/san.ext" &&
+		openssl x509 -req -in "$T/server.csr" -CA "$T/test-ca.pem" \
+			-CAkey "$T/test-ca.key" -CAcreateserial -days 2 \
+			-extfile "$T/san.ext" -out "$T/server.pem" >/dev/null 2>&1 ||
+		{ fail "cannot make the server certificate"; finish; }
+	SIM_TLS="tls_cert_file = $T/server.pem
+tls_key_file = $T/server.key"
+	SIM_CA=$T/test-ca.pem
+}
+
+# bot_tls: point $T/bot.ini at the simulator's https:// and wss://,
+# trusting the CA tls_certs made.
+bot_tls() {
+	sed -i -e "s|^rest_url = .*|rest_url = https://localhost:$PORT|" \
+		-e "s|^ws_url = .*|ws_url = wss://localhost:$PORT|" \
+		-e "s|^\[exchange\]$|[exchange]\nca_file = $SIM_CA|" "$T/bot.ini"
+}
+
 # admin PATH: the admin endpoint: GET for "state", POST for anything that
 # changes the simulator (faults, seed, fill).  SIM_ADMIN_TOKEN, when set,
-# is sent as X-Admin-Token.
+# is sent as X-Admin-Token.  Over TLS once tls_certs has run (SIM_CA).
 admin() {
 	local method=POST
 	[ "${1%%\?*}" != state ] || method=GET
-	curl -sf -X "$method" ${SIM_ADMIN_TOKEN:+-H "X-Admin-Token: $SIM_ADMIN_TOKEN"} \
-		"http://127.0.0.1:$PORT/admin/$1"
+	if [ -n "${SIM_CA:-}" ]; then
+		curl -sf --cacert "$SIM_CA" -X "$method" \
+			${SIM_ADMIN_TOKEN:+-H "X-Admin-Token: $SIM_ADMIN_TOKEN"} \
+			"https://localhost:$PORT/admin/$1"
+	else
+		curl -sf -X "$method" ${SIM_ADMIN_TOKEN:+-H "X-Admin-Token: $SIM_ADMIN_TOKEN"} \
+			"http://127.0.0.1:$PORT/admin/$1"
+	fi
 }
 faults() { admin "faults?$1" >/dev/null; }
 state() { admin state | jq -r "$1"; }

@@ -7,33 +7,15 @@
 # and nothing is placed.
 . "$(dirname "$0")/bot-common.sh"
 
-command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
-mkca() { # mkca NAME: a CA certificate and key
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
-		-keyout "$T/$1.key" -out "$T/$1.pem" >/dev/null 2>&1
-}
-mkca test-ca && mkca other-ca || { fail "cannot make the CAs"; finish; }
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-	-keyout "$T/server.key" -out "$T/server.csr" >/dev/null 2>&1 &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' >"$T/san.ext" &&
-	openssl x509 -req -in "$T/server.csr" -CA "$T/test-ca.pem" -CAkey "$T/test-ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/san.ext" -out "$T/server.pem" >/dev/null 2>&1 ||
-	{ fail "cannot make the server certificate"; finish; }
-
-sim_start "tls_cert_file = $T/server.pem
-tls_key_file = $T/server.key"
-# The admin endpoint speaks TLS too now.
-admin() {
-	local method=POST
-	[ "${1%%\?*}" != state ] || method=GET
-	curl -sf --cacert "$T/test-ca.pem" -X "$method" "https://localhost:$PORT/admin/$1"
-}
+tls_certs
+mkca other-ca || { fail "cannot make the other CA"; finish; }
+sim_start "$SIM_TLS"
 [ "$(state '.ws_connects // 0')" != "" ] && pass "the simulator serves HTTPS" ||
 	{ fail "no HTTPS"; cat "$T/sim.log"; finish; }
 
 bot_conf
-sed -i -e "s|^rest_url = .*|rest_url = https://localhost:$PORT|" \
-	-e "s|^ws_url = .*|ws_url = wss://localhost:$PORT|" "$T/bot.ini"
+bot_tls
+sed -i '/^ca_file = /d' "$T/bot.ini"
 "$BOT" -c "$T/bot.ini" >"$T/out" 2>&1
 eq "the system's CAs do not know the simulator" "$?" 69
 grep -qi "certificate" "$T/out" && pass "the certificate is named" || { fail "no reason"; cat "$T/out"; }

@@ -1,0 +1,117 @@
+#!/bin/bash
+# HTTP/2: over TLS exchange-sim offers h2 as well as http/1.1, as
+# Binance's REST hosts do.  Each of the daemon's REST clients then opens
+# one connection and sends every request on it as a stream: exchange-sim
+# counts one connection per client for the whole run, not one per
+# request in flight.  The pool is that one connection (pool_http2); the
+# shutdown's cancels, one DELETE per symbol at once, go out on it as
+# streams and open no connection.  Then again after the server closed
+# the idle connection: the pool replaces it before the shutdown.  Every
+# time: exit 0, 0 orders left, closes 1000.
+. "$(dirname "$0")/bot-common.sh"
+
+tls_certs
+syms="S00USDT, S01USDT, S02USDT, S03USDT, S04USDT, S05USDT, S06USDT, S07USDT"
+sim_start "symbols = $syms
+$SIM_TLS"
+bot_conf
+bot_tls
+sed -i -e "s/^symbols = .*/symbols = $syms/" \
+	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' "$T/bot.ini"
+
+# The simulator is as strict over HTTP/2 as over HTTP/1.1: the targets,
+# API keys and bodies it checks are the ones sent in each stream.
+K=$BINANCE_API_KEY
+S=$BINANCE_API_SECRET
+call2() { # call2 METHOD TARGET [BODY] [KEY]: over HTTP/2; sets ST, body in $T/b
+	ST=$(curl -s --http2 --cacert "$SIM_CA" --path-as-is -X "$1" \
+		-H "X-MBX-APIKEY: ${4-$K}" \
+		${3:+-H "Content-Type: application/x-www-form-urlencoded" --data-raw "$3"} \
+		-o "$T/b" -w '%{http_version} %{http_code}' "https://localhost:$PORT$2")
+}
+code() { jq -r '.code // empty' "$T/b" 2>/dev/null; }
+sig() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$S" -r | cut -d' ' -f1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+call2 GET /api/v3/time
+eq "GET /api/v3/time over HTTP/2" "$ST" "2 200"
+call2 GET //api/v3/time
+eq "//api/v3/time, as sent in :path" "$ST" "2 404"
+q="symbol=S00USDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=90&newClientOrderId=h2-one"
+b="recvWindow=5000&timestamp=$(now_ms)"
+call2 POST "/api/v3/order?$q" "$b&signature=$(sig "$q$b")"
+eq "an order signed over query and body, the body in DATA frames" "$ST" "2 200"
+b="timestamp=$(now_ms)"
+call2 DELETE "/api/v3/order?symbol=S00USDT&origClientOrderId=h2-one&$b&signature=$(sig "symbol=S00USDT&origClientOrderId=h2-one&$b")"
+eq "its cancel, a DELETE without a body" "$ST" "2 200"
+b="symbol=S00USDT&timestamp=$(now_ms)"
+call2 GET "/api/v3/openOrders?$b&signature=$(sig "$b")x"
+eq "a signature not over what was sent" "$ST $(code)" "2 400 -1022"
+call2 GET "/api/v3/openOrders?$b&signature=$(sig "$b")" "" ""
+eq "no API key" "$ST $(code)" "2 401 -2014"
+eq "the test's connections were HTTP/2" "$(state .http2_connections)" "$(state .http_connections)"
+conns0=$(state .http_connections)
+
+cancels() { state '.requests["DELETE /api/v3/openOrders"] // 0'; }
+listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
+at_least() { [ "$("$1")" -ge "$2" ]; }
+
+# stop_and_check: SIGTERM; the cancels went out as streams on the one
+# warm connection, and the shutdown opened none.
+stop_and_check() {
+	local conns cancels0 streams0
+	cancels0=$(cancels)
+	conns=$(state .http_connections)
+	streams0=$(state .http2_streams)
+	kill -TERM "$BOT_PID"
+	wait_exit "$BOT_PID" 30
+	eq "exit code" "$RC" 0
+	eq "bot orders left" "$(bot_orders)" 0
+	all_closes_1000 && pass "streams closed with 1000" || fail "close codes: $(state -c .ws_closes)"
+	eq "the pool was HTTP/2 at the signal" "$(phase_figure CANCELLING pool_http2)" true
+	eq "the pool covered the fan-out" "$(phase_figure CANCELLING pool_warm)" 8
+	eq "connections the cancels opened" "$(phase_figure CANCELLING connections_opened)" 0
+	eq "connections exchange-sim accepted during the shutdown" \
+		"$(state .http_connections)" "$conns"
+	eq "one cancel per symbol" $(($(cancels) - cancels0)) 8
+	# The listing, 8 cancels and the verify listing, at least.
+	check "the shutdown's requests were HTTP/2 streams" \
+		test $(($(state .http2_streams) - streams0)) -ge 10
+}
+
+bot_running 16
+wait_until 10 grep -q "connection pool: HTTP/2, one connection carries all 8 at once" "$T/bot.log" &&
+	pass "the pool found HTTP/2" || { fail "no HTTP/2 pool"; cat "$T/bot.log"; }
+eq "every connection the daemon opened speaks HTTP/2" \
+	"$(state .http2_connections)" "$(state .http_connections)"
+# The strategy's client and the shutdown's: one connection each, although
+# the start sends requests for 8 symbols at once.
+check "one connection per REST client" test $(($(state .http_connections) - conns0)) -le 2
+stop_and_check
+eq "no connection replaced" "$(phase_figure CANCELLING pool_replaced)" 0
+
+# The server closes the idle connections; the pool must replace its own
+# before the shutdown.
+mv "$T/bot.log" "$T/bot-1.log"
+bot_running 16
+wait_until 10 grep -q "connection pool: HTTP/2, one connection carries all 8" "$T/bot.log" ||
+	fail "no HTTP/2 pool in the second run"
+closed0=$(state .http_idle_closed)
+faults close_idle=1
+check "exchange-sim closed the pool's idle connection (at least)" \
+	test "$(state .http_idle_closed)" -ge $((closed0 + 1))
+if wait_until 10 grep -q "connection pool: HTTP/2, one connection carries all 8, [1-9][0-9]* replaced" "$T/bot.log"; then
+	pass "the pool saw the close and replaced its connection"
+else
+	fail "the pool did not replace the closed connection"; cat "$T/bot.log"
+fi
+# The strategy's client reconnects at its next listing round: let two
+# rounds (8 symbols each) pass, so only the shutdown is measured below.
+n=$(listings)
+wait_until 20 at_least listings $((n + 16)) || fail "the strategy stopped listing"
+stop_and_check
+check "the pool saw the server close" \
+	test "$(phase_figure CANCELLING pool_closed_seen)" -ge 1
+check "the pool replaced its connection" \
+	test "$(phase_figure CANCELLING pool_replaced)" -ge 1
+check "trace verifies" verify_trace "$T/trace.jsonl"
+finish
