@@ -232,6 +232,9 @@ int rest_resyncs(struct rest_client *rc);
 /* The sockets of the client's connections, busy or idle, up to max; only
  * for the thread that owns the client (no request of it runs meanwhile). */
 int rest_sockets(const struct rest_client *rc, int *fds, int max);
+/* Whether the client's last answer came over HTTP/2 (a multiplexed
+ * connection); for the thread that owns the client. */
+bool rest_http2(const struct rest_client *rc);
 
 /* ---- the shared state of the daemon ---- */
 struct book {

@@ -32,7 +32,12 @@
 
 #include "bot.h"
 
+/* Requests in flight at once: each needs its own connection over
+ * HTTP/1.1; over HTTP/2 they are streams of one, and the bound is below
+ * the 100 concurrent streams an HTTP/2 server allows at the least
+ * (RFC 9113 recommends no fewer; curl queues past the server's figure). */
 #define CANCEL_PARALLEL 32
+#define CANCEL_PARALLEL_H2 100
 #define SNAPSHOT_NAME "open-orders.json"
 
 struct cancel_run {
@@ -585,7 +590,10 @@ cancel_waves(struct cancel_run *r, struct rest_req **reqs, int k)
 		int again = 0, answered = 0;
 		bool limited = false;
 
-		rest_run(r->rc, wave, n, r->sequential ? 1 : CANCEL_PARALLEL,
+		rest_run(r->rc, wave, n,
+			 r->sequential		? 1
+			 : rest_http2(r->rc) ? CANCEL_PARALLEL_H2
+					     : CANCEL_PARALLEL,
 			 r->deadline);
 		r->requests += n;
 		for (i = 0; i < n; i++)

@@ -62,6 +62,7 @@ struct rest_client {
 	/* Open sockets, changed by libcurl in the owner's thread only. */
 	int socks[REST_SOCKETS_MAX];
 	int nsocks;
+	bool http2; /* the last answer came over HTTP/2 (owner's thread) */
 };
 
 #define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
@@ -325,6 +326,12 @@ on_socket_close(void *arg, curl_socket_t fd)
 	return close(fd);
 }
 
+bool
+rest_http2(const struct rest_client *rc)
+{
+	return rc->http2;
+}
+
 int
 rest_sockets(const struct rest_client *rc, int *fds, int max)
 {
@@ -487,6 +494,7 @@ rest_complete(struct rest_client *rc, struct rest_req *req, CURLcode cc)
 						       CURLINFO_HTTP_VERSION,
 						       &v) == CURLE_OK &&
 				     v == CURL_HTTP_VERSION_2_0;
+			rc->http2 = req->http2;
 		}
 		if (req->status >= 400 && req->len > 0 &&
 		    !parse_error(req->body, req->len, &req->code, req->msg,
