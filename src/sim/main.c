@@ -601,6 +601,8 @@ main(int argc, char **argv)
 	info.max_http_header_data = 16384;
 	/* Headers of as many requests at once as HTTP/2 streams allowed. */
 	info.max_http_header_pool = 1024;
+	/* Room for a whole HTTP/2 DATA frame (16 KiB) per write. */
+	info.pt_serv_buf_size = 32768;
 	if (sim->cfg.tls_cert_file[0] != '\0') {
 		/* Every connection then speaks TLS (https://, wss://). */
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

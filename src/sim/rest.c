@@ -1751,13 +1751,21 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 	if (pss->phase != 3)
 		return 0;
 	{
-		/* A chunk per writeable callback: libwebsockets sends at most
-		 * its service buffer of an HTTP/2 stream per write, and ends
-		 * the stream with the write marked final.  The LWS_PRE bytes
-		 * before a chunk, already sent, take its frame header. */
+		/* A chunk per writeable callback, one HTTP/2 DATA frame at
+		 * most; the final one, which ends the stream, small:
+		 * libwebsockets 4.1 sends only about 4 KiB of a final write
+		 * to an HTTP/2 stream and ends the stream anyway.  The
+		 * LWS_PRE bytes before a chunk, already sent, take its frame
+		 * header. */
 		size_t left = pss->response_len - pss->response_off;
-		size_t n = left > SIM_WRITE_CHUNK ? SIM_WRITE_CHUNK : left;
-		bool last = n == left;
+		size_t n = left;
+		bool last;
+
+		if (left > SIM_WRITE_FINAL)
+			n = left - SIM_WRITE_FINAL < SIM_WRITE_CHUNK
+				? left - SIM_WRITE_FINAL
+				: SIM_WRITE_CHUNK;
+		last = n == left;
 
 		if (lws_write(wsi,
 			      (unsigned char *)pss->response + LWS_PRE +

@@ -269,7 +269,8 @@ struct sim_close {
 	char reason[64];
 };
 
-#define SIM_WRITE_CHUNK 4000 /* body bytes per write (rest_writeable) */
+#define SIM_WRITE_CHUNK 16000 /* body bytes per write (rest_writeable) */
+#define SIM_WRITE_FINAL 4000  /* at most, in the write that ends it */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
 struct sim {

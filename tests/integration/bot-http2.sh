@@ -34,6 +34,9 @@ sig() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$S" -r | cut -d' ' -f1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 call2 GET /api/v3/time
 eq "GET /api/v3/time over HTTP/2" "$ST" "2 200"
+call2 GET /api/v3/exchangeInfo
+eq "a reply of several DATA frames arrives whole" \
+	"$ST $(jq '.symbols | length' "$T/b" 2>&1)" "2 200 8"
 call2 GET //api/v3/time
 eq "//api/v3/time, as sent in :path" "$ST" "2 404"
 q="symbol=S00USDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=90&newClientOrderId=h2-one"
