@@ -14,6 +14,8 @@
 #   bench/network.sh [RUNS]      (make bench runs it from the build dir)
 #   RTTS="50" SIZES="20x10" bench/network.sh 1    one cell only
 #   MODES="auto" FIVEXX=0 ...                     ours only, no 5xx runs
+#   HTTP2=0 ...            the simulator offers HTTP/1.1 alone (default:
+#                          HTTP/2 and HTTP/1.1, as Binance's REST hosts)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../tests/integration/bot-common.sh
@@ -101,9 +103,11 @@ symbols = ${bench_syms%, }
 weight_limit_1m = 100000000
 order_limit_10s = 100000000
 order_limit_1d = 100000000
+http2 = ${HTTP2:-1}
 tls_cert_file = $T/server.pem
 tls_key_file = $T/server.key"
 
+echo "REST over $([ "${HTTP2:-1}" = 1 ] && echo "HTTP/2 (offered and taken)" || echo "HTTP/1.1 (HTTP/2 not offered)")"
 printf '%-5s %-6s %4s %5s %4s | %-26s | %-14s | %-15s | %5s %4s\n' mode "K x M" RTT orders runs \
 	"wall ms: median min max" "wall RTT med" "cancel close ms" "left" "conn"
 for rtt in ${RTTS:-10 50 150}; do
