@@ -100,6 +100,39 @@ ${1:-}
 INI
 }
 
+# pool_after_close WARM REPLACED N: a second run of a warm-pool test.
+# Start the daemon (8 symbols x 2 orders), wait for the log line WARM;
+# exchange-sim closes every idle connection (N of the pool's, at least);
+# the pool must log REPLACED before the shutdown.  The strategy's client,
+# which reconnects at its next listing round, gets two rounds (8 symbols
+# each), so that only the shutdown is measured by the caller's
+# stop_and_check.  Then the pool's figures in CANCELLING.
+pool_after_close() {
+	local warm=$1 replaced=$2 n=$3 closed0 l
+	listings_at_least() {
+		[ "$(state '.requests["GET /api/v3/openOrders"] // 0')" -ge "$1" ]
+	}
+	mv "$T/bot.log" "$T/bot-1.log"
+	bot_running 16
+	wait_until 10 grep -q "$warm" "$T/bot.log" || fail "no warm pool in the second run"
+	closed0=$(state .http_idle_closed)
+	faults close_idle=1
+	check "exchange-sim closed the pool's idle connections ($n at least)" \
+		test "$(state .http_idle_closed)" -ge $((closed0 + n))
+	if wait_until 10 grep -q "$replaced" "$T/bot.log"; then
+		pass "the pool saw the closes and replaced its connections"
+	else
+		fail "the pool did not replace the closed connections"; cat "$T/bot.log"
+	fi
+	l=$(state '.requests["GET /api/v3/openOrders"] // 0')
+	wait_until 20 listings_at_least $((l + 16)) || fail "the strategy stopped listing"
+	stop_and_check
+	check "the pool saw the server close" \
+		test "$(phase_figure CANCELLING pool_closed_seen)" -ge 1
+	check "the pool replaced its connections ($n at least)" \
+		test "$(phase_figure CANCELLING pool_replaced)" -ge "$n"
+}
+
 bot_orders() { state ".by_prefix.gsb // 0"; }
 orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 

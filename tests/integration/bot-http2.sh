@@ -55,8 +55,6 @@ eq "the test's connections were HTTP/2" "$(state .http2_connections)" "$(state .
 conns0=$(state .http_connections)
 
 cancels() { state '.requests["DELETE /api/v3/openOrders"] // 0'; }
-listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
-at_least() { [ "$("$1")" -ge "$2" ]; }
 
 # stop_and_check: SIGTERM; the cancels went out as streams on the one
 # warm connection, and the shutdown opened none.
@@ -92,29 +90,9 @@ check "one connection per REST client" test $(($(state .http_connections) - conn
 stop_and_check
 eq "no connection replaced" "$(phase_figure CANCELLING pool_replaced)" 0
 
-# The server closes the idle connections; the pool must replace its own
-# before the shutdown.
-mv "$T/bot.log" "$T/bot-1.log"
-bot_running 16
-wait_until 10 grep -q "connection pool: HTTP/2, one connection carries all 8" "$T/bot.log" ||
-	fail "no HTTP/2 pool in the second run"
-closed0=$(state .http_idle_closed)
-faults close_idle=1
-check "exchange-sim closed the pool's idle connection (at least)" \
-	test "$(state .http_idle_closed)" -ge $((closed0 + 1))
-if wait_until 10 grep -q "connection pool: HTTP/2, one connection carries all 8, [1-9][0-9]* replaced" "$T/bot.log"; then
-	pass "the pool saw the close and replaced its connection"
-else
-	fail "the pool did not replace the closed connection"; cat "$T/bot.log"
-fi
-# The strategy's client reconnects at its next listing round: let two
-# rounds (8 symbols each) pass, so only the shutdown is measured below.
-n=$(listings)
-wait_until 20 at_least listings $((n + 16)) || fail "the strategy stopped listing"
-stop_and_check
-check "the pool saw the server close" \
-	test "$(phase_figure CANCELLING pool_closed_seen)" -ge 1
-check "the pool replaced its connection" \
-	test "$(phase_figure CANCELLING pool_replaced)" -ge 1
+# The server closes the idle connection; the pool must replace it before
+# the shutdown.
+pool_after_close "connection pool: HTTP/2, one connection carries all 8" \
+	"connection pool: HTTP/2, one connection carries all 8, [1-9][0-9]* replaced" 1
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish

@@ -16,8 +16,6 @@ sed -i -e "s/^symbols = .*/symbols = $syms/" \
 	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' "$T/bot.ini"
 
 cancels() { state '.requests["DELETE /api/v3/openOrders"] // 0'; }
-listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
-at_least() { [ "$("$1")" -ge "$2" ]; }
 
 # stop_and_check: SIGTERM, then the shutdown must have opened nothing.
 stop_and_check() {
@@ -43,27 +41,7 @@ eq "no connection replaced" "$(phase_figure CANCELLING pool_replaced)" 0
 
 # The server closes the idle connections; the pool must replace its own
 # before the shutdown.
-mv "$T/bot.log" "$T/bot-1.log"
-bot_running 16
-wait_until 10 grep -q "connection pool: 8 of 8 connections warm" "$T/bot.log" ||
-	fail "no warm pool in the second run"
-closed0=$(state .http_idle_closed)
-faults close_idle=1
-check "exchange-sim closed the pool's idle connections (at least)" \
-	test "$(state .http_idle_closed)" -ge $((closed0 + 8))
-if wait_until 10 grep -q "connection pool: 8 of 8 connections warm, [0-9]* replaced" "$T/bot.log"; then
-	pass "the pool saw the closes and replaced its connections"
-else
-	fail "the pool did not replace the closed connections"; cat "$T/bot.log"
-fi
-# The strategy's client reconnects at its next listing round: let two
-# rounds (8 symbols each) pass, so only the shutdown is measured below.
-n=$(listings)
-wait_until 20 at_least listings $((n + 16)) || fail "the strategy stopped listing"
-stop_and_check
-check "the pool saw the server close" \
-	test "$(phase_figure CANCELLING pool_closed_seen)" -ge 1
-check "the pool replaced its 8 connections" \
-	test "$(phase_figure CANCELLING pool_replaced)" -ge 8
+pool_after_close "connection pool: 8 of 8 connections warm" \
+	"connection pool: 8 of 8 connections warm, [0-9]* replaced" 8
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish
