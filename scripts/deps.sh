@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libcunit1-dev
-	libinih-dev libssl-dev libnghttp2-dev jq curl openssl valgrind)
+	libinih-dev libssl-dev libnghttp2-dev jq curl openssl valgrind python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -155,7 +155,9 @@ pool_check(struct pool *p, long *opened, bool *http2)
 		rest_req_init(reqs[i], "GET", "/api/v3/ping", false);
 		/* A stop never waits for a ping not sent yet. */
 		reqs[i]->on_stop = REST_STOP_DROP_UNSENT;
-		reqs[i]->hold = true;
+		/* Held: n pings on n connections.  One HTTP/2 ping has
+		 * nothing to hold its connection from. */
+		reqs[i]->hold = !p->http2;
 		ptrs[i] = reqs[i];
 	}
 	rest_run(p->rc, ptrs, n, n, &dl);

@@ -819,10 +819,10 @@ rest_conn_gone(struct sim *sim, int fd)
 static void
 rest_conn_request(struct sim *sim, struct sim_pss *pss, int fd)
 {
+	pss->conn_fd = fd;
 	if (fd < 0 || fd >= SIM_CONN_FDS || sim->conn_state[fd] == 0)
 		return;
 	sim->conn_busy[fd]++;
-	pss->conn_fd = fd;
 	pss->conn_counted = true;
 }
 
@@ -1490,67 +1490,79 @@ dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	return 0;
 }
 
-/* The signature parameter of a query as sent, form-decoded. */
-static void
-query_signature(const char *target, char *out, size_t size)
+/* One query argument as sent, against libwebsockets' decoded fragment:
+ * "%XX" decoded, '+' and ' ' alike. */
+static bool
+arg_matches(const char *raw, size_t n, const char *frag)
 {
-	const char *q = strchr(target, '?'), *p, *v = NULL;
-	size_t o = 0;
+	size_t i;
 
-	out[0] = '\0';
-	for (p = q; p != NULL && v == NULL; p = strchr(p + 1, '&'))
-		if (strncmp(p + 1, "signature=", 10) == 0)
-			v = p + 11;
-	for (; v != NULL && *v && *v != '&' && o + 1 < size; v++) {
-		int c = (unsigned char)*v;
-		unsigned hex;
+	for (i = 0; i < n; i++, frag++) {
+		int c = (unsigned char)raw[i];
 
+		if (c == '%' && i + 2 < n) {
+			int hi = sim_hexval((unsigned char)raw[i + 1]);
+			int lo = hi < 0 ? -1 : sim_hexval((unsigned char)raw[i + 2]);
+
+			if (lo >= 0) {
+				c = hi * 16 + lo;
+				i += 2;
+			}
+		}
 		if (c == '+')
 			c = ' ';
-		else if (c == '%' && sscanf(v + 1, "%2x", &hex) == 1 &&
-			 isxdigit((unsigned char)v[1]) &&
-			 isxdigit((unsigned char)v[2])) {
-			c = (int)hex;
-			v += 2;
-		}
-		out[o++] = (char)c;
+		if (*frag == '\0' || c != (*frag == '+' ? ' ' : *frag))
+			return false;
 	}
-	out[o] = '\0';
+	return *frag == '\0';
 }
 
 /*
- * Whether the tapped target is the request libwebsockets hands over: the
- * same path, and the same signature argument (lws has the query's
- * arguments decoded; a signature is unique to its request).
+ * Whether the tapped request is the one libwebsockets hands over: the same
+ * method, the same path, and the same query arguments in the same order
+ * (lws has them decoded).
  */
 static bool
-tap_target_mine(struct lws *wsi, const char *target, const char *uri)
+tap_target_mine(struct lws *wsi, const char *have_method, const char *method,
+		const char *target, const char *uri)
 {
-	char frag[SIM_ARGS_MAX], sig[SIM_ARGS_MAX];
-	int k;
+	char frag[SIM_ARGS_MAX];
+	const char *q = strchr(target, '?'), *p, *e;
+	int k = 0;
 
+	/* A method libwebsockets names (GET, POST, DELETE, PUT). */
+	if (method != NULL && have_method[0] != '\0' &&
+	    strcmp(method, have_method) != 0)
+		return false;
 	if (!tap_target_matches(target, uri))
 		return false;
-	query_signature(target, sig, sizeof(sig));
-	for (k = 0; lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-					  WSI_TOKEN_HTTP_URI_ARGS, k) >= 0;
-	     k++)
-		if (strncmp(frag, "signature=", 10) == 0)
-			return strcmp(frag + 10, sig) == 0;
-	return sig[0] == '\0';
+	for (p = q != NULL ? q + 1 : ""; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, '&');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e == p)
+			continue;
+		if (lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+					  WSI_TOKEN_HTTP_URI_ARGS, k++) < 0 ||
+		    !arg_matches(p, (size_t)(e - p), frag))
+			return false;
+	}
+	return lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+				     WSI_TOKEN_HTTP_URI_ARGS, k) < 0;
 }
 
 struct mine_arg {
 	struct lws *wsi;
+	const char *method; /* as libwebsockets has it */
 	const char *uri;
 };
 
 static bool
-tap_target_mine_cb(const char *target, void *arg)
+tap_target_mine_cb(const char *method, const char *target, void *arg)
 {
 	const struct mine_arg *m = arg;
 
-	return tap_target_mine(m->wsi, target, m->uri);
+	return tap_target_mine(m->wsi, m->method, method, target, m->uri);
 }
 
 int
@@ -1579,7 +1591,7 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 				 methods[i].name);
 	/* The target as sent, not as libwebsockets normalised it. */
 	if (tap_is_h2(pss->conn_fd)) {
-		struct mine_arg m = {wsi, uri};
+		struct mine_arg m = {wsi, pss->method, uri};
 
 		nth = tap_take_match(pss->conn_fd, pss->target,
 				     sizeof(pss->target), tap_target_mine_cb,
@@ -1590,14 +1602,22 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 	pss->target_ok = nth > 0;
 	if (!pss->target_ok)
 		pss->target[0] = '\0';
-	if (nth == -2 || nth == -3 ||
-	    (pss->target_ok && !tap_target_mine(wsi, pss->target, uri))) {
+	if (nth == -2 || nth == -3 || nth == -4 ||
+	    (pss->target_ok &&
+	     !tap_target_mine(wsi, pss->method, NULL, pss->target, uri))) {
 		/* Never answer, nor check the signature of, one request
 		 * with another's target: this connection is out of step. */
+		struct lws *nwsi = lws_get_network_wsi(wsi);
+
 		log_warn("%s: closing the connection",
-			 nth == -2 ? "too many pipelined requests"
-				   : "request target out of step");
+			 nth == -2   ? "too many pipelined requests"
+			 : nth == -4 ? "HTTP/2 requests not told apart"
+				     : "request target out of step");
 		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
+		/* Over HTTP/2 the stream's end is not the connection's. */
+		if (nwsi != NULL && nwsi != wsi)
+			lws_set_timeout(nwsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+					LWS_TO_KILL_ASYNC);
 		return -1;
 	}
 	if (strncmp(pss->target, "/admin/", 7) != 0) {
@@ -1624,7 +1644,7 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 					    sizeof(pss->api_key),
 					    pss->admin_token,
 					    sizeof(pss->admin_token),
-					    &pss->h2_sid);
+					    &pss->h2_id);
 	} else {
 		if (lws_hdr_custom_copy(wsi, pss->api_key,
 					sizeof(pss->api_key), "x-mbx-apikey:",
@@ -1701,16 +1721,28 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 					  *end = &buf[sizeof(buf) - 1];
 	char v[24];
 
-	if (pss->phase == 2 && tap_stream_open(pss->conn_fd, pss->h2_sid)) {
+	if (pss->phase == 2 && tap_request_open(pss->conn_fd, pss->h2_id)) {
 		/* libwebsockets calls a body of "content-length: 0" complete
 		 * before the DATA frame that ends the stream.  The answer
 		 * ends the stream too, and then that frame, arriving for a
 		 * stream gone, costs the whole connection (GOAWAY): answer
-		 * once the request has ended. */
-		pss->phase = 1;
-		lws_sul_schedule(sim->ctx, 0, &pss->sul, rest_timer,
-				 LWS_US_PER_MS);
-		return 0;
+		 * once the request has ended.  Looked at after 1, 2, 4 ...
+		 * up to 64 ms; a client that never ends it is answered
+		 * after SIM_H2_END_WAIT_MS all the same. */
+		int64_t now = gs_mono_ns() / 1000000;
+
+		if (pss->h2_wait_ms == 0)
+			pss->h2_wait_since = now;
+		if (now - pss->h2_wait_since < SIM_H2_END_WAIT_MS) {
+			pss->h2_wait_ms = pss->h2_wait_ms == 0 ? 1
+					  : pss->h2_wait_ms < 64
+					      ? 2 * pss->h2_wait_ms
+					      : 64;
+			pss->phase = 1;
+			lws_sul_schedule(sim->ctx, 0, &pss->sul, rest_timer,
+					 pss->h2_wait_ms * LWS_US_PER_MS);
+			return 0;
+		}
 	}
 	if (pss->phase == 2) {
 		if (lws_add_http_common_headers(

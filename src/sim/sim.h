@@ -179,20 +179,25 @@ void tap_close(int fd);
 int tap_take(int fd, char *buf, size_t size);
 /* The same for an HTTP/2 connection, whose streams libwebsockets may
  * start in another order than their header blocks came: the oldest
- * request for which mine() holds; -3 when none does. */
+ * request for which mine() holds; -3 when none does, -4 when requests
+ * that differ (in method, target or headers) all hold. */
 int tap_take_match(int fd, char *buf, size_t size,
-		   bool (*mine)(const char *target, void *arg), void *arg);
+		   bool (*mine)(const char *method, const char *target,
+				void *arg),
+		   void *arg);
 /* Whether uri (as libwebsockets hands it over) is target's path. */
 bool tap_target_matches(const char *target, const char *uri);
 void tap_free_all(void);
 /* The X-MBX-APIKEY and X-Admin-Token headers of the request tap_take
- * handed over last, as sent ("" when not sent), and its HTTP/2 stream
- * (*sid, 0 for HTTP/1); true when it is an HTTP/2 request whose body
- * (DATA, perhaps empty) was still to come. */
+ * handed over last, as sent ("" when not sent), and for HTTP/2 its
+ * identity (*id, 0 for HTTP/1): true when it is an HTTP/2 request whose
+ * body (DATA, perhaps empty) was still to come. */
 bool tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
-		       size_t admin_size, uint32_t *sid);
-/* Whether HTTP/2 stream sid's request has not ended yet (END_STREAM). */
-bool tap_stream_open(int fd, uint32_t sid);
+		       size_t admin_size, uint64_t *id);
+/* Whether a request of this identity on the connection has not ended yet
+ * (no END_STREAM): identical requests are not told apart, so an answer
+ * waits for all of them. */
+bool tap_request_open(int fd, uint64_t id);
 /* Whether the connection speaks HTTP/2 (its preface was seen). */
 bool tap_is_h2(int fd);
 /* Bytes received on fd, as the client sent them (recv, tls.c). */
@@ -242,7 +247,9 @@ struct sim_pss {
 	size_t response_len;
 	size_t response_off; /* sent so far */
 	int phase; /* 0 idle, 1 waiting, 2 headers due, 3 body due */
-	uint32_t h2_sid;   /* HTTP/2: the request's stream */
+	uint64_t h2_id;    /* HTTP/2: the request's identity (tap.c) */
+	int h2_wait_ms;    /* waiting for its end: the next poll */
+	int64_t h2_wait_since;
 	int conn_fd;       /* counted in conn_busy[] while true: */
 	bool conn_counted; /* a request in flight on conn_fd */
 	lws_sorted_usec_list_t sul;
@@ -271,6 +278,7 @@ struct sim_close {
 
 #define SIM_WRITE_CHUNK 16000 /* body bytes per write (rest_writeable) */
 #define SIM_WRITE_FINAL 4000  /* at most, in the write that ends it */
+#define SIM_H2_END_WAIT_MS 10000 /* for a request's END_STREAM (rest.c) */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
 struct sim {

@@ -49,19 +49,27 @@
 #define H2_PADDED 0x8
 #define H2_PRIORITY 0x20
 
+/* One request as its client sent it. */
+struct tap_req {
+	char method[8];
+	char key[TAP_VALUE_MAX];   /* X-MBX-APIKEY; "" when not sent */
+	char admin[TAP_VALUE_MAX]; /* X-Admin-Token */
+	bool body;    /* HTTP/2: DATA follows the header block */
+	uint32_t sid; /* HTTP/2: its stream */
+	uint64_t id;  /* method, target and both headers, hashed */
+	char target[]; /* path?query */
+};
+
 struct tap {
 	char head[TAP_HEAD_MAX];
 	size_t hlen;
 	long long body_left;
 	bool off;      /* upgraded, or not HTTP we can follow */
 	bool overflow; /* a head did not fit the queue: the rest are lost */
-	/* Ring of qcap requests, each "target\0api key\0admin token\0" (a
-	 * header not sent is empty), 'b' when an HTTP/2 body follows, and
-	 * the HTTP/2 stream id. */
-	char **targets;
+	struct tap_req **targets; /* ring of qcap */
 	int qcap, qh, qn;
 	long taken;
-	char *last; /* the one tap_take handed over last */
+	struct tap_req *last; /* the one handed over last */
 	/* HTTP/2 */
 	bool h2;
 	size_t preface; /* bytes of the preface still to come */
@@ -76,8 +84,10 @@ struct tap {
 	bool in_block; /* HEADERS without END_HEADERS seen */
 	bool block_body; /* that HEADERS frame had no END_STREAM */
 	uint32_t block_sid;
-	/* Streams whose request has not ended (no END_STREAM seen yet). */
+	/* Streams whose request has not ended (no END_STREAM seen yet), and
+	 * their requests' identities. */
 	uint32_t open_sids[TAP_OPEN_MAX];
+	uint64_t open_ids[TAP_OPEN_MAX];
 	int nopen;
 	nghttp2_hd_inflater *hpack;
 	long streams; /* request header blocks seen */
@@ -130,7 +140,7 @@ tap_free_all(void)
 static bool
 tap_grow(struct tap *t)
 {
-	char **q;
+	struct tap_req **q;
 	int cap, i;
 
 	if (t->qn < t->qcap)
@@ -150,42 +160,55 @@ tap_grow(struct tap *t)
 	return true;
 }
 
-/* The headers the simulator reads as sent: the API key, the admin token. */
+/* A request's parts, pointing into what was received. */
 struct tap_hdrs {
-	const char *key, *admin;
-	size_t key_len, admin_len;
+	const char *method, *key, *admin;
+	size_t method_len, key_len, admin_len;
 	bool body; /* HTTP/2: DATA follows the header block (no END_STREAM) */
 	uint32_t sid; /* HTTP/2: its stream */
 };
 
+static uint64_t
+tap_hash(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull; /* a separator */
+}
+
 /* Queue one request; false when it could not be followed. */
-static bool
+static struct tap_req *
 tap_queue(struct tap *t, const char *target, size_t n,
 	  const struct tap_hdrs *h)
 {
-	char *copy = malloc(n + h->key_len + h->admin_len + 4 + sizeof(h->sid));
+	struct tap_req *r = calloc(1, sizeof(*r) + n + 1);
 
-	if (copy == NULL || !tap_grow(t)) {
+	if (r == NULL || !tap_grow(t) || h->method_len >= sizeof(r->method) ||
+	    h->key_len >= sizeof(r->key) || h->admin_len >= sizeof(r->admin)) {
 		/* This request could not be followed: from here on the
 		 * connection's targets are unknown; it is closed when the
 		 * queue runs dry (tap_take). */
-		free(copy);
+		free(r);
 		t->overflow = true;
 		t->off = true;
-		return false;
+		return NULL;
 	}
-	memcpy(copy, target, n);
-	copy[n] = '\0';
-	memcpy(copy + n + 1, h->key, h->key_len);
-	copy[n + 1 + h->key_len] = '\0';
-	memcpy(copy + n + 2 + h->key_len, h->admin, h->admin_len);
-	copy[n + 2 + h->key_len + h->admin_len] = '\0';
-	copy[n + 3 + h->key_len + h->admin_len] = h->body ? 'b' : '-';
-	memcpy(copy + n + 4 + h->key_len + h->admin_len, &h->sid,
-	       sizeof(h->sid));
-	t->targets[(t->qh + t->qn) % t->qcap] = copy;
+	memcpy(r->method, h->method, h->method_len);
+	memcpy(r->key, h->key, h->key_len);
+	memcpy(r->admin, h->admin, h->admin_len);
+	memcpy(r->target, target, n);
+	r->body = h->body;
+	r->sid = h->sid;
+	r->id = tap_hash(tap_hash(tap_hash(tap_hash(14695981039346656037ull,
+						    r->method, h->method_len),
+					   target, n),
+				  r->key, h->key_len),
+			 r->admin, h->admin_len);
+	t->targets[(t->qh + t->qn) % t->qcap] = r;
 	t->qn++;
-	return true;
+	return r;
 }
 
 /* "PRI * HTTP/2.0" and a blank line: HTTP/2 follows "SM\r\n\r\n". */
@@ -215,12 +238,14 @@ tap_sid_find(const struct tap *t, uint32_t sid)
 }
 
 /* A request whose body is still to come; beyond the table, it reads as
- * ended (tap_stream_open), as without this tracking. */
+ * ended (tap_request_open), as without this tracking. */
 static void
-tap_sid_open(struct tap *t, uint32_t sid)
+tap_sid_open(struct tap *t, uint32_t sid, uint64_t id)
 {
-	if (tap_sid_find(t, sid) < 0 && t->nopen < TAP_OPEN_MAX)
-		t->open_sids[t->nopen++] = sid;
+	if (tap_sid_find(t, sid) < 0 && t->nopen < TAP_OPEN_MAX) {
+		t->open_sids[t->nopen] = sid;
+		t->open_ids[t->nopen++] = id;
+	}
 }
 
 static void
@@ -228,8 +253,11 @@ tap_sid_end(struct tap *t, uint32_t sid)
 {
 	int i = tap_sid_find(t, sid);
 
-	if (i >= 0)
-		t->open_sids[i] = t->open_sids[--t->nopen];
+	if (i >= 0) {
+		t->nopen--;
+		t->open_sids[i] = t->open_sids[t->nopen];
+		t->open_ids[i] = t->open_ids[t->nopen];
+	}
 }
 
 /* A complete header block: the request's ":path", decoded. */
@@ -239,7 +267,10 @@ tap_h2_block(struct tap *t)
 	const uint8_t *in = (const uint8_t *)t->block;
 	size_t left = t->blen;
 	char path[TAP_HEAD_MAX], key[TAP_VALUE_MAX], admin[TAP_VALUE_MAX];
-	struct tap_hdrs h = {key, admin, 0, 0, t->block_body, t->block_sid};
+	char method[8];
+	struct tap_hdrs h = {method, key, admin, 0, 0, 0,
+			     t->block_body, t->block_sid};
+	struct tap_req *r;
 	size_t plen = 0;
 	bool have = false;
 
@@ -260,10 +291,15 @@ tap_h2_block(struct tap *t)
 		if (!(flags & NGHTTP2_HD_INFLATE_EMIT))
 			;
 		else if (nv.namelen == 5 && memcmp(nv.name, ":path", 5) == 0 &&
-			 nv.valuelen < sizeof(path)) {
+			 nv.valuelen < sizeof(path) && !have) {
 			memcpy(path, nv.value, nv.valuelen);
 			plen = nv.valuelen;
 			have = true;
+		} else if (nv.namelen == 7 &&
+			   memcmp(nv.name, ":method", 7) == 0 &&
+			   nv.valuelen < sizeof(method) && h.method_len == 0) {
+			memcpy(method, nv.value, nv.valuelen);
+			h.method_len = nv.valuelen;
 		} else if (nv.namelen == 12 &&
 			   memcmp(nv.name, "x-mbx-apikey", 12) == 0 &&
 			   nv.valuelen < sizeof(key) && h.key_len == 0) {
@@ -286,8 +322,8 @@ tap_h2_block(struct tap *t)
 	t->streams++;
 	/* Trailers carry no ":path"; a request without one is refused by
 	 * libwebsockets before any callback, so it queues nothing. */
-	if (have)
-		tap_queue(t, path, plen, &h);
+	if (have && (r = tap_queue(t, path, plen, &h)) != NULL && r->body)
+		tap_sid_open(t, r->sid, r->id);
 }
 
 static uint32_t
@@ -332,10 +368,15 @@ tap_h2_frame(struct tap *t)
 		t->blen = 0;
 		t->block_body = !(flags & H2_END_STREAM);
 		t->block_sid = tap_frame_sid(t);
-		if (t->block_body)
-			tap_sid_open(t, t->block_sid);
-		else
+		if (t->block_sid == 0) {
+			t->off = true; /* a connection error */
+			return;
+		}
+		if (!t->block_body)
 			tap_sid_end(t, t->block_sid); /* trailers */
+	} else if (!t->in_block || tap_frame_sid(t) != t->block_sid) {
+		t->off = true; /* CONTINUATION out of its block */
+		return;
 	}
 	if (t->blen + n > TAP_HEAD_MAX) {
 		t->off = true; /* beyond any header list we accept */
@@ -432,7 +473,7 @@ static void
 tap_head(struct tap *t, const char *h, size_t len)
 {
 	const char *sp1, *sp2, *eol, *p;
-	struct tap_hdrs hd = {"", "", 0, 0, false, 0};
+	struct tap_hdrs hd = {"", "", "", 0, 0, 0, false, 0};
 	bool off = false;
 	size_t n;
 
@@ -450,6 +491,8 @@ tap_head(struct tap *t, const char *h, size_t len)
 		return;
 	}
 	n = (size_t)(sp2 - sp1 - 1);
+	hd.method = h;
+	hd.method_len = (size_t)(sp1 - h);
 	if (n == 1 && sp1[1] == '*' && (size_t)(eol - h) >= 14 &&
 	    memcmp(h, "PRI * HTTP/2.0", 14) == 0) {
 		tap_h2_start(t);
@@ -476,7 +519,7 @@ tap_head(struct tap *t, const char *h, size_t len)
 		else if (left > 8 && strncasecmp(p, "upgrade:", 8) == 0)
 			off = true;
 	}
-	if (tap_queue(t, sp1 + 1, n, &hd) && off)
+	if (tap_queue(t, sp1 + 1, n, &hd) != NULL && off)
 		t->off = true;
 }
 
@@ -535,29 +578,30 @@ tap_feed(int fd, const char *buf, size_t len)
 
 bool
 tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
-		  size_t admin_size, uint32_t *sid)
+		  size_t admin_size, uint64_t *id)
 {
-	const char *k = "", *a = "";
-	bool body = false;
+	const struct tap_req *r = NULL;
 
-	*sid = 0;
-	if (fd >= 0 && fd < TAP_FDS && taps[fd] != NULL &&
-	    taps[fd]->last != NULL) {
-		k = taps[fd]->last + strlen(taps[fd]->last) + 1;
-		a = k + strlen(k) + 1;
-		body = a[strlen(a) + 1] == 'b';
-		memcpy(sid, a + strlen(a) + 2, sizeof(*sid));
-	}
-	snprintf(key, key_size, "%s", k);
-	snprintf(admin, admin_size, "%s", a);
-	return body;
+	if (fd >= 0 && fd < TAP_FDS && taps[fd] != NULL)
+		r = taps[fd]->last;
+	snprintf(key, key_size, "%s", r != NULL ? r->key : "");
+	snprintf(admin, admin_size, "%s", r != NULL ? r->admin : "");
+	*id = r != NULL && taps[fd]->h2 ? r->id : 0;
+	return r != NULL && r->body;
 }
 
 bool
-tap_stream_open(int fd, uint32_t sid)
+tap_request_open(int fd, uint64_t id)
 {
-	return fd >= 0 && fd < TAP_FDS && taps[fd] != NULL && sid != 0 &&
-	       tap_sid_find(taps[fd], sid) >= 0;
+	const struct tap *t;
+	int i;
+
+	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL || id == 0)
+		return false;
+	for (i = 0; i < t->nopen; i++)
+		if (t->open_ids[i] == id)
+			return true;
+	return false;
 }
 
 bool
@@ -574,7 +618,7 @@ tap_hand_over(struct tap *t, int k, char *buf, size_t size)
 
 	free(t->last);
 	t->last = t->targets[(t->qh + k) % t->qcap];
-	snprintf(buf, size, "%s", t->last);
+	snprintf(buf, size, "%s", t->last->target);
 	for (i = k; i > 0; i--)
 		t->targets[(t->qh + i) % t->qcap] =
 		    t->targets[(t->qh + i - 1) % t->qcap];
@@ -597,16 +641,31 @@ tap_take(int fd, char *buf, size_t size)
 
 int
 tap_take_match(int fd, char *buf, size_t size,
-	       bool (*mine)(const char *target, void *arg), void *arg)
+	       bool (*mine)(const char *method, const char *target, void *arg),
+	       void *arg)
 {
 	struct tap *t;
-	int k;
+	int k, first = -1;
 
 	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL)
 		return -1;
-	for (k = 0; k < t->qn; k++)
-		if (mine(t->targets[(t->qh + k) % t->qcap], arg))
-			return tap_hand_over(t, k, buf, size);
+	for (k = 0; k < t->qn; k++) {
+		const struct tap_req *r = t->targets[(t->qh + k) % t->qcap];
+
+		if (!mine(r->method, r->target, arg))
+			continue;
+		if (first < 0) {
+			first = k;
+			continue;
+		}
+		/* Two requests libwebsockets cannot tell apart: the same
+		 * bytes, they are the same request; otherwise which is this
+		 * stream's is unknown. */
+		if (r->id != t->targets[(t->qh + first) % t->qcap]->id)
+			return -4;
+	}
+	if (first >= 0)
+		return tap_hand_over(t, first, buf, size);
 	return t->overflow ? -2 : -3;
 }
 

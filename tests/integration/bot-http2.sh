@@ -51,6 +51,16 @@ call2 GET "/api/v3/openOrders?$b&signature=$(sig "$b")x"
 eq "a signature not over what was sent" "$ST $(code)" "2 400 -1022"
 call2 GET "/api/v3/openOrders?$b&signature=$(sig "$b")" "" ""
 eq "no API key" "$ST $(code)" "2 401 -2014"
+# What curl never sends: a burst of requests in one write (streams that
+# libwebsockets starts in another order), a request whose end comes
+# 300 ms after its headers, and two identical ones.
+for case in burst late-end late-end-twins; do
+	python3 "$top_srcdir/tests/integration/h2-client.py" "$PORT" "$SIM_CA" "$case" \
+		>"$T/h2c.out" 2>&1
+	rc=$?
+	sed "s/^/$case: /" "$T/h2c.out"
+	eq "$case: the client's exit" "$rc" 0
+done
 eq "the test's connections were HTTP/2" "$(state .http2_connections)" "$(state .http_connections)"
 conns0=$(state .http_connections)
 
