@@ -116,38 +116,46 @@ class Conn:
             self.pump(0.2)
 
 
-c = Conn()
-c.pump(0.2)  # the server's SETTINGS
-if CASE == "burst":
-    sids = list(range(1, 21, 2))
-    want = {sid: "S%02dUSDT" % (i % 2) for i, sid in enumerate(sids)}
-    c.send(b"".join(frame(1, 0x5, sid, request(
-        "GET", "/api/v3/exchangeInfo?symbol=" + want[sid])) for sid in sids))
-    c.wait_ended(sids)
-    report(set(sids) <= c.ended, "all %d streams answered" % len(sids))
-    wrong = [sid for sid in sids
-             if ('"symbol":"%s"' % want[sid]).encode() not in c.bodies.get(sid, b"")]
-    report(not wrong, "each stream answered with its own request's symbol"
-           + (" (wrong: %s)" % wrong if wrong else ""))
-elif CASE in ("late-end", "late-end-twins"):
-    sids = [1] if CASE == "late-end" else [1, 3]
-    post = request("POST", "/api/v3/order?symbol=S00USDT",
-                   [("content-length", "0"),
-                    ("content-type", "application/x-www-form-urlencoded")])
-    c.send(b"".join(frame(1, 0x4, sid, post) for sid in sids))
-    early = set()
-    for sid in sids:
-        early |= c.pump(0.3) & set(sids)
-        c.send(frame(0, 0x1, sid))
-    report(not early, "nothing answered before the request ended"
-           + (" (streams %s)" % sorted(early) if early else ""))
-    c.wait_ended(sids)
-    report(set(sids) <= c.ended, "answered once ended")
-    c.pump(0.3)
-    report(c.goaway is None, "the connection lives (GOAWAY %s)" % c.goaway)
-    c.send(frame(1, 0x5, 5, request("GET", "/api/v3/time")))
-    c.wait_ended([5])
-    report(5 in c.ended, "a later request on it is answered")
-else:
-    raise SystemExit("unknown case " + CASE)
+def run(c):
+    c.pump(0.2)  # the server's SETTINGS
+    if CASE == "burst":
+        sids = list(range(1, 21, 2))
+        want = {sid: "S%02dUSDT" % (i % 2) for i, sid in enumerate(sids)}
+        c.send(b"".join(frame(1, 0x5, sid, request(
+            "GET", "/api/v3/exchangeInfo?symbol=" + want[sid]))
+            for sid in sids))
+        c.wait_ended(sids)
+        report(set(sids) <= c.ended, "all %d streams answered" % len(sids))
+        wrong = [sid for sid in sids
+                 if ('"symbol":"%s"' % want[sid]).encode()
+                 not in c.bodies.get(sid, b"")]
+        report(not wrong, "each stream answered with its own request's "
+               "symbol" + (" (wrong: %s)" % wrong if wrong else ""))
+    elif CASE in ("late-end", "late-end-twins"):
+        sids = [1] if CASE == "late-end" else [1, 3]
+        post = request("POST", "/api/v3/order?symbol=S00USDT",
+                       [("content-length", "0"),
+                        ("content-type", "application/x-www-form-urlencoded")])
+        c.send(b"".join(frame(1, 0x4, sid, post) for sid in sids))
+        early = set()
+        for sid in sids:
+            early |= c.pump(0.3) & set(sids)
+            c.send(frame(0, 0x1, sid))
+        report(not early, "nothing answered before the request ended"
+               + (" (streams %s)" % sorted(early) if early else ""))
+        c.wait_ended(sids)
+        report(set(sids) <= c.ended, "answered once ended")
+        c.pump(0.3)
+        report(c.goaway is None, "the connection lives (GOAWAY %s)" % c.goaway)
+        c.send(frame(1, 0x5, 5, request("GET", "/api/v3/time")))
+        c.wait_ended([5])
+        report(5 in c.ended, "a later request on it is answered")
+    else:
+        raise SystemExit("unknown case " + CASE)
+
+
+try:
+    run(Conn())
+except OSError as e:  # ssl.SSLError included
+    report(False, "the connection was lost: %s" % e)
 sys.exit(1 if failed else 0)
