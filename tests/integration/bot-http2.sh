@@ -7,7 +7,8 @@
 # shutdown's cancels, one DELETE per symbol at once, go out on it as
 # streams and open no connection.  Then again after the server closed
 # the idle connection: the pool replaces it before the shutdown.  Every
-# time: exit 0, 0 orders left, closes 1000.
+# time: exit 0, 0 orders left, closes 1000.  Last, a server with TLS but
+# no HTTP/2: a warm connection per symbol, none opened by the shutdown.
 . "$(dirname "$0")/bot-common.sh"
 
 tls_certs
@@ -105,4 +106,35 @@ eq "no connection replaced" "$(phase_figure CANCELLING pool_replaced)" 0
 pool_after_close "connection pool: HTTP/2, one connection carries all 8" \
 	"connection pool: HTTP/2, one connection carries all 8, [1-9][0-9]* replaced" 1
 check "trace verifies" verify_trace "$T/trace.jsonl"
+
+# A server (or a proxy) with TLS but no HTTP/2: a connection per symbol
+# again, all warm, none opened by the shutdown; waiting for a pending
+# connection's protocol must not leave the pool short.
+kill "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null
+sim_start "symbols = $syms
+http2 = 0
+$SIM_TLS"
+rm -f "$T/trace.jsonl"
+bot_conf
+bot_tls
+sed -i -e "s/^symbols = .*/symbols = $syms/" \
+	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' "$T/bot.ini"
+mv "$T/bot.log" "$T/bot-2.log"
+bot_running 16
+wait_until 10 grep -q "connection pool: 8 of 8 connections warm" "$T/bot.log" &&
+	pass "HTTP/1.1 over TLS: a warm connection per symbol" ||
+	{ fail "HTTP/1.1 over TLS: no warm pool"; cat "$T/bot.log"; }
+conns=$(state .http_connections)
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "HTTP/1.1 over TLS: exit code" "$RC" 0
+eq "HTTP/1.1 over TLS: bot orders left" "$(bot_orders)" 0
+eq "HTTP/1.1 over TLS: the pool was not HTTP/2" "$(phase_figure CANCELLING pool_http2)" false
+eq "HTTP/1.1 over TLS: the pool was warm at the signal" "$(phase_figure CANCELLING pool_warm)" 8
+eq "HTTP/1.1 over TLS: connections the cancels opened" \
+	"$(phase_figure CANCELLING connections_opened)" 0
+eq "HTTP/1.1 over TLS: connections accepted during the shutdown" \
+	"$(state .http_connections)" "$conns"
+eq "HTTP/1.1 over TLS: no HTTP/2" "$(state .http2_connections)" 0
 finish
