@@ -1783,8 +1783,8 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 	if (pss->phase != 3)
 		return 0;
 	{
-		/* A chunk per writeable callback, one HTTP/2 DATA frame at
-		 * most; the final one, which ends the stream, small:
+		/* Over HTTP/2 a chunk per writeable callback, one DATA frame
+		 * at most; the final one, which ends the stream, small:
 		 * libwebsockets 4.1 sends only about 4 KiB of a final write
 		 * to an HTTP/2 stream and ends the stream anyway.  The
 		 * LWS_PRE bytes before a chunk, already sent, take its frame
@@ -1793,7 +1793,7 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 		size_t n = left;
 		bool last;
 
-		if (left > SIM_WRITE_FINAL)
+		if (left > SIM_WRITE_FINAL && tap_is_h2(pss->conn_fd))
 			n = left - SIM_WRITE_FINAL < SIM_WRITE_CHUNK
 				? left - SIM_WRITE_FINAL
 				: SIM_WRITE_CHUNK;
