@@ -1490,31 +1490,43 @@ dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	return 0;
 }
 
-/* One query argument as sent, against libwebsockets' decoded fragment:
- * "%XX" decoded, '+' and ' ' alike. */
+/*
+ * The next query argument of a target as sent, the way libwebsockets
+ * splits and decodes it into URI_ARGS fragments: an unencoded '&' or ';'
+ * ends one (empty ones too), an unencoded '+' is a
+ * space, "%XX" is its byte, and an encoded '=' before the first literal
+ * one becomes '_'.  *p advances past it; false at the end.
+ */
 static bool
-arg_matches(const char *raw, size_t n, const char *frag)
+next_arg(const char **p, char *out, size_t size)
 {
-	size_t i;
+	const char *s = *p;
+	size_t o = 0;
+	bool named = false; /* a literal '=' was seen */
 
-	for (i = 0; i < n; i++, frag++) {
-		int c = (unsigned char)raw[i];
+	if (s == NULL)
+		return false;
+	for (; *s != '\0' && *s != '&' && *s != ';'; s++) {
+		int c = (unsigned char)*s, hi, lo;
 
-		if (c == '%' && i + 2 < n) {
-			int hi = sim_hexval((unsigned char)raw[i + 1]);
-			int lo = hi < 0 ? -1 : sim_hexval((unsigned char)raw[i + 2]);
-
-			if (lo >= 0) {
-				c = hi * 16 + lo;
-				i += 2;
-			}
-		}
-		if (c == '+')
+		if (c == '+') {
 			c = ' ';
-		if (*frag == '\0' || c != (*frag == '+' ? ' ' : *frag))
-			return false;
+		} else if (c == '=') {
+			named = true;
+		} else if (c == '%' &&
+			   (hi = sim_hexval((unsigned char)s[1])) >= 0 &&
+			   (lo = sim_hexval((unsigned char)s[2])) >= 0) {
+			c = hi * 16 + lo;
+			s += 2;
+			if (c == '=' && !named)
+				c = '_';
+		}
+		if (o + 1 < size)
+			out[o++] = (char)c;
 	}
-	return *frag == '\0';
+	out[o] = '\0';
+	*p = *s != '\0' ? s + 1 : NULL;
+	return true;
 }
 
 /*
@@ -1526,8 +1538,8 @@ static bool
 tap_target_mine(struct lws *wsi, const char *have_method, const char *method,
 		const char *target, const char *uri)
 {
-	char frag[SIM_ARGS_MAX];
-	const char *q = strchr(target, '?'), *p, *e;
+	char frag[SIM_ARGS_MAX], mine[SIM_ARGS_MAX];
+	const char *q = strchr(target, '?'), *p = q != NULL ? q + 1 : NULL;
 	int k = 0;
 
 	/* A method libwebsockets names (GET, POST, DELETE, PUT). */
@@ -1536,19 +1548,30 @@ tap_target_mine(struct lws *wsi, const char *have_method, const char *method,
 		return false;
 	if (!tap_target_matches(target, uri))
 		return false;
-	for (p = q != NULL ? q + 1 : ""; *p != '\0'; p = *e ? e + 1 : e) {
-		e = strchr(p, '&');
-		if (e == NULL)
-			e = p + strlen(p);
-		if (e == p)
-			continue;
-		if (lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-					  WSI_TOKEN_HTTP_URI_ARGS, k++) < 0 ||
-		    !arg_matches(p, (size_t)(e - p), frag))
+	/* Empty arguments aside: libwebsockets keeps them over HTTP/2 and
+	 * not over HTTP/1.1. */
+	for (;;) {
+		bool more_mine, more_lws;
+
+		while ((more_mine = next_arg(&p, mine, sizeof(mine))) &&
+		       mine[0] == '\0')
+			;
+		while ((more_lws = lws_hdr_copy_fragment(
+			    wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS,
+			    k++) >= 0) &&
+		       frag[0] == '\0')
+			;
+		/* Over HTTP/1.1 libwebsockets ends the arguments of a query
+		 * that ends in '?' or '&' with a "/" of its own. */
+		if (!more_mine && more_lws && strcmp(frag, "/") == 0)
+			more_lws = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
+							 WSI_TOKEN_HTTP_URI_ARGS,
+							 k) >= 0;
+		if (!more_mine || !more_lws)
+			return more_mine == more_lws;
+		if (strcmp(frag, mine) != 0)
 			return false;
 	}
-	return lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
-				     WSI_TOKEN_HTTP_URI_ARGS, k) < 0;
 }
 
 struct mine_arg {
@@ -1662,11 +1685,13 @@ rest_http(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 		if (lws_hdr_copy(wsi, clen, sizeof(clen),
 				 WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
 			clen[0] = '\0';
-		/* An HTTP/2 request ends with its stream, which an empty
-		 * DATA frame may end after "content-length: 0": answered
-		 * before that, the stream would be closed under it. */
+		/* A body is read to its end when announced, or when an
+		 * HTTP/2 request without content-length has DATA to come.
+		 * (An empty DATA frame that ends the stream after
+		 * "content-length: 0" is waited for before the answer:
+		 * rest_writeable.) */
 		pss->body_expected =
-		    (atoll(clen) > 0 || h2_body) &&
+		    (clen[0] != '\0' ? atoll(clen) > 0 : h2_body) &&
 		    strcmp(pss->method, "GET") != 0;
 	}
 	if (pss->body_expected)
@@ -1793,7 +1818,7 @@ rest_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 		size_t n = left;
 		bool last;
 
-		if (left > SIM_WRITE_FINAL && tap_is_h2(pss->conn_fd))
+		if (left > SIM_WRITE_FINAL && lws_get_network_wsi(wsi) != wsi)
 			n = left - SIM_WRITE_FINAL < SIM_WRITE_CHUNK
 				? left - SIM_WRITE_FINAL
 				: SIM_WRITE_CHUNK;

@@ -29,6 +29,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "gshutdown.h"
 #include "sim.h"
 
 #define TAP_FDS 4096
@@ -57,6 +58,7 @@ struct tap_req {
 	bool body;    /* HTTP/2: DATA follows the header block */
 	uint32_t sid; /* HTTP/2: its stream */
 	uint64_t id;  /* method, target and both headers, hashed */
+	int64_t at;   /* ms, when its header block came */
 	char target[]; /* path?query */
 };
 
@@ -88,6 +90,8 @@ struct tap {
 	 * their requests' identities. */
 	uint32_t open_sids[TAP_OPEN_MAX];
 	uint64_t open_ids[TAP_OPEN_MAX];
+	int64_t open_at[TAP_OPEN_MAX]; /* ms: older than SIM_H2_END_WAIT_MS
+					* reads as ended */
 	int nopen;
 	nghttp2_hd_inflater *hpack;
 	long streams; /* request header blocks seen */
@@ -240,12 +244,37 @@ tap_sid_find(const struct tap *t, uint32_t sid)
 /* A request whose body is still to come; beyond the table, it reads as
  * ended (tap_request_open), as without this tracking. */
 static void
-tap_sid_open(struct tap *t, uint32_t sid, uint64_t id)
+tap_sid_open(struct tap *t, uint32_t sid, uint64_t id, int64_t at)
 {
 	if (tap_sid_find(t, sid) < 0 && t->nopen < TAP_OPEN_MAX) {
 		t->open_sids[t->nopen] = sid;
+		t->open_at[t->nopen] = at;
 		t->open_ids[t->nopen++] = id;
 	}
+}
+
+static int64_t
+tap_now_ms(void)
+{
+	return gs_mono_ns() / 1000000;
+}
+
+/* A client reset the stream: a request of it still queued never reaches
+ * a callback, and must not be taken for another's. */
+static void
+tap_drop_sid(struct tap *t, uint32_t sid)
+{
+	int k, w = 0;
+
+	for (k = 0; k < t->qn; k++) {
+		struct tap_req *r = t->targets[(t->qh + k) % t->qcap];
+
+		if (r->sid == sid)
+			free(r);
+		else
+			t->targets[(t->qh + w++) % t->qcap] = r;
+	}
+	t->qn = w;
 }
 
 static void
@@ -257,6 +286,7 @@ tap_sid_end(struct tap *t, uint32_t sid)
 		t->nopen--;
 		t->open_sids[i] = t->open_sids[t->nopen];
 		t->open_ids[i] = t->open_ids[t->nopen];
+		t->open_at[i] = t->open_at[t->nopen];
 	}
 }
 
@@ -322,8 +352,11 @@ tap_h2_block(struct tap *t)
 	t->streams++;
 	/* Trailers carry no ":path"; a request without one is refused by
 	 * libwebsockets before any callback, so it queues nothing. */
-	if (have && (r = tap_queue(t, path, plen, &h)) != NULL && r->body)
-		tap_sid_open(t, r->sid, r->id);
+	if (have && (r = tap_queue(t, path, plen, &h)) != NULL) {
+		r->at = tap_now_ms();
+		if (r->body)
+			tap_sid_open(t, r->sid, r->id, r->at);
+	}
 }
 
 static uint32_t
@@ -442,10 +475,13 @@ tap_h2_feed(struct tap *t, const char *buf, size_t len)
 		    t->fleft == 0) {
 			if (t->fkeep)
 				tap_h2_frame(t);
-			else if ((t->fhead[3] == H2_DATA &&
-				  (t->fhead[4] & H2_END_STREAM)) ||
-				 t->fhead[3] == H2_RST_STREAM)
+			else if (t->fhead[3] == H2_DATA &&
+				 (t->fhead[4] & H2_END_STREAM))
 				tap_sid_end(t, tap_frame_sid(t));
+			else if (t->fhead[3] == H2_RST_STREAM) {
+				tap_sid_end(t, tap_frame_sid(t));
+				tap_drop_sid(t, tap_frame_sid(t));
+			}
 			t->fhave = 0;
 		}
 	}
@@ -599,7 +635,8 @@ tap_request_open(int fd, uint64_t id)
 	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL || id == 0)
 		return false;
 	for (i = 0; i < t->nopen; i++)
-		if (t->open_ids[i] == id)
+		if (t->open_ids[i] == id &&
+		    tap_now_ms() - t->open_at[i] < SIM_H2_END_WAIT_MS)
 			return true;
 	return false;
 }
@@ -645,12 +682,25 @@ tap_take_match(int fd, char *buf, size_t size,
 	       void *arg)
 {
 	struct tap *t;
-	int k, first = -1;
+	int k, first = -1, w = 0;
+	int64_t now = tap_now_ms();
 
 	if (fd < 0 || fd >= TAP_FDS || (t = taps[fd]) == NULL)
 		return -1;
+	/* A request libwebsockets refused before any callback (it answers
+	 * some itself) is never taken: forgotten after a while. */
+	for (k = 0; k < t->qn; k++) {
+		struct tap_req *r = t->targets[(t->qh + k) % t->qcap];
+
+		if (now - r->at > SIM_H2_END_WAIT_MS)
+			free(r);
+		else
+			t->targets[(t->qh + w++) % t->qcap] = r;
+	}
+	t->qn = w;
 	for (k = 0; k < t->qn; k++) {
 		const struct tap_req *r = t->targets[(t->qh + k) % t->qcap];
+		const struct tap_req *f;
 
 		if (!mine(r->method, r->target, arg))
 			continue;
@@ -661,7 +711,11 @@ tap_take_match(int fd, char *buf, size_t size,
 		/* Two requests libwebsockets cannot tell apart: the same
 		 * bytes, they are the same request; otherwise which is this
 		 * stream's is unknown. */
-		if (r->id != t->targets[(t->qh + first) % t->qcap]->id)
+		f = t->targets[(t->qh + first) % t->qcap];
+		if (strcmp(r->method, f->method) != 0 ||
+		    strcmp(r->target, f->target) != 0 ||
+		    strcmp(r->key, f->key) != 0 ||
+		    strcmp(r->admin, f->admin) != 0)
 			return -4;
 	}
 	if (first >= 0)

@@ -54,8 +54,10 @@ call2 GET "/api/v3/openOrders?$b&signature=$(sig "$b")" "" ""
 eq "no API key" "$ST $(code)" "2 401 -2014"
 # What curl never sends: a burst of requests in one write (streams that
 # libwebsockets starts in another order), a request whose end comes
-# 300 ms after its headers, and two identical ones.
-for case in burst late-end late-end-twins; do
+# 300 ms after its headers, two identical ones (ended apart, or one with
+# its headers), empty query arguments, and two requests alike but for
+# their API keys (the connection is refused).
+for case in burst late-end late-end-twins mixed-twins empty-args ambiguous; do
 	python3 "$top_srcdir/tests/integration/h2-client.py" "$PORT" "$SIM_CA" "$case" \
 		>"$T/h2c.out" 2>&1
 	rc=$?

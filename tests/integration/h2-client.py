@@ -11,6 +11,12 @@ CASE late-end: a POST whose empty DATA frame with END_STREAM follows 300 ms
   comes and the connection lives (no GOAWAY).
 CASE late-end-twins: the same with two identical POSTs, ended 300 ms
   apart: neither is answered before both have ended.
+CASE mixed-twins: two identical POSTs in one write, the first ended 300 ms
+  later, the second with its headers: both are answered.
+CASE empty-args: a query that is only "?", and one ending in "&": both
+  answered, on a connection that lives.
+CASE ambiguous: two GETs alike but for their API keys, in one write: the
+  simulator cannot tell which stream is which, and closes the connection.
 """
 import socket
 import ssl
@@ -60,6 +66,7 @@ class Conn:
             raise SystemExit("FAIL: the server did not take h2")
         self.buf = b""
         self.bodies, self.ended, self.goaway, self.resets = {}, set(), None, {}
+        self.closed = False
         self.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0))
 
     def send(self, data):
@@ -80,6 +87,7 @@ class Conn:
             except (socket.timeout, ssl.SSLWantReadError):
                 return seen
             if not data:
+                self.closed = True
                 return seen
             self.buf += data
             while len(self.buf) >= 9:
@@ -112,7 +120,7 @@ class Conn:
     def wait_ended(self, sids, seconds=5):
         end = time.monotonic() + seconds
         while not set(sids) <= self.ended and time.monotonic() < end and \
-                self.goaway is None:
+                self.goaway is None and not self.closed:
             self.pump(0.2)
 
 
@@ -150,6 +158,34 @@ def run(c):
         c.send(frame(1, 0x5, 5, request("GET", "/api/v3/time")))
         c.wait_ended([5])
         report(5 in c.ended, "a later request on it is answered")
+    elif CASE == "mixed-twins":
+        post = request("POST", "/api/v3/order?symbol=S00USDT",
+                       [("content-length", "0"),
+                        ("content-type", "application/x-www-form-urlencoded")])
+        c.send(frame(1, 0x4, 1, post) + frame(1, 0x5, 3, post))
+        c.pump(0.3)
+        c.send(frame(0, 0x1, 1))
+        c.wait_ended([1, 3])
+        report({1, 3} <= c.ended, "both answered (streams %s)" % sorted(c.ended))
+        report(c.goaway is None, "the connection lives (GOAWAY %s)" % c.goaway)
+    elif CASE == "empty-args":
+        c.send(frame(1, 0x5, 1, request("GET", "/api/v3/time?")) +
+               frame(1, 0x5, 3, request(
+                   "GET", "/api/v3/exchangeInfo?symbol=S00USDT&")))
+        c.wait_ended([1, 3])
+        report(b"serverTime" in c.bodies.get(1, b""), 'a query of only "?" answered')
+        report(b'"symbol":"S00USDT"' in c.bodies.get(3, b""),
+               'a query ending in "&" answered')
+        report(c.goaway is None and not c.closed, "the connection lives")
+    elif CASE == "ambiguous":
+        c.send(b"".join(frame(1, 0x5, sid, request(
+            "GET", "/api/v3/time", [("x-mbx-apikey", key)]))
+            for sid, key in ((1, "key-one"), (3, "key-two"))))
+        end = time.monotonic() + 5
+        while not c.closed and time.monotonic() < end:
+            c.pump(0.2)
+        report(c.closed, "the connection was closed")
+        report(not ({1, 3} <= c.ended), "not both answered as one another")
     else:
         raise SystemExit("unknown case " + CASE)
 
