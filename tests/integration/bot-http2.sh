@@ -99,7 +99,8 @@ eq "every connection the daemon opened speaks HTTP/2" \
 	"$(state .http2_connections)" "$(state .http_connections)"
 # The strategy's client and the shutdown's: one connection each, although
 # the start sends requests for 8 symbols at once.
-check "one connection per REST client" test $(($(state .http_connections) - conns0)) -le 2
+opened=$(($(state .http_connections) - conns0))
+check "one connection per REST client ($opened opened)" test "$opened" -le 2
 stop_and_check
 eq "no connection replaced" "$(phase_figure CANCELLING pool_replaced)" 0
 
@@ -127,6 +128,12 @@ bot_running 16
 wait_until 10 grep -q "connection pool: 8 of 8 connections warm" "$T/bot.log" &&
 	pass "HTTP/1.1 over TLS: a warm connection per symbol" ||
 	{ fail "HTTP/1.1 over TLS: no warm pool"; cat "$T/bot.log"; }
+# The strategy's client opens its connections as its requests need them;
+# two listing rounds (8 symbols each) settle it, so that only the
+# shutdown is counted below.
+listings_now() { state '.requests["GET /api/v3/openOrders"] // 0'; }
+listed_past() { [ "$(listings_now)" -ge "$1" ]; }
+wait_until 20 listed_past $(($(listings_now) + 16)) || fail "the strategy stopped listing"
 conns=$(state .http_connections)
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
