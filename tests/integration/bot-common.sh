@@ -100,6 +100,23 @@ ${1:-}
 INI
 }
 
+# per_symbol_mark / per_symbol_check: around a shutdown of the warm-pool
+# tests, the cancels went per symbol (DELETE /api/v3/openOrders), one for
+# each symbol with orders at the signal (one fewer when a fill emptied a
+# symbol before the listing), and none order by order.
+per_symbol_mark() {
+	PS_SYMS=$(state '.by_symbol | length')
+	PS_ALL0=$(state '.requests["DELETE /api/v3/openOrders"] // 0')
+	PS_ONE0=$(state '.requests["DELETE /api/v3/order"] // 0')
+}
+per_symbol_check() {
+	local n=$(($(state '.requests["DELETE /api/v3/openOrders"] // 0') - PS_ALL0))
+	check "one cancel per symbol with orders ($n for $PS_SYMS)" \
+		test "$n" -ge 1 -a "$n" -le "$PS_SYMS" -a "$n" -ge $((PS_SYMS - 1))
+	eq "orders cancelled one by one" \
+		$(($(state '.requests["DELETE /api/v3/order"] // 0') - PS_ONE0)) 0
+}
+
 # pool_after_close WARM REPLACED N: a second run of a warm-pool test.
 # Start the daemon (8 symbols x 2 orders), wait for the log line WARM;
 # exchange-sim closes every idle connection (N of the pool's, at least);

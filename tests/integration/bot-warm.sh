@@ -15,12 +15,11 @@ bot_conf
 sed -i -e "s/^symbols = .*/symbols = $syms/" \
 	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' "$T/bot.ini"
 
-cancels() { state '.requests["DELETE /api/v3/openOrders"] // 0'; }
 
 # stop_and_check: SIGTERM, then the shutdown must have opened nothing.
 stop_and_check() {
-	local conns cancels0
-	cancels0=$(cancels)
+	local conns
+	per_symbol_mark
 	conns=$(state .http_connections)
 	kill -TERM "$BOT_PID"
 	wait_exit "$BOT_PID" 30
@@ -30,7 +29,7 @@ stop_and_check() {
 	eq "connections the cancels opened" "$(phase_figure CANCELLING connections_opened)" 0
 	eq "connections exchange-sim accepted during the shutdown" \
 		"$(state .http_connections)" "$conns"
-	eq "one cancel per symbol" $(($(cancels) - cancels0)) 8
+	per_symbol_check
 }
 
 bot_running 16
