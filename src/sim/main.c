@@ -40,14 +40,14 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY,
 			   &one, sizeof(one));
 		tap_open(lws_get_socket_fd(wsi));
-		rest_conn_open(sim, lws_get_socket_fd(wsi));
+		http_conn_open(sim, lws_get_socket_fd(wsi));
 		break;
 	}
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
 		char target[SIM_ARGS_MAX], body[128];
 		int status;
 
-		rest_conn_busy(sim, sim_conn_fd(wsi));
+		http_conn_busy(sim, sim_conn_fd(wsi));
 		if (tap_take(sim_conn_fd(wsi), target, sizeof(target)) < 0)
 			target[0] = '\0';
 		status = stream_check_target(sim, target, body, sizeof(body));
@@ -61,24 +61,24 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 	case LWS_CALLBACK_HTTP:
 		memset(pss, 0, sizeof(*pss));
-		return rest_http(sim, wsi, pss, in ? (const char *)in : "/");
+		return http_request(sim, wsi, pss, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:
-		return rest_body(sim, wsi, pss, in, len);
+		return http_body(sim, wsi, pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return rest_body_done(sim, wsi, pss);
+		return http_body_done(sim, wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return rest_writeable(sim, wsi, pss);
+		return http_writeable(sim, wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss != NULL && !pss->is_ws)
-			rest_closed(sim, pss);
+			http_closed(sim, pss);
 		break;
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (pss != NULL && !pss->is_ws)
-			rest_closed(sim, pss);
+			http_closed(sim, pss);
 		/* An HTTP/2 stream ends; its connection stays. */
 		if (lws_get_network_wsi(wsi) == wsi) {
 			tap_close(lws_get_socket_fd(wsi));
-			rest_conn_gone(sim, lws_get_socket_fd(wsi));
+			http_conn_gone(sim, lws_get_socket_fd(wsi));
 		}
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -96,7 +96,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (pss != NULL)
 			stream_closed(sim, pss);
 		tap_close(lws_get_socket_fd(wsi));
-		rest_conn_gone(sim, lws_get_socket_fd(wsi));
+		http_conn_gone(sim, lws_get_socket_fd(wsi));
 		break;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		break;

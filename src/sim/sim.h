@@ -2,8 +2,10 @@
  * sim.h - what the simulator's files share.
  *
  * exchange-sim is one libwebsockets context on one loopback port serving
- * the Binance Spot REST subset (rest.c) and the market streams (stream.c)
- * over a shared market and order book (market.c).  Everything runs on the
+ * the Binance Spot REST subset (http.c carries it, rest.c routes it,
+ * order.c and the others serve it, request.c and limits.c hold what they
+ * share) and the market streams (stream.c) over a shared market and order
+ * book (market.c); admin.c is the tests' handle.  Everything runs on the
  * one service thread, so no state here is locked.
  */
 #ifndef SIM_H
@@ -147,26 +149,132 @@ void auth_cleanup(void);
 bool auth_verify(const struct sim_config *cfg, const char *payload,
 		 size_t len, const char *sig);
 
-/* ---- rest.c ---- */
-/* The value of one hex digit, either case; -1 for anything else. */
-int sim_hexval(int c);
 struct sim;
-int rest_http(struct sim *sim, struct lws *wsi, void *pss, const char *uri);
-int rest_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
-	      size_t len);
-int rest_body_done(struct sim *sim, struct lws *wsi, void *pss);
-int rest_writeable(struct sim *sim, struct lws *wsi, void *pss);
-void rest_closed(struct sim *sim, void *pss);
+struct sim_pss;
+
+/* ---- request.c: a request's parameters and its reply ---- */
+#define SIM_MAX_PARAMS 64
+
+/* Decoded name/value pairs, from a query string and body (REST) or a
+ * params object (WebSocket API); api_key: the key the request came with
+ * (X-MBX-APIKEY, or the WebSocket API's apiKey / session), "" if none. */
+struct sim_params {
+	char *name[SIM_MAX_PARAMS];
+	char *value[SIM_MAX_PARAMS];
+	int n;
+	bool too_many;
+	const char *api_key;
+};
+
+/* A reply: an HTTP status and a body (body, or raw when already
+ * serialised JSON text), or the exchange's HTML 404; owned by the caller
+ * (reply_clear).  hang: never answered (a fault); retry_after: seconds,
+ * < 0 for no header; order_counts: carries X-MBX-ORDER-COUNT-*. */
+struct sim_reply {
+	int status;
+	json_t *body;
+	char *raw;
+	bool html;
+	bool hang;
+	int retry_after;
+	bool order_counts;
+};
+
+const char *param_get(const struct sim_params *p, const char *name);
+/* Parse x-www-form-urlencoded text into p (too_many when it overflows). */
+void params_parse(struct sim_params *p, const char *s, size_t total);
+/* Add one pair (copied): 0, -ENOSPC (too_many set) or -ENOMEM. */
+int params_add(struct sim_params *p, const char *name, const char *value);
+void params_free(struct sim_params *p);
+/* The name of a parameter sent twice, or NULL. */
+const char *params_duplicate(const struct sim_params *p);
+/* Binance's error object {"code","msg"} with an HTTP status. */
+void reply_error(struct sim_reply *r, int status, int code, const char *msg);
+void reply_errorf(struct sim_reply *r, int status, int code, const char *fmt,
+                  const char *arg);
+void reply_not_found(struct sim_reply *r);
+/* -1100 "Illegal characters found in parameter ..." */
+void reply_illegal(struct sim_reply *r, const char *name, const char *range);
+/* -1102 "Mandatory parameter ... was not sent ..." */
+void reply_mandatory(struct sim_reply *r, const char *name);
+void reply_clear(struct sim_reply *r);
+/* Only digits, 1 to max of them. */
+bool request_digits(const char *s, size_t max);
+/* A symbol by name (-1100 malformed, -1121 unknown: NULL, r set). */
+struct sim_symbol *request_symbol(struct sim *sim, const char *name,
+                                  struct sim_reply *r);
+/* The same for the mandatory "symbol" parameter (-1102 when absent). */
+struct sim_symbol *request_need_symbol(struct sim *sim,
+                                       const struct sim_params *p,
+                                       struct sim_reply *r);
+/* A price or quantity in 1e-8 units: -1102, -1100, -1111. */
+bool request_decimal(const struct sim_params *p, const char *name, int64_t *out,
+                     struct sim_reply *r);
+/* Roll a percentage. */
+bool request_chance(struct sim *sim, int percent);
+/* The 5xx fault: true when it answered 503 (outcome unknown); *execute
+ * says whether the operation is carried out all the same. */
+bool request_unknown_outcome(struct sim *sim, struct sim_reply *r,
+                             bool *execute);
+
+/* ---- limits.c: REQUEST_WEIGHT and ORDERS ---- */
+int64_t limits_real_ms(void); /* the real clock, no offset fault */
+/* Charge weight; false with 429/418 in r past the limit. */
+bool limits_charge_weight(struct sim *sim, int weight, struct sim_reply *r);
+bool limits_charge_order(struct sim *sim, struct sim_reply *r);
+int limits_weight_used(const struct sim *sim);
+
+/* ---- rest.c: the routes ---- */
+typedef void sim_handler(struct sim *sim, const struct sim_params *p,
+                         struct sim_reply *r);
+#define SIM_ROUTE_SIGNED 0x1 /* TRADE / USER_DATA: key, timestamp, signature   \
+	                      */
+#define SIM_ROUTE_ORDER 0x2  /* counts against ORDERS */
+
+/* One endpoint: weight is charged before the handler runs (weigh, when
+ * set, computes it from the parameters instead); params lists, comma-
+ * separated, what the handler reads besides a signed request's
+ * recvWindow, timestamp and signature. */
+struct sim_route {
+	const char *method, *path;
+	int weight;
+	unsigned flags;
+	sim_handler *fn;
+	const char *params;
+	int (*weigh)(const struct sim_params *p);
+};
+
+void rest_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
+                const struct sim_params *p, struct sim_reply *r);
+sim_handler rest_ping, rest_time, rest_exchange_info;
+
+/* ---- order.c: order operations, for REST and the WebSocket API ---- */
+sim_handler order_place, order_query, order_cancel, order_cancel_all,
+    order_open_list, order_account;
+
+/* ---- admin.c ---- */
+void admin_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
+                 const struct sim_params *p, struct sim_reply *r);
+/* Set one fault by name: 0, -1 for a bad value, -2 for an unknown name. */
+int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
+
+/* ---- http.c: the REST transport ---- */
+int http_request(struct sim *sim, struct lws *wsi, void *pss, const char *uri);
+int http_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
+              size_t len);
+int http_body_done(struct sim *sim, struct lws *wsi, void *pss);
+int http_writeable(struct sim *sim, struct lws *wsi, void *pss);
+void http_closed(struct sim *sim, void *pss);
 /* A client connection accepted, busy (a request began, or an upgrade),
- * gone: rest.c knows which are idle keep-alive ones (close_idle fault). */
-void rest_conn_open(struct sim *sim, int fd);
-void rest_conn_busy(struct sim *sim, int fd);
-void rest_conn_gone(struct sim *sim, int fd);
+ * gone: http.c knows which are idle keep-alive ones (close_idle fault). */
+void http_conn_open(struct sim *sim, int fd);
+void http_conn_busy(struct sim *sim, int fd);
+void http_conn_gone(struct sim *sim, int fd);
+/* Close every idle keep-alive connection; how many were. */
+int http_close_idle(struct sim *sim);
 /* The socket of wsi's client connection: for an HTTP/2 stream, the one
  * its connection's streams share. */
 int sim_conn_fd(struct lws *wsi);
-/* Set one fault by name: 0, -1 for a bad value, -2 for an unknown name. */
-int sim_fault_set(struct sim_faults *f, const char *name, const char *value);
 
 /* ---- tap.c ---- */
 /* The request targets (path?query) exactly as each client sent them:
@@ -276,9 +384,9 @@ struct sim_close {
 	char reason[64];
 };
 
-#define SIM_WRITE_CHUNK 16000 /* body bytes per write (rest_writeable) */
+#define SIM_WRITE_CHUNK 16000 /* body bytes per write (http_writeable) */
 #define SIM_WRITE_FINAL 4000  /* at most, in the write that ends it */
-#define SIM_H2_END_WAIT_MS 10000 /* for a request's END_STREAM (rest.c) */
+#define SIM_H2_END_WAIT_MS 10000 /* for a request's END_STREAM (http.c) */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
 struct sim {
