@@ -146,21 +146,32 @@ static int
 stop_propagation(int runs, long long *out)
 {
 	char dir[] = "/tmp/gs-bench-XXXXXX";
-	struct gs_config cfg;
-	char cause[GS_CAUSE_MAX];
+	struct gs_config *cfg;
+	char cause[GS_CAUSE_MAX], ini[64];
 	int r, i, done = 0;
+	FILE *fp;
 
 	if (mkdtemp(dir) == NULL)
 		return -1;
-	gs_config_defaults(&cfg);
-	snprintf(cfg.trace.path, sizeof(cfg.trace.path), "%s/t.jsonl", dir);
-	cfg.trace.fsync = false; /* measure the wake-ups, not the disk */
+	snprintf(ini, sizeof(ini), "%s/t.ini", dir);
+	fp = fopen(ini, "w");
+	if (fp == NULL)
+		return -1;
+	/* fsync off: measure the wake-ups, not the disk */
+	fprintf(fp, "[trace]\npath = %s/t.jsonl\nfsync = false\n", dir);
+	fclose(fp);
+	cfg = gs_config_new();
+	if (cfg == NULL || gs_config_load(cfg, ini, cause) < 0) {
+		fprintf(stderr, "%s\n", cfg ? cause : "out of memory");
+		gs_config_free(cfg);
+		return -1;
+	}
 	for (r = 0; r < runs; r++) {
 		struct gs_supervisor *sup;
 		long long t0, last = 0;
 		char name[16];
 
-		if (gs_supervisor_new(&sup, &cfg, "bench", cause) < 0) {
+		if (gs_supervisor_new(&sup, cfg, "bench", cause) < 0) {
 			fprintf(stderr, "%s\n", cause);
 			break;
 		}
@@ -183,8 +194,10 @@ stop_propagation(int runs, long long *out)
 				last = seen_at[i] - t0;
 		out[done++] = last;
 	}
+	gs_config_free(cfg);
 	snprintf(cause, sizeof(cause), "%s/t.jsonl", dir);
 	unlink(cause);
+	unlink(ini);
 	rmdir(dir);
 	return done;
 }

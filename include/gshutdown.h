@@ -27,7 +27,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include <jansson.h>
+/* jansson's object type: records are JSON objects (see "Records"). */
+struct json_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,13 +87,32 @@ int gs_fsm_next(enum gs_state state, enum gs_event event,
 
 /* ---- Configuration ------------------------------------------------------ */
 
-#define GS_MAX_SYMBOLS 64
-#define GS_SYMBOL_MAX 24
-#define GS_PREFIX_MAX 20
+/*
+ * One INI file holds the library's sections and the application's.  The
+ * library owns
+ *
+ *	[shutdown] cancel_timeout_ms, close_timeout_ms, join_timeout_ms,
+ *		   total_timeout_ms, on_sighup, on_second_signal,
+ *		   duplicate_signal_ms
+ *	[trace]    path, fsync, seal_key_file
+ *	[log]      level, file, syslog, syslog_facility
+ *
+ * and an application adds its own sections (or keys to the library's
+ * sections) with gs_config_add_section() before gs_config_load().  Every
+ * key, the library's and the application's alike, gets the same
+ * strictness: an unknown section or key, a value that does not parse or is
+ * out of range, a key set twice and a missing required key are each an
+ * error "file:line: message" (line 0 stands for the file as a whole), and
+ * the caller exits GS_EXIT_CONFIG (78).
+ *
+ * Syntax: "[section]" headers and "key = value" lines; comments start with
+ * ';' or '#' at the start of a line or after whitespace in a value.
+ *
+ * The configuration is opaque: gs_config_new() is the only way to get one,
+ * and it comes with every default filled in.
+ */
+
 #define GS_PATH_MAX 1024
-#define GS_URL_MAX 512
-#define GS_NAME_MAX 64
-#define GS_DECIMAL_MAX 32
 
 enum gs_log_level {
 	GS_LOG_ERROR,
@@ -101,126 +121,86 @@ enum gs_log_level {
 	GS_LOG_DEBUG,
 };
 
-enum gs_cancel_mode {
-	GS_CANCEL_AUTO,
-	GS_CANCEL_PER_ORDER_SEQUENTIAL,
-};
-
-enum gs_on_sighup {
-	GS_SIGHUP_SHUTDOWN,
-	GS_SIGHUP_RELOAD,
-};
-
-enum gs_on_second_signal {
-	GS_SECOND_FORCE,
-	GS_SECOND_IGNORE,
-};
-
-/* [exchange] venue: which exchange the default URLs point at. */
-enum gs_venue {
-	GS_VENUE_BINANCE,
-	GS_VENUE_BINANCE_US,
-	GS_VENUE_BINANCE_TESTNET,
-};
-
-/* [exchange] key_type: how requests are signed. */
-enum gs_key_type {
-	GS_KEY_HMAC,
-	GS_KEY_ED25519,
-	GS_KEY_RSA,
-};
-
-/* Room for the keys and sections of the table in config.c. */
-#define GS_CONFIG_KEYS_MAX 64
-#define GS_CONFIG_SECTIONS_MAX 8
-
-struct gs_config {
-	char path[GS_PATH_MAX];
-	struct {
-		char symbols[GS_MAX_SYMBOLS][GS_SYMBOL_MAX];
-		int nsymbols;
-		int orders_per_symbol;
-		char order_quantity[GS_DECIMAL_MAX];
-		int grid_spacing_bps;
-		char client_order_prefix[GS_PREFIX_MAX];
-		bool dry_run;
-		char state_dir[GS_PATH_MAX];
-	} bot;
-	struct {
-		enum gs_venue venue;
-		char rest_url[GS_URL_MAX];
-		char ws_url[GS_URL_MAX];
-		enum gs_key_type key_type;
-		char api_key_env[GS_NAME_MAX];
-		char api_secret_env[GS_NAME_MAX];
-		char api_secret_file[GS_PATH_MAX];
-		char private_key_file[GS_PATH_MAX];
-		int recv_window_ms;
-		int request_timeout_ms;
-		bool tls_verify;
-		char ca_file[GS_PATH_MAX];
-		bool allow_insecure_transport;
-		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
-	} exchange;
-	struct {
-		bool trade;
-		bool book_ticker;
-	} streams;
-	struct {
-		int cancel_timeout_ms;
-		int close_timeout_ms;
-		int join_timeout_ms;
-		int total_timeout_ms;
-		int cancel_retries;
-		int retry_backoff_ms;
-		enum gs_cancel_mode cancel_mode;
-		enum gs_on_sighup on_sighup;
-		enum gs_on_second_signal on_second_signal;
-		/* a repeat within this of the first signal is the same request */
-		int duplicate_signal_ms;
-	} shutdown;
-	struct {
-		char path[GS_PATH_MAX];
-		bool fsync;
-		char seal_key_file[GS_PATH_MAX]; /* empty: not sealed */
-	} trace;
-	struct {
-		enum gs_log_level level;
-		char file[GS_PATH_MAX];
-		bool syslog;
-		char syslog_facility[16];
-	} log;
-	/* Where each key was set (see gs_config_line); 0: not in the file. */
-	int key_line[GS_CONFIG_KEYS_MAX];
-	int section_line[GS_CONFIG_SECTIONS_MAX];
-};
-
-/* Flags for gs_config_load(). */
-#define GS_CONFIG_REQUIRE_BOT 0x1 /* [bot] symbols, client_order_prefix */
-
-/* Fill in every default from DESIGN. */
-void gs_config_defaults(struct gs_config *cfg);
+struct gs_config;
 
 /*
- * Load an INI file over the defaults already in cfg.  Unknown sections and
- * keys, bad values and missing required keys fail with cause set to
- * "file:line: message".  Returns 0, -ENOENT/-EACCES/-EISDIR (cannot open,
- * named as "file:0: ...") or -EINVAL (bad content).
+ * A new configuration holding the library's keys at their defaults
+ * ([shutdown] total_timeout_ms = 25000, ...; --print-defaults shows them
+ * all).  NULL when out of memory.  Not thread-safe: set up and load a
+ * configuration from one thread, before gs_supervisor_new(); it is
+ * read-only afterwards and must outlive the supervisor.
  */
-int gs_config_load(struct gs_config *cfg, const char *path, int flags,
-		   char *cause);
+struct gs_config *gs_config_new(void);
+void gs_config_free(struct gs_config *cfg);
 
-/* The REST and stream URLs of a venue. */
-const char *gs_venue_name(enum gs_venue venue);
-const char *gs_venue_rest_url(enum gs_venue venue);
-const char *gs_venue_ws_url(enum gs_venue venue);
-const char *gs_key_type_name(enum gs_key_type type);
+enum gs_option_type {
+	GS_OPTION_INT,	   /* int *dest, min..max */
+	GS_OPTION_BOOL,	   /* bool *dest: true/false, yes/no, on/off, 1/0 */
+	GS_OPTION_STRING,  /* char dest[size], never empty */
+	GS_OPTION_PATH,	   /* char dest[size], may be empty */
+	GS_OPTION_ENUM,	   /* int *dest: the index of the value in choices */
+	GS_OPTION_DECIMAL, /* char dest[size]: a positive decimal, "0.001" */
+};
 
 /*
- * True when url's host is a loopback address (127.0.0.0/8, ::1,
- * localhost): the only hosts http:// and ws:// may name.
+ * A validator: called with the value once the type's own checks passed,
+ * before it is stored.  Return 0 to accept, or -1 with a message in why
+ * (the loader prefixes "file:line: name: ").  With dest NULL (strings
+ * only) the validator is the parser and stores the value itself.
  */
-bool gs_url_is_loopback(const char *url);
+typedef int (*gs_option_check_fn)(void *arg, const char *value, char *why,
+				  size_t size);
+
+/* One key of an application's section. */
+struct gs_option {
+	const char *name;	     /* [a-z0-9_]+ */
+	enum gs_option_type type;
+	void *dest;		     /* where the value goes (see the type) */
+	size_t size;		     /* string types: the size of dest */
+	long long min, max;	     /* GS_OPTION_INT */
+	const char *const *choices;  /* GS_OPTION_ENUM (or a STRING's allowed
+					values): NULL-terminated */
+	const char *def;	     /* the default as written in a file; NULL
+					is "" (INT, BOOL, ENUM need one) */
+	bool required;		     /* the file must set it */
+	const char *help;	     /* one line for gs_config_write() */
+	gs_option_check_fn check;    /* optional validator */
+	void *check_arg;
+};
+
+/*
+ * Register nopts keys of section (a new section, or more keys for an
+ * existing one, the library's included; a key may be registered once).
+ * Each default is parsed and checked as a value from the file would be,
+ * and stored in its dest at once.  The strings of opts are copied; dest,
+ * choices and check_arg must outlive cfg.  Returns 0, or -EINVAL (a bad
+ * option or default, a name taken; cause says which) or -ENOMEM.
+ */
+int gs_config_add_section(struct gs_config *cfg, const char *section,
+			  const struct gs_option *opts, size_t nopts,
+			  char *cause);
+
+/*
+ * A rule across keys, run after every load once every line was read:
+ * return 0, or a negative errno with cause set, ideally by
+ * gs_config_error().  Checks run in the order they were added, after the
+ * library's own ([shutdown] total_timeout_ms covering the phases).
+ */
+typedef int (*gs_config_check_fn)(void *arg, struct gs_config *cfg,
+				  char *cause);
+int gs_config_add_check(struct gs_config *cfg, gs_config_check_fn fn,
+			void *arg);
+
+/*
+ * Load an INI file over the defaults.  Returns 0, -ENOENT/-EACCES/-EISDIR
+ * (cannot open, named as "file:0: ...") or -EINVAL (bad content: cause is
+ * "file:line: message").  After a failure the values are unspecified: do
+ * not start on them.
+ */
+int gs_config_load(struct gs_config *cfg, const char *path, char *cause);
+
+/* The file last loaded ("" before any). */
+const char *gs_config_path(const struct gs_config *cfg);
 
 /*
  * The line an error about a key names: the key's own line, else (the key
@@ -229,48 +209,95 @@ bool gs_url_is_loopback(const char *url);
  */
 int gs_config_line(const struct gs_config *cfg, const char *section,
 		   const char *name);
+/* True when the file loaded last sets the key. */
+bool gs_config_is_set(const struct gs_config *cfg, const char *section,
+		      const char *name);
+/*
+ * The value of any registered key as text (as written in the file, or
+ * its default); NULL for a key nobody registered.
+ */
+const char *gs_config_value(const struct gs_config *cfg, const char *section,
+			    const char *name);
 
 /*
- * The checks of a loaded configuration that look at the machine, run by
- * the daemon before it touches the network and by --check-config alike:
- * state_dir (created if only its last component is missing; if it exists,
- * this user's and not group- or world-writable), ca_file readable, the
- * trace and log files' directories exist and are writable, seal_key_file is
- * a seal file (gs_seal_read) in a writable directory, and the credentials
- * are present (api_secret_file owned by this user, mode 0600; the key and
- * secret variables set unless dry_run).  Returns 0, or -EINVAL with cause
- * set to "file:line: message".
+ * Format "file:line: message" into cause, the line being the key's (see
+ * gs_config_line); returns -EINVAL.  For checks and validators.
+ */
+int gs_config_error(const struct gs_config *cfg, const char *section,
+		    const char *name, char *cause, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/*
+ * The checks of a loaded configuration that look at the machine: the
+ * trace's and the log file's directories exist and are writable (neither
+ * file a symbolic link), and seal_key_file is a seal file (gs_seal_read)
+ * in a directory this user may write and nobody else may.  The
+ * application runs its own after this one.  Returns 0, or -EINVAL with
+ * cause set to "file:line: message".
  */
 int gs_config_validate(const struct gs_config *cfg, char *cause);
 
-/* Write every key with its value in cfg as an INI file (--print-defaults). */
+/*
+ * Write every key with its current value as an INI file that loads back
+ * to the same values (--print-defaults): each key's help and whether it
+ * is required go on a comment line above it.
+ */
 int gs_config_write(FILE *fp, const struct gs_config *cfg);
 
-/* Re-read only the [log] section of path into cfg (SIGHUP reload). */
-int gs_config_reload_log(struct gs_config *cfg, const char *path,
-			 char *cause);
+/*
+ * The fields the application adds to the START record (an object, owned
+ * by cfg: fill it with gs_record_add_*() before gs_supervisor_new()).
+ */
+struct json_t *gs_config_start_record(struct gs_config *cfg);
 
 /* Called for each key = value; return 1 to go on, 0 on an error. */
 typedef int (*gs_ini_handler)(void *user, const char *section,
 			      const char *name, const char *value);
 
 /*
- * Parse an INI file with inih, keeping *line at the line being handled
- * so the handler can name it.  Lines may be up to 16 KiB where the inih
- * build allows it.  Returns 0, the first line inih or the handler
- * refused (> 0), or -errno with cause set ("path:0: cannot open: ...").
+ * Parse an INI file of one's own with inih (the syntax above, inline
+ * comments included), keeping *line at the line being handled so the
+ * handler can name it.  Lines may be up to 16 KiB where the inih build
+ * allows it.  Returns 0, the first line inih or the handler refused
+ * (> 0), or -errno with cause set ("path:0: cannot open: ...").
  */
 int gs_ini_parse(const char *path, gs_ini_handler handler, void *user,
 		 int *line, char *cause);
 
-/* Parse helpers shared by every INI reader of the project. */
+/* Parse helpers, as the loader parses INT, BOOL and DECIMAL keys. */
 int gs_parse_int(const char *value, long long min, long long max,
 		 long long *out);
 int gs_parse_bool(const char *value, bool *out);
 /* A non-negative decimal such as "100" or "0.00010000". */
 bool gs_is_decimal(const char *value);
 
+/* ---- Records ------------------------------------------------------------ */
+
+/*
+ * A record's detail (the START record's application fields, a phase's
+ * figures, an application's own record) is a JSON object.  These calls
+ * fill one without jansson; a program that uses jansson may treat it as
+ * the json_t it is (struct json_t is jansson's type) and use
+ * json_object_set_new() as well.  Keys must not repeat.  Return 0 or
+ * -ENOMEM / -EINVAL.
+ */
+struct json_t *gs_record_new(void);
+void gs_record_free(struct json_t *rec);
+int gs_record_add_int(struct json_t *rec, const char *key, long long value);
+int gs_record_add_str(struct json_t *rec, const char *key,
+		      const char *value);
+int gs_record_add_bool(struct json_t *rec, const char *key, bool value);
+
 /* ---- Logging ------------------------------------------------------------ */
+
+/*
+ * Open the log as cfg's [log] says (level, file, syslog); ident names the
+ * program in syslog.  gs_supervisor_new() does this itself when the log
+ * is not open yet: call it earlier only to log before the supervisor
+ * exists.  Returns 0 or -errno with cause "file:line: log file ...".
+ */
+int gs_log_open_config(const struct gs_config *cfg, const char *ident,
+		       char *cause);
 
 int gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 		const char *facility, const char *ident);
@@ -376,7 +403,7 @@ int gs_trace_set_seal(struct gs_trace *tr, const char *seal_path,
  * -ECANCELED once the trace was frozen.
  */
 int gs_trace_append(struct gs_trace *tr, const char *event, const char *from,
-		    const char *state, json_t *detail);
+		    const char *state, struct json_t *detail);
 /* Refuse every later append (the process is about to _exit). */
 void gs_trace_freeze(struct gs_trace *tr);
 /*
@@ -441,7 +468,7 @@ struct gs_trace_report {
 };
 
 /* Called for every complete record, in file order; may be NULL. */
-typedef void (*gs_trace_visit_fn)(void *arg, long line, json_t *record);
+typedef void (*gs_trace_visit_fn)(void *arg, long line, struct json_t *record);
 
 /*
  * Verify a trace file: the hash chain, seq per run, field order, and that
@@ -490,7 +517,7 @@ enum gs_outcome {
  */
 typedef enum gs_outcome (*gs_phase_fn)(void *arg,
 				       const struct timespec *deadline,
-				       json_t *detail);
+				       struct json_t *detail);
 typedef void *(*gs_worker_fn)(void *arg);
 typedef void (*gs_hook_fn)(void *arg);
 /* Write one status line (SIGUSR1) into buf. */
@@ -529,7 +556,7 @@ void gs_set_status_hook(struct gs_supervisor *sup, gs_status_fn fn,
 			void *arg);
 /* Called on every state entry with the state and its figures. */
 typedef void (*gs_state_hook_fn)(void *arg, enum gs_state state,
-				 json_t *detail);
+				 struct json_t *detail);
 void gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn,
 		       void *arg);
 
@@ -552,7 +579,7 @@ bool gs_shutdown_pending(struct gs_supervisor *sup);
 
 /* Append a non-transition record (e.g. "RECOVERY") in the current state. */
 int gs_supervisor_trace(struct gs_supervisor *sup, const char *event,
-			json_t *detail);
+			struct json_t *detail);
 enum gs_state gs_supervisor_state(struct gs_supervisor *sup);
 /* This process's run id, as in every trace record. */
 const char *gs_supervisor_run_id(struct gs_supervisor *sup);

@@ -30,10 +30,128 @@
 #define BOT_CID_MAX 40
 #define BOT_QUERY_MAX 4096
 
+/* Output macros over gs_log(). */
+#define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
+#define log_info(...) gs_log(GS_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (gs_log_enabled(GS_LOG_DEBUG))                              \
+			gs_log(GS_LOG_DEBUG, __VA_ARGS__);                     \
+	} while (0)
+
+/* ---- config.c ---- */
+#define BOT_MAX_SYMBOLS 64
+#define BOT_SYMBOL_MAX 24
+#define BOT_PREFIX_MAX 20
+#define BOT_URL_MAX 512
+#define BOT_NAME_MAX 64
+#define BOT_DECIMAL_MAX 32
+
+enum bot_cancel_mode {
+	BOT_CANCEL_AUTO,
+	BOT_CANCEL_PER_ORDER_SEQUENTIAL,
+};
+
+/* [exchange] venue: which exchange the default URLs point at. */
+enum bot_venue {
+	BOT_VENUE_BINANCE,
+	BOT_VENUE_BINANCE_US,
+	BOT_VENUE_BINANCE_TESTNET,
+};
+
+/* [exchange] key_type: how requests are signed. */
+enum bot_key_type {
+	BOT_KEY_HMAC,
+	BOT_KEY_ED25519,
+	BOT_KEY_RSA,
+};
+
+/*
+ * The daemon's settings.  gs holds the library's sections and the
+ * registry through which the bot's keys below are filled.
+ */
+struct bot_config {
+	struct gs_config *gs;
+	const char *path; /* the file loaded ("" before) */
+	struct {
+		char symbols[BOT_MAX_SYMBOLS][BOT_SYMBOL_MAX];
+		int nsymbols;
+		int orders_per_symbol;
+		char order_quantity[BOT_DECIMAL_MAX];
+		int grid_spacing_bps;
+		char client_order_prefix[BOT_PREFIX_MAX];
+		bool dry_run;
+		char state_dir[GS_PATH_MAX];
+	} bot;
+	struct {
+		enum bot_venue venue;
+		char rest_url[BOT_URL_MAX];
+		char ws_url[BOT_URL_MAX];
+		enum bot_key_type key_type;
+		char api_key_env[BOT_NAME_MAX];
+		char api_secret_env[BOT_NAME_MAX];
+		char api_secret_file[GS_PATH_MAX];
+		char private_key_file[GS_PATH_MAX];
+		int recv_window_ms;
+		int request_timeout_ms;
+		bool tls_verify;
+		char ca_file[GS_PATH_MAX];
+		bool allow_insecure_transport;
+		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
+	} exchange;
+	struct {
+		bool trade;
+		bool book_ticker;
+	} streams;
+	struct {
+		/* the bot's keys of [shutdown] */
+		int cancel_retries;
+		int retry_backoff_ms;
+		enum bot_cancel_mode cancel_mode;
+		/* the library's, copied by bot_config_load() for the phases */
+		int cancel_timeout_ms;
+		int close_timeout_ms;
+	} shutdown;
+};
+
+/*
+ * A configuration at its defaults with the bot's sections registered;
+ * require: [bot] symbols and client_order_prefix must be in the file (the
+ * daemon; tests load partial files).  0 or -errno with cause.
+ */
+int bot_config_init(struct bot_config *cfg, bool require, char *cause);
+void bot_config_free(struct bot_config *cfg);
+/* Load path: 0, or -errno with cause "file:line: message". */
+int bot_config_load(struct bot_config *cfg, const char *path, char *cause);
+/* Copy the library's values the bot reads into cfg->shutdown. */
+void bot_config_sync(struct bot_config *cfg);
+/*
+ * The checks of a loaded configuration that look at the machine, run by
+ * the daemon before it touches the network and by --check-config alike:
+ * state_dir (created if only its last component is missing; if it exists,
+ * this user's and not group- or world-writable), ca_file readable, the
+ * library's checks ([trace], [log]), and the credentials (api_secret_file
+ * owned by this user, mode 0600, not a symlink; the key and secret
+ * variables set unless dry_run).  0, or -EINVAL with cause.
+ */
+int bot_config_validate(const struct bot_config *cfg, char *cause);
+int bot_config_line(const struct bot_config *cfg, const char *section,
+		    const char *name);
+const char *bot_venue_name(enum bot_venue venue);
+const char *bot_venue_rest_url(enum bot_venue venue);
+const char *bot_venue_ws_url(enum bot_venue venue);
+const char *bot_key_type_name(enum bot_key_type type);
+/*
+ * True when url's host is a loopback address (127.0.0.0/8, ::1,
+ * localhost): the only hosts http:// and ws:// may name.
+ */
+bool bot_url_is_loopback(const char *url);
+
 
 /* ---- parse.c ---- */
 struct bot_order {
-	char symbol[GS_SYMBOL_MAX];
+	char symbol[BOT_SYMBOL_MAX];
 	int64_t order_id;
 	char client_id[BOT_CID_MAX];
 	char price[32];
@@ -43,7 +161,7 @@ struct bot_order {
 };
 
 struct bot_filters {
-	char symbol[GS_SYMBOL_MAX];
+	char symbol[BOT_SYMBOL_MAX];
 	bool trading;
 	double tick_size, step_size, min_qty, min_notional, min_price,
 	    max_price, max_qty;
@@ -80,7 +198,7 @@ enum stream_event_kind {
 
 struct stream_event {
 	enum stream_event_kind kind;
-	char symbol[GS_SYMBOL_MAX];
+	char symbol[BOT_SYMBOL_MAX];
 	double price, bid, ask;
 };
 
@@ -202,7 +320,7 @@ struct rest_req {
 	size_t cap;
 };
 
-int rest_client_new(struct rest_client **out, const struct gs_config *cfg,
+int rest_client_new(struct rest_client **out, const struct bot_config *cfg,
 		    const char *api_key, const struct sign_key *key);
 void rest_client_free(struct rest_client *rc);
 /* Run n requests concurrently (at most max_parallel at once) until all are
@@ -243,15 +361,15 @@ struct book {
 };
 
 struct bot {
-	const struct gs_config *cfg;
+	const struct bot_config *cfg;
 	struct gs_supervisor *sup;
-	char prefix[GS_PREFIX_MAX + 2]; /* client_order_prefix + "-" */
+	char prefix[BOT_PREFIX_MAX + 2]; /* client_order_prefix + "-" */
 	char run_tag[12];
-	struct bot_filters filters[GS_MAX_SYMBOLS];
+	struct bot_filters filters[BOT_MAX_SYMBOLS];
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct book books[GS_MAX_SYMBOLS];
+	struct book books[BOT_MAX_SYMBOLS];
 	int inflight;	      /* order placements under way */
 	bool orders_possible; /* this run may have orders on the exchange */
 	int dry_orders;	      /* dry run: orders kept in memory */
@@ -302,11 +420,11 @@ void cancel_force_hook(void *arg);
 /* Every order the bot knows of: its placements merged with listing. */
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);
 /* The connections the phase's cancels use at once. */
-int cancel_fanout(const struct gs_config *cfg);
+int cancel_fanout(const struct bot_config *cfg);
 
 /* ---- pool.c ---- */
 struct pool;
-int pool_new(struct pool **out, const struct gs_config *cfg,
+int pool_new(struct pool **out, const struct bot_config *cfg,
 	     struct rest_client *rc, int size);
 void pool_free(struct pool *p);
 int pool_size(const struct pool *p);
@@ -331,13 +449,13 @@ int stream_new(struct stream **out, struct bot *bot, char *cause);
  */
 #define STREAM_PATH_MAX 2000
 /* Streams configured: symbols x channels. */
-int stream_count(const struct gs_config *cfg);
+int stream_count(const struct bot_config *cfg);
 /* "<base path of ws_url>/stream?streams=a@trade/a@bookTicker/...", with
  * as many streams as fit; *in_path says how many. */
-int stream_build_path(const char *ws_url, const struct gs_config *cfg,
+int stream_build_path(const char *ws_url, const struct bot_config *cfg,
 		      char *out, size_t size, int *in_path);
 /* The SUBSCRIBE message for streams from..end; NULL when none (free it). */
-char *stream_build_subscribe(const struct gs_config *cfg, int from);
+char *stream_build_subscribe(const struct bot_config *cfg, int from);
 void stream_free(struct stream *s);
 void *stream_main(void *arg);
 void stream_wake(void *arg);

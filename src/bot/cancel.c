@@ -71,9 +71,9 @@ struct cancel_run {
 };
 
 int
-cancel_fanout(const struct gs_config *cfg)
+cancel_fanout(const struct bot_config *cfg)
 {
-	if (cfg->shutdown.cancel_mode == GS_CANCEL_PER_ORDER_SEQUENTIAL)
+	if (cfg->shutdown.cancel_mode == BOT_CANCEL_PER_ORDER_SEQUENTIAL)
 		return 1;
 	return cfg->bot.nsymbols < CANCEL_PARALLEL ? cfg->bot.nsymbols
 						   : CANCEL_PARALLEL;
@@ -633,7 +633,7 @@ static void
 cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 {
 	struct rest_req **reqs = calloc((size_t)n + 1, sizeof(*reqs));
-	char done[GS_MAX_SYMBOLS * 4][GS_SYMBOL_MAX];
+	char done[BOT_MAX_SYMBOLS * 4][BOT_SYMBOL_MAX];
 	int i, j, k = 0, ndone = 0;
 
 	if (reqs == NULL)
@@ -657,7 +657,7 @@ cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 			if (seen)
 				continue;
 			if (ndone < (int)(sizeof(done) / sizeof(done[0])))
-				snprintf(done[ndone++], GS_SYMBOL_MAX, "%s",
+				snprintf(done[ndone++], BOT_SYMBOL_MAX, "%s",
 					 o[i].symbol);
 			add_cancel(reqs, &k, "/api/v3/openOrders", o[i].symbol,
 				   NULL, ours);
@@ -704,7 +704,7 @@ next_wait(struct cancel_run *r, long long backoff)
 static enum gs_outcome
 cancel_until_clean(struct cancel_run *r)
 {
-	const struct gs_config *cfg = r->bot->cfg;
+	const struct bot_config *cfg = r->bot->cfg;
 	long long backoff = cfg->shutdown.retry_backoff_ms;
 	enum gs_outcome out = GS_OUTCOME_TIMEOUT;
 	struct bot_order *orders = NULL;
@@ -918,7 +918,7 @@ enum gs_outcome
 cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 {
 	struct bot *bot = arg;
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
 			       .deadline = deadline, .snapshot = true,
 			       .snapshot_fd = -1};
@@ -928,7 +928,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	int inflight, resyncs = rest_resyncs(bot->main_rest);
 
 	r.sequential = cfg->shutdown.cancel_mode ==
-		       GS_CANCEL_PER_ORDER_SEQUENTIAL;
+		       BOT_CANCEL_PER_ORDER_SEQUENTIAL;
+	json_object_set_new(detail, "dry_run", json_boolean(cfg->bot.dry_run));
 	json_object_set_new(detail, "mode",
 			    json_string(r.sequential ? "per_order_sequential"
 						     : "auto"));

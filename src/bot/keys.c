@@ -24,16 +24,17 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "bot.h"
 #include "keys.h"
 #include "sign.h"
 
 #define KEYS_SECRET_MAX 256
-#define KEY_LINE(cfg) gs_config_line(cfg, "exchange", "private_key_file")
+#define KEY_LINE(cfg) bot_config_line(cfg, "exchange", "private_key_file")
 #define KEYS_PEM_MAX (64 * 1024)
 #define KEYS_SIG_MAX 2048 /* base64 of an RSA-8192 signature fits */
 
 struct sign_key {
-	enum gs_key_type type;
+	enum bot_key_type type;
 	EVP_PKEY *pkey;
 	size_t secret_len;
 	char secret[KEYS_SECRET_MAX];
@@ -79,7 +80,7 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 
 /* Read the key file, refusing a symlink and anything but owner/0600. */
 static int
-keys_read_file(const struct gs_config *cfg, char *buf, size_t size,
+keys_read_file(const struct bot_config *cfg, char *buf, size_t size,
 	       size_t *len, char *cause)
 {
 	const char *p = cfg->exchange.private_key_file;
@@ -140,11 +141,11 @@ keys_read_file(const struct gs_config *cfg, char *buf, size_t size,
 
 /* Parse the PEM and check it is a key of the configured type. */
 static int
-keys_parse(struct sign_key *k, const struct gs_config *cfg, const char *pem,
+keys_parse(struct sign_key *k, const struct bot_config *cfg, const char *pem,
 	   size_t len, char *cause)
 {
 	const char *p = cfg->exchange.private_key_file;
-	int want = k->type == GS_KEY_ED25519 ? EVP_PKEY_ED25519 : EVP_PKEY_RSA;
+	int want = k->type == BOT_KEY_ED25519 ? EVP_PKEY_ED25519 : EVP_PKEY_RSA;
 	BIO *bio;
 
 	bio = BIO_new_mem_buf(pem, (int)len);
@@ -167,11 +168,11 @@ keys_parse(struct sign_key *k, const struct gs_config *cfg, const char *pem,
 			 "%s:%d: private_key_file %s: not an %s key (key_type = "
 			 "%s)",
 			 cfg->path, KEY_LINE(cfg), p,
-			 k->type == GS_KEY_ED25519 ? "Ed25519" : "RSA",
-			 gs_key_type_name(k->type));
+			 k->type == BOT_KEY_ED25519 ? "Ed25519" : "RSA",
+			 bot_key_type_name(k->type));
 		return -EINVAL;
 	}
-	if (k->type == GS_KEY_RSA && (EVP_PKEY_get_bits(k->pkey) < 2048 ||
+	if (k->type == BOT_KEY_RSA && (EVP_PKEY_get_bits(k->pkey) < 2048 ||
 				      EVP_PKEY_get_bits(k->pkey) > 8192)) {
 		snprintf(cause, GS_CAUSE_MAX,
 			 "%s:%d: private_key_file %s: an RSA key of %d bits; "
@@ -183,7 +184,7 @@ keys_parse(struct sign_key *k, const struct gs_config *cfg, const char *pem,
 }
 
 int
-keys_load(struct sign_key **out, const struct gs_config *cfg,
+keys_load(struct sign_key **out, const struct bot_config *cfg,
 	  const char *secret, char *cause)
 {
 	struct sign_key *k;
@@ -198,7 +199,7 @@ keys_load(struct sign_key **out, const struct gs_config *cfg,
 	}
 	k->type = cfg->exchange.key_type;
 	k->pkey = NULL;
-	if (k->type == GS_KEY_HMAC) {
+	if (k->type == BOT_KEY_HMAC) {
 		k->secret_len = secret ? strlen(secret) : 0;
 		if (k->secret_len >= sizeof(k->secret)) {
 			snprintf(cause, GS_CAUSE_MAX,
@@ -243,7 +244,7 @@ keys_free(struct sign_key *key)
 int
 keys_usable(const struct sign_key *key)
 {
-	return key != NULL && (key->type != GS_KEY_HMAC || key->secret_len > 0);
+	return key != NULL && (key->type != BOT_KEY_HMAC || key->secret_len > 0);
 }
 
 static int
@@ -274,14 +275,14 @@ keys_sign(const struct sign_key *key, const char *payload, size_t len,
 	EVP_MD_CTX *ctx;
 	int ok, n;
 
-	if (key->type == GS_KEY_HMAC)
+	if (key->type == BOT_KEY_HMAC)
 		return keys_hmac(key, payload, len, out, size);
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		return -ENOMEM;
 	/* Ed25519 hashes internally (no digest); RSA: PKCS#1 v1.5, SHA-256. */
 	ok = EVP_DigestSignInit(ctx, NULL,
-				key->type == GS_KEY_RSA ? EVP_sha256() : NULL,
+				key->type == BOT_KEY_RSA ? EVP_sha256() : NULL,
 				NULL, key->pkey) == 1 &&
 	     EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)payload,
 			    len) == 1;

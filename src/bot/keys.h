@@ -10,6 +10,7 @@
 #include "gshutdown.h"
 
 struct sign_key;
+struct bot_config;
 
 /*
  * Build the key of cfg->exchange.key_type: for hmac from secret (which may
@@ -17,7 +18,7 @@ struct sign_key;
  * owned by this user and of mode 0600 and hold a key of that type.
  * Returns 0, or -errno with cause set ("file: private_key_file ...").
  */
-int keys_load(struct sign_key **out, const struct gs_config *cfg,
+int keys_load(struct sign_key **out, const struct bot_config *cfg,
 	      const char *secret, char *cause);
 void keys_free(struct sign_key *key);
 /* True when the key can sign (an HMAC key with an empty secret cannot). */

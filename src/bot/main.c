@@ -92,21 +92,21 @@ env_take(const char *name, char *out, size_t size)
  * what it names on this machine (directories, credentials).  Exit code.
  */
 static int
-config_prepare(struct gs_config *cfg, const char *path, bool dry,
+config_prepare(struct bot_config *cfg, const char *path, bool dry,
 	       char *cause)
 {
-	gs_config_defaults(cfg);
-	if (gs_config_load(cfg, path, GS_CONFIG_REQUIRE_BOT, cause) < 0)
+	if (bot_config_init(cfg, true, cause) < 0 ||
+	    bot_config_load(cfg, path, cause) < 0)
 		return GS_EXIT_CONFIG;
 	if (dry)
 		cfg->bot.dry_run = true;
-	if (gs_config_validate(cfg, cause) < 0)
+	if (bot_config_validate(cfg, cause) < 0)
 		return GS_EXIT_CONFIG;
 	return 0;
 }
 
 /*
- * Read the credentials gs_config_validate() found present: the secret
+ * Read the credentials bot_config_validate() found present: the secret
  * from the environment (then removed from it) or from api_secret_file,
  * opened without following a symlink and checked again on the open file.
  * With an Ed25519 or RSA key there is no secret: keys_load() reads the
@@ -114,9 +114,9 @@ config_prepare(struct gs_config *cfg, const char *path, bool dry,
  * is set, used or not.
  */
 static int
-secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
+secrets_load(const struct bot_config *cfg, struct secrets *s, char *cause)
 {
-	bool hmac = cfg->exchange.key_type == GS_KEY_HMAC;
+	bool hmac = cfg->exchange.key_type == BOT_KEY_HMAC;
 	const char *v;
 
 	memset(s, 0, sizeof(*s));
@@ -139,7 +139,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		snprintf(cause, GS_CAUSE_MAX,
 			 "%s:%d: $%s is longer than %zu bytes: not an API key",
 			 cfg->path,
-			 gs_config_line(cfg, "exchange", "api_key_env"),
+			 bot_config_line(cfg, "exchange", "api_key_env"),
 			 cfg->exchange.api_key_env, sizeof(s->key) - 1);
 		return -1;
 	}
@@ -156,7 +156,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: api_secret_file %s: %s", cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_file"),
 				 p, strerror(errno));
 			if (fd >= 0)
@@ -168,7 +168,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "%s:%d: api_secret_file %s is not a regular "
 				 "file",
 				 cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_file"),
 				 p);
 			close(fd);
@@ -187,7 +187,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 		if (fp == NULL) {
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: api_secret_file %s: %s", cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_file"),
 				 p, strerror(errno));
 			close(fd);
@@ -204,7 +204,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "%s:%d: api_secret_file %s: its first line is "
 				 "longer than %zu bytes: not an API secret",
 				 cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_file"),
 				 p, sizeof(s->secret) - 2);
 			return -1;
@@ -215,7 +215,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "%s:%d: api_secret_file %s: its first line is "
 				 "empty",
 				 cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_file"),
 				 p);
 			return -1;
@@ -227,7 +227,7 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 				 "%s:%d: $%s is longer than %zu bytes: not an "
 				 "API secret",
 				 cfg->path,
-				 gs_config_line(cfg, "exchange",
+				 bot_config_line(cfg, "exchange",
 						"api_secret_env"),
 				 cfg->exchange.api_secret_env,
 				 sizeof(s->secret) - 1);
@@ -241,8 +241,8 @@ secrets_load(const struct gs_config *cfg, struct secrets *s, char *cause)
 static int
 symbols_param(struct bot *bot, struct rest_req *req)
 {
-	const struct gs_config *cfg = bot->cfg;
-	char list[GS_MAX_SYMBOLS * (GS_SYMBOL_MAX + 3) + 4];
+	const struct bot_config *cfg = bot->cfg;
+	char list[BOT_MAX_SYMBOLS * (BOT_SYMBOL_MAX + 3) + 4];
 	size_t off = 0;
 	int i, n;
 
@@ -300,13 +300,13 @@ order_limit(struct bot *bot, const struct rest_req *req)
 static int
 check_symbols(struct bot *bot, char *cause)
 {
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	struct rest_req req;
 	char what[400];
 	int i, n, rc;
 
 	for (i = 0; i < cfg->bot.nsymbols; i++)
-		snprintf(bot->filters[i].symbol, GS_SYMBOL_MAX, "%s",
+		snprintf(bot->filters[i].symbol, BOT_SYMBOL_MAX, "%s",
 			 cfg->bot.symbols[i]);
 	rest_req_init(&req, "GET", "/api/v3/exchangeInfo", false);
 	if (symbols_param(bot, &req) < 0) {
@@ -329,7 +329,7 @@ check_symbols(struct bot *bot, char *cause)
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: symbols: GET /api/v3/exchangeInfo: %s",
 				 cfg->path,
-				 gs_config_line(cfg, "bot", "symbols"), what);
+				 bot_config_line(cfg, "bot", "symbols"), what);
 		else
 			snprintf(cause, GS_CAUSE_MAX,
 				 "GET /api/v3/exchangeInfo: %s", what);
@@ -352,7 +352,7 @@ check_symbols(struct bot *bot, char *cause)
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s:%d: symbols: %s is not traded on %s",
 				 cfg->path,
-				 gs_config_line(cfg, "bot", "symbols"),
+				 bot_config_line(cfg, "bot", "symbols"),
 				 cfg->bot.symbols[i], cfg->exchange.rest_url);
 			return GS_EXIT_CONFIG;
 		}
@@ -526,7 +526,8 @@ print_summary(struct bot *bot, int code)
 		: code == 75 ? "degraded: see the trace"
 		: code == 69 ? "exchange unavailable"
 			     : "see the log");
-	fprintf(out, " trace        %s (run %s)\n", bot->cfg->trace.path,
+	fprintf(out, " trace        %s (run %s)\n",
+		gs_config_value(bot->cfg->gs, "trace", "path"),
 		gs_supervisor_run_id(bot->sup));
 	fprintf(out, "=======================================================\n");
 	if (fclose(out) == 0)
@@ -535,14 +536,14 @@ print_summary(struct bot *bot, int code)
 }
 
 /*
- * state_dir itself (gs_config_validate() saw that its parent exists),
+ * state_dir itself (bot_config_validate() saw that its parent exists),
  * opened once, without following a symlink, and judged on that open
  * descriptor: the snapshot is written through it, so a directory swapped
  * in later under the same name is never written to.  The descriptor, or
  * -1 with cause.
  */
 static int
-ensure_dir(const struct gs_config *cfg, char *cause)
+ensure_dir(const struct bot_config *cfg, char *cause)
 {
 	const char *path = cfg->bot.state_dir;
 	struct stat st;
@@ -557,7 +558,7 @@ ensure_dir(const struct gs_config *cfg, char *cause)
 				 "%s:%d: state_dir %s is not a directory (a "
 				 "symbolic link is not followed)",
 				 cfg->path,
-				 gs_config_line(cfg, "bot", "state_dir"), path);
+				 bot_config_line(cfg, "bot", "state_dir"), path);
 			return -1;
 		}
 		goto fail;
@@ -571,7 +572,7 @@ ensure_dir(const struct gs_config *cfg, char *cause)
 			 "%s:%d: state_dir %s must be owned by this user (uid "
 			 "%d) and not group- or world-writable (it is uid %d, "
 			 "mode %04o)",
-			 cfg->path, gs_config_line(cfg, "bot", "state_dir"),
+			 cfg->path, bot_config_line(cfg, "bot", "state_dir"),
 			 path, (int)geteuid(), (int)st.st_uid,
 			 (unsigned)(st.st_mode & 07777));
 		close(fd);
@@ -580,7 +581,7 @@ ensure_dir(const struct gs_config *cfg, char *cause)
 	return fd;
 fail:
 	snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s", cfg->path,
-		 gs_config_line(cfg, "bot", "state_dir"), path,
+		 bot_config_line(cfg, "bot", "state_dir"), path,
 		 strerror(errno));
 	return -1;
 }
@@ -602,7 +603,7 @@ interrupted(struct bot *bot)
 static int
 start_checks(struct bot *bot, char *cause)
 {
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	int rc;
 
 	if (rest_sync_time(bot->main_rest, cause) < 0)
@@ -622,10 +623,14 @@ start_checks(struct bot *bot, char *cause)
 
 /* Say it where a person sees it, whatever [log] says. */
 static void
-warn_loud(const struct gs_config *cfg, const char *msg)
+warn_loud(const struct bot_config *cfg, const char *msg)
 {
+	const char *file = gs_config_value(cfg->gs, "log", "file");
+	bool syslog = false;
+
 	log_warn("%s", msg);
-	if (cfg->log.file[0] != '\0' || cfg->log.syslog)
+	gs_parse_bool(gs_config_value(cfg->gs, "log", "syslog"), &syslog);
+	if (file[0] != '\0' || syslog)
 		fprintf(stderr, "tradebotd: warning: %s\n", msg);
 }
 
@@ -638,7 +643,7 @@ static int
 start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
       char *cause)
 {
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	char missing[sizeof(bot->missing)];
 	struct timespec dl;
 	int rc;
@@ -754,7 +759,7 @@ main(int argc, char **argv)
 	char cause[GS_CAUSE_MAX];
 	unsigned char rnd[4];
 	struct sign_key *key = NULL;
-	struct gs_config cfg;
+	struct bot_config cfg;
 	struct secrets sec;
 	struct bot bot;
 	int c, code, state_fd;
@@ -784,8 +789,13 @@ main(int argc, char **argv)
 			check = true;
 			break;
 		case 'D':
-			gs_config_defaults(&cfg);
-			return gs_config_write(stdout, &cfg) < 0 ? 1 : 0;
+			if (bot_config_init(&cfg, true, cause) < 0) {
+				fprintf(stderr, "tradebotd: %s\n", cause);
+				return 1;
+			}
+			code = gs_config_write(stdout, cfg.gs) < 0 ? 1 : 0;
+			bot_config_free(&cfg);
+			return code;
 		case 'V':
 			printf("tradebotd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -808,6 +818,7 @@ main(int argc, char **argv)
 	explicit_bzero(&sec.secret, sizeof(sec.secret));
 	if (code != 0) {
 		fprintf(stderr, "tradebotd: %s\n", cause);
+		bot_config_free(&cfg);
 		return code;
 	}
 	if (check) {
@@ -816,7 +827,7 @@ main(int argc, char **argv)
 				"tradebotd: %s:%d: warning: tls_verify = false: "
 				"the exchange's certificate is NOT checked\n",
 				path,
-				gs_config_line(&cfg, "exchange", "tls_verify"));
+				bot_config_line(&cfg, "exchange", "tls_verify"));
 		printf("%s: configuration OK (%d symbol%s, %d order%s each, "
 		       "%s)\n",
 		       path, cfg.bot.nsymbols, plural(cfg.bot.nsymbols),
@@ -825,24 +836,23 @@ main(int argc, char **argv)
 		       cfg.bot.dry_run ? "dry run" : "live");
 		printf("venue = %s\nrest_url = %s\nws_url = %s\n"
 		       "key_type = %s\ntls_verify = %s\nca_file = %s\n",
-		       gs_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
+		       bot_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
 		       cfg.exchange.ws_url,
-		       gs_key_type_name(cfg.exchange.key_type),
+		       bot_key_type_name(cfg.exchange.key_type),
 		       cfg.exchange.tls_verify ? "true" : "false",
 		       cfg.exchange.ca_file[0] ? cfg.exchange.ca_file
 					       : "(the system's)");
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
+		bot_config_free(&cfg);
 		return 0;
 	}
-	if (gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
-			cfg.log.syslog_facility, "tradebotd") < 0) {
-		fprintf(stderr, "tradebotd: %s:%d: log file %s: %s\n", path,
-			gs_config_line(&cfg, "log", "file"), cfg.log.file,
-			errno == ELOOP ? "is a symbolic link (refused)"
-				       : strerror(errno));
+	/* Early, so that start-up errors go where [log] says. */
+	if (gs_log_open_config(cfg.gs, "tradebotd", cause) < 0) {
+		fprintf(stderr, "tradebotd: %s\n", cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
+		bot_config_free(&cfg);
 		return GS_EXIT_CONFIG;
 	}
 	state_fd = ensure_dir(&cfg, cause);
@@ -850,6 +860,7 @@ main(int argc, char **argv)
 		log_error("%s", cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
+		bot_config_free(&cfg);
 		return GS_EXIT_CONFIG;
 	}
 	if (geteuid() == 0)
@@ -862,6 +873,7 @@ main(int argc, char **argv)
 		close(state_fd);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
+		bot_config_free(&cfg);
 		return 1;
 	}
 
@@ -881,13 +893,18 @@ main(int argc, char **argv)
 	snprintf(bot.run_tag, sizeof(bot.run_tag), "%02x%02x%02x%02x", rnd[0],
 		 rnd[1], rnd[2], rnd[3]);
 
-	if (gs_supervisor_new(&bot.sup, &cfg, PACKAGE_VERSION, cause) < 0) {
+	/* The START record says how this run trades. */
+	gs_record_add_bool(gs_config_start_record(cfg.gs), "dry_run",
+			   cfg.bot.dry_run);
+	gs_record_add_bool(gs_config_start_record(cfg.gs), "tls_verify",
+			   cfg.exchange.tls_verify);
+	if (gs_supervisor_new(&bot.sup, cfg.gs, PACKAGE_VERSION, cause) < 0) {
 		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
 			log_error("%s:%d: %s", path,
-				  gs_config_line(&cfg, "trace", "path"), cause);
+				  bot_config_line(&cfg, "trace", "path"), cause);
 		else if (strncmp(cause, "seal key ", 9) == 0)
 			log_error("%s:%d: %s", path,
-				  gs_config_line(&cfg, "trace", "seal_key_file"),
+				  bot_config_line(&cfg, "trace", "seal_key_file"),
 				  cause);
 		else
 			log_error("%s", cause);
@@ -895,6 +912,7 @@ main(int argc, char **argv)
 		keys_free(key);
 		explicit_bzero(&sec, sizeof(sec));
 		curl_global_cleanup();
+		bot_config_free(&cfg);
 		return GS_EXIT_CONFIG;
 	}
 	gs_set_status_hook(bot.sup, status_line, &bot);
@@ -915,5 +933,6 @@ main(int argc, char **argv)
 	keys_free(key);
 	curl_global_cleanup();
 	gs_log_close();
+	bot_config_free(&cfg);
 	return code;
 }

@@ -55,7 +55,7 @@
 #define POOL_PING_COST_MS 200 /* the floor grows by this per connection */
 
 struct pool {
-	const struct gs_config *cfg;
+	const struct bot_config *cfg;
 	struct rest_client *rc;
 	int size;
 	pthread_mutex_t mu;
@@ -76,7 +76,7 @@ struct pool {
 };
 
 int
-pool_new(struct pool **out, const struct gs_config *cfg,
+pool_new(struct pool **out, const struct bot_config *cfg,
 	 struct rest_client *rc, int size)
 {
 	struct pool *p = calloc(1, sizeof(*p));
@@ -136,16 +136,16 @@ pool_floor_ms(const struct pool *p)
 static int
 pool_check(struct pool *p, long *opened, bool *http2)
 {
-	struct rest_req *reqs[GS_MAX_SYMBOLS], *ptrs[GS_MAX_SYMBOLS];
+	struct rest_req *reqs[BOT_MAX_SYMBOLS], *ptrs[BOT_MAX_SYMBOLS];
 	struct timespec dl =
 	    gs_mono_after_ms(p->cfg->exchange.request_timeout_ms);
-	int ports[GS_MAX_SYMBOLS];
+	int ports[BOT_MAX_SYMBOLS];
 	int i, j, n = p->http2 ? 1 : p->size, ok = 0;
 	bool h2 = false;
 
 	*opened = 0;
-	if (n > GS_MAX_SYMBOLS)
-		n = GS_MAX_SYMBOLS;
+	if (n > BOT_MAX_SYMBOLS)
+		n = BOT_MAX_SYMBOLS;
 	for (i = 0; i < n; i++) {
 		reqs[i] = calloc(1, sizeof(*reqs[i]));
 		if (reqs[i] == NULL) {
@@ -223,8 +223,8 @@ pool_kick(struct pool *p)
 static bool
 pool_watch(struct pool *p, const struct timespec *until, bool sockets)
 {
-	struct pollfd pf[1 + GS_MAX_SYMBOLS * 2];
-	int fds[GS_MAX_SYMBOLS * 2];
+	struct pollfd pf[1 + BOT_MAX_SYMBOLS * 2];
+	int fds[BOT_MAX_SYMBOLS * 2];
 	int i, n = 0, k;
 	long long ms = gs_ms_until(until);
 	uint64_t v;
@@ -232,7 +232,7 @@ pool_watch(struct pool *p, const struct timespec *until, bool sockets)
 	pf[0].fd = p->wake_fd;
 	pf[0].events = POLLIN;
 	if (sockets)
-		n = rest_sockets(p->rc, fds, GS_MAX_SYMBOLS * 2);
+		n = rest_sockets(p->rc, fds, BOT_MAX_SYMBOLS * 2);
 	for (i = 0; i < n; i++) {
 		pf[1 + i].fd = fds[i];
 		pf[1 + i].events = POLLRDHUP;

@@ -44,7 +44,7 @@
 #define REST_SOCKETS_MAX 128
 
 struct rest_client {
-	const struct gs_config *cfg;
+	const struct bot_config *cfg;
 	char api_key[160];
 	const struct sign_key *key; /* owned by main, outlives the client */
 	CURLM *multi;
@@ -138,7 +138,7 @@ wall_ms(void)
 }
 
 int
-rest_client_new(struct rest_client **out, const struct gs_config *cfg,
+rest_client_new(struct rest_client **out, const struct bot_config *cfg,
 		const char *api_key, const struct sign_key *key)
 {
 	struct rest_client *rc = calloc(1, sizeof(*rc));
@@ -367,8 +367,8 @@ on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
 static int
 rest_prepare(struct rest_client *rc, struct rest_req *req)
 {
-	const struct gs_config *cfg = rc->cfg;
-	char query[BOT_QUERY_MAX + 256], url[GS_URL_MAX + BOT_QUERY_MAX + 400];
+	const struct bot_config *cfg = rc->cfg;
+	char query[BOT_QUERY_MAX + 256], url[BOT_URL_MAX + BOT_QUERY_MAX + 400];
 	char num[32], hdr[200];
 	int n, rc_len = 0;
 	CURL *e;

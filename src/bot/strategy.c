@@ -42,11 +42,11 @@ struct slot {
 
 struct grid {
 	struct bot *bot;
-	struct slot slots[GS_MAX_SYMBOLS][MAX_LEVELS];
+	struct slot slots[BOT_MAX_SYMBOLS][MAX_LEVELS];
 	unsigned long counter;
 	long long backoff;
 	struct timespec next_sync;
-	bool no_price[GS_MAX_SYMBOLS];
+	bool no_price[BOT_MAX_SYMBOLS];
 	int refused; /* levels refused in the last round */
 	int failed;  /* placements that failed otherwise */
 };
@@ -151,7 +151,7 @@ grid_rests(const struct grid *g, int i)
 static int
 grid_listings(struct grid *g, struct rest_req *reqs, int *nreq)
 {
-	const struct gs_config *cfg = g->bot->cfg;
+	const struct bot_config *cfg = g->bot->cfg;
 	int i, k = 0, resting = 0;
 
 	for (i = 0; i < cfg->bot.nsymbols; i++)
@@ -215,7 +215,7 @@ static int
 grid_refresh(struct grid *g)
 {
 	struct bot *bot = g->bot;
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	struct rest_req *reqs = calloc((size_t)cfg->bot.nsymbols + 1,
 				       sizeof(*reqs));
 	struct rest_req **ptrs = calloc((size_t)cfg->bot.nsymbols + 1,
@@ -313,7 +313,7 @@ grid_refused(struct grid *g, int i, int lv, const char *why,
 static void
 grid_log(struct grid *g)
 {
-	const struct gs_config *cfg = g->bot->cfg;
+	const struct bot_config *cfg = g->bot->cfg;
 	int i, lv;
 
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
@@ -337,7 +337,7 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	   char *cid, size_t cidsize)
 {
 	struct bot *bot = g->bot;
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	const struct bot_filters *f = &bot->filters[i];
 	bool buy = lv % 2 == 0;
 	int level = lv / 2 + 1, rc = 0;
@@ -466,7 +466,7 @@ static int
 grid_place(struct grid *g)
 {
 	struct bot *bot = g->bot;
-	const struct gs_config *cfg = bot->cfg;
+	const struct bot_config *cfg = bot->cfg;
 	int nsym = cfg->bot.nsymbols, per = cfg->bot.orders_per_symbol;
 	struct rest_req *reqs = calloc((size_t)(nsym * per) + 1, sizeof(*reqs));
 	struct rest_req **ptrs = calloc((size_t)(nsym * per) + 1, sizeof(*ptrs));
@@ -545,7 +545,7 @@ grid_place(struct grid *g)
 static bool
 grid_complete(struct grid *g)
 {
-	const struct gs_config *cfg = g->bot->cfg;
+	const struct bot_config *cfg = g->bot->cfg;
 	int i, lv;
 
 	for (i = 0; i < cfg->bot.nsymbols; i++)
@@ -559,7 +559,7 @@ grid_complete(struct grid *g)
 static void
 grid_status(struct grid *g, bool listing_failed, char *out, size_t size)
 {
-	const struct gs_config *cfg = g->bot->cfg;
+	const struct bot_config *cfg = g->bot->cfg;
 	size_t off = 0;
 	int i, lv, n = 0;
 
@@ -625,7 +625,7 @@ grid_publish(struct grid *g, const char *status)
 static int
 grid_next_cost(struct grid *g)
 {
-	const struct gs_config *cfg = g->bot->cfg;
+	const struct bot_config *cfg = g->bot->cfg;
 	int i, lv, resting = 0, empty = 0;
 
 	if (cfg->bot.dry_run)

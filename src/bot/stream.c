@@ -43,7 +43,7 @@ struct stream {
 	struct bot *bot;
 	struct lws_context *ctx;
 	struct lws *wsi;
-	char url[GS_URL_MAX];
+	char url[BOT_URL_MAX];
 	char host[256];
 	char addr[INET6_ADDRSTRLEN]; /* host, resolved and pinned */
 	struct timespec pinned_at;
@@ -441,15 +441,15 @@ static const struct lws_protocols md_protocols[] = {
 
 /* The name of stream i: each symbol's trade, then its bookTicker. */
 static int
-stream_name(const struct gs_config *cfg, int i, char *out, size_t size)
+stream_name(const struct bot_config *cfg, int i, char *out, size_t size)
 {
 	int channels = cfg->streams.trade + cfg->streams.book_ticker;
 	const char *sym = cfg->bot.symbols[i / channels];
 	bool trade = cfg->streams.trade && i % channels == 0;
-	char lower[GS_SYMBOL_MAX];
+	char lower[BOT_SYMBOL_MAX];
 	int k, n;
 
-	for (k = 0; sym[k] && k < GS_SYMBOL_MAX - 1; k++)
+	for (k = 0; sym[k] && k < BOT_SYMBOL_MAX - 1; k++)
 		lower[k] = (char)(sym[k] | 0x20);
 	lower[k] = '\0';
 	n = snprintf(out, size, "%s@%s", lower, trade ? "trade" : "bookTicker");
@@ -457,7 +457,7 @@ stream_name(const struct gs_config *cfg, int i, char *out, size_t size)
 }
 
 int
-stream_count(const struct gs_config *cfg)
+stream_count(const struct bot_config *cfg)
 {
 	return cfg->bot.nsymbols *
 	       (cfg->streams.trade + cfg->streams.book_ticker);
@@ -472,11 +472,11 @@ stream_count(const struct gs_config *cfg)
  * the root, "wss://host/base" means "/base/stream?...".
  */
 int
-stream_build_path(const char *ws_url, const struct gs_config *cfg, char *out,
+stream_build_path(const char *ws_url, const struct bot_config *cfg, char *out,
 		  size_t size, int *in_path)
 {
 	const char *prot, *ads, *path;
-	char copy[GS_URL_MAX], name[GS_SYMBOL_MAX + 16];
+	char copy[BOT_URL_MAX], name[BOT_SYMBOL_MAX + 16];
 	size_t off, len;
 	int i, n, port;
 
@@ -516,10 +516,10 @@ stream_build_path(const char *ws_url, const struct gs_config *cfg, char *out,
  * from the first one the path could not hold; NULL when none is left.
  */
 char *
-stream_build_subscribe(const struct gs_config *cfg, int from)
+stream_build_subscribe(const struct bot_config *cfg, int from)
 {
 	json_t *msg, *params = json_array();
-	char name[GS_SYMBOL_MAX + 16], *text;
+	char name[BOT_SYMBOL_MAX + 16], *text;
 	int i;
 
 	if (from >= stream_count(cfg) || params == NULL) {
@@ -544,7 +544,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 {
 	struct lws_context_creation_info info;
 	const char *prot, *ads, *path;
-	char copy[GS_URL_MAX];
+	char copy[BOT_URL_MAX];
 	struct stream *s;
 	int in_path;
 
@@ -678,6 +678,8 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	struct timespec grace;
 	bool clean;
 
+	json_object_set_new(detail, "dry_run",
+			    json_boolean(bot->cfg->bot.dry_run));
 	pthread_mutex_lock(&bot->mu);
 	s->closing = true;
 	pthread_mutex_unlock(&bot->mu);

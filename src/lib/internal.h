@@ -7,7 +7,65 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <jansson.h>
+
 #include "gshutdown.h"
+
+enum gs_on_sighup {
+	GS_SIGHUP_SHUTDOWN,
+	GS_SIGHUP_RELOAD,
+};
+
+enum gs_on_second_signal {
+	GS_SECOND_FORCE,
+	GS_SECOND_IGNORE,
+};
+
+struct cfg_key;
+struct cfg_section;
+struct cfg_check;
+
+/* What gshutdown.h keeps opaque: the library's keys, and the registry. */
+struct gs_config {
+	char path[GS_PATH_MAX];
+	struct {
+		int cancel_timeout_ms;
+		int close_timeout_ms;
+		int join_timeout_ms;
+		int total_timeout_ms;
+		int on_sighup;	      /* enum gs_on_sighup */
+		int on_second_signal; /* enum gs_on_second_signal */
+		/* a repeat within this of the first signal is the same request */
+		int duplicate_signal_ms;
+	} shutdown;
+	struct {
+		char path[GS_PATH_MAX];
+		bool fsync;
+		char seal_key_file[GS_PATH_MAX]; /* empty: not sealed */
+	} trace;
+	struct {
+		int level; /* enum gs_log_level */
+		char file[GS_PATH_MAX];
+		bool syslog;
+		char syslog_facility[16];
+	} log;
+	/*
+	 * The registry: every key, the library's and the application's, in
+	 * the order registered.  A copy of the struct (the supervisor's
+	 * [log] as last reloaded) shares it and only reads it.
+	 */
+	struct cfg_key *keys;
+	size_t nkeys, keys_cap;
+	struct cfg_section *sections;
+	size_t nsections, sections_cap;
+	struct cfg_check *checks;
+	size_t nchecks, checks_cap;
+	json_t *start; /* the application's START fields */
+};
+
+/* Re-read only the [log] section of path into cfg (SIGHUP reload). */
+int gs_config_reload_log(struct gs_config *cfg, const char *path,
+			 char *cause);
 
 #define SUP_MAX_WORKERS 64
 
@@ -116,6 +174,8 @@ int sigthread_start(struct gs_supervisor *sup);
 void sigthread_stop(struct gs_supervisor *sup);
 void sigthread_poke(struct gs_supervisor *sup);
 
+/* log.c: whether the application opened the log (gs_log_open). */
+bool log_is_open(void);
 /* log.c: the fixed message of the deadline timer; no lock, never blocks. */
 void log_emergency(const char *msg, size_t len);
 /* Before an _exit(): let the log's writer thread write what it holds, as

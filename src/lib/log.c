@@ -56,6 +56,8 @@ static enum gs_log_level log_level = GS_LOG_INFO;
 static struct out log_out = {STDERR_FILENO, false, OUT_PLAIN};
 static bool log_syslog;
 static int log_prio_facility = LOG_DAEMON;
+/* gs_log_open() was called (and gs_log_close() not since); log_mutex. */
+static bool log_opened;
 static int syslog_fd = -1;
 static char log_ident[32] = "gshutdown";
 static atomic_ulong log_dropped;
@@ -804,8 +806,20 @@ gs_log_open(enum gs_log_level level, const char *file, bool use_syslog,
 	if (ident != NULL)
 		snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_install_locked(level, o, err, use_syslog, facility);
+	log_opened = true;
 	pthread_mutex_unlock(&log_mutex);
 	return 0;
+}
+
+bool
+log_is_open(void)
+{
+	bool open;
+
+	pthread_mutex_lock(&log_mutex);
+	open = log_opened;
+	pthread_mutex_unlock(&log_mutex);
+	return open;
 }
 
 int
@@ -829,6 +843,7 @@ gs_log_close(void)
 	int efd;
 
 	pthread_mutex_lock(&log_mutex);
+	log_opened = false;
 	out_close(&log_out); /* a file: its close is queued behind its lines */
 	writer_finish(0);
 	if (syslog_fd >= 0)

@@ -575,8 +575,6 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 					   detail);
 	ms = gs_ms_since(&start);
 	json_object_set_new(detail, "elapsed_ms", json_integer(ms));
-	json_object_set_new(detail, "dry_run",
-			    json_boolean(sup->cfg->bot.dry_run));
 	log_info("%s finished: %s in %lld ms", gs_state_name(phase),
 		 out == GS_OUTCOME_DONE	     ? "done"
 		 : out == GS_OUTCOME_TIMEOUT ? "timed out"
@@ -829,6 +827,13 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 		return -ENOMEM;
 	sup->cfg = cfg;
 	sup->logcfg = *cfg;
+	/* [log] takes effect here unless the application opened the log. */
+	if (!log_is_open() &&
+	    (rc = gs_log_open_config(cfg, program_invocation_short_name,
+				     cause)) < 0) {
+		free(sup);
+		return rc;
+	}
 	sup->started = gs_mono_now();
 	sup->degraded_why = json_array();
 	sup->dl_tfd = sup->dl_efd = -1;
@@ -848,10 +853,10 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	    (rc = gs_trace_set_seal(sup->trace, cfg->trace.seal_key_file,
 				    cause)) < 0)
 		goto fail;
-	start = json_pack("{s:s, s:s, s:b, s:b}", "version",
-			  version ? version : "", "config", cfg->path,
-			  "dry_run", cfg->bot.dry_run, "tls_verify",
-			  cfg->exchange.tls_verify);
+	/* The library's fields, then what the application added. */
+	start = json_pack("{s:s, s:s}", "version", version ? version : "",
+			  "config", cfg->path);
+	json_object_update(start, cfg->start);
 	rc = gs_trace_append(sup->trace, "START", NULL, "RUNNING", start);
 	json_decref(start);
 	if (rc < 0) {

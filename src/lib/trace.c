@@ -43,6 +43,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <jansson.h>
+
 #include "gshutdown.h"
 
 #define HASH_HEX 64

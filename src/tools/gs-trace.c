@@ -18,6 +18,8 @@
 
 #include <openssl/crypto.h>
 
+#include <jansson.h>
+
 #include "gshutdown.h"
 
 static const char usage_verify[] =

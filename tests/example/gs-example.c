@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "gshutdown.h"
 
 struct waiter {
@@ -131,7 +133,7 @@ main(int argc, char **argv)
 	struct phase_arg close = {0, "streams_closed", false};
 	struct fatal_arg fatal = {NULL, -1};
 	struct gs_supervisor *sup;
-	struct gs_config cfg;
+	struct gs_config *cfg;
 	char cause[GS_CAUSE_MAX], name[16];
 	const char *path = NULL;
 	int workers = 4, stuck = 0, c, i, code;
@@ -171,15 +173,18 @@ main(int argc, char **argv)
 		usage();
 		return GS_EXIT_USAGE;
 	}
-	gs_config_defaults(&cfg);
-	if (gs_config_load(&cfg, path, 0, cause) < 0) {
+	cfg = gs_config_new();
+	if (cfg == NULL)
+		return 1;
+	if (gs_config_load(cfg, path, cause) < 0) {
 		fprintf(stderr, "gs-example: %s\n", cause);
+		gs_config_free(cfg);
 		return GS_EXIT_CONFIG;
 	}
-	gs_log_open(cfg.log.level, cfg.log.file, cfg.log.syslog,
-		    cfg.log.syslog_facility, "gs-example");
-	if (gs_supervisor_new(&sup, &cfg, "example", cause) < 0) {
-		log_error("%s", cause);
+	/* [log] takes effect here: gs_supervisor_new opens the log. */
+	if (gs_supervisor_new(&sup, cfg, "example", cause) < 0) {
+		fprintf(stderr, "gs-example: %s\n", cause);
+		gs_config_free(cfg);
 		return GS_EXIT_CONFIG;
 	}
 	for (i = 0; i < workers; i++) {
@@ -198,5 +203,6 @@ main(int argc, char **argv)
 	code = gs_supervisor_run(sup);
 	gs_supervisor_free(sup);
 	gs_log_close();
+	gs_config_free(cfg);
 	return code;
 }

@@ -9,13 +9,13 @@ secs=${1:-20}
 out=${FUZZ_OUT:-$top/_fuzz}
 mkdir -p "$out" "$top/tests/fuzz/crashes"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$top/include -I$top/src/lib
+	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$top/include -I$top/src/lib -I$top/src/bot
 	$(pkg-config --cflags jansson libwebsockets libcurl inih libcrypto)"
 libs="$(pkg-config --libs jansson inih libcrypto libcurl) -lm -pthread"
 lib="$top/src/lib/config.c $top/src/lib/fsm.c $top/src/lib/log.c
 	$top/src/lib/time.c $top/src/lib/trace.c"
 # shellcheck disable=SC2086
-clang $flags "$top/tests/fuzz/fuzz_ini.c" $lib -o "$out/fuzz_ini" $libs
+clang $flags "$top/tests/fuzz/fuzz_ini.c" "$top/src/bot/config.c" $lib -o "$out/fuzz_ini" $libs
 # shellcheck disable=SC2086
 clang $flags "$top/tests/fuzz/fuzz_trace.c" $lib -o "$out/fuzz_trace" $libs
 # shellcheck disable=SC2086

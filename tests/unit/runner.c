@@ -34,21 +34,48 @@ unit_write(char *path, size_t size, const char *name, const char *text)
 	fclose(fp);
 }
 
+/* Every configuration the tests made, freed at the end. */
+static struct gs_config **configs;
+static size_t nconfigs;
+
+static void
+unit_track(struct bot_config *cfg, bool require)
+{
+	char cause[GS_CAUSE_MAX];
+	struct gs_config **p;
+
+	if (bot_config_init(cfg, require, cause) < 0) {
+		fprintf(stderr, "bot_config_init: %s\n", cause);
+		exit(99);
+	}
+	p = realloc(configs, (nconfigs + 1) * sizeof(*configs));
+	if (p == NULL)
+		exit(99);
+	configs = p;
+	configs[nconfigs++] = cfg->gs;
+}
+
+void
+unit_bot_config(struct bot_config *cfg)
+{
+	unit_track(cfg, true);
+}
+
 int
-unit_config_load(struct gs_config *cfg, const char *text, int flags,
+unit_config_load(struct bot_config *cfg, const char *text, int flags,
 		 char *path, size_t size, char *cause)
 {
 	unit_write(path, size, "t.ini", text);
-	gs_config_defaults(cfg);
+	unit_track(cfg, flags & UNIT_REQUIRE_BOT);
 	cause[0] = '\0';
-	return gs_config_load(cfg, path, flags, cause);
+	return bot_config_load(cfg, path, cause);
 }
 
 void
 unit_config_error(const char *text, int flags, int line, const char *needle)
 {
 	static char cause[GS_CAUSE_MAX];
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512], want[600];
 
 	CU_ASSERT_EQUAL(unit_config_load(&cfg, text, flags, path,
@@ -90,6 +117,9 @@ main(void)
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
+	while (nconfigs > 0)
+		gs_config_free(configs[--nconfigs]);
+	free(configs);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (failed == 0 && system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);

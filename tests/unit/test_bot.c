@@ -422,11 +422,11 @@ test_round_and_format(void)
 static void
 test_bot_owns(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	struct bot bot;
 
 	memset(&bot, 0, sizeof(bot));
-	gs_config_defaults(&cfg);
+	unit_bot_config(&cfg);
 	bot.cfg = &cfg;
 	strcpy(bot.prefix, "gsb-");
 	CU_ASSERT_TRUE(bot_owns(&bot, "gsb-1a2b3c4d-7"));
@@ -440,15 +440,15 @@ test_bot_owns(void)
 static void
 test_sign_append_long_values(void)
 {
-	char q[BOT_QUERY_MAX] = "", list[GS_MAX_SYMBOLS * 32], small[64] = "x=1";
+	char q[BOT_QUERY_MAX] = "", list[BOT_MAX_SYMBOLS * 32], small[64] = "x=1";
 	size_t off = 0;
 	int i;
 
 	list[off++] = '[';
-	for (i = 0; i < GS_MAX_SYMBOLS; i++)
+	for (i = 0; i < BOT_MAX_SYMBOLS; i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
 					"%s\"%.*s%02d\"", i ? "," : "",
-					GS_SYMBOL_MAX - 3,
+					BOT_SYMBOL_MAX - 3,
 					"ABCDEFGHIJKLMNOPQRSTUVWXYZ", i);
 	snprintf(list + off, sizeof(list) - off, "]");
 	CU_ASSERT_EQUAL(sign_append(q, sizeof(q), "symbols", list), 0);
@@ -631,12 +631,12 @@ test_budget_server_figure(void)
 static void
 test_known_orders_merge(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	struct bot bot;
 	json_t *listing, *all;
 
 	memset(&bot, 0, sizeof(bot));
-	gs_config_defaults(&cfg);
+	unit_bot_config(&cfg);
 	bot.cfg = &cfg;
 	pthread_mutex_init(&bot.mu, NULL);
 	bot.placed = json_object();
@@ -672,7 +672,7 @@ test_known_orders_merge(void)
 static void
 stream_path_is(const char *url, const char *want)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512];
 	int in_path;
 
@@ -728,7 +728,7 @@ test_stream_path_base(void)
 static void
 test_stream_path_bounds(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[24];
 	int in_path;
 
@@ -747,20 +747,20 @@ test_stream_path_bounds(void)
 static void
 test_stream_path_overflow_subscribes(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[STREAM_PATH_MAX + 1], name[64], *sub;
 	json_t *msg, *params;
 	int i, in_path, total;
 
 	memset(&cfg, 0, sizeof(cfg));
-	for (i = 0; i < GS_MAX_SYMBOLS; i++)
+	for (i = 0; i < BOT_MAX_SYMBOLS; i++)
 		snprintf(cfg.bot.symbols[i], sizeof(cfg.bot.symbols[i]),
 			 "QX%02dLONGNAMEUSDT", i);
-	cfg.bot.nsymbols = GS_MAX_SYMBOLS;
+	cfg.bot.nsymbols = BOT_MAX_SYMBOLS;
 	cfg.streams.trade = true;
 	cfg.streams.book_ticker = true;
 	total = stream_count(&cfg);
-	CU_ASSERT_EQUAL(total, 2 * GS_MAX_SYMBOLS);
+	CU_ASSERT_EQUAL(total, 2 * BOT_MAX_SYMBOLS);
 	CU_ASSERT_EQUAL(stream_build_path("wss://h:9443", &cfg, path,
 					  sizeof(path), &in_path),
 			0);

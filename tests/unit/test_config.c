@@ -15,7 +15,7 @@ static char cause[GS_CAUSE_MAX];
 
 /* Load text as a file; returns the loader's code. */
 static int
-load(struct gs_config *cfg, const char *text, int flags, char *path,
+load(struct bot_config *cfg, const char *text, int flags, char *path,
      size_t size)
 {
 	return unit_config_load(cfg, text, flags, path, size, cause);
@@ -26,9 +26,9 @@ load(struct gs_config *cfg, const char *text, int flags, char *path,
 static void
 test_config_defaults(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 
-	gs_config_defaults(&c);
+	unit_bot_config(&c);
 	CU_ASSERT_STRING_EQUAL(c.bot.symbols[0], "HBARUSDT");
 	CU_ASSERT_EQUAL(c.bot.nsymbols, 1);
 	CU_ASSERT_EQUAL(c.bot.orders_per_symbol, 4);
@@ -42,19 +42,19 @@ test_config_defaults(void)
 	CU_ASSERT_TRUE(c.exchange.tls_verify);
 	CU_ASSERT_EQUAL(c.exchange.weight_budget_pct, 50);
 	CU_ASSERT_TRUE(c.streams.trade && c.streams.book_ticker);
-	CU_ASSERT_EQUAL(c.shutdown.join_timeout_ms, 5000);
-	CU_ASSERT_EQUAL(c.shutdown.total_timeout_ms, 25000);
-	CU_ASSERT_EQUAL(c.shutdown.cancel_mode, GS_CANCEL_AUTO);
-	CU_ASSERT_EQUAL(c.shutdown.on_second_signal, GS_SECOND_FORCE);
-	CU_ASSERT_EQUAL(c.shutdown.duplicate_signal_ms, 1000);
-	CU_ASSERT_TRUE(c.trace.fsync);
-	CU_ASSERT_EQUAL(c.log.level, GS_LOG_INFO);
+	CU_ASSERT_EQUAL(c.gs->shutdown.join_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(c.gs->shutdown.total_timeout_ms, 25000);
+	CU_ASSERT_EQUAL(c.shutdown.cancel_mode, BOT_CANCEL_AUTO);
+	CU_ASSERT_EQUAL(c.gs->shutdown.on_second_signal, GS_SECOND_FORCE);
+	CU_ASSERT_EQUAL(c.gs->shutdown.duplicate_signal_ms, 1000);
+	CU_ASSERT_TRUE(c.gs->trace.fsync);
+	CU_ASSERT_EQUAL(c.gs->log.level, GS_LOG_INFO);
 }
 
 static void
 test_config_full_file(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 	int rc;
 
@@ -98,7 +98,7 @@ test_config_full_file(void)
 		  "file = /tmp/l.log\n"
 		  "syslog = on\n"
 		  "syslog_facility = local3\n",
-		  GS_CONFIG_REQUIRE_BOT, path, sizeof(path));
+		  UNIT_REQUIRE_BOT, path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(c.bot.nsymbols, 3);
 	CU_ASSERT_STRING_EQUAL(c.bot.symbols[0], "BTCUSDT");
@@ -123,19 +123,19 @@ test_config_full_file(void)
 	CU_ASSERT_TRUE(c.streams.book_ticker);
 	CU_ASSERT_EQUAL(c.shutdown.cancel_timeout_ms, 2000);
 	CU_ASSERT_EQUAL(c.shutdown.close_timeout_ms, 1000);
-	CU_ASSERT_EQUAL(c.shutdown.join_timeout_ms, 700);
-	CU_ASSERT_EQUAL(c.shutdown.total_timeout_ms, 9000);
+	CU_ASSERT_EQUAL(c.gs->shutdown.join_timeout_ms, 700);
+	CU_ASSERT_EQUAL(c.gs->shutdown.total_timeout_ms, 9000);
 	CU_ASSERT_EQUAL(c.shutdown.cancel_retries, 3);
 	CU_ASSERT_EQUAL(c.shutdown.retry_backoff_ms, 50);
-	CU_ASSERT_EQUAL(c.shutdown.cancel_mode, GS_CANCEL_PER_ORDER_SEQUENTIAL);
-	CU_ASSERT_EQUAL(c.shutdown.on_sighup, GS_SIGHUP_RELOAD);
-	CU_ASSERT_EQUAL(c.shutdown.on_second_signal, GS_SECOND_IGNORE);
-	CU_ASSERT_STRING_EQUAL(c.trace.path, "/tmp/t.jsonl");
-	CU_ASSERT_FALSE(c.trace.fsync);
-	CU_ASSERT_EQUAL(c.log.level, GS_LOG_DEBUG);
-	CU_ASSERT_STRING_EQUAL(c.log.file, "/tmp/l.log");
-	CU_ASSERT_TRUE(c.log.syslog);
-	CU_ASSERT_STRING_EQUAL(c.log.syslog_facility, "local3");
+	CU_ASSERT_EQUAL(c.shutdown.cancel_mode, BOT_CANCEL_PER_ORDER_SEQUENTIAL);
+	CU_ASSERT_EQUAL(c.gs->shutdown.on_sighup, GS_SIGHUP_RELOAD);
+	CU_ASSERT_EQUAL(c.gs->shutdown.on_second_signal, GS_SECOND_IGNORE);
+	CU_ASSERT_STRING_EQUAL(c.gs->trace.path, "/tmp/t.jsonl");
+	CU_ASSERT_FALSE(c.gs->trace.fsync);
+	CU_ASSERT_EQUAL(c.gs->log.level, GS_LOG_DEBUG);
+	CU_ASSERT_STRING_EQUAL(c.gs->log.file, "/tmp/l.log");
+	CU_ASSERT_TRUE(c.gs->log.syslog);
+	CU_ASSERT_STRING_EQUAL(c.gs->log.syslog_facility, "local3");
 	CU_ASSERT_STRING_EQUAL(c.path, path);
 }
 
@@ -179,10 +179,10 @@ test_config_out_of_range(void)
 static void
 test_config_missing_file(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 
-	gs_config_defaults(&c);
-	CU_ASSERT_EQUAL(gs_config_load(&c, "/nonexistent/x.ini", 0, cause),
+	unit_bot_config(&c);
+	CU_ASSERT_EQUAL(bot_config_load(&c, "/nonexistent/x.ini", cause),
 			-ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "/nonexistent/x.ini:0: cannot "
 					     "open"));
@@ -193,23 +193,22 @@ static void
 test_config_missing_required(void)
 {
 	expect_error("; comment\n[bot]\nsymbols = BTCUSDT\ndry_run = true\n",
-		     GS_CONFIG_REQUIRE_BOT, 2,
+		     UNIT_REQUIRE_BOT, 2,
 		     "[bot] client_order_prefix is required");
-	expect_error("[log]\nlevel = info\n", GS_CONFIG_REQUIRE_BOT, 0,
+	expect_error("[log]\nlevel = info\n", UNIT_REQUIRE_BOT, 0,
 		     "[bot] symbols is required");
-	expect_error("[log]\n[bot]\n", GS_CONFIG_REQUIRE_BOT, 2,
+	expect_error("[log]\n[bot]\n", UNIT_REQUIRE_BOT, 2,
 		     "[bot] symbols is required");
 }
 
 static void
 test_config_directory(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char want[600];
 
-	gs_config_defaults(&c);
-	CU_ASSERT_EQUAL(gs_config_load(&c, unit_tmpdir(),
-				       GS_CONFIG_REQUIRE_BOT, cause),
+	unit_bot_config(&c);
+	CU_ASSERT_EQUAL(bot_config_load(&c, unit_tmpdir(), cause),
 			-EISDIR);
 	snprintf(want, sizeof(want), "%s:0: is a directory", unit_tmpdir());
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, want));
@@ -219,7 +218,7 @@ test_config_directory(void)
 static void
 test_config_syslog_facility(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 
 	expect_error("[log]\nsyslog = true\nsyslog_facility = bogus\n", 0, 3,
@@ -228,7 +227,7 @@ test_config_syslog_facility(void)
 	CU_ASSERT_EQUAL(load(&c, "[log]\nsyslog_facility = local7\n", 0, path,
 			     sizeof(path)),
 			0);
-	CU_ASSERT_STRING_EQUAL(c.log.syslog_facility, "local7");
+	CU_ASSERT_STRING_EQUAL(c.gs->log.syslog_facility, "local7");
 }
 
 static void
@@ -241,7 +240,7 @@ test_config_orders_zero(void)
 static void
 test_config_urls(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 
 	expect_error("[exchange]\nws_url = http://127.0.0.1:9\n", 0, 2,
@@ -283,7 +282,7 @@ test_config_symbol_as_written(void)
 static void
 test_config_lines(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 
 	CU_ASSERT_EQUAL_FATAL(load(&c,
@@ -291,16 +290,16 @@ test_config_lines(void)
 				   "path = /tmp/x\n",
 				   0, path, sizeof(path)),
 			      0);
-	CU_ASSERT_EQUAL(gs_config_line(&c, "bot", "symbols"), 2);
-	CU_ASSERT_EQUAL(gs_config_line(&c, "bot", "state_dir"), 1);
-	CU_ASSERT_EQUAL(gs_config_line(&c, "trace", "path"), 5);
-	CU_ASSERT_EQUAL(gs_config_line(&c, "trace", "fsync"), 4);
-	CU_ASSERT_EQUAL(gs_config_line(&c, "log", "file"), 0);
+	CU_ASSERT_EQUAL(bot_config_line(&c, "bot", "symbols"), 2);
+	CU_ASSERT_EQUAL(bot_config_line(&c, "bot", "state_dir"), 1);
+	CU_ASSERT_EQUAL(bot_config_line(&c, "trace", "path"), 5);
+	CU_ASSERT_EQUAL(bot_config_line(&c, "trace", "fsync"), 4);
+	CU_ASSERT_EQUAL(bot_config_line(&c, "log", "file"), 0);
 }
 
 /* A config whose directories live under the unit tests' scratch space. */
 static int
-load_live(struct gs_config *c, const char *extra, char *path, size_t size)
+load_live(struct bot_config *c, const char *extra, char *path, size_t size)
 {
 	char text[2048];
 
@@ -309,17 +308,17 @@ load_live(struct gs_config *c, const char *extra, char *path, size_t size)
 		 "dry_run = false\nstate_dir = %s/state\n[trace]\n"
 		 "path = %s/trace.jsonl\n%s",
 		 unit_tmpdir(), unit_tmpdir(), extra);
-	return load(c, text, GS_CONFIG_REQUIRE_BOT, path, size);
+	return load(c, text, UNIT_REQUIRE_BOT, path, size);
 }
 
 /* Assert gs_config_validate fails naming path:line and needle. */
 static void
-expect_invalid(const struct gs_config *c, int line, const char *needle)
+expect_invalid(const struct bot_config *c, int line, const char *needle)
 {
 	char want[GS_PATH_MAX + 32];
 
 	cause[0] = '\0';
-	CU_ASSERT_EQUAL(gs_config_validate(c, cause), -EINVAL);
+	CU_ASSERT_EQUAL(bot_config_validate(c, cause), -EINVAL);
 	snprintf(want, sizeof(want), "%s:%d: ", c->path, line);
 	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
@@ -331,13 +330,13 @@ expect_invalid(const struct gs_config *c, int line, const char *needle)
 static void
 test_config_validate_dirs(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512], extra[1024];
 
 	setenv("BINANCE_API_KEY", "k", 1);
 	setenv("BINANCE_API_SECRET", "s", 1);
 	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
-	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+	CU_ASSERT_EQUAL(bot_config_validate(&c, cause), 0);
 
 	/* state_dir two levels missing: an error, not mkdir -p. */
 	snprintf(extra, sizeof(extra), "[log]\nlevel = info\n");
@@ -349,11 +348,11 @@ test_config_validate_dirs(void)
 	/* The trace's directory must exist... */
 	snprintf(extra, sizeof(extra), "[log]\n");
 	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
-	snprintf(c.trace.path, sizeof(c.trace.path), "%s/none/t.jsonl",
+	snprintf(c.gs->trace.path, sizeof(c.gs->trace.path), "%s/none/t.jsonl",
 		 unit_tmpdir());
 	expect_invalid(&c, 7, "trace path: directory ");
 	/* ...and be a directory. */
-	snprintf(c.trace.path, sizeof(c.trace.path), "%s/t.ini/t.jsonl",
+	snprintf(c.gs->trace.path, sizeof(c.gs->trace.path), "%s/t.ini/t.jsonl",
 		 unit_tmpdir());
 	expect_invalid(&c, 7, "Not a directory");
 	/* A log file in a missing directory. */
@@ -368,7 +367,7 @@ static void
 test_config_validate_read_only(void)
 {
 	char dir[] = "/tmp/gs-unit-ro-XXXXXX", ro[600], rw[600];
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 	uid_t uid = geteuid();
 
@@ -377,7 +376,7 @@ test_config_validate_read_only(void)
 	snprintf(ro, sizeof(ro), "%s/ro", dir);
 	CU_ASSERT_EQUAL(chmod(dir, 0755), 0);
 	CU_ASSERT_EQUAL(mkdir(ro, 0555), 0);
-	snprintf(c.trace.path, sizeof(c.trace.path), "%s/t.jsonl", ro);
+	snprintf(c.gs->trace.path, sizeof(c.gs->trace.path), "%s/t.jsonl", ro);
 	snprintf(rw, sizeof(rw), "%s/rw", dir);
 	CU_ASSERT_EQUAL(mkdir(rw, 0700), 0);
 	/* state_dir must be the daemon user's own: nobody's, below. */
@@ -398,7 +397,7 @@ test_config_validate_read_only(void)
 static void
 test_config_validate_credentials(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512], extra[1024], secret[600];
 	FILE *fp;
 
@@ -407,7 +406,7 @@ test_config_validate_credentials(void)
 	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
 	expect_invalid(&c, 4, "set $BINANCE_API_SECRET (or api_secret_file)");
 	c.bot.dry_run = true; /* --dry-run */
-	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+	CU_ASSERT_EQUAL(bot_config_validate(&c, cause), 0);
 
 	unsetenv("BINANCE_API_KEY");
 	CU_ASSERT_EQUAL_FATAL(load_live(&c, "", path, sizeof(path)), 0);
@@ -428,7 +427,7 @@ test_config_validate_credentials(void)
 	CU_ASSERT_PTR_NULL(strstr(cause, "BINANCE_API_SECRET"));
 	CU_ASSERT_PTR_NULL(strstr(cause, "$api_secret_file"));
 	setenv("BINANCE_API_KEY", "k", 1);
-	CU_ASSERT_EQUAL(gs_config_validate(&c, cause), 0);
+	CU_ASSERT_EQUAL(bot_config_validate(&c, cause), 0);
 
 	/* The 0600 rule, at check and at run alike, dry or not. */
 	CU_ASSERT_EQUAL(chmod(secret, 0644), 0);
@@ -442,21 +441,26 @@ test_config_validate_credentials(void)
 static void
 test_config_write(void)
 {
-	struct gs_config c, back;
+	struct bot_config c, back;
 	char *text = NULL, path[512];
 	size_t len = 0;
 	FILE *fp;
 
-	gs_config_defaults(&c);
+	unit_bot_config(&c);
 	fp = open_memstream(&text, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-	CU_ASSERT_EQUAL(gs_config_write(fp, &c), 0);
+	CU_ASSERT_EQUAL(gs_config_write(fp, c.gs), 0);
 	fclose(fp);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "[log]\nlevel = info\nfile =\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "symbols = HBARUSDT ; required\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "channels = trade, bookTicker\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "[log]\n; error, warn, info, "
+					    "debug\nlevel = info\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nfile =\n"));
+	/* Help and "required" on a line of their own: a value line holds
+	 * the value alone. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "; comma-separated; required\n"
+					    "symbols = HBARUSDT\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nchannels = trade, bookTicker\n"));
 	/* What it writes loads back to the same values. */
-	CU_ASSERT_EQUAL(load(&back, text, GS_CONFIG_REQUIRE_BOT, path,
+	CU_ASSERT_EQUAL(load(&back, text, UNIT_REQUIRE_BOT, path,
 			     sizeof(path)),
 			0);
 	CU_ASSERT_EQUAL(memcmp(&back.bot, &c.bot, sizeof(c.bot)), 0);
@@ -464,7 +468,7 @@ test_config_write(void)
 			       sizeof(c.shutdown)),
 			0);
 	CU_ASSERT_STRING_EQUAL(back.exchange.ws_url, c.exchange.ws_url);
-	CU_ASSERT_STRING_EQUAL(back.log.syslog_facility, "daemon");
+	CU_ASSERT_STRING_EQUAL(back.gs->log.syslog_facility, "daemon");
 	free(text);
 }
 
@@ -505,7 +509,7 @@ test_config_bad_list(void)
 static void
 test_config_symbol_list(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 
 	expect_error("[bot]\nsymbols = BTCUSDT, BTCUSDT\n", 0, 2,
@@ -521,10 +525,10 @@ test_config_symbol_list(void)
 		     "without empty items");
 	expect_error("[bot]\nsymbols = A,,B\n", 0, 2, "without empty items");
 	expect_error("[streams]\nchannels = trade,\n", 0, 2, "channels");
-	/* The same checks under GS_CONFIG_REQUIRE_BOT (--check-config). */
+	/* The same checks under UNIT_REQUIRE_BOT (--check-config). */
 	expect_error("[bot]\nsymbols = BTCUSDT,BTCUSDT\n"
 		     "client_order_prefix = x\n",
-		     GS_CONFIG_REQUIRE_BOT, 2, "listed twice");
+		     UNIT_REQUIRE_BOT, 2, "listed twice");
 	/* Distinct symbols still load, upper-cased. */
 	CU_ASSERT_EQUAL(load(&c, "[bot]\nsymbols = btcusdt , ETHUSDT\n", 0,
 			     path, sizeof(path)),
@@ -572,7 +576,7 @@ test_config_cross_check(void)
 static void
 test_config_reload_log(void)
 {
-	struct gs_config c;
+	struct bot_config c;
 	char path[512];
 
 	CU_ASSERT_EQUAL_FATAL(load(&c,
@@ -583,19 +587,19 @@ test_config_reload_log(void)
 	c.bot.dry_run = true; /* must survive the reload */
 	unit_write(path, sizeof(path), "t.ini",
 		   "[bot]\ndry_run = false\n[log]\nlevel = debug\n");
-	CU_ASSERT_EQUAL(gs_config_reload_log(&c, path, cause), 0);
-	CU_ASSERT_EQUAL(c.log.level, GS_LOG_DEBUG);
+	CU_ASSERT_EQUAL(gs_config_reload_log(c.gs, path, cause), 0);
+	CU_ASSERT_EQUAL(c.gs->log.level, GS_LOG_DEBUG);
 	CU_ASSERT_TRUE(c.bot.dry_run);
 	unit_write(path, sizeof(path), "t.ini", "[log]\nlevel = loud\n");
-	CU_ASSERT_EQUAL(gs_config_reload_log(&c, path, cause), -EINVAL);
-	CU_ASSERT_EQUAL(c.log.level, GS_LOG_DEBUG);
+	CU_ASSERT_EQUAL(gs_config_reload_log(c.gs, path, cause), -EINVAL);
+	CU_ASSERT_EQUAL(c.gs->log.level, GS_LOG_DEBUG);
 }
 
 static void
 test_config_long_line(void)
 {
 	char text[1024] = "[bot]\nsymbols = ", path[512];
-	struct gs_config c;
+	struct bot_config c;
 	int i;
 
 	/* 50 symbols: a 460-character line, beyond inih's default 200. */

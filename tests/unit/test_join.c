@@ -207,7 +207,6 @@ phase_late(void *arg, const struct timespec *deadline, json_t *detail)
 static void
 sup_config(struct gs_config *cfg, const char *name)
 {
-	gs_config_defaults(cfg);
 	snprintf(cfg->trace.path, sizeof(cfg->trace.path), "%s/%s",
 		 unit_tmpdir(), name);
 	cfg->trace.fsync = false;
@@ -228,15 +227,18 @@ sup_case(const char *name, gs_phase_fn cancel, bool by_signal,
 {
 	struct gs_supervisor *sup;
 	struct gs_trace_report r;
-	struct gs_config cfg;
+	struct gs_config *cfg = gs_config_new();
 	char cause[GS_CAUSE_MAX];
 	pthread_t th;
 	int code, i;
 
-	sup_config(&cfg, name);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	sup_config(cfg, name);
 	gs_stop_set(false);
-	if (gs_supervisor_new(&sup, &cfg, "test", cause) != 0)
+	if (gs_supervisor_new(&sup, cfg, "test", cause) != 0) {
+		gs_config_free(cfg);
 		return -1;
+	}
 	for (i = 0; i < 4; i++)
 		gs_worker_add(sup, "w", waiting_worker, NULL, wake, NULL);
 	gs_phase_set(sup, GS_STATE_CANCELLING, cancel, NULL);
@@ -250,8 +252,9 @@ sup_case(const char *name, gs_phase_fn cancel, bool by_signal,
 	gs_supervisor_free(sup);
 	gs_stop_set(false);
 	memset(seen, 0, sizeof(*seen));
-	CU_ASSERT_EQUAL(gs_trace_verify(cfg.trace.path, &r, visit, seen), 0);
+	CU_ASSERT_EQUAL(gs_trace_verify(cfg->trace.path, &r, visit, seen), 0);
 	CU_ASSERT_EQUAL(r.runs_incomplete, 0);
+	gs_config_free(cfg);
 	return code;
 }
 
@@ -379,13 +382,14 @@ static void
 test_supervisor_bad_trace_path(void)
 {
 	struct gs_supervisor *sup = NULL;
-	struct gs_config cfg;
+	struct gs_config *cfg = gs_config_new();
 	char cause[GS_CAUSE_MAX];
 
-	gs_config_defaults(&cfg);
-	snprintf(cfg.trace.path, sizeof(cfg.trace.path),
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	snprintf(cfg->trace.path, sizeof(cfg->trace.path),
 		 "/nonexistent/dir/t.jsonl");
-	CU_ASSERT_EQUAL(gs_supervisor_new(&sup, &cfg, "test", cause), -ENOENT);
+	CU_ASSERT_EQUAL(gs_supervisor_new(&sup, cfg, "test", cause), -ENOENT);
+	gs_config_free(cfg);
 	CU_ASSERT_PTR_NULL(sup);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "/nonexistent/dir/t.jsonl"));
 }

@@ -63,20 +63,20 @@ key_copy(const char *name, mode_t mode, char *path, size_t size)
 }
 
 static void
-key_config(struct gs_config *cfg, enum gs_key_type type, const char *path)
+key_config(struct bot_config *cfg, enum bot_key_type type, const char *path)
 {
-	gs_config_defaults(cfg);
-	snprintf(cfg->path, sizeof(cfg->path), "tradebotd.ini");
+	unit_bot_config(cfg);
+	cfg->path = "tradebotd.ini";
 	cfg->exchange.key_type = type;
 	snprintf(cfg->exchange.private_key_file,
 		 sizeof(cfg->exchange.private_key_file), "%s", path);
 }
 
 static void
-sign_matches(enum gs_key_type type, const char *pem, const char *sigfile)
+sign_matches(enum bot_key_type type, const char *pem, const char *sigfile)
 {
 	struct sign_key *key = NULL;
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512], want[1024], got[1024];
 	int n;
 
@@ -96,23 +96,23 @@ sign_matches(enum gs_key_type type, const char *pem, const char *sigfile)
 static void
 test_keys_ed25519_vector(void)
 {
-	sign_matches(GS_KEY_ED25519, "ed25519.pem", "ed25519.sig");
+	sign_matches(BOT_KEY_ED25519, "ed25519.pem", "ed25519.sig");
 }
 
 static void
 test_keys_rsa_vector(void)
 {
-	sign_matches(GS_KEY_RSA, "rsa.pem", "rsa.sig");
+	sign_matches(BOT_KEY_RSA, "rsa.pem", "rsa.sig");
 }
 
 static void
 test_keys_hmac_vector(void)
 {
 	struct sign_key *key = NULL;
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char got[128], q[512] = PAYLOAD;
 
-	key_config(&cfg, GS_KEY_HMAC, "");
+	key_config(&cfg, BOT_KEY_HMAC, "");
 	CU_ASSERT_EQUAL_FATAL(keys_load(&key, &cfg, SECRET, cause), 0);
 	CU_ASSERT_EQUAL(keys_sign(key, PAYLOAD, strlen(PAYLOAD), got,
 				  sizeof(got)),
@@ -132,12 +132,12 @@ test_keys_hmac_vector(void)
 
 /* The query carries the base64 percent-encoded; the simulator agrees. */
 static void
-query_round_trip(enum gs_key_type type, const char *pem, const char *pub,
+query_round_trip(enum bot_key_type type, const char *pem, const char *pub,
 		 const char *sigfile)
 {
 	struct sim_config sc;
 	struct sign_key *key = NULL;
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512], pubpath[512], q[2048] = PAYLOAD, want[1024],
 						       enc[3072];
 	const char *sig;
@@ -164,7 +164,7 @@ query_round_trip(enum gs_key_type type, const char *pem, const char *pub,
 	keys_free(key);
 
 	memset(&sc, 0, sizeof(sc));
-	sc.key_type = type == GS_KEY_ED25519 ? SIM_KEY_ED25519 : SIM_KEY_RSA;
+	sc.key_type = type == BOT_KEY_ED25519 ? SIM_KEY_ED25519 : SIM_KEY_RSA;
 	snprintf(sc.public_key_file, sizeof(sc.public_key_file), "%s",
 		 pubpath);
 	CU_ASSERT_EQUAL_FATAL(auth_init(&sc, cause), 0);
@@ -179,14 +179,14 @@ query_round_trip(enum gs_key_type type, const char *pem, const char *pub,
 static void
 test_keys_query_ed25519(void)
 {
-	query_round_trip(GS_KEY_ED25519, "ed25519.pem", "ed25519.pub.pem",
+	query_round_trip(BOT_KEY_ED25519, "ed25519.pem", "ed25519.pub.pem",
 			 "ed25519.sig");
 }
 
 static void
 test_keys_query_rsa(void)
 {
-	query_round_trip(GS_KEY_RSA, "rsa.pem", "rsa.pub.pem", "rsa.sig");
+	query_round_trip(BOT_KEY_RSA, "rsa.pem", "rsa.pub.pem", "rsa.sig");
 }
 
 static void
@@ -212,22 +212,22 @@ static void
 test_keys_file_rules(void)
 {
 	struct sign_key *key = NULL;
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512], link[600];
 
 	/* Readable by others: refused with the reason. */
 	key_copy("ed25519.pem", 0640, path, sizeof(path));
-	key_config(&cfg, GS_KEY_ED25519, path);
+	key_config(&cfg, BOT_KEY_ED25519, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EPERM);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "mode 0600 (it is 0640"));
 	/* A key of the other type. */
 	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
-	key_config(&cfg, GS_KEY_RSA, path);
+	key_config(&cfg, BOT_KEY_RSA, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "not an RSA key"));
 	/* An RSA key over 8192 bits: its signature would not fit. */
 	key_copy("rsa-8200.pem", 0600, path, sizeof(path));
-	key_config(&cfg, GS_KEY_RSA, path);
+	key_config(&cfg, BOT_KEY_RSA, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "RSA key of 8200 bits; 2048 to "
 					     "8192"));
@@ -236,22 +236,22 @@ test_keys_file_rules(void)
 	snprintf(link, sizeof(link), "%s/key-link.pem", unit_tmpdir());
 	unlink(link);
 	CU_ASSERT_EQUAL(symlink(path, link), 0);
-	key_config(&cfg, GS_KEY_ED25519, link);
+	key_config(&cfg, BOT_KEY_ED25519, link);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -ELOOP);
 	/* Not a key at all; missing. */
 	unit_write(path, sizeof(path), "junk.pem", "not a key\n");
 	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
-	key_config(&cfg, GS_KEY_ED25519, path);
+	key_config(&cfg, BOT_KEY_ED25519, path);
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "PKCS#8"));
-	key_config(&cfg, GS_KEY_ED25519, "/nonexistent/key.pem");
+	key_config(&cfg, BOT_KEY_ED25519, "/nonexistent/key.pem");
 	CU_ASSERT_EQUAL(keys_load(&key, &cfg, NULL, cause), -ENOENT);
 }
 
 /* ---- [exchange] venue, key_type, transport ------------------------------ */
 
 static int
-load(struct gs_config *cfg, const char *text, char *path, size_t size)
+load(struct bot_config *cfg, const char *text, char *path, size_t size)
 {
 	return unit_config_load(cfg, text, 0, path, size, cause);
 }
@@ -272,24 +272,24 @@ test_config_venues(void)
 		{"binance-testnet", "https://testnet.binance.vision",
 		 "wss://stream.testnet.binance.vision"},
 	};
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char text[256], path[512];
 	size_t i;
 
-	gs_config_defaults(&cfg);
-	CU_ASSERT_EQUAL(cfg.exchange.venue, GS_VENUE_BINANCE_TESTNET);
-	CU_ASSERT_EQUAL(cfg.exchange.key_type, GS_KEY_HMAC);
+	unit_bot_config(&cfg);
+	CU_ASSERT_EQUAL(cfg.exchange.venue, BOT_VENUE_BINANCE_TESTNET);
+	CU_ASSERT_EQUAL(cfg.exchange.key_type, BOT_KEY_HMAC);
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.ca_file, "");
 	CU_ASSERT_FALSE(cfg.exchange.allow_insecure_transport);
 	/* systemctl reload and logrotate send SIGHUP: it must not stop. */
-	CU_ASSERT_EQUAL(cfg.shutdown.on_sighup, GS_SIGHUP_RELOAD);
+	CU_ASSERT_EQUAL(cfg.gs->shutdown.on_sighup, GS_SIGHUP_RELOAD);
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		snprintf(text, sizeof(text), "[exchange]\nvenue = %s\n",
 			 v[i].venue);
 		CU_ASSERT_EQUAL(load(&cfg, text, path, sizeof(path)), 0);
 		CU_ASSERT_STRING_EQUAL(cfg.exchange.rest_url, v[i].rest);
 		CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_url, v[i].ws);
-		CU_ASSERT_STRING_EQUAL(gs_venue_name(cfg.exchange.venue),
+		CU_ASSERT_STRING_EQUAL(bot_venue_name(cfg.exchange.venue),
 				       v[i].venue);
 	}
 	/* An explicit URL overrides the venue's, in either order. */
@@ -319,7 +319,7 @@ test_config_venues(void)
 static void
 test_config_key_type(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512];
 
 	CU_ASSERT_EQUAL(load(&cfg,
@@ -327,7 +327,7 @@ test_config_key_type(void)
 			     "private_key_file = /etc/tradebotd/key.pem\n",
 			     path, sizeof(path)),
 			0);
-	CU_ASSERT_EQUAL(cfg.exchange.key_type, GS_KEY_ED25519);
+	CU_ASSERT_EQUAL(cfg.exchange.key_type, BOT_KEY_ED25519);
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.private_key_file,
 			       "/etc/tradebotd/key.pem");
 	expect_error("[exchange]\nrest_url = https://x\nkey_type = rsa\n", 3,
@@ -344,7 +344,7 @@ test_config_key_type(void)
 static void
 test_config_insecure_transport(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512];
 
 	expect_error("[exchange]\nrest_url = http://api.example.com\n", 2,
@@ -379,34 +379,34 @@ test_config_insecure_transport(void)
 static void
 test_url_is_loopback(void)
 {
-	CU_ASSERT_TRUE(gs_url_is_loopback("http://127.0.0.1:1"));
-	CU_ASSERT_TRUE(gs_url_is_loopback("ws://127.255.0.9/ws"));
-	CU_ASSERT_TRUE(gs_url_is_loopback("http://[::1]:80/"));
-	CU_ASSERT_TRUE(gs_url_is_loopback("ws://LOCALHOST"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://128.0.0.1"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1.nip.io"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost.example.com"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://user@127.0.0.1@evil/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::2]/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("127.0.0.1"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("http://127.0.0.1:1"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("ws://127.255.0.9/ws"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("http://[::1]:80/"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("ws://LOCALHOST"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://128.0.0.1"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://127.0.0.1.nip.io"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://localhost.example.com"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://user@127.0.0.1@evil/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://[::2]/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("127.0.0.1"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://"));
 	/* As the resolver reads the host, not as a naive parser would. */
-	CU_ASSERT_TRUE(gs_url_is_loopback("http://127.0.0.2"));
-	CU_ASSERT_TRUE(gs_url_is_loopback("http://[::1]"));
-	CU_ASSERT_TRUE(gs_url_is_loopback("http://localhost:8080/x"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://0127.0.0.1"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://0177.0.0.1/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.000.0.1/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.1"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://2130706433/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://0x7f.0.0.1"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost.evil.com"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::ffff:127.0.0.1]/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]evil/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1:80@evil.com/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://localhost@evil.com"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://[::1]@evil.com/"));
-	CU_ASSERT_FALSE(gs_url_is_loopback("http://127.0.0.1\\@evil.com/"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("http://127.0.0.2"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("http://[::1]"));
+	CU_ASSERT_TRUE(bot_url_is_loopback("http://localhost:8080/x"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://0127.0.0.1"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://0177.0.0.1/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://127.000.0.1/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://127.1"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://2130706433/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://0x7f.0.0.1"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://localhost.evil.com"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://[::ffff:127.0.0.1]/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://[::1]evil/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://127.0.0.1:80@evil.com/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://localhost@evil.com"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://[::1]@evil.com/"));
+	CU_ASSERT_FALSE(bot_url_is_loopback("http://127.0.0.1\\@evil.com/"));
 }
 
 /*
@@ -427,8 +427,8 @@ test_config_rest_url_slash(void)
 		{"https://host:8443/base//", "https://host:8443/base/api/v3/time"},
 		{"https://host", "https://host/api/v3/time"},
 	};
-	struct gs_config cfg;
-	char text[256], path[512], url[GS_URL_MAX + 32];
+	struct bot_config cfg;
+	char text[256], path[512], url[BOT_URL_MAX + 32];
 	size_t i;
 
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -446,7 +446,7 @@ test_config_rest_url_slash(void)
 static void
 test_config_validate_state_dir_ca(void)
 {
-	struct gs_config cfg;
+	struct bot_config cfg;
 	char path[512], text[2048], dir[600];
 
 	snprintf(dir, sizeof(dir), "%s/shared-state", unit_tmpdir());
@@ -458,17 +458,17 @@ test_config_validate_state_dir_ca(void)
 		 dir, unit_tmpdir(), unit_tmpdir());
 	CU_ASSERT_EQUAL_FATAL(load(&cfg, text, path, sizeof(path)), 0);
 	CU_ASSERT_EQUAL(chmod(dir, 0770), 0);
-	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_EQUAL(bot_config_validate(&cfg, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, ":4: state_dir "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "mode 0770)"));
 	CU_ASSERT_EQUAL(chmod(dir, 0702), 0);
-	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_EQUAL(bot_config_validate(&cfg, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "mode 0702)"));
 	CU_ASSERT_EQUAL(chmod(dir, 0700), 0);
-	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), -EINVAL);
+	CU_ASSERT_EQUAL(bot_config_validate(&cfg, cause), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, ":8: ca_file "));
 	cfg.exchange.ca_file[0] = '\0';
-	CU_ASSERT_EQUAL(gs_config_validate(&cfg, cause), 0);
+	CU_ASSERT_EQUAL(bot_config_validate(&cfg, cause), 0);
 	rmdir(dir);
 }
 

@@ -1423,14 +1423,14 @@ test_supervisor_exit_not_durable_agrees(void)
 	struct gs_supervisor *sup;
 	struct gs_trace_report r;
 	struct last_exit le = {-1, -1, 0};
-	struct gs_config cfg;
+	struct gs_config *cfg = gs_config_new();
 	int code;
 
-	gs_config_defaults(&cfg);
-	trace_path(cfg.trace.path, sizeof(cfg.trace.path), "exitsync.jsonl");
-	cfg.trace.fsync = true;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	trace_path(cfg->trace.path, sizeof(cfg->trace.path), "exitsync.jsonl");
+	cfg->trace.fsync = true;
 	gs_stop_set(false);
-	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, &cfg, "test", cause), 0);
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
 	gs_request_shutdown(sup, GS_EXIT_OK, "test");
 	/* EXIT reaches the file, but is never made durable. */
 	fault_sync_on = "\"event\":\"EXIT\"";
@@ -1440,12 +1440,13 @@ test_supervisor_exit_not_durable_agrees(void)
 	gs_supervisor_free(sup);
 	gs_stop_set(false);
 	CU_ASSERT_EQUAL(code, GS_EXIT_DEGRADED);
-	CU_ASSERT_EQUAL(gs_trace_verify(cfg.trace.path, &r, visit_exit, &le),
+	CU_ASSERT_EQUAL(gs_trace_verify(cfg->trace.path, &r, visit_exit, &le),
 			0);
 	/* The trace's last word is the code the process ends with. */
 	CU_ASSERT_EQUAL(le.exits, 2);
 	CU_ASSERT_EQUAL(le.code, GS_EXIT_DEGRADED);
 	CU_ASSERT_EQUAL(le.failures, 1);
+	gs_config_free(cfg);
 }
 
 static void

@@ -7,7 +7,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "gshutdown.h"
+#include "../../src/bot/bot.h"
+#include "../../src/lib/internal.h"
 
 void suite_fsm(void);
 void suite_config(void);
@@ -22,8 +23,16 @@ const char *unit_tmpdir(void);
 /* Write text to dir/name, return the path (static buffer per call site). */
 void unit_write(char *path, size_t size, const char *name, const char *text);
 
-/* Load text as an INI file (path set); returns gs_config_load's code. */
-int unit_config_load(struct gs_config *cfg, const char *text, int flags,
+/* For unit_config_load(): [bot] symbols and client_order_prefix required. */
+#define UNIT_REQUIRE_BOT 1
+
+/*
+ * The daemon's configuration at its defaults, freed when the tests end
+ * (a struct set up again gets a new one).
+ */
+void unit_bot_config(struct bot_config *cfg);
+/* Load text as an INI file (path set); returns bot_config_load's code. */
+int unit_config_load(struct bot_config *cfg, const char *text, int flags,
 		     char *path, size_t size, char *cause);
 /* Assert loading text fails with "<path>:<line>: ..." holding needle. */
 void unit_config_error(const char *text, int flags, int line,
