@@ -847,9 +847,13 @@ config_header(void *user, const char *name, int line)
 		return;
 	}
 	for (i = 0; i < ctx->cfg->nsections; i++)
-		if (strcmp(ctx->cfg->sections[i].name, name) == 0 &&
-		    ctx->section_lines[i] == 0)
-			ctx->section_lines[i] = line;
+		if (strcmp(ctx->cfg->sections[i].name, name) == 0) {
+			if (ctx->section_lines[i] == 0)
+				ctx->section_lines[i] = line;
+			return;
+		}
+	ctx->line = line;
+	config_fail(ctx, "unknown section [%s]", name);
 }
 
 /* The line of the last of the keys set in the file (a cross-key rule). */

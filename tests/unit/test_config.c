@@ -142,7 +142,10 @@ test_config_full_file(void)
 static void
 test_config_unknown_section(void)
 {
-	expect_error("[bot]\ndry_run = true\n\n[bots]\nx = 1\n", 0, 5,
+	expect_error("[bot]\ndry_run = true\n\n[bots]\nx = 1\n", 0, 4,
+		     "unknown section [bots]");
+	/* An empty one too: a typo, never meant. */
+	expect_error("[bot]\ndry_run = true\n[bots]\n", 0, 3,
 		     "unknown section [bots]");
 }
 
@@ -433,6 +436,26 @@ test_config_validate_credentials(void)
 	CU_ASSERT_EQUAL(chmod(secret, 0644), 0);
 	c.bot.dry_run = true;
 	expect_invalid(&c, 9, "must be owned by this user and of mode 0600");
+	/* A symlink to a good secret file: refused as the others are. */
+	{
+		char link[700];
+
+		CU_ASSERT_EQUAL(chmod(secret, 0600), 0);
+		snprintf(link, sizeof(link), "%s/secret-link", unit_tmpdir());
+		CU_ASSERT_EQUAL(symlink(secret, link), 0);
+		snprintf(extra, sizeof(extra),
+			 "[exchange]\napi_secret_file = %s\n", link);
+		CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)),
+				      0);
+		expect_invalid(&c, 9, "is a symbolic link (not followed)");
+		unlink(link);
+		CU_ASSERT_EQUAL_FATAL(load_live(&c, "[exchange]\n"
+						    "api_secret_file = x\n",
+						path, sizeof(path)),
+				      0);
+		snprintf(c.exchange.api_secret_file,
+			 sizeof(c.exchange.api_secret_file), "%s", secret);
+	}
 	unlink(secret);
 	expect_invalid(&c, 9, "No such file");
 	setenv("BINANCE_API_SECRET", "s", 1);
@@ -638,6 +661,393 @@ test_config_parse_helpers(void)
 	CU_ASSERT_FALSE(gs_is_decimal("-1"));
 }
 
+
+/* ---- INI syntax (tradebotd.ini(5)) ---------------------------------------- */
+
+/* Comments start with ';' or '#' at the start of a line or after
+ * whitespace in a value; elsewhere the character is the value's. */
+static void
+test_config_inline_comments(void)
+{
+	struct bot_config c;
+	char path[512];
+
+	CU_ASSERT_EQUAL_FATAL(load(&c,
+				   "# a comment\n[trace]\n"
+				   "path = /tmp/x   # note\n"
+				   "fsync = false\t; why\n"
+				   "[log] # the log\n"
+				   "file = /tmp/a#b;c\n",
+				   0, path, sizeof(path)),
+			      0);
+	CU_ASSERT_STRING_EQUAL(c.gs->trace.path, "/tmp/x");
+	CU_ASSERT_FALSE(c.gs->trace.fsync);
+	CU_ASSERT_STRING_EQUAL(c.gs->log.file, "/tmp/a#b;c");
+	CU_ASSERT_EQUAL(gs_config_line(c.gs, "log", "file"), 6);
+	CU_ASSERT_EQUAL(gs_config_line(c.gs, "log", "level"), 5);
+	/* A comment after a value still leaves an error at its line. */
+	expect_error("[bot]\n\ndry_run = maybe # no\n", 0, 3,
+		     "dry_run: \"maybe\" is not a boolean");
+}
+
+/* "[bot" is named at its own line, not as "unknown section []" later. */
+static void
+test_config_unclosed_section(void)
+{
+	expect_error("[log]\nlevel = info\n[bot\nsymbols = X\n", 0, 3,
+		     "section header without its closing ']'");
+	expect_error("[bot\n", 0, 1, "without its closing ']'");
+}
+
+static void
+test_config_key_outside_section(void)
+{
+	expect_error("\nlevel = info\n[log]\n", 0, 2,
+		     "\"level\" is outside any section");
+}
+
+static void
+test_config_bool_words(void)
+{
+	expect_error("[trace]\nfsync = maybe\n", 0, 2,
+		     "\"maybe\" is not a boolean (true, false, yes, no, on, "
+		     "off, 1 or 0)");
+}
+
+/* ---- the registry: an application's own section ---------------------------- */
+
+struct svc {
+	int workers;
+	bool verbose;
+	char name[16];
+	char spool[64];
+	int mode;
+	char rate[16];
+	char color[16];
+	int checks;
+	bool refuse_cross;
+};
+
+static const char *const svc_modes[] = {"fast", "safe", NULL};
+
+static int
+svc_color(void *arg, const char *value, char *why, size_t size)
+{
+	struct svc *s = arg;
+
+	s->checks++;
+	if (strcmp(value, "red") != 0 && strcmp(value, "blue") != 0) {
+		snprintf(why, size, "\"%s\" is not red or blue", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+svc_cross(void *arg, struct gs_config *cfg, char *why)
+{
+	struct svc *s = arg;
+
+	if (s->workers > 4 && s->mode == 1)
+		return gs_config_error(cfg, "svc", "workers", why,
+				       "workers: at most 4 in safe mode");
+	return 0;
+}
+
+static struct gs_config *
+svc_config(struct svc *s, bool required)
+{
+	const struct gs_option opts[] = {
+		{.name = "workers", .type = GS_OPTION_INT, .dest = &s->workers,
+		 .min = 1, .max = 16, .def = "2", .help = "threads"},
+		{.name = "verbose", .type = GS_OPTION_BOOL, .dest = &s->verbose,
+		 .def = "no"},
+		{.name = "name", .type = GS_OPTION_STRING, .dest = s->name,
+		 .size = sizeof(s->name), .def = "svc", .required = required},
+		{.name = "spool", .type = GS_OPTION_PATH, .dest = s->spool,
+		 .size = sizeof(s->spool)},
+		{.name = "mode", .type = GS_OPTION_ENUM, .dest = &s->mode,
+		 .choices = svc_modes, .def = "fast"},
+		{.name = "rate", .type = GS_OPTION_DECIMAL, .dest = s->rate,
+		 .size = sizeof(s->rate), .def = "0.5"},
+		{.name = "color", .type = GS_OPTION_STRING, .dest = s->color,
+		 .size = sizeof(s->color), .def = "red", .check = svc_color,
+		 .check_arg = s},
+	};
+	struct gs_config *cfg = gs_config_new();
+
+	memset(s, 0, sizeof(*s));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "svc", opts,
+					      sizeof(opts) / sizeof(opts[0]),
+					      cause),
+			0);
+	CU_ASSERT_EQUAL(gs_config_add_check(cfg, svc_cross, s), 0);
+	return cfg;
+}
+
+/* Load text into a fresh service config; the code, cfg freed. */
+static int
+svc_load(const char *text, bool required, struct svc *s, char *path,
+	 size_t size)
+{
+	struct gs_config *cfg = svc_config(s, required);
+	int rc;
+
+	unit_write(path, size, "svc.ini", text);
+	cause[0] = '\0';
+	rc = gs_config_load(cfg, path, cause);
+	gs_config_free(cfg);
+	return rc;
+}
+
+/* Assert the service's load fails with "<path>:<line>: ...needle". */
+static void
+svc_error(const char *text, bool required, int line, const char *needle)
+{
+	char path[512], want[600];
+	struct svc s;
+
+	CU_ASSERT_EQUAL(svc_load(text, required, &s, path, sizeof(path)),
+			-EINVAL);
+	snprintf(want, sizeof(want), "%s:%d: ", path, line);
+	CU_ASSERT_EQUAL(strncmp(cause, want, strlen(want)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, needle));
+	if (strncmp(cause, want, strlen(want)) != 0 || !strstr(cause, needle))
+		fprintf(stderr, "\n  got: %s\n  want: %s...%s\n", cause, want,
+			needle);
+}
+
+static void
+test_registry_defaults(void)
+{
+	struct svc s;
+	struct gs_config *cfg = svc_config(&s, false);
+
+	/* Defaults are in place at registration, checked like values. */
+	CU_ASSERT_EQUAL(s.workers, 2);
+	CU_ASSERT_FALSE(s.verbose);
+	CU_ASSERT_STRING_EQUAL(s.name, "svc");
+	CU_ASSERT_STRING_EQUAL(s.spool, "");
+	CU_ASSERT_EQUAL(s.mode, 0);
+	CU_ASSERT_STRING_EQUAL(s.rate, "0.5");
+	CU_ASSERT_STRING_EQUAL(s.color, "red");
+	CU_ASSERT_EQUAL(s.checks, 1);
+	CU_ASSERT_STRING_EQUAL(gs_config_value(cfg, "svc", "workers"), "2");
+	CU_ASSERT_STRING_EQUAL(gs_config_value(cfg, "shutdown",
+					       "total_timeout_ms"),
+			       "25000");
+	CU_ASSERT_PTR_NULL(gs_config_value(cfg, "svc", "nope"));
+	/* The library's own defaults, with nothing of tradebotd. */
+	CU_ASSERT_EQUAL(cfg->shutdown.join_timeout_ms, 5000);
+	CU_ASSERT_PTR_NULL(gs_config_value(cfg, "bot", "dry_run"));
+	CU_ASSERT_PTR_NULL(gs_config_value(cfg, "shutdown", "cancel_mode"));
+	gs_config_free(cfg);
+}
+
+static void
+test_registry_load(void)
+{
+	char path[512];
+	struct svc s;
+	struct gs_config *cfg = svc_config(&s, true);
+
+	unit_write(path, sizeof(path), "svc.ini",
+		   "[svc]\nworkers = 16\nverbose = on\nname = abc\n"
+		   "spool = /var/spool/x\nmode = safe\nrate = 0.001\n"
+		   "color = blue\n[shutdown]\njoin_timeout_ms = 700\n");
+	CU_ASSERT_EQUAL_FATAL(gs_config_load(cfg, path, cause), -EINVAL);
+	/* the cross-key rule: 16 workers in safe mode */
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "svc.ini:2: workers: at most 4"));
+	unit_write(path, sizeof(path), "svc.ini",
+		   "[svc]\nworkers = 3\nverbose = on\nname = abc\n"
+		   "spool = /var/spool/x\nmode = safe\nrate = 0.001\n"
+		   "color = blue\n[shutdown]\njoin_timeout_ms = 700\n");
+	CU_ASSERT_EQUAL_FATAL(gs_config_load(cfg, path, cause), 0);
+	CU_ASSERT_EQUAL(s.workers, 3);
+	CU_ASSERT_TRUE(s.verbose);
+	CU_ASSERT_STRING_EQUAL(s.name, "abc");
+	CU_ASSERT_STRING_EQUAL(s.spool, "/var/spool/x");
+	CU_ASSERT_EQUAL(s.mode, 1);
+	CU_ASSERT_STRING_EQUAL(s.rate, "0.001");
+	CU_ASSERT_STRING_EQUAL(s.color, "blue");
+	CU_ASSERT_EQUAL(cfg->shutdown.join_timeout_ms, 700);
+	CU_ASSERT_EQUAL(gs_config_line(cfg, "svc", "color"), 8);
+	CU_ASSERT_TRUE(gs_config_is_set(cfg, "svc", "color"));
+	CU_ASSERT_STRING_EQUAL(gs_config_path(cfg), path);
+	gs_config_free(cfg);
+}
+
+/* Every error of an application's key names file:line. */
+static void
+test_registry_errors(void)
+{
+	svc_error("[svc]\nworkers = 2\nthreads = 3\n", false, 3,
+		  "unknown key \"threads\" in section [svc]");
+	svc_error("[svc]\n\nworkers = two\n", false, 3,
+		  "workers: \"two\" is not a whole number");
+	svc_error("[svc]\nworkers = 17\n", false, 2,
+		  "workers: 17 is out of range (1 to 16)");
+	svc_error("[svc]\nverbose = maybe\n", false, 2,
+		  "verbose: \"maybe\" is not a boolean");
+	svc_error("[svc]\nname =\n", false, 2, "name: must not be empty");
+	svc_error("[svc]\nname = 0123456789abcdef\n", false, 2,
+		  "name: longer than 15 characters");
+	svc_error("[svc]\nmode = slow\n", false, 2,
+		  "mode: \"slow\" is not one of: fast, safe");
+	svc_error("[svc]\nrate = -1\n", false, 2,
+		  "rate: \"-1\" is not a positive decimal number");
+	svc_error("[svc]\ncolor = green\n", false, 2,
+		  "color: \"green\" is not red or blue");
+	svc_error("[svc]\nworkers = 2\nworkers = 3\n", false, 3,
+		  "[svc] workers is set twice");
+	/* Missing required: the section's header, or the file as a whole. */
+	svc_error("[log]\n[svc]\nworkers = 2\n", true, 2,
+		  "[svc] name is required");
+	svc_error("[log]\nlevel = info\n", true, 0, "[svc] name is required");
+	svc_error("[svc]\nworkers = 8\nmode = safe\n", false, 2,
+		  "workers: at most 4 in safe mode");
+}
+
+static void
+test_registry_unregistered(void)
+{
+	struct gs_config *cfg = gs_config_new();
+	char path[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	unit_write(path, sizeof(path), "svc.ini", "[log]\n\n[svc]\nx = 1\n");
+	CU_ASSERT_EQUAL(gs_config_load(cfg, path, cause), -EINVAL);
+	/* Named at its header, where it was written. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "svc.ini:3: unknown section "
+					     "[svc]"));
+	gs_config_free(cfg);
+}
+
+/* Bad registrations are refused, saying which. */
+static void
+test_registry_bad_options(void)
+{
+	static const char *const none[] = {NULL};
+	int v = 0;
+	char buf[8];
+	const struct gs_option twice[] = {
+		{.name = "a", .type = GS_OPTION_INT, .dest = &v, .min = 0,
+		 .max = 9, .def = "1"},
+		{.name = "a", .type = GS_OPTION_INT, .dest = &v, .min = 0,
+		 .max = 9, .def = "1"},
+	};
+	const struct gs_option bad_default = {
+		.name = "a", .type = GS_OPTION_INT, .dest = &v, .min = 0,
+		.max = 9, .def = "10"};
+	const struct gs_option no_dest = {.name = "a",
+					  .type = GS_OPTION_INT, .def = "1"};
+	const struct gs_option no_choices = {
+		.name = "a", .type = GS_OPTION_ENUM, .dest = &v, .def = "x"};
+	const struct gs_option bad_choice = {.name = "a",
+					     .type = GS_OPTION_ENUM,
+					     .dest = &v, .choices = none,
+					     .def = "x"};
+	const struct gs_option no_size = {.name = "a",
+					  .type = GS_OPTION_STRING,
+					  .dest = buf, .def = "x"};
+	const struct gs_option bad_name = {.name = "A b",
+					   .type = GS_OPTION_BOOL,
+					   .dest = &v, .def = "true"};
+	const struct gs_option lib_key = {.name = "path",
+					  .type = GS_OPTION_PATH, .dest = buf,
+					  .size = sizeof(buf)};
+	struct gs_config *cfg = gs_config_new();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "s", twice, 2, cause),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "[s] a is registered twice"));
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "t", &bad_default, 1,
+					      cause),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "[t] default of a: 10 is out "
+					     "of range"));
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "u", &no_dest, 1, cause),
+			-EINVAL);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "u", &no_choices, 1,
+					      cause),
+			-EINVAL);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "u", &bad_choice, 1,
+					      cause),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "\"x\" is not one of"));
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "u", &no_size, 1, cause),
+			-EINVAL);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "u", &bad_name, 1,
+					      cause),
+			-EINVAL);
+	CU_ASSERT_EQUAL(gs_config_add_section(cfg, "trace", &lib_key, 1,
+					      cause),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "[trace] path is registered "
+					     "twice"));
+	gs_config_free(cfg);
+}
+
+/* --print-defaults: the application's section too, loading back. */
+static void
+test_registry_write(void)
+{
+	char *text = NULL, path[512];
+	size_t len = 0;
+	struct svc s;
+	struct gs_config *cfg = svc_config(&s, true);
+	FILE *fp = open_memstream(&text, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(gs_config_write(fp, cfg), 0);
+	fclose(fp);
+	gs_config_free(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "[svc]\n; threads\nworkers = 2\n"
+					    "verbose = no\n; required\n"
+					    "name = svc\nspool =\n"));
+	CU_ASSERT_EQUAL(svc_load(text, true, &s, path, sizeof(path)), 0);
+	free(text);
+}
+
+/* A SIGHUP reload reads [log] only: the application's values stay. */
+static void
+test_registry_reload(void)
+{
+	char path[512];
+	struct svc s;
+	struct gs_config *cfg = svc_config(&s, false);
+
+	unit_write(path, sizeof(path), "svc.ini",
+		   "[svc]\nworkers = 3\n[log]\nlevel = warn\n");
+	CU_ASSERT_EQUAL_FATAL(gs_config_load(cfg, path, cause), 0);
+	unit_write(path, sizeof(path), "svc.ini",
+		   "[svc]\nworkers = 5\n[log]\nlevel = debug\n");
+	CU_ASSERT_EQUAL(gs_config_reload_log(cfg, path, cause), 0);
+	CU_ASSERT_EQUAL(cfg->log.level, GS_LOG_DEBUG);
+	CU_ASSERT_EQUAL(s.workers, 3);
+	CU_ASSERT_STRING_EQUAL(gs_config_value(cfg, "svc", "workers"), "3");
+	gs_config_free(cfg);
+}
+
+static void
+test_record_add(void)
+{
+	json_t *rec = gs_record_new();
+	char *text;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_EQUAL(gs_record_add_int(rec, "n", 42), 0);
+	CU_ASSERT_EQUAL(gs_record_add_str(rec, "s", "x\"y"), 0);
+	CU_ASSERT_EQUAL(gs_record_add_bool(rec, "b", true), 0);
+	CU_ASSERT_EQUAL(gs_record_add_int(NULL, "n", 1), -EINVAL);
+	text = json_dumps(rec, JSON_COMPACT);
+	CU_ASSERT_STRING_EQUAL(text, "{\"n\":42,\"s\":\"x\\\"y\",\"b\":true}");
+	free(text);
+	gs_record_free(rec);
+}
+
 void
 suite_config(void)
 {
@@ -673,4 +1083,16 @@ suite_config(void)
 	UNIT_ADD(s, test_config_reload_log);
 	UNIT_ADD(s, test_config_long_line);
 	UNIT_ADD(s, test_config_parse_helpers);
+	UNIT_ADD(s, test_config_inline_comments);
+	UNIT_ADD(s, test_config_unclosed_section);
+	UNIT_ADD(s, test_config_key_outside_section);
+	UNIT_ADD(s, test_config_bool_words);
+	UNIT_ADD(s, test_registry_defaults);
+	UNIT_ADD(s, test_registry_load);
+	UNIT_ADD(s, test_registry_errors);
+	UNIT_ADD(s, test_registry_unregistered);
+	UNIT_ADD(s, test_registry_bad_options);
+	UNIT_ADD(s, test_registry_write);
+	UNIT_ADD(s, test_registry_reload);
+	UNIT_ADD(s, test_record_add);
 }
