@@ -20,7 +20,7 @@ admin_state(struct sim *sim)
 {
 	struct sim_market *m = &sim->market;
 	json_t *by_symbol = json_object(), *by_prefix = json_object();
-	json_t *orders = json_array(), *closes = json_array();
+	json_t *orders = json_array(), *closes = json_array(), *state;
 	int64_t minute = sim_now_ms() / 60000;
 	size_t i;
 	int k;
@@ -49,7 +49,7 @@ admin_state(struct sim *sim)
 		json_array_append_new(
 		    closes, json_pack("{s:i, s:s}", "code", sim->closes[k].code,
 		                      "reason", sim->closes[k].reason));
-	return json_pack(
+	state = json_pack(
 	    "{s:I, s:o, s:o, s:o, s:O, s:o, s:o, s:{s:i, s:i, s:i}, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:b}",
 	    "open_orders", (json_int_t)market_open_count(m, NULL), "by_symbol",
@@ -67,6 +67,8 @@ admin_state(struct sim *sim)
 	    (json_int_t)sim_now_ms(), "clock_offset_ms",
 	    sim->cfg.faults.clock_offset_ms, "stream_paused",
 	    (int)sim->cfg.faults.stream_paused);
+	json_object_set_new(state, "user_stream", userstream_state(sim));
+	return state;
 }
 
 static const struct {
@@ -88,6 +90,14 @@ static const struct {
      600000},
     {"clock_offset_ms", offsetof(struct sim_faults, clock_offset_ms), -86400000,
      86400000},
+    {"user_stream_delay_ms", offsetof(struct sim_faults, user_stream_delay_ms),
+     0, 600000},
+    {"user_stream_loss_pct", offsetof(struct sim_faults, user_stream_loss_pct),
+     0, 100},
+    {"user_stream_duplicate",
+     offsetof(struct sim_faults, user_stream_duplicate), 0, 1000000},
+    {"user_stream_drop_after",
+     offsetof(struct sim_faults, user_stream_drop_after), 0, 1000000},
 };
 
 int
@@ -132,6 +142,7 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 		if (strcmp(p->name[i], "ws_drop") == 0 ||
 		    strcmp(p->name[i], "ws_garbage") == 0 ||
 		    strcmp(p->name[i], "close_idle") == 0 ||
+		    strcmp(p->name[i], "user_stream_drop") == 0 ||
 		    strcmp(p->name[i], "weight_reset") == 0)
 			continue;
 		if (strcmp(p->name[i], "weight_limit_1m") == 0) {
@@ -166,6 +177,8 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 		stream_drop_all(sim);
 	if (param_get(p, "ws_garbage") != NULL)
 		stream_garbage_all(sim);
+	if (param_get(p, "user_stream_drop") != NULL)
+		userstream_drop_all(sim);
 	if (param_get(p, "close_idle") != NULL) {
 		int n = http_close_idle(sim);
 

@@ -192,6 +192,8 @@ http_dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	}
 	pss->sim = sim;
 	pss->wsi = wsi;
+	pss->event_seq = userstream_seq(sim);
+	pss->event_wait_since = 0;
 	if (delay > 0) {
 		pss->phase = 1;
 		lws_sul_schedule(sim->ctx, 0, &pss->sul, http_timer,
@@ -476,6 +478,22 @@ http_writeable(struct sim *sim, struct lws *wsi, void *vpss)
 			pss->phase = 1;
 			lws_sul_schedule(sim->ctx, 0, &pss->sul, http_timer,
 			                 pss->h2_wait_ms * LWS_US_PER_MS);
+			return 0;
+		}
+	}
+	if (pss->phase == 2 && !userstream_flushed(sim, pss->event_seq)) {
+		/* The account's events of this request leave first, as the
+		 * exchange's executionReport precedes its reply; a user
+		 * stream that does not read holds it SIM_EVENT_WAIT_MS at
+		 * most. */
+		int64_t now = gs_mono_ns() / 1000000;
+
+		if (pss->event_wait_since == 0)
+			pss->event_wait_since = now;
+		if (now - pss->event_wait_since < SIM_EVENT_WAIT_MS) {
+			pss->phase = 1;
+			lws_sul_schedule(sim->ctx, 0, &pss->sul, http_timer,
+			                 LWS_US_PER_MS);
 			return 0;
 		}
 	}

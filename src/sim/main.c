@@ -30,7 +30,11 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct sim *sim = the_sim;
 	struct sim_pss *pss = user;
+	int rc;
 
+	/* The user data stream's connections are userstream.c's. */
+	if (userstream_callback(sim, wsi, reason, in, len, &rc))
+		return rc;
 	switch (reason) {
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
 		/* Headers and body leave in two writes: without TCP_NODELAY,
@@ -50,6 +54,8 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		http_conn_busy(sim, sim_conn_fd(wsi));
 		if (tap_take(sim_conn_fd(wsi), target, sizeof(target)) < 0)
 			target[0] = '\0';
+		if (userstream_target(sim, target))
+			return 0;
 		status = stream_check_target(sim, target, body, sizeof(body));
 		if (status == 0)
 			return 0;
@@ -337,6 +343,8 @@ load_handler(void *user, const char *section, const char *name,
 		 offsetof(struct sim_config, order_limit_10s), 1, 100000000},
 		{"order_limit_1d", offsetof(struct sim_config, order_limit_1d),
 		 1, 100000000},
+		{"listen_key_ttl_ms",
+		 offsetof(struct sim_config, listen_key_ttl_ms), 1, 86400000},
 	};
 	struct load *ld = user;
 	struct sim_config *c = ld->cfg;
@@ -448,6 +456,7 @@ config_defaults(struct sim_config *c)
 	c->ban_s = 120;
 	c->order_limit_10s = 100;
 	c->order_limit_1d = 200000;
+	c->listen_key_ttl_ms = 3600000; /* Binance's 60 minutes */
 	c->seed = 42;
 }
 
@@ -644,6 +653,7 @@ main(int argc, char **argv)
 			 sim->cfg.tick_ms * LWS_US_PER_MS);
 	lws_sul_schedule(sim->ctx, 0, &sim->ping_sul, sim_ping,
 			 sim->cfg.ping_interval_ms * LWS_US_PER_MS);
+	userstream_init(sim);
 	log_info("exchange-sim listening on %s port %d (REST and streams)",
 		 sim->cfg.listen[0] ? sim->cfg.listen : "127.0.0.1 and ::1",
 		 sim->cfg.port);
@@ -660,7 +670,9 @@ main(int argc, char **argv)
 	pthread_join(sigth, NULL);
 	lws_sul_cancel(&sim->tick_sul);
 	lws_sul_cancel(&sim->ping_sul);
+	userstream_stop(sim);
 	lws_context_destroy(sim->ctx);
+	userstream_free(sim);
 	market_free(&sim->market);
 	json_decref(sim->requests);
 	tap_free_all();

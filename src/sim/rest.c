@@ -58,7 +58,8 @@ authorised(struct sim *sim, struct sim_pss *pss, const struct sim_params *p,
 {
 	const char *ts = param_get(p, "timestamp"),
 	           *rw = param_get(p, "recvWindow");
-	long long now = sim_now_ms(), t, window = 5000;
+	char msg[256];
+	int status, code;
 
 	if (pss->api_key[0] == '\0') {
 		reply_error(r, 401, -2014, "API-key format invalid.");
@@ -69,37 +70,10 @@ authorised(struct sim *sim, struct sim_pss *pss, const struct sim_params *p,
 		            "Invalid API-key, IP, or permissions for action.");
 		return false;
 	}
-	if (ts == NULL || *ts == '\0') {
-		reply_mandatory(r, "timestamp");
-		return false;
-	}
-	if (!request_digits(ts, 20)) {
-		reply_illegal(r, "timestamp", "^[0-9]{1,20}$");
-		return false;
-	}
-	if (rw != NULL) {
-		if (!request_digits(rw, 20)) {
-			reply_illegal(r, "recvWindow", "^[0-9]{1,20}$");
-			return false;
-		}
-		window = atoll(rw);
-		if (window > 60000) {
-			reply_error(r, 400, -1131,
-			            "recvWindow must be less than 60000");
-			return false;
-		}
-	}
-	t = atoll(ts);
-	if (t >= now + 1000) {
-		reply_error(r, 400, -1021,
-		            "Timestamp for this request was 1000ms ahead of "
-		            "the server's time.");
-		return false;
-	}
-	if (now - t > window) {
-		reply_error(r, 400, -1021,
-		            "Timestamp for this request is outside of the "
-		            "recvWindow.");
+	/* The timing rule, the WebSocket API's too (auth.c). */
+	status = auth_timing(ts, rw, sim_now_ms(), &code, msg, sizeof(msg));
+	if (status != 0) {
+		reply_error(r, status, code, msg);
 		return false;
 	}
 	if (param_get(p, "signature") == NULL) {
@@ -218,6 +192,9 @@ static const struct sim_route routes[] = {
 	{"GET", "/api/v3/openOrders", 6, SIM_ROUTE_SIGNED, order_open_list, "symbol", open_orders_weight},
 	{"DELETE", "/api/v3/openOrders", 1, SIM_ROUTE_SIGNED, order_cancel_all, "symbol", NULL},
 	{"GET", "/api/v3/account", 20, SIM_ROUTE_SIGNED, order_account, "omitZeroBalances", NULL},
+	{"POST", "/api/v3/userDataStream", 2, 0, listen_key_create, "", NULL},
+	{"PUT", "/api/v3/userDataStream", 2, 0, listen_key_keepalive, "listenKey", NULL},
+	{"DELETE", "/api/v3/userDataStream", 2, 0, listen_key_close, "listenKey", NULL},
 };
 /* clang-format on */
 

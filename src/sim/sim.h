@@ -34,6 +34,11 @@ struct sim_faults {
 	int place_latency_ms;	/* extra latency on POST /api/v3/order */
 	int clock_offset_ms;	/* the server's clock, shifted */
 	bool stream_paused;	/* no market events while set */
+	/* the user data stream (userstream.c) */
+	int user_stream_delay_ms;   /* events held back this long */
+	int user_stream_loss_pct;   /* percent of events never sent */
+	int user_stream_duplicate;  /* the next N events sent twice */
+	int user_stream_drop_after; /* drop its connections after N events */
 };
 
 enum sim_key_type {
@@ -63,6 +68,7 @@ struct sim_config {
 	int ban_s;
 	int order_limit_10s;
 	int order_limit_1d;
+	int listen_key_ttl_ms; /* a listenKey lapses this long after a PUT */
 	unsigned seed;
 	struct sim_faults faults;
 };
@@ -148,6 +154,10 @@ void auth_cleanup(void);
  */
 bool auth_verify(const struct sim_config *cfg, const char *payload,
 		 size_t len, const char *sig);
+/* The timestamp / recvWindow rule (now: the server's ms): 0, or the
+ * HTTP status with Binance's code and message. */
+int auth_timing(const char *ts, const char *rw, int64_t now, int *code,
+		char *msg, size_t size);
 
 struct sim;
 struct sim_pss;
@@ -276,6 +286,33 @@ int http_close_idle(struct sim *sim);
  * its connection's streams share. */
 int sim_conn_fd(struct lws *wsi);
 
+/* ---- userstream.c ---- */
+/* The user data stream's connections: the WebSocket API (/ws-api/v3)
+ * and listenKey streams (/ws/<listenKey>). */
+void userstream_init(struct sim *sim);
+void userstream_stop(struct sim *sim); /* its timers, before the context */
+void userstream_free(struct sim *sim);
+/* Whether an upgrade's target (as sent) is one of its connections. */
+bool userstream_target(struct sim *sim, const char *target);
+/* Every callback first comes here: true when it was for one of its
+ * connections (claimed at LWS_CALLBACK_ESTABLISHED), with *rc to return;
+ * for LWS_CALLBACK_CLOSED false, after it forgot the connection. */
+bool userstream_callback(struct sim *sim, struct lws *wsi,
+			 enum lws_callback_reasons reason, void *in,
+			 size_t len, int *rc);
+/* An event of the account (stolen) to every subscription and listenKey
+ * stream, the faults applied. */
+void userstream_publish(struct sim *sim, json_t *event);
+/* The number of the last event published; whether every event up to a
+ * number has been written (a REST reply waits for it). */
+uint64_t userstream_seq(struct sim *sim);
+bool userstream_flushed(struct sim *sim, uint64_t seq);
+void userstream_drop_all(struct sim *sim);
+json_t *userstream_state(struct sim *sim);
+/* POST, PUT, DELETE /api/v3/userDataStream (USER_STREAM: an API key, no
+ * signature): the account's one listenKey. */
+sim_handler listen_key_create, listen_key_keepalive, listen_key_close;
+
 /* ---- tap.c ---- */
 /* The request targets (path?query) exactly as each client sent them:
  * libwebsockets hands them over decoded and with slashes collapsed. */
@@ -358,6 +395,8 @@ struct sim_pss {
 	uint64_t h2_id;    /* HTTP/2: the request's identity (tap.c) */
 	int h2_wait_ms;    /* waiting for its end: the next poll */
 	int64_t h2_wait_since;
+	uint64_t event_seq; /* the user stream's events before this reply */
+	int64_t event_wait_since; /* ms: waiting for them to be written */
 	int conn_fd;       /* counted in conn_busy[] while true: */
 	bool conn_counted; /* a request in flight on conn_fd */
 	lws_sorted_usec_list_t sul;
@@ -387,6 +426,7 @@ struct sim_close {
 #define SIM_WRITE_CHUNK 16000 /* body bytes per write (http_writeable) */
 #define SIM_WRITE_FINAL 4000  /* at most, in the write that ends it */
 #define SIM_H2_END_WAIT_MS 10000 /* for a request's END_STREAM (http.c) */
+#define SIM_EVENT_WAIT_MS 100 /* a reply, for its events (http.c) */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
 struct sim {
