@@ -10,8 +10,10 @@
  * either case, Ed25519 and RSA in base64), under the same timestamp and
  * recvWindow rule.  After session.logon (Ed25519 keys only) the session's
  * key stands in for apiKey and signature.  Weights count against the same
- * REQUEST_WEIGHT as REST's.  The user data stream's subscriptions are
- * userstream.c's; this file only asks for them.
+ * REQUEST_WEIGHT as REST's; order.place, order.status, order.cancel,
+ * openOrders.status and openOrders.cancelAll are order.c's operations,
+ * REST's own.  The user data stream's subscriptions are userstream.c's;
+ * this file only asks for them.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -424,6 +426,89 @@ m_subscriptions(struct sim *sim, struct us_conn *c, struct wparams *p,
 						c->sub_id));
 }
 
+/*
+ * The order operations are order.c's, REST's own: the params go in as
+ * they are (with the key of the request or of the session), the reply
+ * comes back as the result or as Binance's error.
+ */
+static void
+order_call(struct sim *sim, struct wparams *p, struct wreply *r,
+	   sim_handler *fn)
+{
+	struct sim_reply sr = {.status = 200, .retry_after = -1};
+	const char *key = param(p, "apiKey"), *msg;
+	json_t *body;
+
+	p->sp.api_key = key != NULL ? key : sim->cfg.api_key;
+	fn(sim, &p->sp, &sr);
+	body = sr.raw != NULL ? json_loads(sr.raw, 0, NULL)
+			      : json_incref(sr.body);
+	if (sr.status == 200) {
+		r->result = body != NULL ? body : json_object();
+	} else {
+		msg = json_string_value(json_object_get(body, "msg"));
+		fail(r, sr.status,
+		     (int)json_integer_value(json_object_get(body, "code")),
+		     msg != NULL ? msg : "");
+		json_decref(body);
+	}
+	reply_clear(&sr);
+}
+
+/* A new order also counts against ORDERS, as on REST. */
+static void
+m_order_place(struct sim *sim, struct us_conn *c, struct wparams *p,
+	      struct wreply *r)
+{
+	struct sim_reply sr = {.status = 200, .retry_after = -1};
+	const char *msg;
+
+	(void)c;
+	r->orders = true;
+	if (!limits_charge_order(sim, &sr)) {
+		msg = json_string_value(json_object_get(sr.body, "msg"));
+		fail(r, sr.status,
+		     (int)json_integer_value(json_object_get(sr.body, "code")),
+		     msg != NULL ? msg : "");
+		reply_clear(&sr);
+		return;
+	}
+	reply_clear(&sr);
+	order_call(sim, p, r, order_place);
+}
+
+static void
+m_order_status(struct sim *sim, struct us_conn *c, struct wparams *p,
+	       struct wreply *r)
+{
+	(void)c;
+	order_call(sim, p, r, order_query);
+}
+
+static void
+m_order_cancel(struct sim *sim, struct us_conn *c, struct wparams *p,
+	       struct wreply *r)
+{
+	(void)c;
+	order_call(sim, p, r, order_cancel);
+}
+
+static void
+m_open_orders(struct sim *sim, struct us_conn *c, struct wparams *p,
+	      struct wreply *r)
+{
+	(void)c;
+	order_call(sim, p, r, order_open_list);
+}
+
+static void
+m_cancel_all(struct sim *sim, struct us_conn *c, struct wparams *p,
+	     struct wreply *r)
+{
+	(void)c;
+	order_call(sim, p, r, order_cancel_all);
+}
+
 enum sec { SEC_NONE, SEC_SIGNED };
 
 #define SIGNED_PARAMS "apiKey", "recvWindow", "timestamp", "signature"
@@ -449,6 +534,20 @@ static const struct method {
 	 m_subscribe_signature, {SIGNED_PARAMS, NULL}},
 	{"userDataStream.unsubscribe", 2, SEC_NONE, m_unsubscribe,
 	 {"subscriptionId", NULL}},
+	{"order.place", 1, SEC_SIGNED, m_order_place,
+	 {"symbol", "side", "type", "timeInForce", "quantity",
+	  "quoteOrderQty", "price", "newClientOrderId", "newOrderRespType",
+	  "stopPrice", "trailingDelta", "icebergQty", "strategyId",
+	  "strategyType", "selfTradePreventionMode", SIGNED_PARAMS, NULL}},
+	{"order.status", 4, SEC_SIGNED, m_order_status,
+	 {"symbol", "orderId", "origClientOrderId", SIGNED_PARAMS, NULL}},
+	{"order.cancel", 1, SEC_SIGNED, m_order_cancel,
+	 {"symbol", "orderId", "origClientOrderId", "newClientOrderId",
+	  "cancelRestrictions", SIGNED_PARAMS, NULL}},
+	{"openOrders.status", 6, SEC_SIGNED, m_open_orders,
+	 {"symbol", SIGNED_PARAMS, NULL}},
+	{"openOrders.cancelAll", 1, SEC_SIGNED, m_cancel_all,
+	 {"symbol", SIGNED_PARAMS, NULL}},
 };
 
 static const struct method *
@@ -603,7 +702,13 @@ wsapi_request(struct sim *sim, struct us_conn *c, const char *text,
 		fail(&r, 400, -1020, "This operation is not supported.");
 		goto out;
 	}
-	if (!charge(sim, m->weight, &r))
+	/* openOrders.status: 80 without a symbol, as on REST. */
+	if (!charge(sim,
+		    m->fn == m_open_orders &&
+			    json_object_get(params, "symbol") == NULL
+			? 80
+			: m->weight,
+		    &r))
 		goto out;
 	if (!wparams_load(&p, params)) {
 		fail(&r, 400, -1101,

@@ -37,6 +37,7 @@ for type in hmac ed25519 rsa; do
 public_key_file = $KEYS/$type.pub.pem"
 	fi
 	run "$type" auth
+	[ "$type" = rsa ] || run "$type" orders
 done
 
 

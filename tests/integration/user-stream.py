@@ -13,7 +13,7 @@ CASE listenkey: POST/PUT/DELETE /api/v3/userDataStream, /ws/<listenKey>,
 CASE events: an executionReport for a REST placement, its fields, before
   the REST reply (held by place_latency_ms); events on /ws/<listenKey>.
 CASE orders: order.place, order.status, openOrders.status, order.cancel,
-  openOrders.cancelAll over the WebSocket API, with their events.
+  openOrders.cancelAll over the WebSocket API.
 CASE order: unheld, a placement's executionReport can be read as soon
   as its reply can.
 CASE faults: the user-stream faults, one by one.
@@ -482,6 +482,86 @@ def case_order_of_events():
     a.close()
 
 
+def order_params(cid, price="90000.00"):
+    return {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+            "timeInForce": "GTC", "quantity": "0.001", "price": price,
+            "newClientOrderId": cid}
+
+
+def case_orders():
+    """Orders over the WebSocket API: order.c's operations behind them,
+    REST's view of the book the same."""
+    a = Api()
+    cid = "wso%d" % os.getpid()
+    r = a.call("order.place", signed(order_params(cid)))
+    eq("order.place", r["status"], 200)
+    res = r.get("result", {})
+    eq("order.place: the order", (res.get("symbol"), res.get("clientOrderId"),
+                                  res.get("status")), ("BTCUSDT", cid, "NEW"))
+    kinds = sorted((l["rateLimitType"], l["interval"])
+                   for l in r.get("rateLimits", []))
+    eq("order.place: ORDERS and REQUEST_WEIGHT in rateLimits", kinds,
+       [("ORDERS", "DAY"), ("ORDERS", "SECOND"),
+        ("REQUEST_WEIGHT", "MINUTE")])
+    st, body, _ = rest("GET", "/api/v3/order",
+                       "symbol=BTCUSDT&origClientOrderId=" + cid, sign=True)
+    eq("REST sees it", (st, body.get("orderId")), (200, res.get("orderId")))
+    r = a.call("order.place", signed(order_params(cid)))
+    eq("the same client id again", err(r)[:2], (400, -2010))
+    r = a.call("order.place", signed(dict(order_params(cid + "x"),
+                                          price="90000.001")))
+    eq("a price off the tick", err(r), (400, -1013,
+                                         "Filter failure: PRICE_FILTER"))
+    r = a.call("order.place", signed(dict(order_params(cid + "y"), foo="1")))
+    eq("an unknown parameter", err(r)[:2], (400, -1104))
+    r = a.call("order.status", signed({"symbol": "BTCUSDT",
+                                       "origClientOrderId": cid}))
+    eq("order.status", (r["status"], r.get("result", {}).get("status")),
+       (200, "NEW"))
+    r = a.call("order.status", signed({"symbol": "BTCUSDT",
+                                       "orderId": 987654321}))
+    eq("order.status of no order", err(r)[:2], (400, -2013))
+    r = a.call("openOrders.status", signed({"symbol": "BTCUSDT"}))
+    check("openOrders.status lists it",
+          any(o.get("clientOrderId") == cid for o in r.get("result", [])))
+    w6 = [l["count"] for l in r["rateLimits"]][0]
+    r = a.call("openOrders.status", signed({}))
+    w80 = [l["count"] for l in r["rateLimits"]][0]
+    check("openOrders.status without a symbol weighs 80 (%d -> %d)"
+          % (w6, w80), w80 - w6 == 80 or w80 < w6)
+    r = a.call("order.cancel", signed({"symbol": "BTCUSDT",
+                                       "origClientOrderId": cid}))
+    eq("order.cancel", (r["status"], r.get("result", {}).get("status")),
+       (200, "CANCELED"))
+    r = a.call("order.cancel", signed({"symbol": "BTCUSDT",
+                                       "origClientOrderId": cid}))
+    eq("order.cancel again", err(r)[:2], (400, -2011))
+    for k in range(2):
+        a.call("order.place", signed(order_params("%s-%d" % (cid, k))))
+    r = a.call("openOrders.cancelAll", signed({"symbol": "BTCUSDT"}))
+    eq("openOrders.cancelAll", sorted(o.get("clientOrderId") for o in
+                                      r.get("result", [])),
+       ["%s-0" % cid, "%s-1" % cid])
+    r = a.call("openOrders.status", signed({"symbol": "BTCUSDT"}))
+    eq("none left", r.get("result"), [])
+    p = signed(order_params(cid + "z"))
+    p["signature"] = sign_payload("x")
+    r = a.call("order.place", p)
+    eq("order.place with a bad signature", err(r)[:2], (400, -1022))
+    if KEYTYPE == "ed25519":
+        r = a.call("session.logon", signed({}))
+        r = a.call("order.place", dict(order_params(cid + "s"),
+                                       timestamp=now_ms()))
+        eq("order.place on the session's key", r["status"], 200)
+        r = a.call("openOrders.cancelAll", {"symbol": "BTCUSDT",
+                                            "timestamp": now_ms()})
+        eq("openOrders.cancelAll on the session's key", r["status"], 200)
+        r = a.call("order.status", {"symbol": "BTCUSDT",
+                                    "origClientOrderId": cid + "s"})
+        eq("a session still needs a timestamp", err(r)[:2], (400, -1102))
+    a.close()
+
+
 def case_pings():
     """The server pings (ping_interval_ms 200 here); a client that does not
     answer is dropped (ping_timeout_ms 600)."""
@@ -565,7 +645,8 @@ def case_faults():
 
 CASES = {"auth": case_auth, "listenkey": case_listenkey,
          "events": case_events, "faults": case_faults,
-         "order": case_order_of_events, "pings": case_pings}
+         "order": case_order_of_events, "pings": case_pings,
+         "orders": case_orders}
 
 if __name__ == "__main__":
     try:
