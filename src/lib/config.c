@@ -202,6 +202,36 @@ cfg_is_choice(const struct cfg_key *k, const char *value, int *index)
 }
 
 /*
+ * A value naming a file (one with a '/', not a URL) is kept in one
+ * spelling: "//" and "/./" collapse and trailing slashes go.
+ * "/path/link/" resolves through the link where "/path/link" is refused
+ * as one, so every later check (and open) must see the name the
+ * O_NOFOLLOW opens judge.
+ */
+static void
+cfg_path_normalise(char *p)
+{
+	char *w = p;
+	const char *r = p;
+
+	if (strchr(p, '/') == NULL || strstr(p, "://") != NULL)
+		return;
+	while (*r != '\0') {
+		if (r[0] == '/' && w > p && w[-1] == '/') {
+			r++; /* "//" */
+		} else if (r[0] == '.' && (r[1] == '/' || r[1] == '\0') &&
+			   w > p && w[-1] == '/') {
+			r += r[1] == '/' ? 2 : 1; /* "/./" or a trailing "/." */
+		} else {
+			*w++ = *r++;
+		}
+	}
+	while (w > p + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+}
+
+/*
  * Parse value as k's type and store it (into cfg for the library's keys).
  * 0, or -1 with why set to the message that follows "file:line: ".
  */
@@ -297,6 +327,8 @@ cfg_apply(struct gs_config *cfg, const struct cfg_key *k, const char *value,
 		break;
 	default:
 		memcpy(dest, value, strlen(value) + 1);
+		if (o->type == GS_OPTION_STRING || o->type == GS_OPTION_PATH)
+			cfg_path_normalise(dest);
 		break;
 	}
 	return 0;
@@ -1101,6 +1133,17 @@ validate_seal_key(const struct gs_config *cfg, char *cause)
 				     "seal key %s: %s (it is rewritten after "
 				     "each record)",
 				     p, why);
+	/* The key is rewritten through a temporary beside it: nobody else
+	 * may plant or swap names there, as in state_dir. */
+	if (stat(dir, &st) == 0 &&
+	    (st.st_uid != geteuid() || (st.st_mode & 022) != 0))
+		return gs_config_error(cfg, "trace", "seal_key_file", cause,
+				       "seal key %s: its directory %s must be "
+				       "owned by this user (uid %d) and not "
+				       "group- or world-writable (it is uid "
+				       "%d, mode %04o)",
+				       p, dir, (int)geteuid(), (int)st.st_uid,
+				       (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 

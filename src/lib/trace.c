@@ -529,7 +529,9 @@ seal_write(const char *path, const unsigned char key[GS_SEAL_KEY_LEN],
 	n += 2 * GS_SEAL_KEY_LEN;
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " %ld\n", count);
 	if (exclusive) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
 	} else {
 		if (asprintf(&tmp, "%s.tmp", path) < 0) {
 			OPENSSL_cleanse(line, sizeof(line));

@@ -122,7 +122,7 @@ eq "--dry-run needs no credentials" "$?" 0
 export BINANCE_API_SECRET=secret
 
 GS_TRACE="$top_builddir/gs-trace"
-mkdir "$T/seal"
+mkdir -m 0700 "$T/seal"
 "$GS_TRACE" keygen "$T/seal/seal.key" "$T/verify.key" >/dev/null 2>&1 || fail "keygen"
 mk seal -- "[trace]\nseal_key_file = $T/seal/seal.key"
 "$BOT" -c "$T/seal.ini" --check-config >"$T/out.log" 2>&1
@@ -130,6 +130,16 @@ eq "a good seal key passes" "$?" 0
 chmod 0640 "$T/seal/seal.key"
 both "seal key mode" "$T/seal.ini" \
 	"$T/seal.ini:13: seal key $T/seal/seal.key must be a file owned by this user and of mode 0600 (it is 0640"
+chmod 0600 "$T/seal/seal.key"
+# The key is rewritten through seal.key.tmp beside it: a directory others
+# can write in (where a co-tenant plants that name) is refused.
+chmod 0770 "$T/seal"
+both "seal key in a group-writable directory" "$T/seal.ini" \
+	"$T/seal.ini:13: seal key $T/seal/seal.key: its directory $T/seal must be owned by this user (uid $(id -u)) and not group- or world-writable (it is uid $(id -u), mode 0770)"
+chmod 1777 "$T/seal"
+both "seal key in a world-writable sticky directory" "$T/seal.ini" \
+	"(it is uid $(id -u), mode 1777)"
+chmod 0700 "$T/seal"
 mk noseal -- "[trace]\nseal_key_file = $T/seal/none.key"
 both "seal key missing" "$T/noseal.ini" \
 	"$T/noseal.ini:13: seal key $T/seal/none.key: No such file or directory"

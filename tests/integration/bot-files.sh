@@ -41,6 +41,19 @@ grep -q "link.ini:[0-9]*: state_dir: $T/state-link is a symbolic link" "$T/out" 
 timeout 30 "$BOT" -c "$T/link.ini" >"$T/out" 2>&1
 eq "symlinked state_dir: start" "$?" 78
 eq "nothing placed" "$(placed)" 0
+# Spelt with a trailing slash (or "//", "/./") the name resolves through
+# the link: it is refused all the same, and nothing lands in the target.
+for spelling in "$T/state-link/" "$T//state-link//" "$T/./state-link/."; do
+	sed "s|^state_dir = .*|state_dir = $spelling|" "$T/bot.ini" >"$T/slash.ini"
+	"$BOT" -c "$T/slash.ini" --check-config >"$T/out" 2>&1
+	eq "state_dir $spelling: --check-config" "$?" 78
+	grep -q "slash.ini:[0-9]*: state_dir: $T/state-link is a symbolic link" "$T/out" &&
+		pass "the link is named" || { fail "not named"; cat "$T/out"; }
+	timeout 30 "$BOT" -c "$T/slash.ini" >"$T/out" 2>&1
+	eq "state_dir $spelling: start" "$?" 78
+done
+eq "nothing written through the link" "$(ls -A "$T/real-state" | wc -l)" 0
+eq "nothing placed" "$(placed)" 0
 
 can_switch=false
 [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && can_switch=true
