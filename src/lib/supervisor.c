@@ -644,8 +644,9 @@ sup_trace_failed_locked(struct gs_supervisor *sup)
 
 /*
  * Send the run's tail anchor off the machine: syslog (the configured
- * facility), log and STATUS.  When syslog cannot take it, the log gets it
- * as a warning, so it is not lost below the log level.
+ * facility), log and STATUS.  When syslog cannot take it and [log] syslog
+ * is on, the log gets it as a warning, so it is not lost below the log
+ * level; with syslog off a machine without one is no fault to warn of.
  */
 static void
 sup_send_anchor(struct gs_supervisor *sup, int code)
@@ -658,7 +659,7 @@ sup_send_anchor(struct gs_supervisor *sup, int code)
 	rc = gs_syslog_send(gs_log_facility(sup->cfg->log.syslog_facility) |
 				LOG_NOTICE,
 			    anchor);
-	if (rc < 0)
+	if (rc < 0 && sup->cfg->log.syslog)
 		log_warn("not sent to syslog (%s): %s", strerror(-rc), anchor);
 	else
 		log_info("%s", anchor);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Where the tail anchor goes, and the exit code when records were lost.
 # - The anchor goes to syslog under [log] syslog_facility; when syslog
-#   cannot take it, the log gets it as a warning (seen at level warn).
+#   cannot take it, the log gets it as a warning (seen at level warn) if
+#   [log] syslog is on, and as an info line if it is off.
 # - A forced exit keeps its code (128+n) though a trace record was lost;
 #   the EXIT summary counts the loss (trace_failures); the lost record's
 #   fragment is a torn line and the gap it leaves is shown.
@@ -58,18 +59,39 @@ else
 	echo "skip: syslog facility (needs a mount namespace to play syslog)"
 fi
 
-# 2. No syslog to take it: a warning, seen at log level warn.
+# 2. No syslog to take it: with [log] syslog on, a warning, seen at log
+# level warn; with syslog off (the default), the anchor is an info line
+# and the run ends without a warning.
 if [ -z "${SKIP_NOLOG:-}" ]; then
 	example_conf "[log]
-level = warn"
+level = warn
+syslog = true
+file = $T/file.log"
 	example_start
 	kill -TERM "$EX_PID"
 	wait_exit "$EX_PID" 20
 	eq "no syslog: exit" "$RC" 0
 	last=$(records "$T/trace.jsonl" | tail -1 | jq -r .hash)
 	grep -q "warn.*not sent to syslog (.*): trace anchor: run .* hash $last$" \
-		"$T/example.log" && pass "anchor logged as a warning" ||
-		{ fail "anchor lost at level warn"; cat "$T/example.log"; }
+		"$T/file.log" && pass "anchor logged as a warning" ||
+		{ fail "anchor lost at level warn"; cat "$T/file.log"; }
+
+	: >"$T/example.log"
+	example_conf ""
+	example_start
+	kill -TERM "$EX_PID"
+	wait_exit "$EX_PID" 20
+	eq "syslog off: exit" "$RC" 0
+	last=$(records "$T/trace.jsonl" | tail -1 | jq -r .hash)
+	grep -q " info: trace anchor: run [0-9a-f]\{32\} records [0-9]* hash $last$" \
+		"$T/example.log" && pass "syslog off: the anchor is an info line" ||
+		{ fail "syslog off: no anchor line"; cat "$T/example.log"; }
+	if grep -q " warn: " "$T/example.log"; then
+		fail "syslog off: the run ends with a warning"
+		cat "$T/example.log"
+	else
+		pass "syslog off: no warning"
+	fi
 fi
 
 # 3. A record lost, then a forced exit: 143 stays, the loss is counted.
