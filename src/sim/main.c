@@ -4,6 +4,7 @@
  * a signal thread that stops the service loop on SIGTERM/SIGINT.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 
 #include "gshutdown.h"
@@ -507,20 +509,39 @@ sim_signals(void *arg)
 	return NULL;
 }
 
+/*
+ * The port, written to a temporary of a unique name (O_EXCL: nothing
+ * planted there is written through) and renamed over path, which
+ * replaces a symlink found at path instead of following it.
+ */
 static int
 write_port_file(const char *path, int port)
 {
-	char tmp[GS_PATH_MAX + 8];
-	FILE *fp;
+	char tmp[GS_PATH_MAX + 8], text[16];
+	int fd, n, e;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fp = fopen(tmp, "w");
-	if (fp == NULL)
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	fprintf(fp, "%d\n", port);
-	if (fclose(fp) != 0)
+	}
+	n = snprintf(text, sizeof(text), "%d\n", port);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	return rename(tmp, path);
+	errno = 0;
+	e = 0;
+	if (fchmod(fd, 0644) < 0 || write(fd, text, (size_t)n) != n)
+		e = errno ? errno : EIO;
+	if (close(fd) < 0 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, path) < 0)
+		e = errno;
+	if (e != 0) {
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 static void

@@ -11,10 +11,12 @@
  *	gs-trace keygen SEAL VERIFY       a new forward-secure seal key
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -504,6 +506,23 @@ svg_run(struct runs *rs, const char *run, FILE *fp)
 	return 0;
 }
 
+/* OUT for writing, never through a symlink planted at its name. */
+static FILE *
+svg_open(const char *out)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				   O_CLOEXEC | O_NOCTTY,
+		      0644);
+	FILE *fp;
+
+	if (fd < 0)
+		return NULL;
+	fp = fdopen(fd, "w");
+	if (fp == NULL)
+		close(fd);
+	return fp;
+}
+
 static int
 cmd_svg(const char *path, const char *run, const char *out)
 {
@@ -524,9 +543,11 @@ cmd_svg(const char *path, const char *run, const char *out)
 	}
 	if (run == NULL)
 		run = rep.last_run;
-	fp = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
+	fp = strcmp(out, "-") == 0 ? stdout : svg_open(out);
 	if (fp == NULL) {
-		fprintf(stderr, "gs-trace: %s: %s\n", out, strerror(errno));
+		fprintf(stderr, "gs-trace: %s: %s\n", out,
+			errno == ELOOP ? "a symbolic link, not followed"
+				       : strerror(errno));
 		rc = 2;
 	} else {
 		rc = svg_run(&rs, run, fp) < 0 ? 1 : 0;

@@ -27,6 +27,26 @@ if [ -n "${systemdsystemunitdir:-}" ]; then
 		pass "unit runs the installed daemon" || fail "ExecStart wrong"
 fi
 
+# A second install keeps the configurations an operator edited and puts
+# the shipped ones beside them as .dist.
+for f in tradebotd.ini exchange-sim.ini; do
+	printf '; edited by the operator\n' >>"$root$sysconfdir/$f"
+done
+make -s -C "$top_builddir" install DESTDIR="$root" >"$T/install2.log" 2>&1 ||
+	{ fail "make install again"; cat "$T/install2.log"; finish; }
+for f in tradebotd.ini exchange-sim.ini; do
+	eq "reinstall keeps the edited $f" \
+		"$(tail -1 "$root$sysconfdir/$f")" "; edited by the operator"
+	check "the shipped $f beside it as $f.dist" \
+		cmp -s "$top_srcdir/conf/$f" "$root$sysconfdir/$f.dist"
+done
+make -s -C "$top_builddir" uninstall DESTDIR="$root" >"$T/uninstall.log" 2>&1 ||
+	{ fail "make uninstall"; cat "$T/uninstall.log"; }
+check "uninstall keeps the edited tradebotd.ini" test -f "$root$sysconfdir/tradebotd.ini"
+check "uninstall removes tradebotd.ini.dist" test ! -e "$root$sysconfdir/tradebotd.ini.dist"
+make -s -C "$top_builddir" install DESTDIR="$root" >"$T/install3.log" 2>&1 ||
+	{ fail "make install a third time"; cat "$T/install3.log"; finish; }
+
 cat >"$T/ext.c" <<'C'
 #include <gshutdown.h>
 #include <stdio.h>
