@@ -46,7 +46,7 @@ static struct {
 	struct us_pending *pending, *pending_tail;
 	uint64_t seq;
 	long long published, sent, lost, duplicated, delayed, drops;
-	long long expired;
+	long long expired, connects;
 	lws_sorted_usec_list_t ping_sul, delay_sul, key_sul;
 	bool timers;
 } us;
@@ -540,7 +540,7 @@ conn_established(struct sim *sim, struct lws *wsi)
 		us.api_conns++;
 	else
 		us.key_conns++;
-	sim->ws_connects++;
+	us.connects++;
 	lws_set_opaque_user_data(wsi, c);
 	return 1;
 }
@@ -651,6 +651,8 @@ userstream_callback(struct sim *sim, struct lws *wsi,
 	struct us_conn *c;
 
 	*rc = 0;
+	if (wsi == NULL)
+		return false;
 	if (reason == LWS_CALLBACK_ESTABLISHED) {
 		int r = conn_established(sim, wsi);
 
@@ -730,9 +732,10 @@ userstream_state(struct sim *sim)
 		if (c->is_api && c->sub_id >= 0 && !c->gone)
 			subs++;
 	return json_pack(
-	    "{s:i, s:i, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "{s:i, s:i, s:I, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "api_connections", us.api_conns, "listen_key_connections",
-	    us.key_conns, "subscriptions", subs, "listen_key", key_live(),
+	    us.key_conns, "connects", (json_int_t)us.connects, "subscriptions",
+	    subs, "listen_key", key_live(),
 	    "events_published", (json_int_t)us.published, "events_sent",
 	    (json_int_t)us.sent, "events_lost", (json_int_t)us.lost,
 	    "events_duplicated", (json_int_t)us.duplicated, "events_delayed",
