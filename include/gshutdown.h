@@ -68,6 +68,7 @@ enum gs_event {
 	GS_EV_PHASE_FAILED,
 	GS_EV_FORCE,
 	GS_EV_DEADLINE,
+	GS_EV_STOP, /* a normal stop from code: gs_supervisor_stop() */
 	GS_EV_COUNT
 };
 
@@ -530,16 +531,27 @@ int gs_signals_block(void);
 
 /*
  * Create the supervisor: open the trace, write START (with version, config
- * path and dry_run) and start the signal thread.  cfg must outlive it.
+ * path and dry_run) and start the library's threads (signal, signal-work,
+ * signal-exit, deadline, and reload when on_sighup = reload).  cfg must
+ * outlive it.  Refused (-EINVAL, cause names the signal) when a signal the
+ * library takes is not blocked in the calling thread: call
+ * gs_signals_block() before creating any thread.  One supervisor at a time
+ * per process (-EBUSY): signals are process-wide and one thread takes
+ * them; create the next after gs_supervisor_free().
  */
 int gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 		      const char *version, char *cause);
 void gs_supervisor_free(struct gs_supervisor *sup);
 
 /*
- * Start a named worker thread (name at most 15 characters).  wake, if not
- * NULL, is called right after the stop flag rises so the worker leaves any
- * wait at once.
+ * Start a named worker thread.  The name (the thread's, in the log and the
+ * trace) is 1 to 15 characters: a longer one is refused (-ENAMETOOLONG),
+ * as the kernel would cut it.  wake, if not NULL, is called right after
+ * the stop flag rises so the worker leaves any wait at once.  A worker
+ * that could not be started (-ENAMETOOLONG, -ENOSPC, pthread_create's
+ * -EAGAIN...) is logged and remembered: gs_supervisor_run() then writes
+ * no READY and begins a shutdown (FATAL, exit code 69) unless one is under
+ * way; the caller should not report itself ready either.
  */
 int gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
 		  void *arg, gs_hook_fn wake, void *wake_arg);
@@ -548,9 +560,24 @@ int gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
 int gs_phase_set(struct gs_supervisor *sup, enum gs_state phase,
 		 gs_phase_fn fn, void *arg);
 
-/* Called on a forced exit, before _exit: persist what must not be lost. */
+/*
+ * The hook run before the library ends the process itself, to persist
+ * what must not be lost (a snapshot of open orders, say): on a forced
+ * exit (a second signal, exit 128+n), at the total deadline (70, begun
+ * min(total_timeout_ms / 10, 200) ms before it) and when a worker did not
+ * join (75).  It runs on a library thread ("signal-exit", or main for 75),
+ * not in a signal handler, so ordinary calls are allowed; but other
+ * threads still run and may hold any lock, so it must not wait for a lock
+ * a worker might keep, nor for the network.  The deadline timer does not
+ * wait for it: at total_timeout_ms the process ends wherever the hook is,
+ * so write atomically (temporary file, fsync, rename).
+ */
 void gs_set_force_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg);
-/* Called on SIGHUP with on_sighup = reload, after [log] was re-read. */
+/*
+ * Called on SIGHUP with on_sighup = reload, after [log] was re-read, on
+ * the "reload" thread (never the one that takes signals).  Requests that
+ * come while a reload runs are merged into one more.
+ */
 void gs_set_reload_hook(struct gs_supervisor *sup, gs_hook_fn fn, void *arg);
 void gs_set_status_hook(struct gs_supervisor *sup, gs_status_fn fn,
 			void *arg);
@@ -561,18 +588,38 @@ void gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn,
 		       void *arg);
 
 /*
- * Run the state machine until EXIT and return the exit code.  Writes a
- * READY record first.  If a thread fails to join, this does not return: the
- * trace is flushed and the process ends with _exit(75).
+ * Run the state machine until EXIT and return the exit code: 0, 75 (a
+ * phase degraded, a record lost), or the code of gs_request_shutdown().
+ * Writes a READY record first, unless a shutdown was requested before
+ * (or a worker did not start).  It does not return when the process
+ * cannot go on; these paths end it with _exit(), after the force hook,
+ * the EXIT record and the log:
+ *   - a worker did not join within join_timeout_ms: 75 (a thread left
+ *     running while main returns and exit() tears down its world is
+ *     undefined behaviour);
+ *   - a second shutdown signal after duplicate_signal_ms (on_second_signal
+ *     = force): 128 + the signal's number;
+ *   - total_timeout_ms passed: 70, from the deadline timer, which waits
+ *     for nothing (a process stopped past its deadline gives the DEADLINE
+ *     record and the hook the margin above once it runs again).
  */
 int gs_supervisor_run(struct gs_supervisor *sup);
 
 /*
- * A component cannot go on: start a shutdown (event FATAL) from any thread.
- * exit_code is the code to report if the shutdown itself is clean.
+ * A component cannot go on: start a shutdown (event FATAL, logged as an
+ * error) from any thread.  exit_code is the code to report if the
+ * shutdown itself is clean.
  */
 void gs_request_shutdown(struct gs_supervisor *sup, int exit_code,
 			 const char *reason);
+
+/*
+ * A normal stop asked for by code (a test that is done, an admin
+ * command): the same shutdown as SIGTERM, event STOP, exit code 0 when
+ * clean.  From any thread.  Returns 0, or -EALREADY when a shutdown was
+ * already under way (the reason is then not recorded).
+ */
+int gs_supervisor_stop(struct gs_supervisor *sup, const char *reason);
 
 /* True once shutdown was requested, before or after the flag rose. */
 bool gs_shutdown_pending(struct gs_supervisor *sup);
@@ -585,7 +632,9 @@ enum gs_state gs_supervisor_state(struct gs_supervisor *sup);
 const char *gs_supervisor_run_id(struct gs_supervisor *sup);
 const struct gs_config *gs_supervisor_config(struct gs_supervisor *sup);
 
-/* The stop flag: an atomic_bool read with acquire order. */
+/* This supervisor's stop flag: an atomic_bool read with acquire order. */
+bool gs_supervisor_stop_requested(struct gs_supervisor *sup);
+/* The same for the process's supervisor (there is one at a time). */
 bool gs_stop_requested(void);
 /* Raise or clear the flag directly (tests and single-threaded tools). */
 void gs_stop_set(bool stop);

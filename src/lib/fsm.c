@@ -19,18 +19,19 @@
 
 /*
  * Rows are states, columns events in enum order: SIGTERM SIGINT SIGHUP
- * SIGQUIT FATAL PHASE_DONE PHASE_TIMEOUT PHASE_FAILED FORCE DEADLINE.
+ * SIGQUIT FATAL PHASE_DONE PHASE_TIMEOUT PHASE_FAILED FORCE DEADLINE STOP.
+ * STOP is a normal stop asked for by the application's code.
  * A shutdown request is legal only in RUNNING: only the first one starts a
  * shutdown, later ones become FORCE (or are refused).  A phase ends with
  * DONE, TIMEOUT or FAILED and the machine moves on either way: a degraded
  * phase changes the exit code, never the order of the phases.
  */
 static const signed char fsm_table[GS_STATE_COUNT][GS_EV_COUNT] = {
-	/* RUNNING */ {C, C, C, C, C, NO, NO, NO, NO, NO},
-	/* CANCELLING */ {NO, NO, NO, NO, NO, L, L, L, X, X},
-	/* CLOSING */ {NO, NO, NO, NO, NO, J, J, J, X, X},
-	/* JOINING */ {NO, NO, NO, NO, NO, X, X, X, X, X},
-	/* EXIT */ {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
+	/* RUNNING */ {C, C, C, C, C, NO, NO, NO, NO, NO, C},
+	/* CANCELLING */ {NO, NO, NO, NO, NO, L, L, L, X, X, NO},
+	/* CLOSING */ {NO, NO, NO, NO, NO, J, J, J, X, X, NO},
+	/* JOINING */ {NO, NO, NO, NO, NO, X, X, X, X, X, NO},
+	/* EXIT */ {NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO},
 };
 
 static const char *const state_names[GS_STATE_COUNT] = {
@@ -40,6 +41,7 @@ static const char *const state_names[GS_STATE_COUNT] = {
 static const char *const event_names[GS_EV_COUNT] = {
 	"SIGTERM",	"SIGINT",	 "SIGHUP",	 "SIGQUIT", "FATAL",
 	"PHASE_DONE", "PHASE_TIMEOUT", "PHASE_FAILED", "FORCE",	 "DEADLINE",
+	"STOP",
 };
 
 const char *

@@ -87,6 +87,20 @@ struct sup_worker {
  */
 enum { DL_IDLE, DL_ARMED, DL_DECIDED, DL_FIRED, DL_DISARMED };
 
+/* A record decided under sup->mu and written after it is released. */
+struct sup_rec {
+	unsigned long ticket;
+	const char *event;
+	enum gs_state from, to;
+	bool transition;
+	json_t *detail; /* a reference, or NULL */
+	gs_state_hook_fn state_fn;
+	void *state_arg;
+};
+
+struct sig_job;
+struct reload_ctl;
+
 struct gs_supervisor {
 	const struct gs_config *cfg;
 	struct gs_config logcfg; /* [log] as last (re)loaded */
@@ -103,10 +117,14 @@ struct gs_supervisor {
 	pthread_cond_t cv;
 	atomic_int state;
 	bool pending;
+	bool begun; /* the request's first log line is out: phases may run */
+	bool start_failed; /* a worker did not start: no READY */
+	atomic_bool stop; /* this supervisor's stop flag */
 	int exit_hint;
 	bool degraded;
 	json_t *degraded_why;
-	long long phase_ms[GS_STATE_COUNT];
+	long long phase_ms[GS_STATE_COUNT]; /* set when a phase is left */
+	struct timespec entered[GS_STATE_COUNT];
 	struct timespec started;
 	struct timespec shutdown_start;
 	bool signalled;		     /* a shutdown signal was received */
@@ -136,28 +154,38 @@ struct gs_supervisor {
 	atomic_bool deadline_armed;
 	struct timespec total_deadline; /* set once, before deadline_armed */
 
+	/* signal-work writes the records the signal thread decides;
+	 * signal-exit carries out a forced or deadline exit (sigthread.c). */
+	pthread_mutex_t sw_mu;
+	pthread_cond_t sw_cv;
+	pthread_t sw_thread, sx_thread;
+	bool sw_started, sx_started, sw_quit, sx_quit, sx_go; /* sw_mu */
+	struct sig_job *sw_head, **sw_tail;		     /* sw_mu */
+	int sx_code;
+	struct sup_rec sx_rec;
+	json_t *sx_extra;
+	char sx_msg[128];
+	atomic_bool sx_posted;
+	struct reload_ctl *reload;
+
 	/* The deadline timer: a thread polling a timerfd and an eventfd. */
 	pthread_t dl_thread;
 	bool dl_started;
 	int dl_tfd, dl_efd;
+	bool dl_note_thread; /* stderr is a file: write the note off-thread */
 	atomic_int dl_state;
 	atomic_int dl_code;
 	char dl_msg[2][200];
 };
 
-/* A record decided under sup->mu and written after it is released. */
-struct sup_rec {
-	unsigned long ticket;
-	const char *event;
-	enum gs_state from, to;
-	bool transition;
-	json_t *detail; /* a reference, or NULL */
-	gs_state_hook_fn state_fn;
-	void *state_arg;
-};
-
+/*
+ * Begin the shutdown if none is pending: msg is logged first (before
+ * anything the request causes), then the transition is made.  post: the
+ * caller may not block (the signal thread), signal-work writes the record.
+ */
 bool sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
-			json_t *detail, int exit_code);
+			json_t *detail, int exit_code, const char *msg,
+			bool post);
 int sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 			  json_t *detail, struct sup_rec *rec);
 void sup_record_locked(struct gs_supervisor *sup, const char *event,
@@ -171,6 +199,11 @@ void sup_final_exit(struct gs_supervisor *sup, int code, json_t *extra)
 bool sup_deadline_decide(struct gs_supervisor *sup, int code);
 
 int sigthread_start(struct gs_supervisor *sup);
+int sigthread_check_blocked(char *cause);
+long long sigthread_deadline_margin(const struct gs_supervisor *sup);
+void sigwork_post(struct gs_supervisor *sup, struct sup_rec *rec);
+/* pthread_create with the stack the library's own threads need. */
+int sup_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 void sigthread_stop(struct gs_supervisor *sup);
 void sigthread_poke(struct gs_supervisor *sup);
 

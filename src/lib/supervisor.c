@@ -19,14 +19,22 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+/*
+ * The stop flag of the live supervisor, for gs_stop_requested(): one
+ * supervisor at a time takes a process's signals (see sup_live).
+ */
 static atomic_bool stop_flag;
+/* A supervisor exists: signals are process-wide, so only one may. */
+static atomic_bool sup_live;
 
 bool
 gs_stop_requested(void)
@@ -38,6 +46,19 @@ void
 gs_stop_set(bool stop)
 {
 	atomic_store_explicit(&stop_flag, stop, memory_order_release);
+}
+
+bool
+gs_supervisor_stop_requested(struct gs_supervisor *sup)
+{
+	return atomic_load_explicit(&sup->stop, memory_order_acquire);
+}
+
+static void
+sup_stop_set(struct gs_supervisor *sup)
+{
+	atomic_store_explicit(&sup->stop, true, memory_order_release);
+	gs_stop_set(true);
 }
 
 int
@@ -88,10 +109,20 @@ gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
 	struct sup_worker *w;
 	int rc;
 
+	if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(w->name)) {
+		log_error("worker \"%s\": a name of 1 to %zu characters is "
+			  "needed (a thread's name is cut beyond); not started",
+			  name ? name : "(null)", sizeof(w->name) - 1);
+		rc = -ENAMETOOLONG;
+		goto failed;
+	}
 	pthread_mutex_lock(&sup->mu);
 	if (sup->nworkers >= SUP_MAX_WORKERS) {
 		pthread_mutex_unlock(&sup->mu);
-		return -ENOSPC;
+		log_error("worker %s: more than %d workers; not started", name,
+			  SUP_MAX_WORKERS);
+		rc = -ENOSPC;
+		goto failed;
 	}
 	w = &sup->workers[sup->nworkers];
 	memset(w, 0, sizeof(*w));
@@ -104,9 +135,20 @@ gs_worker_add(struct gs_supervisor *sup, const char *name, gs_worker_fn fn,
 	if (rc == 0)
 		sup->nworkers++;
 	pthread_mutex_unlock(&sup->mu);
+	if (rc < 0) {
+		log_error("worker %s: cannot start a thread: %s", name,
+			  strerror(-rc));
+		goto failed;
+	}
 	/* A worker added after the flag rose must still be woken. */
-	if (rc == 0 && wake != NULL && gs_stop_requested())
+	if (wake != NULL && atomic_load(&sup->stop))
 		wake(wake_arg);
+	return 0;
+failed:
+	/* A start that is not whole is never reported READY. */
+	pthread_mutex_lock(&sup->mu);
+	sup->start_failed = true;
+	pthread_mutex_unlock(&sup->mu);
 	return rc;
 }
 
@@ -298,6 +340,10 @@ sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 	sup_record_locked(sup, gs_event_name(ev), detail, rec);
 	rec->to = to;
 	rec->transition = true;
+	/* How long the phase left ran: also when FORCE or DEADLINE cut it. */
+	if (from != GS_STATE_RUNNING && from != GS_STATE_EXIT)
+		sup->phase_ms[from] = gs_ms_since(&sup->entered[from]);
+	sup->entered[to] = gs_mono_now();
 	rec->state_fn = sup->state_fn;
 	rec->state_arg = sup->state_arg;
 	atomic_store(&sup->state, (int)to);
@@ -307,41 +353,55 @@ sup_transition_locked(struct gs_supervisor *sup, enum gs_event ev,
 
 /* ---- the deadline timer --------------------------------------------------- */
 
-struct dl_note {
-	const char *msg;
-	atomic_bool done;
-};
-
 static void *
 dl_note_main(void *arg)
 {
-	struct dl_note *n = arg;
+	const char *msg = arg;
 
 	pthread_setname_np(pthread_self(), "deadline-note");
-	log_emergency(n->msg, strlen(n->msg));
-	atomic_store(&n->done, true);
+	log_emergency(msg, strlen(msg));
 	return NULL;
 }
 
 /*
- * Say why the process ends, without ever waiting on the disk for it:
- * stderr may be a regular file on a stalled filesystem, where even a
- * "non-blocking" write blocks.  A thread of its own writes the line; the
- * timer waits for it at most 20 ms (relative sleeps) and goes on.
+ * Say why the process ends, best effort, never waiting for it: a pipe, a
+ * terminal or a socket take the line without blocking (log_emergency);
+ * stderr that is a regular file may sit on a stalled filesystem, where
+ * even a "non-blocking" write blocks, so a thread of its own writes it and
+ * the timer does not wait (the line may then be lost with the process).
  */
 static void
-dl_say(const char *msg)
+dl_say(struct gs_supervisor *sup, const char *msg)
 {
-	static struct dl_note n;
 	pthread_t t;
-	int i;
 
-	n.msg = msg;
-	atomic_store(&n.done, false);
-	if (pthread_create(&t, NULL, dl_note_main, &n) != 0)
+	if (!sup->dl_note_thread) {
+		log_emergency(msg, strlen(msg));
 		return;
-	for (i = 0; i < 20 && !atomic_load(&n.done); i++)
-		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	if (sup_thread_create(&t, dl_note_main, (void *)msg) == 0)
+		sched_yield();
+}
+
+/*
+ * The process did not run at its deadline (stopped by SIGSTOP, frozen by
+ * a cgroup, a suspended machine): CLOCK_MONOTONIC ran on, and every
+ * thread wakes past the deadline at once.  The signal thread begins the
+ * DEADLINE record and the snapshot as it wakes; give them the margin they
+ * would have had before exiting, instead of racing them.
+ */
+static void
+dl_late_grace(struct gs_supervisor *sup)
+{
+	long long margin = sigthread_deadline_margin(sup);
+	struct timespec until;
+
+	if (-gs_ms_until(&sup->total_deadline) <= margin)
+		return; /* on time: the deadline is the deadline */
+	until = gs_mono_after_ms(margin);
+	while (atomic_load(&sup->dl_state) == DL_ARMED &&
+	       gs_ms_until(&until) > 0)
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
 }
 
 /*
@@ -349,7 +409,7 @@ dl_say(const char *msg)
  * shutdown begins.  It takes no lock and does no blocking I/O, so no slow
  * disk, stalled log reader or stuck resolver can keep it from ending the
  * process: at the deadline it has one fixed line written (dl_say, which
- * waits for it at most 20 ms) and calls _exit().
+ * never waits for it) and calls _exit().
  */
 static void *
 dl_main(void *arg)
@@ -368,13 +428,15 @@ dl_main(void *arg)
 			return NULL;
 		if (p[0].revents == 0)
 			continue;
+		if (atomic_load(&sup->dl_state) == DL_ARMED)
+			dl_late_grace(sup);
 		if (atomic_compare_exchange_strong(&sup->dl_state, &st,
 						   DL_FIRED)) {
-			dl_say(sup->dl_msg[0]);
+			dl_say(sup, sup->dl_msg[0]);
 			_exit(GS_EXIT_DEADLINE);
 		}
 		if (st == DL_DECIDED) {
-			dl_say(sup->dl_msg[1]);
+			dl_say(sup, sup->dl_msg[1]);
 			_exit(atomic_load(&sup->dl_code));
 		}
 		return NULL; /* disarmed */
@@ -396,6 +458,13 @@ dl_start(struct gs_supervisor *sup)
 		 "%s[%d]: the last records were not written within "
 		 "total_timeout_ms = %d: ending with the exit code decided\n",
 		 who, (int)getpid(), sup->cfg->shutdown.total_timeout_ms);
+	{
+		struct stat st;
+
+		sup->dl_note_thread = fstat(STDERR_FILENO, &st) == 0 &&
+				      (S_ISREG(st.st_mode) ||
+				       S_ISBLK(st.st_mode));
+	}
 	sup->dl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (sup->dl_tfd < 0)
 		return -errno;
@@ -406,7 +475,7 @@ dl_start(struct gs_supervisor *sup)
 		sup->dl_tfd = -1;
 		return rc;
 	}
-	rc = pthread_create(&sup->dl_thread, NULL, dl_main, sup);
+	rc = sup_thread_create(&sup->dl_thread, dl_main, sup);
 	if (rc != 0) {
 		close(sup->dl_tfd);
 		close(sup->dl_efd);
@@ -473,7 +542,7 @@ sup_wait_for_end(void)
 
 bool
 sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
-		   json_t *detail, int exit_code)
+		   json_t *detail, int exit_code, const char *msg, bool post)
 {
 	struct {
 		gs_hook_fn fn;
@@ -487,19 +556,27 @@ sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
 		pthread_mutex_unlock(&sup->mu);
 		return false;
 	}
+	/* This request is the first: claim it, and say so before anything
+	 * it causes is logged (the phases, the workers stopping). */
 	sup->pending = true;
 	sup->exit_hint = exit_code;
 	sup->shutdown_start = gs_mono_now();
-	if (ev != GS_EV_FATAL) {
+	if (ev != GS_EV_FATAL && ev != GS_EV_STOP) {
 		sup->signalled = true;
 		sup->first_signal = sup->shutdown_start;
 	}
+	pthread_mutex_unlock(&sup->mu);
+	if (msg != NULL)
+		gs_log(ev == GS_EV_FATAL ? GS_LOG_ERROR : GS_LOG_INFO, "%s",
+		       msg);
+
+	pthread_mutex_lock(&sup->mu);
 	sup->total_deadline =
 	    gs_mono_after_ms(sup->cfg->shutdown.total_timeout_ms);
 	dl_arm(sup);
 	atomic_store(&sup->deadline_armed, true);
 	/* The flag first, so nothing new starts; the record after. */
-	gs_stop_set(true);
+	sup_stop_set(sup);
 	/* A worker added from now on sees the flag and wakes itself. */
 	for (i = 0; i < sup->nworkers; i++)
 		if (sup->workers[i].wake != NULL) {
@@ -507,12 +584,16 @@ sup_begin_shutdown(struct gs_supervisor *sup, enum gs_event ev,
 			wake[n++].arg = sup->workers[i].wake_arg;
 		}
 	sup_transition_locked(sup, ev, detail, &rec);
+	sup->begun = true;
 	pthread_mutex_unlock(&sup->mu);
 	/* Hooks only signal (a condition variable, lws_cancel_service, an
 	 * eventfd); then the record, which a slow disk may hold up. */
 	for (i = 0; i < n; i++)
 		wake[i].fn(wake[i].arg);
-	sup_write(sup, &rec);
+	if (post)
+		sigwork_post(sup, &rec);
+	else
+		sup_write(sup, &rec);
 	return true;
 }
 
@@ -533,20 +614,36 @@ gs_request_shutdown(struct gs_supervisor *sup, int exit_code,
 {
 	json_t *d = json_pack("{s:s, s:i}", "reason", reason ? reason : "",
 			      "exit_code", exit_code);
+	char msg[512];
 
-	if (sup_begin_shutdown(sup, GS_EV_FATAL, d, exit_code)) {
-		log_error("fatal: %s; shutting down", reason ? reason : "?");
+	snprintf(msg, sizeof(msg), "fatal: %s; shutting down",
+		 reason ? reason : "?");
+	if (sup_begin_shutdown(sup, GS_EV_FATAL, d, exit_code, msg, false))
 		sigthread_poke(sup); /* arm the total deadline */
-	}
 	json_decref(d);
+}
+
+int
+gs_supervisor_stop(struct gs_supervisor *sup, const char *reason)
+{
+	json_t *d = json_pack("{s:s}", "reason", reason ? reason : "");
+	char msg[512];
+	bool first;
+
+	snprintf(msg, sizeof(msg), "stop requested: %s; shutting down",
+		 reason ? reason : "(no reason given)");
+	first = sup_begin_shutdown(sup, GS_EV_STOP, d, GS_EXIT_OK, msg, false);
+	if (first)
+		sigthread_poke(sup); /* arm the total deadline */
+	json_decref(d);
+	return first ? 0 : -EALREADY;
 }
 
 /* Record a phase's duration and whether it degraded the exit. */
 static void
 sup_phase_end_locked(struct gs_supervisor *sup, enum gs_state phase,
-		     long long ms, bool degraded)
+		     bool degraded)
 {
-	sup->phase_ms[phase] = ms;
 	if (degraded) {
 		sup->degraded = true;
 		json_array_append_new(sup->degraded_why,
@@ -581,7 +678,7 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 					     : "failed",
 		 ms);
 	pthread_mutex_lock(&sup->mu);
-	sup_phase_end_locked(sup, phase, ms, out != GS_OUTCOME_DONE);
+	sup_phase_end_locked(sup, phase, out != GS_OUTCOME_DONE);
 	sup_transition_locked(sup, outcome_event[out], detail, &rec);
 	pthread_mutex_unlock(&sup->mu);
 	sup_write(sup, &rec);
@@ -620,8 +717,7 @@ sup_join(struct gs_supervisor *sup, json_t *detail)
 	json_object_set_new(detail, "elapsed_ms",
 			    json_integer(gs_ms_since(&start)));
 	pthread_mutex_lock(&sup->mu);
-	sup_phase_end_locked(sup, GS_STATE_JOINING, gs_ms_since(&start),
-			     joined < n);
+	sup_phase_end_locked(sup, GS_STATE_JOINING, joined < n);
 	pthread_mutex_unlock(&sup->mu);
 	return n - joined;
 }
@@ -690,13 +786,27 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	char hash[65];
 	long before, after, sealed;
 	int late, code;
-
-	detail = json_pack("{s:i}", "workers", sup->nworkers);
-	gs_supervisor_trace(sup, "READY", detail);
-	json_decref(detail);
+	bool pending, failed;
 
 	pthread_mutex_lock(&sup->mu);
-	while (gs_supervisor_state(sup) == GS_STATE_RUNNING)
+	pending = sup->pending;
+	failed = sup->start_failed;
+	pthread_mutex_unlock(&sup->mu);
+	if (failed && !pending) {
+		/* A start that is not whole: never READY. */
+		gs_request_shutdown(sup, GS_EXIT_UNAVAILABLE,
+				    "a worker did not start");
+	} else if (!pending) {
+		detail = json_pack("{s:i}", "workers", sup->nworkers);
+		gs_supervisor_trace(sup, "READY", detail);
+		json_decref(detail);
+	} else {
+		log_info("shutdown requested before the service ran: not "
+			 "READY");
+	}
+
+	pthread_mutex_lock(&sup->mu);
+	while (gs_supervisor_state(sup) == GS_STATE_RUNNING || !sup->begun)
 		pthread_cond_wait(&sup->cv, &sup->mu);
 	pthread_mutex_unlock(&sup->mu);
 
@@ -743,7 +853,21 @@ gs_supervisor_run(struct gs_supervisor *sup)
 	}
 
 	if (late > 0) {
-		/* Threads still run: no free, no exit(); flush and go. */
+		/*
+		 * Threads still run: the process cannot go on safely (a
+		 * thread left running while main returns and exit() tears
+		 * down what it uses), so no free, no exit(): the force hook
+		 * (the application's last word), flush, _exit.
+		 */
+		gs_hook_fn force;
+		void *force_arg;
+
+		pthread_mutex_lock(&sup->mu);
+		force = sup->force_fn;
+		force_arg = sup->force_arg;
+		pthread_mutex_unlock(&sup->mu);
+		if (force != NULL)
+			force(force_arg);
 		sup_final_exit(sup, code, NULL);
 	}
 	sigthread_stop(sup);
@@ -820,12 +944,26 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 		  const char *version, char *cause)
 {
 	struct gs_supervisor *sup;
+	bool no = false;
 	json_t *start;
 	int rc;
 
+	rc = sigthread_check_blocked(cause);
+	if (rc < 0)
+		return rc;
+	if (!atomic_compare_exchange_strong(&sup_live, &no, true)) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "a supervisor already exists in this process: "
+			 "signals are process-wide and one thread takes them, "
+			 "so there is one supervisor at a time (free the "
+			 "other first)");
+		return -EBUSY;
+	}
 	sup = calloc(1, sizeof(*sup));
-	if (sup == NULL)
+	if (sup == NULL) {
+		atomic_store(&sup_live, false);
 		return -ENOMEM;
+	}
 	sup->cfg = cfg;
 	sup->logcfg = *cfg;
 	/* [log] takes effect here unless the application opened the log. */
@@ -843,7 +981,10 @@ gs_supervisor_new(struct gs_supervisor **out, const struct gs_config *cfg,
 	pthread_mutex_init(&sup->rec_mu, NULL);
 	pthread_cond_init(&sup->rec_cv, NULL);
 	pthread_mutex_init(&sup->sig_mu, NULL);
+	pthread_mutex_init(&sup->sw_mu, NULL);
+	pthread_cond_init(&sup->sw_cv, NULL);
 	atomic_store(&sup->state, GS_STATE_RUNNING);
+	sup->entered[GS_STATE_RUNNING] = sup->started;
 	gs_stop_set(false);
 
 	rc = gs_trace_open(&sup->trace, cfg->trace.path, cfg->trace.fsync,
@@ -888,7 +1029,10 @@ fail:
 	pthread_mutex_destroy(&sup->rec_mu);
 	pthread_cond_destroy(&sup->rec_cv);
 	pthread_mutex_destroy(&sup->sig_mu);
+	pthread_mutex_destroy(&sup->sw_mu);
+	pthread_cond_destroy(&sup->sw_cv);
 	free(sup);
+	atomic_store(&sup_live, false);
 	return rc;
 }
 
@@ -914,5 +1058,9 @@ gs_supervisor_free(struct gs_supervisor *sup)
 	pthread_mutex_destroy(&sup->rec_mu);
 	pthread_cond_destroy(&sup->rec_cv);
 	pthread_mutex_destroy(&sup->sig_mu);
+	pthread_mutex_destroy(&sup->sw_mu);
+	pthread_cond_destroy(&sup->sw_cv);
+	json_decref(sup->sx_extra);
 	free(sup);
+	atomic_store(&sup_live, false);
 }

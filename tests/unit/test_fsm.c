@@ -14,7 +14,7 @@ expected(enum gs_state s, enum gs_event e)
 {
 	bool request = e == GS_EV_SIGTERM || e == GS_EV_SIGINT ||
 		       e == GS_EV_SIGHUP || e == GS_EV_SIGQUIT ||
-		       e == GS_EV_FATAL;
+		       e == GS_EV_FATAL || e == GS_EV_STOP;
 	bool outcome = e == GS_EV_PHASE_DONE || e == GS_EV_PHASE_TIMEOUT ||
 		       e == GS_EV_PHASE_FAILED;
 	bool abort_ = e == GS_EV_FORCE || e == GS_EV_DEADLINE;
