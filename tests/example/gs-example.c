@@ -108,12 +108,34 @@ phase_dummy(void *arg, const struct timespec *deadline, json_t *detail)
 	return timeout ? GS_OUTCOME_TIMEOUT : GS_OUTCOME_DONE;
 }
 
+/* The force hook: a "snapshot" written atomically, as a service that must
+ * leave its state behind on a forced or deadline exit would. */
+static void
+snapshot_write(void *arg)
+{
+	const char *path = arg;
+	char tmp[1024];
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fp = fopen(tmp, "w");
+	if (fp == NULL)
+		return;
+	fprintf(fp, "{\"state\":\"%s\"}\n", "forced");
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+		fclose(fp);
+		return;
+	}
+	fclose(fp);
+	rename(tmp, path);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: gs-example -c FILE [--workers N] [--stuck] "
 			"[--cancel-ms N] [--close-ms N] [--fatal-after-ms N] "
-			"[--hang-cancel]\n");
+			"[--hang-cancel] [--snapshot FILE]\n");
 }
 
 int
@@ -127,6 +149,7 @@ main(int argc, char **argv)
 		{"close-ms", required_argument, NULL, 'L'},
 		{"fatal-after-ms", required_argument, NULL, 'F'},
 		{"hang-cancel", no_argument, NULL, 'H'},
+		{"snapshot", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct phase_arg cancel = {0, "orders_cancelled", false};
@@ -135,7 +158,7 @@ main(int argc, char **argv)
 	struct gs_supervisor *sup;
 	struct gs_config *cfg;
 	char cause[GS_CAUSE_MAX], name[16];
-	const char *path = NULL;
+	const char *path = NULL, *snapshot = NULL;
 	int workers = 4, stuck = 0, c, i, code;
 
 	if (gs_signals_block() < 0)
@@ -159,6 +182,9 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			fatal.after_ms = atoi(optarg);
+			break;
+		case 'S':
+			snapshot = optarg;
 			break;
 		case 'H':
 			cancel.hang = true;
@@ -198,6 +224,8 @@ main(int argc, char **argv)
 		gs_worker_add(sup, "fatal", fatal_main, &fatal, worker_wake,
 			      NULL);
 	}
+	if (snapshot != NULL)
+		gs_set_force_hook(sup, snapshot_write, (void *)snapshot);
 	gs_phase_set(sup, GS_STATE_CANCELLING, phase_dummy, &cancel);
 	gs_phase_set(sup, GS_STATE_CLOSING, phase_dummy, &close);
 	code = gs_supervisor_run(sup);

@@ -157,7 +157,7 @@ orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 # in its environment only); sets BOT_PID.
 BOT_ENV=()
 bot_start() {
-	env "${BOT_ENV[@]}" "$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
+	"${SIGHUP_DEFAULT[@]}" "${BOT_ENV[@]}" "$BOT" -c "$T/bot.ini" "$@" 2>>"$T/bot.log" &
 	BOT_PID=$!
 	PIDS+=("$BOT_PID")
 }

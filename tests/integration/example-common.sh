@@ -26,7 +26,7 @@ ready_or_gone() { ready_after "$1" || ! alive "$2"; }
 example_start() {
 	local before
 	before=$(count_records "$T/trace.jsonl" '.event=="READY"')
-	"$EXAMPLE" -c "$T/example.ini" "$@" 2>>"$T/example.log" &
+	"${SIGHUP_DEFAULT[@]}" "$EXAMPLE" -c "$T/example.ini" "$@" 2>>"$T/example.log" &
 	EX_PID=$!
 	PIDS+=("$EX_PID")
 	# A bound generous enough for a loaded machine (a condition, not a

@@ -17,6 +17,7 @@ void suite_join(void);
 void suite_bot(void);
 void suite_keys(void);
 void suite_log(void);
+void suite_supervisor(void);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);
