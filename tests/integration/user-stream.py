@@ -388,7 +388,9 @@ def place_async(**kw):
 def is_report(cid, x=None):
     def pred(e):
         e = e.get("event", e)
-        return (e.get("e") == "executionReport" and e.get("c") == cid and
+        # A cancel's report names the order in C, the cancel in c.
+        return (e.get("e") == "executionReport" and
+                cid in (e.get("c"), e.get("C")) and
                 (x is None or e.get("x") == x))
     return pred
 
