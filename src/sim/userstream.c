@@ -65,7 +65,8 @@ userstream_send(struct us_conn *c, const char *text, size_t len,
 {
 	struct us_msg *m;
 
-	if (c->gone)
+	/* Nothing after the event a drop fault waits for. */
+	if (c->gone || c->drop_when_written)
 		return;
 	m = malloc(sizeof(*m) + LWS_PRE + len);
 	if (m == NULL)
@@ -724,21 +725,26 @@ userstream_free(struct sim *sim)
 json_t *
 userstream_state(struct sim *sim)
 {
+	struct us_pending *p;
 	struct us_conn *c;
-	int subs = 0;
+	int subs = 0, pending = 0;
 
 	(void)sim;
 	for (c = us.conns; c != NULL; c = c->next)
 		if (c->is_api && c->sub_id >= 0 && !c->gone)
 			subs++;
+	for (p = us.pending; p != NULL; p = p->next)
+		pending++;
 	return json_pack(
-	    "{s:i, s:i, s:I, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "{s:i, s:i, s:I, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:i, s:I, "
+	    "s:I}",
 	    "api_connections", us.api_conns, "listen_key_connections",
 	    us.key_conns, "connects", (json_int_t)us.connects, "subscriptions",
 	    subs, "listen_key", key_live(),
 	    "events_published", (json_int_t)us.published, "events_sent",
 	    (json_int_t)us.sent, "events_lost", (json_int_t)us.lost,
 	    "events_duplicated", (json_int_t)us.duplicated, "events_delayed",
-	    (json_int_t)us.delayed, "drops", (json_int_t)us.drops,
+	    (json_int_t)us.delayed, "events_pending", pending, "drops",
+	    (json_int_t)us.drops,
 	    "listen_keys_expired", (json_int_t)us.expired);
 }
