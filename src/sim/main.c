@@ -21,6 +21,7 @@
 
 
 #include "gshutdown.h"
+#include "md.h"
 #include "sim.h"
 
 static atomic_bool sim_stop;
@@ -50,7 +51,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	}
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-		char target[SIM_ARGS_MAX], body[128];
+		char target[SIM_ARGS_MAX], body[256];
 		int status;
 
 		http_conn_busy(sim, sim_conn_fd(wsi));
@@ -96,8 +97,7 @@ sim_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RECEIVE:
 		return stream_receive(sim, wsi, pss, in, len);
 	case LWS_CALLBACK_RECEIVE_PONG:
-		stream_pong(sim, pss);
-		break;
+		return stream_pong(sim, pss);
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		return stream_peer_close(sim, wsi, pss, in, len);
 	case LWS_CALLBACK_CLOSED:
@@ -232,6 +232,7 @@ sim_tick(lws_sorted_usec_list_t *sul)
 	struct sim *sim = lws_container_of(sul, struct sim, tick_sul);
 
 	market_tick(&sim->market);
+	md_tick(&sim->market);
 	stream_tick(sim);
 	stream_check_pings(sim);
 	lws_sul_schedule(sim->ctx, 0, &sim->tick_sul, sim_tick,
@@ -617,6 +618,12 @@ main(int argc, char **argv)
 	gs_log_open(GS_LOG_INFO, NULL, false, NULL, "exchange-sim");
 	market_init(&sim->market, &sim->cfg);
 	sim_clock_offset(sim->cfg.faults.clock_offset_ms);
+	if (md_init(&sim->market) < 0) {
+		fprintf(stderr, "exchange-sim: out of memory\n");
+		market_free(&sim->market);
+		free(sim);
+		return 1;
+	}
 	sim->requests = json_object();
 	the_sim = sim;
 
@@ -694,6 +701,8 @@ main(int argc, char **argv)
 	userstream_stop(sim);
 	lws_context_destroy(sim->ctx);
 	userstream_free(sim);
+	stream_cleanup(sim);
+	md_free(&sim->market);
 	market_free(&sim->market);
 	json_decref(sim->requests);
 	tap_free_all();

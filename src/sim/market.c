@@ -54,13 +54,19 @@ sim_clock_offset(int64_t ms)
 }
 
 int64_t
-sim_now_ms(void)
+sim_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	       clock_offset_ms;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+	       clock_offset_ms * 1000;
+}
+
+int64_t
+sim_now_ms(void)
+{
+	return sim_now_us() / 1000;
 }
 
 /*
@@ -485,8 +491,6 @@ market_tick(struct sim_market *m)
 		if (s->mid < s->floor)
 			s->mid = s->floor;
 		s->avg += (s->mid - s->avg) * m->avg_alpha;
-		s->trade_id++;
-		s->update_id++;
 		for (k = 0; k < m->norders; k++) {
 			struct sim_order *o = &m->orders[k];
 			double p;

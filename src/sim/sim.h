@@ -93,8 +93,8 @@ struct sim_symbol {
 	int64_t tick, step, min_price, max_price, min_qty, max_qty;
 	int64_t min_notional, max_notional;
 	double mid, avg, floor;
-	int64_t trade_id;
-	int64_t update_id;
+	int64_t trade_id;  /* the last trade's (md.h) */
+	int64_t update_id; /* the book's last update id (md.h) */
 };
 
 struct sim_market {
@@ -105,10 +105,12 @@ struct sim_market {
 	int64_t next_order_id;
 	uint64_t rng;
 	double avg_alpha; /* the average price's weight of one tick */
+	struct md *md;	  /* depth, trades, klines (md.h) */
 };
 
 /* ---- market.c ---- */
 int64_t sim_now_ms(void); /* the server's clock, offset included */
+int64_t sim_now_us(void);
 void sim_clock_offset(int64_t ms);
 /* Digits, a dot and digits: the decimals (-1 when malformed), and the
  * value in units of 1e-8. */
@@ -355,23 +357,42 @@ int stream_check_target(struct sim *sim, const char *target, char *body,
 int stream_established(struct sim *sim, struct lws *wsi, void *pss);
 int stream_receive(struct sim *sim, struct lws *wsi, void *pss,
 		   const void *in, size_t len);
-void stream_pong(struct sim *sim, void *pss);
+/* A pong came: -1 when it was one message too many (close). */
+int stream_pong(struct sim *sim, void *pss);
 void stream_check_pings(struct sim *sim);
 int stream_writeable(struct sim *sim, struct lws *wsi, void *pss);
 int stream_peer_close(struct sim *sim, struct lws *wsi, void *pss,
 		      const void *in, size_t len);
 void stream_closed(struct sim *sim, void *pss);
 void stream_tick(struct sim *sim);
+void stream_cleanup(struct sim *sim);
 void stream_drop_all(struct sim *sim);
 void stream_ping_all(struct sim *sim);
 void stream_ignore_closes(struct sim *sim, bool ignore);
 void stream_garbage_all(struct sim *sim);
 json_t *stream_state(struct sim *sim);
+/*
+ * A name under /ws/, in /stream?streams= or in a SUBSCRIBE that is no
+ * market stream: the user data stream's code may claim it (a listenKey)
+ * by setting sim->stream_claim; the connection then carries what
+ * stream_send() gives it under that name, until stream_release is told.
+ * Unclaimed, such a name opens and carries nothing, as on Binance.
+ */
+struct sim_pss;
+typedef bool (*stream_claim_fn)(struct sim *sim, struct sim_pss *pss,
+				const char *name);
+typedef void (*stream_release_fn)(struct sim *sim, struct sim_pss *pss,
+				  const char *name);
+/* One event (a JSON object) on a claimed name, wrapped when combined. */
+void stream_send(struct sim *sim, struct sim_pss *pss, const char *name,
+		 const char *event);
+/* Whether the connection asked for µs times (timeUnit=MICROSECOND). */
+bool stream_micros(const struct sim_pss *pss);
 
 /* Per-connection data: an HTTP request/response or a WS client. */
 #define SIM_ARGS_MAX 8192
-#define SIM_QUEUE 1024 /* 4 ticks of SIM_STREAMS_MAX streams */
-#define SIM_STREAMS_MAX 256
+#define SIM_QUEUE 4096 /* events waiting for a slow reader */
+#define SIM_STREAMS_MAX 1024 /* per connection, as Binance */
 
 struct sim_pss {
 	/* HTTP */
@@ -403,18 +424,9 @@ struct sim_pss {
 	struct sim *sim;
 	struct lws *wsi;
 
-	/* WebSocket */
+	/* WebSocket (stream.c) */
 	bool is_ws;
-	char streams[SIM_STREAMS_MAX][64];
-	int nstreams;
-	bool combined;
-	char *queue[SIM_QUEUE];
-	size_t queue_len[SIM_QUEUE];
-	int qhead, qcount;
-	bool ping_due;
-	bool close_seen;
-	int64_t ping_unanswered_ms; /* when the oldest unanswered ping left */
-	size_t rx_len;
+	struct stream_conn *ws; /* subscriptions, queue, limits */
 	struct sim_pss *next_ws;
 };
 
@@ -464,6 +476,9 @@ struct sim {
 	long long ws_ping_timeouts;
 	struct lws_vhost *vhost6;
 	int listen6_fd;
+	stream_claim_fn stream_claim;	  /* NULL: nothing claimed */
+	stream_release_fn stream_release; /* may be NULL */
+	struct stream_state *streams;	  /* stream.c's own */
 };
 
 #endif

@@ -1,0 +1,130 @@
+#!/bin/bash
+# exchange-sim's market data as Binance serves it: the streams opened the
+# ways real clients open them, their control methods and error replies,
+# timeUnit, the limits on messages and streams; the REST market data
+# endpoints with their weights, parameters and shapes; and the diff depth
+# stream synced against the REST snapshot the documented way.
+. "$(dirname "$0")/bot-common.sh"
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+# The interpreter itself: a version manager's shim costs seconds a call.
+PY=$(python3 -c 'import sys; print(sys.executable)')
+WS="$(dirname "$0")/ws-client.py"
+
+sim_start "tick_ms = 100"
+
+# wsr TARGET N [SEND...]: the first N messages, one a line (ws-client.py).
+wsr() { "$PY" "$WS" "$PORT" read "$@"; }
+# jqe WHAT JQ-TEST: the test holds for every line of $T/m.
+jqe() {
+	if [ -s "$T/m" ] && jq -e "$2" "$T/m" >/dev/null 2>&1 &&
+		! jq -e "($2) | not" "$T/m" >/dev/null 2>&1; then
+		pass "$1"
+	else
+		fail "$1: $(head -c 400 "$T/m")"
+	fi
+}
+
+# ---- the ways clients open streams -----------------------------------------
+wsr /ws/btcusdt@trade 2 >"$T/m"
+jqe "/ws/<stream>: raw trade events" \
+	'.e == "trade" and .s == "BTCUSDT" and (.t|type) == "number" and (.p|test("^[0-9]+\\.[0-9]{8}$")) and (.q|test("^[0-9]+\\.[0-9]{8}$")) and (.m|type) == "boolean" and .M == true and (keys|length) == 9'
+wsr /ws/btcusdt@aggTrade/ethusdt@bookTicker 6 >"$T/m"
+jqe "/ws/<a>/<b>: both, raw" '(.e == "aggTrade" and .s == "BTCUSDT") or (.s == "ETHUSDT" and (.u|type) == "number")'
+check "/ws/<a>/<b>: aggTrade events" grep -q '"e":"aggTrade"' "$T/m"
+check "/ws/<a>/<b>: bookTicker events" grep -q '"s":"ETHUSDT"' "$T/m"
+wsr "/stream?streams=btcusdt@trade/ethusdt@trade" 4 >"$T/m"
+jqe "/stream?streams=: wrapped" '(.stream == "btcusdt@trade" or .stream == "ethusdt@trade") and .data.e == "trade" and (keys == ["data","stream"])'
+wsr /ws 2 '{"method":"SUBSCRIBE","params":["bnbusdt@trade"],"id":7}' >"$T/m"
+eq "/ws then SUBSCRIBE: answered" "$(head -1 "$T/m")" '{"result":null,"id":7}'
+eq "/ws then SUBSCRIBE: raw events" "$(sed -n 2p "$T/m" | jq -r .s)" BNBUSDT
+wsr /stream 2 '{"method":"SUBSCRIBE","params":["bnbusdt@trade"],"id":"a1"}' >"$T/m"
+eq "bare /stream then SUBSCRIBE: answered" "$(head -1 "$T/m")" '{"result":null,"id":"a1"}'
+eq "bare /stream: events wrapped" "$(sed -n 2p "$T/m" | jq -r .stream)" bnbusdt@trade
+WS_WAIT=2 wsr /ws/0123456789abcdef 2 '{"method":"LIST_SUBSCRIPTIONS","id":1}' >"$T/m"
+eq "/ws/<unknown name> opens, carries nothing" "$(cat "$T/m")" \
+	"$(printf '%s\n%s' '{"result":["0123456789abcdef"],"id":1}' 'closed: timed out')"
+WS_WAIT=2 wsr /ws/notacoin@trade/btcusdt@kline_7m 1 >"$T/m"
+eq "unknown symbol, unknown interval: nothing" "$(cat "$T/m")" 'closed: timed out'
+for p in "/stream/" "//stream" "/ws//btcusdt@trade" "/ws/btcusdt@trade/" "/stream?streams=btcusdt@trade&x=1" \
+	"/ws?foo=bar"; do
+	eq "$p: 404" "$(wsr "$p" 1)" "status 404"
+done
+eq "timeUnit=SECOND: 400" "$(wsr "/ws/btcusdt@trade?timeUnit=SECOND" 1)" "status 400"
+
+# ---- timeUnit ---------------------------------------------------------------
+for u in MICROSECOND microsecond; do
+	wsr "/ws/btcusdt@trade?timeUnit=$u" 2 >"$T/m"
+	jqe "timeUnit=$u: trade E and T in µs" '(.E|tostring|length) == 16 and (.T|tostring|length) == 16'
+done
+wsr "/stream?streams=btcusdt@kline_1m/btcusdt@ticker&timeUnit=MICROSECOND" 2 >"$T/m"
+jqe "timeUnit on /stream: kline and ticker times in µs" \
+	'(.data.E|tostring|length) == 16 and (if .data.e == "kline" then (.data.k.t|tostring|length) == 16 and (.data.k.T % 1000000) == 999999 else (.data.O|tostring|length) == 16 and (.data.C|tostring|length) == 16 end)'
+wsr "/ws/btcusdt@trade?timeUnit=MILLISECOND" 1 >"$T/m"
+jqe "timeUnit=MILLISECOND: ms" '(.E|tostring|length) == 13'
+
+# ---- event shapes -----------------------------------------------------------
+wsr /ws/btcusdt@bookTicker 1 >"$T/m"
+jqe "bookTicker: u s b B a A, no e" '(keys == ["A","B","a","b","s","u"]) and (.b|tonumber) < (.a|tonumber)'
+wsr /ws/btcusdt@ticker 1 >"$T/m"
+jqe "24hrTicker: every field" '.e == "24hrTicker" and (keys|sort) == (["e","E","s","p","P","w","x","c","Q","b","B","a","A","o","h","l","v","q","O","C","F","L","n"]|sort) and (.C - .O) == 86400000 and .n == (.L - .F + 1)'
+wsr /ws/btcusdt@miniTicker 1 >"$T/m"
+jqe "24hrMiniTicker" '.e == "24hrMiniTicker" and (keys|sort) == (["e","E","s","c","o","h","l","v","q"]|sort)'
+wsr /ws/btcusdt@avgPrice 1 >"$T/m"
+jqe "avgPrice" '.e == "avgPrice" and .i == "5m" and (.w|test("^[0-9]+\\.[0-9]{8}$")) and (.T|type) == "number"'
+wsr /ws/btcusdt@kline_1m 1 >"$T/m"
+jqe "kline_1m" '.e == "kline" and .k.i == "1m" and .k.x == false and (.k.T - .k.t) == 59999 and (.k.t % 60000) == 0 and (.k|keys|sort) == (["t","T","s","i","f","L","o","c","h","l","v","n","x","q","V","Q","B"]|sort)'
+wsr /ws/btcusdt@kline_1s 1 >"$T/m"
+jqe "kline_1s" '.k.i == "1s" and (.k.T - .k.t) == 999'
+for n in 5 10 20; do
+	wsr "/ws/btcusdt@depth$n@100ms" 1 >"$T/m"
+	jqe "depth$n@100ms: $n levels a side, best first" "(keys == [\"asks\",\"bids\",\"lastUpdateId\"]) and (.bids|length) == $n and (.asks|length) == $n and (.bids[0][0]|tonumber) > (.bids[1][0]|tonumber) and (.asks[0][0]|tonumber) < (.asks[1][0]|tonumber)"
+done
+wsr /ws/btcusdt@depth 1 >"$T/m"
+jqe "depthUpdate" '.e == "depthUpdate" and .s == "BTCUSDT" and .U <= .u and (keys|sort) == (["e","E","s","U","u","b","a"]|sort)'
+
+# ---- control methods and their errors ---------------------------------------
+ctl() { # ctl TARGET MSG...: the replies, one a line
+	wsr "$1" $(($# - 1)) "${@:2}" 2>&1
+}
+out=$(ctl /ws/btcusdt@depth \
+	'{"method":"SET_PROPERTY","params":["combined",true],"id":1}' \
+	'{"method":"GET_PROPERTY","params":["combined"],"id":2}')
+eq "SET_PROPERTY, GET_PROPERTY combined" "$out" \
+	"$(printf '%s\n%s' '{"result":null,"id":1}' '{"result":true,"id":2}')"
+wsr /ws/btcusdt@trade 2 '{"method":"SET_PROPERTY","params":["combined",true],"id":1}' >"$T/m"
+eq "combined set on /ws: events wrapped" "$(sed -n 2p "$T/m" | jq -r .stream)" btcusdt@trade
+eq "GET_PROPERTY combined on /stream" "$(ctl /stream '{"method":"GET_PROPERTY","params":["combined"],"id":3}')" '{"result":true,"id":3}'
+eq "GET_PROPERTY combined on /ws" "$(ctl /ws '{"method":"GET_PROPERTY","params":["combined"],"id":3}')" '{"result":false,"id":3}'
+errs() { # errs MSG EXPECTED: the reply to MSG on /ws
+	eq "error: $1" "$(ctl /ws "$1")" "$2"
+}
+errs '{"method":"SET_PROPERTY","params":["colour",true],"id":4}' '{"error":{"code":0,"msg":"Unknown property"},"id":4}'
+errs '{"method":"SET_PROPERTY","params":["combined","yes"],"id":5}' '{"error":{"code":1,"msg":"Invalid value type: expected Boolean"},"id":5}'
+errs '{"method":"SET_PROPERTY","params":[1,true],"id":6}' '{"error":{"code":2,"msg":"Invalid request: property name must be a string"},"id":6}'
+errs '{"method":"GET_PROPERTY","params":["combined",1],"id":7}' '{"error":{"code":2,"msg":"Invalid request: too many parameters"},"id":7}'
+errs '{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1.5}' '{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}'
+errs '{"method":"SUBSCRIBE","params":["btcusdt@trade"]}' '{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}'
+errs '{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":"not-alnum"}' '{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}'
+errs '{"method":"SUBSCRIBEX","params":[],"id":8}' '{"error":{"code":2,"msg":"Invalid request: unknown variant `SUBSCRIBEX`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column 22"},"id":8}'
+errs '{"params":[],"id":9}' '{"error":{"code":2,"msg":"Invalid request: missing field `method` at line 1 column 20"},"id":9}'
+errs '{"method":' '{"error":{"code":3,"msg":"Invalid JSON: expected value at line 1 column 10"},"id":null}'
+out=$(ctl /ws/btcusdt@trade \
+	'{"method":"SUBSCRIBE","params":["ethusdt@depth","x"],"id":1}' \
+	'{"method":"UNSUBSCRIBE","params":["btcusdt@trade","x"],"id":2}' \
+	'{"method":"LIST_SUBSCRIPTIONS","id":3}' | grep -v '"e":')
+eq "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS" "$out" \
+	"$(printf '%s\n%s\n%s' '{"result":null,"id":1}' '{"result":null,"id":2}' '{"result":["ethusdt@depth"],"id":3}')"
+
+# ---- limits -----------------------------------------------------------------
+"$PY" "$WS" "$PORT" rate /ws >"$T/rate" || true
+cat "$T/rate"
+check "6 messages in a second: the 6th closes the connection with 1008" \
+	grep -q '^ok: the sixth closes with 1008' "$T/rate"
+names=$(seq -f 'n%g@x' 1 1024 | paste -sd/)
+eq "1024 streams in the path: opens" "$(WS_WAIT=1 wsr "/stream?streams=$names" 1)" "closed: timed out"
+eq "1025 streams in the path: 400" "$(wsr "/stream?streams=$names/n1025@x" 1)" "status 400"
+sub=$(seq -f '"m%g@x"' 1 1024 | paste -sd,)
+out=$(ctl /ws/n1@x "{\"method\":\"SUBSCRIBE\",\"params\":[$sub],\"id\":1}")
+eq "1025 streams by SUBSCRIBE: refused" "$out" '{"error":{"code":2,"msg":"Invalid request: more than 1024 streams"},"id":1}'
+
+finish
