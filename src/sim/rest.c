@@ -195,6 +195,17 @@ static const struct sim_route routes[] = {
 	{"POST", "/api/v3/userDataStream", 2, 0, listen_key_create, "", NULL},
 	{"PUT", "/api/v3/userDataStream", 2, 0, listen_key_keepalive, "listenKey", NULL},
 	{"DELETE", "/api/v3/userDataStream", 2, 0, listen_key_close, "listenKey", NULL},
+	/* market data (marketdata.c) */
+	{"GET", "/api/v3/depth", 5, 0, marketdata_depth, "symbol,limit,symbolStatus", marketdata_depth_weight},
+	{"GET", "/api/v3/trades", 25, 0, marketdata_trades, "symbol,limit", NULL},
+	{"GET", "/api/v3/historicalTrades", 25, 0, marketdata_historical_trades, "symbol,limit,fromId", NULL},
+	{"GET", "/api/v3/aggTrades", 4, 0, marketdata_agg_trades, "symbol,fromId,startTime,endTime,limit", NULL},
+	{"GET", "/api/v3/klines", 2, 0, marketdata_klines, "symbol,interval,startTime,endTime,limit", NULL},
+	{"GET", "/api/v3/uiKlines", 2, 0, marketdata_klines, "symbol,interval,startTime,endTime,limit", NULL},
+	{"GET", "/api/v3/avgPrice", 2, 0, marketdata_avg_price, "symbol", NULL},
+	{"GET", "/api/v3/ticker/24hr", 80, 0, marketdata_ticker_24hr, "symbol,symbols,type,symbolStatus", marketdata_24hr_weight},
+	{"GET", "/api/v3/ticker/price", 4, 0, marketdata_ticker_price, "symbol,symbols,symbolStatus", marketdata_ticker_weight},
+	{"GET", "/api/v3/ticker/bookTicker", 4, 0, marketdata_book_ticker, "symbol,symbols,symbolStatus", marketdata_ticker_weight},
 };
 /* clang-format on */
 

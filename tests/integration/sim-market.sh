@@ -127,4 +127,117 @@ sub=$(seq -f '"m%g@x"' 1 1024 | paste -sd,)
 out=$(ctl /ws/n1@x "{\"method\":\"SUBSCRIBE\",\"params\":[$sub],\"id\":1}")
 eq "1025 streams by SUBSCRIBE: refused" "$out" '{"error":{"code":2,"msg":"Invalid request: more than 1024 streams"},"id":1}'
 
+# ---- REST market data: shapes, weights, parameters ------------------------
+URL="http://127.0.0.1:$PORT"
+get() { # get TARGET: body in $T/b, status in ST, weight in W (counted afresh)
+	faults "weight_reset=1"
+	ST=$(curl -s -g -D "$T/h" -o "$T/b" -w '%{http_code}' "$URL$1")
+	W=$(grep -i '^x-mbx-used-weight-1m:' "$T/h" | tr -d '\r' | sed 's/^[^:]*: *//')
+}
+jqb() { jq -e "$1" "$T/b" >/dev/null 2>&1; }
+ok() { # ok WHAT TARGET WEIGHT JQ-TEST
+	get "$2"
+	eq "$1: 200" "$ST" 200
+	eq "$1: weight" "$W" "$3"
+	check "$1: shape" jqb "$4"
+}
+refused() { # refused WHAT TARGET STATUS CODE
+	get "$2"
+	eq "$1: status" "$ST" "$3"
+	eq "$1: code" "$(jq -r .code "$T/b")" "$4"
+}
+D8='test("^[0-9]+\\.[0-9]{8}$")'
+ok "depth" "/api/v3/depth?symbol=BTCUSDT" 5 \
+	"(keys == [\"asks\",\"bids\",\"lastUpdateId\"]) and (.bids|length) >= 50 and (.bids|length) <= 100 and (.bids[0][0]|$D8) and (.bids[0][1]|$D8) and ([.bids[][0]|tonumber] == ([.bids[][0]|tonumber]|sort|reverse)) and ([.asks[][0]|tonumber] == ([.asks[][0]|tonumber]|sort)) and (.bids[0][0]|tonumber) < (.asks[0][0]|tonumber)"
+for lw in 1:5 100:5 101:25 500:25 501:50 1000:50 1001:250 5000:250 9999:250; do
+	ok "depth limit=${lw%:*}" "/api/v3/depth?symbol=BTCUSDT&limit=${lw%:*}" "${lw#*:}" \
+		"(.bids|length) <= ${lw%:*} and (.asks|length) <= ${lw%:*}"
+done
+ok "depth limit=2: two levels a side" "/api/v3/depth?symbol=ETHUSDT&limit=2" 5 '(.bids|length) == 2 and (.asks|length) == 2'
+refused "depth without symbol" "/api/v3/depth" 400 -1102
+refused "depth of an unknown symbol" "/api/v3/depth?symbol=NOPEUSDT" 400 -1121
+refused "depth limit=x" "/api/v3/depth?symbol=BTCUSDT&limit=x" 400 -1100
+refused "depth limit=0" "/api/v3/depth?symbol=BTCUSDT&limit=0" 400 -1100
+refused "depth symbolStatus=HALT" "/api/v3/depth?symbol=BTCUSDT&symbolStatus=HALT" 400 -1220
+refused "depth with an unknown parameter" "/api/v3/depth?symbol=BTCUSDT&levels=5" 400 -1104
+
+TR='(keys == ["id","isBestMatch","isBuyerMaker","price","qty","quoteQty","time"])'
+ok "trades" "/api/v3/trades?symbol=BTCUSDT" 25 \
+	"length >= 20 and length <= 500 and (.[0]|$TR) and (.[0].price|$D8) and ([.[].id] == ([.[].id]|sort)) and (.[-1].id - .[0].id) == (length - 1)"
+ok "trades limit=3" "/api/v3/trades?symbol=BTCUSDT&limit=3" 25 'length == 3'
+first=$(jq '.[0].id' "$T/b")
+ok "historicalTrades fromId" "/api/v3/historicalTrades?symbol=BTCUSDT&fromId=$first&limit=2" 25 \
+	"length == 2 and .[0].id == $first and .[1].id == $first + 1 and (.[0]|$TR)"
+refused "trades without symbol" "/api/v3/trades" 400 -1102
+ok "aggTrades" "/api/v3/aggTrades?symbol=BTCUSDT&limit=5" 4 \
+	'length == 5 and (.[0]|keys) == (["M","T","a","f","l","m","p","q"]|sort) and (.[0].f <= .[0].l) and (.[1].a == .[0].a + 1) and (.[1].f == .[0].l + 1)'
+a=$(jq '.[0].a' "$T/b")
+ok "aggTrades fromId" "/api/v3/aggTrades?symbol=BTCUSDT&fromId=$a&limit=2" 4 ".[0].a == $a and length == 2"
+now=$(( $(date +%s%N) / 1000000 ))
+ok "aggTrades startTime, endTime" "/api/v3/aggTrades?symbol=BTCUSDT&startTime=$((now - 3000))&endTime=$now" 4 \
+	"length >= 1 and all(.[]; .T >= $((now - 3000)) and .T <= $now)"
+refused "aggTrades fromId with startTime" "/api/v3/aggTrades?symbol=BTCUSDT&fromId=1&startTime=$now" 400 -1128
+refused "aggTrades start after end" "/api/v3/aggTrades?symbol=BTCUSDT&startTime=$now&endTime=$((now - 1))" 400 -1023
+refused "aggTrades over an hour" "/api/v3/aggTrades?symbol=BTCUSDT&startTime=$((now - 3600001))&endTime=$now" 400 -1127
+KL='length == 12 and (.[0]|type) == "number" and (.[1]|test("^[0-9]+\\.[0-9]{8}$")) and (.[6]|type) == "number" and (.[8]|type) == "number" and .[11] == "0"'
+ok "klines 1m" "/api/v3/klines?symbol=BTCUSDT&interval=1m" 2 \
+	"length >= 1 and all(.[]; $KL) and all(.[]; .[0] % 60000 == 0 and .[6] - .[0] == 59999)"
+ok "klines 1s limit=3" "/api/v3/klines?symbol=BTCUSDT&interval=1s&limit=3" 2 \
+	"length == 3 and all(.[]; .[6] - .[0] == 999) and .[1][0] > .[0][0]"
+s0=$(jq '.[1][0]' "$T/b")
+ok "klines 1s from startTime" "/api/v3/klines?symbol=BTCUSDT&interval=1s&startTime=$s0&limit=1" 2 ".[0][0] == $s0"
+ok "klines 1d: one, the day's" "/api/v3/klines?symbol=BTCUSDT&interval=1d" 2 \
+	'length == 1 and .[0][0] % 86400000 == 0 and .[0][6] - .[0][0] == 86399999'
+ok "klines 1w opens on a Monday" "/api/v3/klines?symbol=BTCUSDT&interval=1w" 2 \
+	'length == 1 and ((.[0][0] / 1000 | strftime("%u %H:%M:%S")) == "1 00:00:00")'
+ok "klines 1M opens on the 1st" "/api/v3/klines?symbol=BTCUSDT&interval=1M" 2 \
+	'length == 1 and ((.[0][0] / 1000 | strftime("%d %H:%M:%S")) == "01 00:00:00")'
+ok "uiKlines" "/api/v3/uiKlines?symbol=BTCUSDT&interval=1m&limit=1" 2 "length == 1 and (.[0]|$KL)"
+refused "klines without interval" "/api/v3/klines?symbol=BTCUSDT" 400 -1102
+refused "klines interval=2m" "/api/v3/klines?symbol=BTCUSDT&interval=2m" 400 -1120
+refused "klines start after end" "/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=2&endTime=1" 400 -1023
+ok "avgPrice" "/api/v3/avgPrice?symbol=BTCUSDT" 2 "(keys == [\"closeTime\",\"mins\",\"price\"]) and .mins == 5 and (.price|$D8)"
+FULL='(keys|sort) == (["symbol","priceChange","priceChangePercent","weightedAvgPrice","prevClosePrice","lastPrice","lastQty","bidPrice","bidQty","askPrice","askQty","openPrice","highPrice","lowPrice","volume","quoteVolume","openTime","closeTime","firstId","lastId","count"]|sort)'
+MINI='(keys|sort) == (["symbol","openPrice","highPrice","lowPrice","lastPrice","volume","quoteVolume","openTime","closeTime","firstId","lastId","count"]|sort)'
+ok "ticker/24hr symbol" "/api/v3/ticker/24hr?symbol=BTCUSDT" 2 \
+	"$FULL and .symbol == \"BTCUSDT\" and .count == (.lastId - .firstId + 1) and (.closeTime - .openTime) == 86400000 and (.bidPrice|tonumber) < (.askPrice|tonumber)"
+ok "ticker/24hr symbols" '/api/v3/ticker/24hr?symbols=["BTCUSDT","ETHUSDT"]' 2 \
+	"length == 2 and (.[0]|$FULL) and .[1].symbol == \"ETHUSDT\""
+ok "ticker/24hr, all" "/api/v3/ticker/24hr" 80 "length == 8 and all(.[]; $FULL)"
+ok "ticker/24hr type=MINI" "/api/v3/ticker/24hr?symbol=BTCUSDT&type=MINI" 2 "$MINI"
+refused "ticker/24hr type=SHORT" "/api/v3/ticker/24hr?symbol=BTCUSDT&type=SHORT" 400 -1139
+refused "ticker/24hr symbol and symbols" '/api/v3/ticker/24hr?symbol=BTCUSDT&symbols=["ETHUSDT"]' 400 -1106
+refused "ticker/24hr unknown in symbols" '/api/v3/ticker/24hr?symbols=["BTCUSDT","NOPEUSDT"]' 400 -1121
+ok "ticker/price symbol" "/api/v3/ticker/price?symbol=ETHUSDT" 2 "(keys == [\"price\",\"symbol\"]) and (.price|$D8)"
+ok "ticker/price, all" "/api/v3/ticker/price" 4 'length == 8'
+ok "ticker/price symbols" '/api/v3/ticker/price?symbols=["ETHUSDT"]' 4 'length == 1 and .[0].symbol == "ETHUSDT"'
+ok "ticker/bookTicker symbol" "/api/v3/ticker/bookTicker?symbol=ETHUSDT" 2 \
+	'(keys == ["askPrice","askQty","bidPrice","bidQty","symbol"]) and (.bidPrice|tonumber) < (.askPrice|tonumber)'
+ok "ticker/bookTicker, all" "/api/v3/ticker/bookTicker" 4 'length == 8'
+
+# One market: the best levels of depth are bookTicker's (asked in the same
+# tick: a few tries), and the last trade is ticker/price's.
+same_top() { # both asked on one connection, one after the other
+	curl -s "$URL/api/v3/depth?symbol=SOLUSDT&limit=1" -o "$T/d" \
+		"$URL/api/v3/ticker/bookTicker?symbol=SOLUSDT" -o "$T/bt"
+	[ "$(jq -c '[.bids[0], .asks[0]]' "$T/d")" = \
+		"$(jq -c '[[.bidPrice, .bidQty], [.askPrice, .askQty]]' "$T/bt")" ]
+}
+check "depth and bookTicker agree" wait_until 10 same_top
+same_last() {
+	curl -s "$URL/api/v3/trades?symbol=SOLUSDT&limit=1" -o "$T/tr" \
+		"$URL/api/v3/ticker/price?symbol=SOLUSDT" -o "$T/tp"
+	[ "$(jq -r '.[0].price' "$T/tr")" = "$(jq -r .price "$T/tp")" ]
+}
+check "trades and ticker/price agree" wait_until 10 same_last
+
+# ---- the diff depth stream synced against the REST snapshot ----------------
+faults "weight_reset=1"
+for s in @depth@100ms @depth; do
+	"$PY" "$WS" "$PORT" depth-sync BTCUSDT "$s" >"$T/sync" 2>&1
+	rc=$?
+	sed "s/^/  $s: /" "$T/sync"
+	eq "$s synced against the snapshot: every check held" "$rc" 0
+done
+
 finish

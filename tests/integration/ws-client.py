@@ -180,6 +180,8 @@ def case_depth_sync():
     buffered = [json.loads(ws.recv())]
     st, snap = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
     report(st == 200, "depth snapshot: %d" % st)
+    if st != 200:
+        return
     last = snap["lastUpdateId"]
     while buffered[-1]["u"] <= last:  # until the stream passes it
         buffered.append(json.loads(ws.recv()))
@@ -222,7 +224,10 @@ def case_depth_sync():
         apply(book, ev)
         local = ev["u"]
         st, snap = rest("GET", "/api/v3/depth",
-                        "symbol=%s&limit=5000" % symbol)
+                        "symbol=%s&limit=1000" % symbol)
+        if st != 200:
+            report(False, "depth snapshot: %d %s" % (st, snap))
+            return
         if snap["lastUpdateId"] != local:
             continue  # the book moved between the event and the snapshot
         if snapshot_book(snap) != book:
