@@ -74,8 +74,8 @@ struct stream_conn {
 	int64_t ping_unanswered_ms; /* when the oldest unanswered ping left */
 	int64_t rx_times[MSGS_PER_S]; /* the last messages' arrival */
 	int rx_next;
-	char *rx;
-	size_t rx_len;
+	char *rx; /* a control message's frames so far */
+	size_t rx_len, rx_cap;
 };
 
 struct stream_state {
@@ -772,10 +772,17 @@ stream_receive(struct sim *sim, struct lws *wsi, void *vpss, const void *in,
 	c = pss->ws;
 	if (c->rx_len + len > RX_MAX)
 		return -1; /* too long for any control message */
-	if (c->rx == NULL) {
-		c->rx = malloc(RX_MAX + 1);
-		if (c->rx == NULL)
+	if (c->rx_len + len + 1 > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 1024;
+		char *rx;
+
+		while (cap < c->rx_len + len + 1)
+			cap *= 2;
+		rx = realloc(c->rx, cap);
+		if (rx == NULL)
 			return -1;
+		c->rx = rx;
+		c->rx_cap = cap;
 	}
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
