@@ -327,6 +327,20 @@ unsigned long gs_log_dropped(void);
  * not take it at once.  At most PIPE_BUF bytes go whole into a pipe.
  */
 bool gs_log_raw(const char *text, size_t len);
+/*
+ * Bytes from a file or the network made safe to show a person: in[0..len)
+ * copied to out (size bytes, NUL-terminated) with what a terminal, a log
+ * reader or a bidi-aware display would act on, or hide, written as a
+ * visible escape: a backslash doubled; control characters and DEL as \n,
+ * \r, \t or \xHH; bytes that are not UTF-8 as \xHH; C1 controls, bidi
+ * and other invisible format characters (U+200B-U+200F, U+202A-U+202E,
+ * U+2066-U+2069, U+FEFF, ...) and U+FFFE, U+FFFF as \uXXXX (\UXXXXXXXX
+ * beyond U+FFFF).  Every other character is kept, so the output is valid
+ * UTF-8 holding no character XML 1.0 forbids.  Cut short, on a
+ * character's boundary, when out is full.  Returns strlen(out).  Every
+ * log line's message goes through it.
+ */
+size_t gs_log_escape(char *out, size_t size, const char *in, size_t len);
 
 #define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
@@ -466,6 +480,12 @@ struct gs_trace_report {
 	 * are sealed under keys the machine still holds, so not proven.
 	 */
 	long unproven_records;
+	/*
+	 * With a key: not one sealed record verifies under it, nor under a
+	 * later key (records cut from the head): the key is not this
+	 * trace's, or every sealed record was forged.
+	 */
+	bool key_mismatch;
 };
 
 /* Called for every complete record, in file order; may be NULL. */

@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(build-essential autoconf automake libtool pkg-config
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libcunit1-dev
-	libinih-dev libssl-dev libnghttp2-dev jq curl openssl valgrind python3)
+	libinih-dev libssl-dev libnghttp2-dev jq curl openssl valgrind python3
+	libxml2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -452,6 +452,16 @@ summary_sender(json_t *why, const char *sig, char *buf, size_t size)
 		snprintf(buf, size, "pid %lld", fig(why, "sender_pid"));
 }
 
+/* A reason for the summary: it may quote the exchange, so escaped. */
+static const char *
+summary_text(json_t *s, char *buf, size_t size)
+{
+	const char *v = json_string_value(s);
+
+	gs_log_escape(buf, size, v ? v : "", v ? strlen(v) : 0);
+	return buf;
+}
+
 struct summary_row {
 	const char *label;
 	char text[256];
@@ -472,7 +482,7 @@ print_summary(struct bot *bot, int code)
 		{"streams", "", "CLOSING", fig(l, "elapsed_ms")},
 		{"threads", "", "JOINING", fig(j, "elapsed_ms")},
 	};
-	char sender[96];
+	char sender[96], reason[200];
 	int i, width = 0;
 	char *text = NULL;
 	size_t len = 0;
@@ -481,7 +491,8 @@ print_summary(struct bot *bot, int code)
 	if (json_is_true(json_object_get(c, "skipped")))
 		snprintf(rows[0].text, sizeof(rows[0].text),
 			 "skipped (%s), would cancel %lld",
-			 json_string_value(json_object_get(c, "reason")),
+			 summary_text(json_object_get(c, "reason"), reason,
+				      sizeof(reason)),
 			 fig(c, "would_cancel"));
 	else
 		snprintf(rows[0].text, sizeof(rows[0].text),
@@ -515,7 +526,8 @@ print_summary(struct bot *bot, int code)
 	} else {
 		fprintf(out, " cause        %s\n",
 			json_string_value(json_object_get(why, "reason"))
-			    ? json_string_value(json_object_get(why, "reason"))
+			    ? summary_text(json_object_get(why, "reason"),
+					   reason, sizeof(reason))
 			    : "-");
 	}
 	for (i = 0; i < 3; i++)
@@ -619,6 +631,17 @@ start_checks(struct bot *bot, char *cause)
 			return interrupted(bot) ? 0 : GS_EXIT_UNAVAILABLE;
 	}
 	return 0;
+}
+
+/* A start-up error on stderr: it may quote the configuration file, so
+ * escaped as a log line is. */
+static void
+say_cause(const char *cause)
+{
+	char text[2 * GS_CAUSE_MAX];
+
+	gs_log_escape(text, sizeof(text), cause, strlen(cause));
+	fprintf(stderr, "tradebotd: %s\n", text);
 }
 
 /* Say it where a person sees it, whatever [log] says. */
@@ -790,7 +813,7 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			if (bot_config_init(&cfg, true, cause) < 0) {
-				fprintf(stderr, "tradebotd: %s\n", cause);
+				say_cause(cause);
 				return 1;
 			}
 			code = gs_config_write(stdout, cfg.gs) < 0 ? 1 : 0;
@@ -817,7 +840,7 @@ main(int argc, char **argv)
 		code = GS_EXIT_CONFIG;
 	explicit_bzero(&sec.secret, sizeof(sec.secret));
 	if (code != 0) {
-		fprintf(stderr, "tradebotd: %s\n", cause);
+		say_cause(cause);
 		bot_config_free(&cfg);
 		return code;
 	}
@@ -849,7 +872,7 @@ main(int argc, char **argv)
 	}
 	/* Early, so that start-up errors go where [log] says. */
 	if (gs_log_open_config(cfg.gs, "tradebotd", cause) < 0) {
-		fprintf(stderr, "tradebotd: %s\n", cause);
+		say_cause(cause);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		bot_config_free(&cfg);

@@ -631,7 +631,7 @@ syslog_connect(void)
 static bool
 syslog_send(int prio, const char *thread, const char *msg)
 {
-	char line[2400], stamp[32];
+	char line[4400], stamp[32];
 	struct tm tm;
 	time_t now = time(NULL);
 	int n;
@@ -697,6 +697,101 @@ gs_syslog_send(int priority, const char *msg)
 	}
 	pthread_mutex_unlock(&log_mutex);
 	return rc;
+}
+
+/* ---- escaping ----------------------------------------------------------- */
+
+/* The code point of the UTF-8 sequence at s (n bytes there), and its
+ * length in *used; -1 for a byte that starts no valid sequence. */
+static long
+utf8_decode(const unsigned char *s, size_t n, size_t *used)
+{
+	static const unsigned char lead_bits[] = {0, 0, 0x1f, 0x0f, 0x07};
+	static const long least[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t k, len;
+	long cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4) /* continuation, overlong, > U+10FFFF */
+		return -1;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return -1;
+	cp = s[0] & lead_bits[len];
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*used = len;
+	return cp;
+}
+
+/*
+ * Characters shown as an escape though they are valid: C1 controls, the
+ * invisible ones that reorder or hide text (bidi embeddings, overrides and
+ * isolates, marks, zero-width characters, the BOM, interlinear
+ * annotation, tags), the line and paragraph separators, and the
+ * noncharacters XML forbids.
+ */
+static bool
+escape_cp(long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0xad || cp == 0x061c ||
+	       cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+	       (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xfffe ||
+	       cp == 0xffff || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+size_t
+gs_log_escape(char *out, size_t size, const char *in, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+
+	if (size == 0)
+		return 0;
+	while (i < len) {
+		char esc[16];
+		const char *put = esc;
+		size_t n, used = 1;
+		long cp = -2;
+
+		if (s[i] == '\\') {
+			put = "\\\\";
+		} else if (s[i] == '\n') {
+			put = "\\n";
+		} else if (s[i] == '\r') {
+			put = "\\r";
+		} else if (s[i] == '\t') {
+			put = "\\t";
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+		} else if (s[i] < 0x80) {
+			esc[0] = (char)s[i];
+			esc[1] = '\0';
+		} else if ((cp = utf8_decode(s + i, len - i, &used)) < 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
+			used = 1;
+		} else if (escape_cp(cp)) {
+			snprintf(esc, sizeof(esc),
+				 cp > 0xffff ? "\\U%08lx" : "\\u%04lx", cp);
+		} else {
+			memcpy(esc, s + i, used);
+			esc[used] = '\0';
+		}
+		n = strlen(put);
+		if (o + n >= size)
+			break;
+		memcpy(out + o, put, n);
+		o += n;
+		i += used;
+	}
+	out[o] = '\0';
+	return o;
 }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -879,7 +974,7 @@ void
 gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-	char msg[2048], line[2400], thread[16] = "?", stamp[32];
+	char raw[2048], msg[4096], line[4400], thread[16] = "?", stamp[32];
 	struct timespec now;
 	struct tm tm;
 	bool ok = true;
@@ -887,7 +982,14 @@ gs_vlog(enum gs_log_level level, const char *fmt, va_list ap)
 
 	if (!gs_log_enabled(level))
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One line per message, whatever its arguments hold: text from the
+	 * exchange or a file can neither start a line of its own (a forged
+	 * "trace anchor") nor send a terminal escapes. */
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		return;
+	gs_log_escape(msg, sizeof(msg), raw,
+		      (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
 	pthread_getname_np(pthread_self(), thread, sizeof(thread));
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);

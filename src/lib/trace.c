@@ -939,6 +939,10 @@ struct torn {
 	char head[TORN_HEAD];
 };
 
+#define SEAL_PROBES 4
+/* Keys tried past the sealed records' count for a head cut off. */
+#define SEAL_PROBE_SLACK 4096
+
 struct verify {
 	struct gs_trace_report *r;
 	const struct gs_trace_verify_opts *o;
@@ -955,6 +959,15 @@ struct verify {
 	/* Torn lines waiting for the record after them to be judged. */
 	struct torn *torn;
 	size_t ntorn, torn_cap;
+	/* Seals that verified, and the first ones that did not: when none
+	 * verifies, these tell a wrong key from records cut before them. */
+	long seals_ok;
+	struct seal_probe {
+		char *head; /* the record up to its mac member */
+		size_t len;
+		char mac[HASH_HEX + 1];
+	} probe[SEAL_PROBES];
+	int nprobe;
 };
 
 static void
@@ -1086,6 +1099,16 @@ verify_mac(struct verify *v, const char *line, size_t blen, long seq)
 			     seq);
 	} else {
 		seal_mac(v->key, line, mlen, calc);
+		if (strcmp(calc, mac) == 0)
+			v->seals_ok++;
+		else if (v->nprobe < SEAL_PROBES &&
+			 (v->probe[v->nprobe].head = malloc(mlen)) != NULL) {
+			struct seal_probe *p = &v->probe[v->nprobe++];
+
+			memcpy(p->head, line, mlen);
+			p->len = mlen;
+			memcpy(p->mac, mac, sizeof(p->mac));
+		}
 		if (strcmp(calc, mac) != 0)
 			verify_error(
 			    v,
@@ -1300,6 +1323,36 @@ verify_line(struct verify *v, const char *line, size_t len,
 	memcpy(v->prev, hash, sizeof(hash));
 }
 
+/*
+ * Not one seal verified.  Records cut from the head shift every key, so
+ * before the key is called wrong the first failing records are tried
+ * under each key k_0 .. k_{n + slack}: one that verifies under some k_j
+ * means the key is this trace's and records went missing.
+ */
+static bool
+verify_key_matches_none(struct verify *v)
+{
+	const struct gs_trace_verify_opts *o = v->o;
+	unsigned char k[GS_SEAL_KEY_LEN];
+	char calc[HASH_HEX + 1];
+	long j, n = v->r->sealed_records;
+	bool none = true;
+	int i;
+
+	if (o->seal_count > n)
+		n = o->seal_count;
+	memcpy(k, o->key, sizeof(k));
+	for (j = 0; none && j <= n + SEAL_PROBE_SLACK; j++) {
+		for (i = 0; none && i < v->nprobe; i++) {
+			seal_mac(k, v->probe[i].head, v->probe[i].len, calc);
+			none = strcmp(calc, v->probe[i].mac) != 0;
+		}
+		gs_seal_evolve(k);
+	}
+	OPENSSL_cleanse(k, sizeof(k));
+	return none;
+}
+
 /* After the last line: the tail against the anchor and the seal count. */
 static void
 verify_tail(struct verify *v)
@@ -1314,6 +1367,9 @@ verify_tail(struct verify *v)
 		r->runs_incomplete++;
 	if (o == NULL)
 		return;
+	if (v->keyed && r->sealed_records > 0 && v->seals_ok == 0 &&
+	    v->nprobe > 0)
+		r->key_mismatch = verify_key_matches_none(v);
 	if (o->anchor != NULL && !v->anchor_seen) {
 		r->tail_cut = true;
 		verify_error(v, "tail cut: the anchor %.16s... is in no record "
@@ -1415,6 +1471,8 @@ gs_trace_verify_opts(const char *path, const struct gs_trace_verify_opts *o,
 	free(buf);
 	verify_tail(&v);
 	free(v.torn);
+	while (v.nprobe > 0)
+		free(v.probe[--v.nprobe].head);
 	OPENSSL_cleanse(v.key, sizeof(v.key));
 	return report->errors ? -EBADMSG : 0;
 }

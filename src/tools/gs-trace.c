@@ -65,16 +65,81 @@ usage(FILE *fp)
 		    "       gs-trace COMMAND --help\n");
 }
 
+/*
+ * Text from the trace as it may be shown on a terminal: every control,
+ * bidi or invisible character as a visible escape (gs_log_escape).  A
+ * forged record must not be able to move the cursor and paint "OK".
+ */
+#define VIS_MAX 16384
+static const char *
+vis(const char *s, char buf[VIS_MAX])
+{
+	if (s == NULL)
+		s = "";
+	gs_log_escape(buf, VIS_MAX, s, strlen(s));
+	return buf;
+}
+
+/*
+ * A record's detail as compact JSON, made visible the same way; JSON's
+ * own escapes (\\, \", \u001B) are kept as they are, not doubled.
+ */
+static const char *
+vis_json(const char *json, char buf[VIS_MAX])
+{
+	char tmp[VIS_MAX];
+	size_t i, o = 0;
+
+	vis(json, tmp);
+	for (i = 0; tmp[i] != '\0'; i++) {
+		buf[o++] = tmp[i];
+		if (tmp[i] == '\\' && tmp[i + 1] == '\\')
+			i++; /* one backslash, doubled by vis */
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static int cmd_verify(const char *path, struct gs_trace_verify_opts *o);
+
+/*
+ * Not one seal verifies under the key, nor under any key a cut head would
+ * start from: the key is not this trace's (or every sealed record was
+ * forged).  Said once, and the rest checked without the key.
+ */
+static int
+verify_wrong_key(const char *path, struct gs_trace_verify_opts *o,
+		 const struct gs_trace_report *r)
+{
+	struct gs_trace_verify_opts plain = {.seal_count = -1,
+					     .anchor = o->anchor};
+	int rc;
+
+	printf("%s: WRONG KEY: not one of the %ld sealed records verifies "
+	       "under the key given (nor with records cut before them): it "
+	       "is not this trace's verify key, or every sealed record was "
+	       "forged; the rest is checked without it\n",
+	       path, r->sealed_records);
+	rc = cmd_verify(path, &plain);
+	if (rc == 2)
+		return 2;
+	printf("WRONG KEY\n");
+	return 1;
+}
+
 static int
 cmd_verify(const char *path, struct gs_trace_verify_opts *o)
 {
 	struct gs_trace_report r;
+	char b1[VIS_MAX];
 	int rc = gs_trace_verify_opts(path, o, &r, NULL, NULL);
 
 	if (rc < 0 && rc != -EBADMSG) {
 		fprintf(stderr, "gs-trace: %s: %s\n", path, strerror(-rc));
 		return 2;
 	}
+	if (r.key_mismatch)
+		return verify_wrong_key(path, o, &r);
 	printf("%s: %ld records, %ld runs, %ld crashed (never reached EXIT), "
 	       "%ld torn lines, %ld errors\n",
 	       path, r.records, r.runs, r.runs_incomplete, r.torn_lines,
@@ -107,7 +172,8 @@ cmd_verify(const char *path, struct gs_trace_verify_opts *o)
 	if (o->anchor != NULL && r.anchor_line > 0)
 		printf("anchor: line %ld\n", r.anchor_line);
 	if (r.errors) {
-		printf("%s:%ld: %s\n", path, r.first_error_line, r.first_error);
+		printf("%s:%ld: %s\n", path, r.first_error_line,
+		       vis(r.first_error, b1));
 		printf("%s\n", r.tail_cut ? "TAIL CUT" : "TAMPERED");
 		return 1;
 	}
@@ -201,6 +267,7 @@ print_run(struct runs *rs, const char *run)
 {
 	long long t0 = -1, entered = 0;
 	const char *cur = NULL;
+	char b1[VIS_MAX], b2[VIS_MAX], b3[VIS_MAX];
 	size_t i;
 	int code = -1;
 
@@ -212,20 +279,23 @@ print_run(struct runs *rs, const char *run)
 			continue;
 		if (t0 < 0) {
 			t0 = r->mono_ns;
-			printf("run %s started %s\n", run, r->time);
+			printf("run %s started %s\n", vis(run, b1),
+			       vis(r->time, b2));
 		}
 		off = (r->mono_ns - t0) / 1000000;
 		if (strcmp(r->from, r->state) != 0) {
 			if (cur != NULL)
-				printf("  %-11s lasted %lld ms\n", cur,
-				       off - entered);
-			printf("%8lld ms  %-13s -> %-10s %s\n", off, r->event,
-			       r->state, r->detail ? r->detail : "");
+				printf("  %-11s lasted %lld ms\n",
+				       vis(cur, b1), off - entered);
+			printf("%8lld ms  %-13s -> %-10s %s\n", off,
+			       vis(r->event, b1), vis(r->state, b2),
+			       vis_json(r->detail, b3));
 			cur = r->state;
 			entered = off;
 		} else {
-			printf("%8lld ms    %-13s (in %s) %s\n", off, r->event,
-			       r->state, r->detail ? r->detail : "");
+			printf("%8lld ms    %-13s (in %s) %s\n", off,
+			       vis(r->event, b1), vis(r->state, b2),
+			       vis_json(r->detail, b3));
 		}
 		if (strcmp(r->event, "EXIT") == 0) {
 			json_t *d = json_loads(r->detail, 0, NULL);
@@ -246,6 +316,7 @@ cmd_show(const char *path, const char *run, bool last)
 {
 	struct gs_trace_report rep;
 	struct runs rs = {0};
+	char b1[VIS_MAX];
 	size_t i;
 	int rc, shown = 0;
 
@@ -257,7 +328,7 @@ cmd_show(const char *path, const char *run, bool last)
 	rc = 0;
 	if (rep.errors)
 		printf("WARNING: the trace does not verify: line %ld: %s\n\n",
-		       rep.first_error_line, rep.first_error);
+		       rep.first_error_line, vis(rep.first_error, b1));
 	if (last)
 		run = rep.last_run;
 	for (i = 0; i < rs.n; i++) {
@@ -270,7 +341,7 @@ cmd_show(const char *path, const char *run, bool last)
 	}
 	if (run != NULL && shown == 0) {
 		fprintf(stderr, "gs-trace: no run %s in %s\n",
-			run[0] ? run : "(none)", path);
+			run[0] ? vis(run, b1) : "(none)", path);
 		rc = 1;
 	}
 	for (i = 0; i < rs.n; i++)
@@ -281,10 +352,18 @@ cmd_show(const char *path, const char *run, bool last)
 
 /* ---- svg ------------------------------------------------------------------- */
 
+/*
+ * Text from the trace as SVG character data or an attribute value: made
+ * visible first (vis: no control or invisible character, valid UTF-8, so
+ * nothing XML 1.0 forbids), then the five markup characters as entities.
+ */
 static void
-svg_escape(FILE *fp, const char *s)
+svg_escape(FILE *fp, const char *text)
 {
-	for (; s && *s; s++) {
+	char buf[VIS_MAX];
+	const char *s;
+
+	for (s = vis(text, buf); *s; s++) {
 		if (*s == '<')
 			fputs("&lt;", fp);
 		else if (*s == '>')
@@ -293,6 +372,8 @@ svg_escape(FILE *fp, const char *s)
 			fputs("&amp;", fp);
 		else if (*s == '"')
 			fputs("&quot;", fp);
+		else if (*s == '\'')
+			fputs("&apos;", fp);
 		else
 			fputc(*s, fp);
 	}
@@ -528,6 +609,7 @@ cmd_svg(const char *path, const char *run, const char *out)
 {
 	struct gs_trace_report rep;
 	struct runs rs = {0};
+	char b1[VIS_MAX];
 	FILE *fp;
 	size_t i;
 	int rc;
@@ -552,7 +634,8 @@ cmd_svg(const char *path, const char *run, const char *out)
 	} else {
 		rc = svg_run(&rs, run, fp) < 0 ? 1 : 0;
 		if (rc)
-			fprintf(stderr, "gs-trace: no run %s in %s\n", run, path);
+			fprintf(stderr, "gs-trace: no run %s in %s\n",
+				vis(run, b1), path);
 		if (fp != stdout && fclose(fp) != 0)
 			rc = 2;
 	}

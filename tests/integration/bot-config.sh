@@ -187,4 +187,13 @@ both "api_secret_file a FIFO" "$T/fsec.ini" \
 mk req symbols X -- ""
 sed -i '/^symbols/d' "$T/req.ini"
 both "missing required key" "$T/req.ini" "$T/req.ini:1: [bot] symbols is required"
+
+# A value quoted in an error is shown, never obeyed by the terminal.
+mk esc symbols "$(printf 'BTC\033[2J\342\200\256USDT')"
+both "a value with escapes" "$T/esc.ini" 'BTC\x1b[2J\u202eUSDT'
+if LC_ALL=C grep -q "$(printf '\033')" "$T/check.log"; then
+	fail "the escape reached the terminal"; cat -v "$T/check.log"
+else
+	pass "no escape reaches the terminal"
+fi
 finish

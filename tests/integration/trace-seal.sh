@@ -151,6 +151,30 @@ for k in del swap dup; do
 		{ fail "$k not caught"; cat "$T/out"; }
 done
 
+# Another trace's verify key: not one seal verifies.  Said once, as a
+# wrong key, not as an edit at every record; still exit 1.
+"$GS_TRACE" keygen "$T/w.seal" "$T/wrong.key" >/dev/null
+"$GS_TRACE" verify --key "$T/wrong.key" "$T/good.jsonl" >"$T/out"
+eq "wrong verify key: exit" "$?" 1
+grep -q "good.jsonl: WRONG KEY: not one of the 14 sealed records verifies under the key given" \
+	"$T/out" && pass "wrong key named" || { fail "wrong key not named"; cat "$T/out"; }
+if grep -q "edited, forged, deleted" "$T/out"; then
+	fail "wrong key reported as edits"; cat "$T/out"
+else
+	pass "wrong key: no edit reported"
+fi
+eq "wrong key: the verdict" "$(tail -1 "$T/out")" "WRONG KEY"
+# The first sealed record cut off, re-chained: every later seal is
+# checked under the key before its own, so none verifies; but they do
+# under the next keys: the key is right and records are missing.
+sed '8d' "$T/good.jsonl" >"$T/head.tmp"
+rechain "$T/head.tmp" "$T/head.jsonl"
+"$GS_TRACE" verify --key "$T/verify.key" "$T/head.jsonl" >"$T/out"
+eq "first sealed record cut: exit" "$?" 1
+grep -q "WRONG KEY" "$T/out" && { fail "a cut head taken for a wrong key"; cat "$T/out"; } ||
+	pass "a cut head is no wrong key"
+eq "first sealed record cut: the verdict" "$(tail -1 "$T/out")" "TAMPERED"
+
 # The tail cut: alone it reads as a crash; the anchor and the seal
 # count say it is a cut.
 head -n -3 "$T/good.jsonl" >"$T/cut.jsonl"
