@@ -155,6 +155,8 @@ resting(struct sim_market *m, const char *name, struct md_side out[2])
 	for (side = 0; side < 2; side++) {
 		struct md_side *sd = &out[side];
 
+		if (sd->n == 0)
+			continue;
 		qsort(sd->lv, sd->n, sizeof(sd->lv[0]),
 		      side == 0 ? level_cmp_bid : level_cmp_ask);
 		for (k = n = 0; k < sd->n; k++) {
