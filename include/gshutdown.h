@@ -34,9 +34,18 @@ struct json_t;
 extern "C" {
 #endif
 
+/* The library is built with hidden symbols; what is declared here is not. */
+#pragma GCC visibility push(default)
+
 #define GS_CAUSE_MAX 4096
 
-/* Exit codes (see DESIGN, "Exit codes"). */
+/*
+ * Exit codes: 0 clean; 64 bad command line; 69 a service the program
+ * needs is unavailable at start-up; 70 the total shutdown deadline passed;
+ * 75 the shutdown finished degraded (a phase failed or timed out, a
+ * worker did not join, a trace record was lost); 78 configuration error;
+ * 128+n forced by a second signal n.
+ */
 enum {
 	GS_EXIT_OK = 0,
 	GS_EXIT_USAGE = 64,
@@ -162,7 +171,8 @@ struct gs_option {
 	const char *const *choices;  /* GS_OPTION_ENUM (or a STRING's allowed
 					values): NULL-terminated */
 	const char *def;	     /* the default as written in a file; NULL
-					is "" (INT, BOOL, ENUM need one) */
+					is "" (INT, BOOL, ENUM and STRING need
+					one unless required) */
 	bool required;		     /* the file must set it */
 	const char *help;	     /* one line for gs_config_write() */
 	gs_option_check_fn check;    /* optional validator */
@@ -342,14 +352,6 @@ bool gs_log_raw(const char *text, size_t len);
  */
 size_t gs_log_escape(char *out, size_t size, const char *in, size_t len);
 
-#define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
-#define log_info(...) gs_log(GS_LOG_INFO, __VA_ARGS__)
-#define log_debug(...)                                                         \
-	do {                                                                   \
-		if (gs_log_enabled(GS_LOG_DEBUG))                              \
-			gs_log(GS_LOG_DEBUG, __VA_ARGS__);                     \
-	} while (0)
 
 /* ---- Time --------------------------------------------------------------- */
 
@@ -664,6 +666,8 @@ void gs_stop_set(bool stop);
  */
 int gs_join_until(pthread_t thread, const struct timespec *deadline,
 		  void **ret);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

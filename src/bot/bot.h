@@ -24,21 +24,13 @@
 #include <jansson.h>
 
 #include "gshutdown.h"
+#include "log-macros.h"
 #include "keys.h"
 #include "sign.h"
 
 #define BOT_CID_MAX 40
 #define BOT_QUERY_MAX 4096
 
-/* Output macros over gs_log(). */
-#define log_error(...) gs_log(GS_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) gs_log(GS_LOG_WARN, __VA_ARGS__)
-#define log_info(...) gs_log(GS_LOG_INFO, __VA_ARGS__)
-#define log_debug(...)                                                         \
-	do {                                                                   \
-		if (gs_log_enabled(GS_LOG_DEBUG))                              \
-			gs_log(GS_LOG_DEBUG, __VA_ARGS__);                     \
-	} while (0)
 
 /* ---- config.c ---- */
 #define BOT_MAX_SYMBOLS 64

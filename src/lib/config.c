@@ -418,7 +418,9 @@ cfg_add(struct gs_config *cfg, const char *section, const struct gs_option *o,
 	k->opt.name = k->name;
 	k->opt.def = k->def;
 	k->opt.help = k->help;
-	if (cfg_apply(cfg, k, k->def, why, sizeof(why)) < 0) {
+	/* A required key needs no default: the file always sets it. */
+	if (!(o->def == NULL && o->required) &&
+	    cfg_apply(cfg, k, k->def, why, sizeof(why)) < 0) {
 		snprintf(cause, GS_CAUSE_MAX, "[%s] default of %s", section,
 			 why);
 		free(k->section);

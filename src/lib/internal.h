@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "gshutdown.h"
+#include "log-macros.h"
 
 enum gs_on_sighup {
 	GS_SIGHUP_SHUTDOWN,

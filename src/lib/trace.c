@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "gshutdown.h"
+#include "log-macros.h"
 
 #define HASH_HEX 64
 /* ,"hash":" + 64 hex + "} */

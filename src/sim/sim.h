@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "log-macros.h"
+
 #define SIM_MAX_SYMBOLS 256
 #define SIM_SYMBOL_MAX 24
 #define SIM_CID_MAX 40
