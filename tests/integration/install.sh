@@ -65,6 +65,30 @@ flags=$(PKG_CONFIG_PATH="$pc" pkg-config --define-variable=prefix="$root$prefix"
 cc -Wall -Werror "$T/ext.c" -o "$T/ext" $flags -Wl,-rpath,"$root$libdir" &&
 	pass "an outside program builds with pkg-config" || fail "outside build"
 eq "and runs against the installed library" "$("$T/ext")" CANCELLING
+
+# The public surface: only gs_ names exported, no unprefixed macro in the
+# installed header, which speaks for itself; the programs of the project
+# use it alone.
+so=$(ls "$root$libdir"/libgshutdown.so.* | head -1)
+other=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^gs_' | tr '\n' ' ')
+eq "the library exports only gs_ names" "$other" ""
+macros=$(grep -E '^#[[:space:]]*define[[:space:]]+' "$root$includedir/gshutdown.h" |
+	awk '{print $2}' | grep -vE '^(GS_|GSHUTDOWN_H)' | tr '\n' ' ')
+eq "the header defines only GS_ macros" "$macros" ""
+grep -q DESIGN "$root$includedir/gshutdown.h" && fail "the header refers to DESIGN" ||
+	pass "the header needs no other file"
+uses=$(grep -l 'internal\.h' "$top_srcdir"/src/bot/*.[ch] "$top_srcdir"/src/tools/*.c \
+	"$top_srcdir"/src/sim/*.[ch] 2>/dev/null | tr '\n' ' ')
+eq "tradebotd, exchange-sim and gs-trace use the public header only" "$uses" ""
+
+# make installcheck's programs, against this installed tree.
+if DESTDIR="$root" prefix="$prefix" libdir="$libdir" bindir="$bindir" \
+	docdir="$docdir" bash "$top_srcdir/tests/installcheck.sh" >"$T/installcheck.log" 2>&1; then
+	pass "installcheck: the examples build, run and trace as they should"
+else
+	fail "installcheck"; cat "$T/installcheck.log"
+fi
+
 LD_LIBRARY_PATH="$root$libdir" "$root$sbindir/tradebotd" --version | grep -q "^tradebotd " &&
 	pass "installed tradebotd runs" || fail "installed tradebotd"
 finish
