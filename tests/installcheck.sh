@@ -6,7 +6,7 @@
 #   queue-service  its own [queue] section: SIGTERM -> 0 with its START
 #                  fields; a stuck consumer -> 75, named in JOINING; a bad
 #                  [queue] value -> file:line and 78
-# Environment: prefix libdir bindir docdir (as configured) and DESTDIR
+# Environment: prefix libdir bindir docdir mandir (as configured) and DESTDIR
 # (may be empty).  Used by tests/integration/install.sh too.
 set -u
 : "${DESTDIR:=}"
@@ -36,6 +36,20 @@ for p in minimal queue-service; do
 		fail "$p does not build"; cat "$T/$p.cc"
 	fi
 done
+
+# The worked example of the installed libgshutdown(3) builds too.
+man3="$DESTDIR$mandir/man3/libgshutdown.3"
+if [ -f "$man3" ]; then
+	awk '/^\.EX/ { n++; on = 1; next } /^\.EE/ { on = 0; next } on && n == 1' \
+		"$man3" | sed 's/\\e/\\/g' >"$T/man-example.c"
+	# shellcheck disable=SC2086
+	cc -std=c11 -Wall -Werror "$T/man-example.c" -o "$T/man-example" $flags \
+		-Wl,-rpath,"$lib" 2>"$T/man.cc" &&
+		pass "libgshutdown(3)'s example builds" ||
+		{ fail "libgshutdown(3)'s example does not build"; cat "$T/man.cc"; }
+else
+	fail "$man3 not installed"
+fi
 
 # wait_ready TRACE PID: until the run's READY record is on disk (a
 # condition, polled), or the process is gone, or 20 s passed.

@@ -83,7 +83,7 @@ eq "tradebotd, exchange-sim and gs-trace use the public header only" "$uses" ""
 
 # make installcheck's programs, against this installed tree.
 if DESTDIR="$root" prefix="$prefix" libdir="$libdir" bindir="$bindir" \
-	docdir="$docdir" bash "$top_srcdir/tests/installcheck.sh" >"$T/installcheck.log" 2>&1; then
+	docdir="$docdir" mandir="$mandir" bash "$top_srcdir/tests/installcheck.sh" >"$T/installcheck.log" 2>&1; then
 	pass "installcheck: the examples build, run and trace as they should"
 else
 	fail "installcheck"; cat "$T/installcheck.log"

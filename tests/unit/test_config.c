@@ -987,6 +987,25 @@ test_registry_bad_options(void)
 			-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cause, "[trace] path is registered "
 					     "twice"));
+	/* A required string needs no default; an optional one does. */
+	{
+		const struct gs_option need = {.name = "n",
+						.type = GS_OPTION_STRING,
+						.dest = buf, .size = sizeof(buf),
+						.required = true};
+		const struct gs_option opt = {.name = "o",
+					       .type = GS_OPTION_STRING,
+					       .dest = buf, .size = sizeof(buf)};
+
+		CU_ASSERT_EQUAL(gs_config_add_section(cfg, "v", &need, 1,
+						      cause),
+				0);
+		CU_ASSERT_EQUAL(gs_config_add_section(cfg, "v", &opt, 1,
+						      cause),
+				-EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(cause, "default of o: must not "
+						     "be empty"));
+	}
 	gs_config_free(cfg);
 }
 
