@@ -170,7 +170,35 @@ int parse_orders(const char *body, size_t len, struct bot_order **out);
 int parse_open_orders(const char *body, size_t len, struct bot_order **out);
 int parse_filters(const char *body, size_t len, struct bot_filters *f,
 		  int nf);
+/* serverTime, in (0, PARSE_TIME_MAX_MS]; -EBADMSG otherwise. */
+#define PARSE_TIME_MAX_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 int parse_server_time(const char *body, size_t len, int64_t *ms);
+/*
+ * The decimal value of an HTTP header (after its colon, up to its CRLF),
+ * saturated at max; -1 when it is not one (a date, a sign, garbage).
+ */
+long long parse_header_num(const char *s, size_t len, long long max);
+/* a + b, saturated at INT64_MIN and INT64_MAX: clock arithmetic on
+ * numbers the exchange sent. */
+static inline int64_t
+bot_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static inline int64_t
+bot_sub_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
 /* REQUEST_WEIGHT from exchangeInfo.rateLimits: 0, or -ENOENT when absent. */
 int parse_weight_limit(const char *body, size_t len, int *limit,
 		       int *interval_ms);
@@ -307,6 +335,8 @@ struct rest_req {
 	bool hold;
 	/* private */
 	bool connected, paused;
+	int index;	   /* its place in the batch rest_run sends */
+	unsigned sync_gen; /* the clock measurement its timestamp used */
 	void *easy;
 	struct curl_slist *headers;
 	size_t cap;
@@ -328,6 +358,9 @@ void rest_req_reset(struct rest_req *req);
 bool rest_unknown(const struct rest_req *req);
 /* Describe the result for the log: "HTTP 400 -2011 Unknown order sent." */
 void rest_describe(const struct rest_req *req, char *out, size_t size);
+/* The exchange's clock over ours: server - (before + after) / 2, with
+ * every step saturated (a hostile serverTime never wraps a sum). */
+int64_t rest_offset(int64_t server, int64_t before, int64_t after);
 /* Sync the clock offset from GET /api/v3/time; 0 or -errno. */
 int rest_sync_time(struct rest_client *rc, char *cause);
 /* Wake a rest_run() blocked in another thread (e.g. on stop). */
@@ -466,6 +499,7 @@ int strategy_wait_idle(struct bot *bot, const struct timespec *deadline);
 int strategy_wait_placed(struct bot *bot, const struct timespec *deadline);
 /* Round price to the tick (down for BUY, up for SELL); returns it. */
 double strategy_round_price(double price, double tick, bool up);
-void strategy_format(double value, double step, char *out, size_t size);
+/* 0, or -ENOSPC when the number does not fit size (never cut short). */
+int strategy_format(double value, double step, char *out, size_t size);
 
 #endif

@@ -17,6 +17,18 @@
 
 #include "bot.h"
 
+/* Counts stay far from INT_MAX whatever a reply says: sums of a few of
+ * them are compared against a limit. */
+#define BUDGET_COUNT_MAX 1000000000
+
+static int
+count_add(int a, int b)
+{
+	long long r = (long long)a + b;
+
+	return r > BUDGET_COUNT_MAX ? BUDGET_COUNT_MAX : r < 0 ? 0 : (int)r;
+}
+
 static int64_t
 mono_ms(void)
 {
@@ -71,7 +83,7 @@ spent_at(const struct budget *b, int64_t sec)
 	for (i = 0; i < BUDGET_SLOTS; i++)
 		if (b->slot_sec[i] >= 0 && b->slot_sec[i] <= sec &&
 		    sec - b->slot_sec[i] <= w)
-			sum += b->slot_weight[i];
+			sum = count_add(sum, b->slot_weight[i]);
 	return sum;
 }
 
@@ -105,8 +117,9 @@ budget_wait_ms(const struct budget *b, int64_t now_ms, int cost, bool running)
 		return wait;
 	if (cost > cap)
 		cost = cap; /* larger than the share: alone in the window */
+	/* In long long: server_used is the exchange's figure. */
 	if (now_ms < b->server_until_ms &&
-	    b->server_used + b->since_server + cost > cap &&
+	    (long long)b->server_used + b->since_server + cost > cap &&
 	    b->server_until_ms - now_ms > wait)
 		wait = b->server_until_ms - now_ms;
 	sec = now_ms / 1000;
@@ -134,8 +147,8 @@ budget_charge(struct budget *b, int64_t now_ms, int cost)
 		b->slot_sec[i] = sec;
 		b->slot_weight[i] = 0;
 	}
-	b->slot_weight[i] += cost;
-	b->since_server += cost;
+	b->slot_weight[i] = count_add(b->slot_weight[i], cost);
+	b->since_server = count_add(b->since_server, cost);
 }
 
 void
@@ -145,7 +158,7 @@ budget_observe(struct budget *b, int64_t now_ms, int64_t wall_ms, int used)
 
 	if (used < 0)
 		return;
-	b->server_used = used;
+	b->server_used = used < BUDGET_COUNT_MAX ? used : BUDGET_COUNT_MAX;
 	b->since_server = 0;
 	/* Binance's windows are whole minutes of its clock. */
 	b->server_until_ms = now_ms + (iv - (wall_ms % iv));
@@ -188,8 +201,10 @@ budget_reply(struct budget *b, int used, int64_t wall_ms)
 void
 budget_block(struct budget *b, int retry_after_s)
 {
-	int64_t until = mono_ms() + (retry_after_s > 0 ? retry_after_s : 1) *
-					1000LL;
+	/* rest.c caps Retry-After at 3 days; a caller's figure is capped
+	 * here too, so the sum stays far from overflow. */
+	long long s = retry_after_s > 0 ? retry_after_s : 1;
+	int64_t until = mono_ms() + (s < 3 * 86400 ? s : 3 * 86400) * 1000LL;
 
 	pthread_mutex_lock(&b->mu);
 	if (until > b->blocked_until_ms)
@@ -302,7 +317,7 @@ void
 budget_order_charge(struct budget *b, int64_t wall_ms)
 {
 	order_roll(b, wall_ms);
-	b->order_count++;
+	b->order_count = count_add(b->order_count, 1);
 }
 
 void
@@ -312,7 +327,7 @@ budget_order_observe(struct budget *b, int64_t wall_ms, int count)
 		return;
 	order_roll(b, wall_ms);
 	if (count > b->order_count)
-		b->order_count = count;
+		b->order_count = count_add(count, 0);
 }
 
 long long

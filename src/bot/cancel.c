@@ -57,6 +57,7 @@ struct cancel_run {
 	int rounds;
 	int requests;
 	int list_errors;
+	int listings_failed; /* over the whole phase */
 	int retry_after_s;
 	int list_failures; /* listings failed in a row */
 	int resent;	/* cancels sent again at once */
@@ -466,6 +467,7 @@ list_open(struct cancel_run *r, struct bot_order **orders, int *n)
 	rest_req_reset(&req);
 	if (rc < 0) {
 		r->list_errors++;
+		r->listings_failed++;
 		/* Twice in a row: not a stray 5xx any more. */
 		if (++r->list_failures >= 2)
 			r->failing = true;
@@ -806,6 +808,8 @@ run_figures(struct cancel_run *r, json_t *detail)
 			    json_integer(r->foreign));
 	json_object_set_new(detail, "rounds", json_integer(r->rounds));
 	json_object_set_new(detail, "requests", json_integer(r->requests));
+	json_object_set_new(detail, "listings_failed",
+			    json_integer(r->listings_failed));
 	json_object_set_new(detail, "resent_at_once", json_integer(r->resent));
 	json_object_set_new(detail, "connections_opened",
 			    json_integer(r->connects));

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -46,6 +47,28 @@ parse_error(const char *body, size_t len, int *code, char *msg, size_t msize)
 	}
 	json_decref(j);
 	return rc;
+}
+
+long long
+parse_header_num(const char *s, size_t len, long long max)
+{
+	size_t i = 0;
+	long long v = 0;
+	bool digits = false;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		int d = s[i] - '0';
+
+		digits = true;
+		/* Saturate: 2^63 seconds is as hostile as 3 days is long. */
+		v = v > (max - d) / 10 ? max : v * 10 + d;
+	}
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+			   s[i] == '\n'))
+		i++;
+	return digits && i == len ? v : -1;
 }
 
 static int
@@ -181,7 +204,9 @@ parse_server_time(const char *body, size_t len, int64_t *ms)
 	json_t *t = json_object_get(j, "serverTime");
 	int rc = -EBADMSG;
 
-	if (json_is_integer(t) && json_integer_value(t) > 0) {
+	/* Bounded: an offset from it is added to the local clock. */
+	if (json_is_integer(t) && json_integer_value(t) > 0 &&
+	    json_integer_value(t) <= PARSE_TIME_MAX_MS) {
 		*ms = json_integer_value(t);
 		rc = 0;
 	}
@@ -224,7 +249,7 @@ parse_stream_event(const char *msg, size_t len, struct stream_event *ev)
 			goto out;
 		ev->kind = STREAM_EV_TRADE;
 		ev->price = str_num(j, "p");
-		rc = ev->price > 0 ? 0 : -EBADMSG;
+		rc = isfinite(ev->price) && ev->price > 0 ? 0 : -EBADMSG;
 	} else if (e == NULL && json_is_string(json_object_get(j, "b")) &&
 		   json_is_string(json_object_get(j, "a"))) {
 		if (event_symbol(j, ev) < 0)
@@ -232,7 +257,9 @@ parse_stream_event(const char *msg, size_t len, struct stream_event *ev)
 		ev->kind = STREAM_EV_BOOK;
 		ev->bid = str_num(j, "b");
 		ev->ask = str_num(j, "a");
-		rc = ev->bid > 0 && ev->ask >= ev->bid ? 0 : -EBADMSG;
+		rc = isfinite(ev->ask) && ev->bid > 0 && ev->ask >= ev->bid
+			 ? 0
+			 : -EBADMSG;
 	} else {
 		ev->kind = STREAM_EV_NONE; /* an event we do not use */
 		rc = 0;
@@ -296,7 +323,8 @@ parse_rate_limit(const char *body, size_t len, const char *want,
 		else
 			continue;
 		n = json_is_integer(num) ? json_integer_value(num) : 1;
-		if (n < 1 || n > 1000)
+		/* 1000 days would not fit interval_ms: not a window we keep. */
+		if (n < 1 || n > 1000 || unit * n > INT_MAX)
 			continue;
 		if (rc == 0 && unit * n != prefer_ms)
 			continue;

@@ -50,10 +50,10 @@ struct rest_client {
 	CURLM *multi;
 	atomic_llong own_offset; /* server time - local time */
 	atomic_int own_resyncs;
-	atomic_llong own_synced_ms; /* mono ms of the last re-sync */
-	atomic_llong *offset_ms;    /* own_offset, or another client's */
+	atomic_uint own_sync_gen; /* measurements of the offset made or begun */
+	atomic_llong *offset_ms;  /* own_offset, or another client's */
 	atomic_int *resyncs;
-	atomic_llong *synced_ms;
+	atomic_uint *sync_gen;
 	struct budget *budget; /* NULL: not charged */
 	enum rest_on_stop on_stop;
 	struct curl_slist *pin; /* "host:port:address" for CURLOPT_RESOLVE */
@@ -66,6 +66,10 @@ struct rest_client {
 };
 
 #define PIN_REFRESH_MS 60000 /* re-resolve the pinned host while RUNNING */
+/* Binance's longest ban is 3 days: a longer Retry-After is taken as that. */
+#define REST_RETRY_MAX_S (3 * 86400)
+/* A request-weight or order count past any exchange limit. */
+#define REST_COUNT_MAX 1000000000
 
 /*
  * Resolve the REST host and pin it (an address literal needs no pin).  At
@@ -150,7 +154,7 @@ rest_client_new(struct rest_client **out, const struct bot_config *cfg,
 	rc->key = key;
 	rc->offset_ms = &rc->own_offset;
 	rc->resyncs = &rc->own_resyncs;
-	rc->synced_ms = &rc->own_synced_ms;
+	rc->sync_gen = &rc->own_sync_gen;
 	rc->multi = curl_multi_init();
 	if (rc->multi == NULL) {
 		free(rc);
@@ -189,7 +193,7 @@ rest_client_share(struct rest_client *rc, struct rest_client *with)
 {
 	rc->offset_ms = with->offset_ms;
 	rc->resyncs = with->resyncs;
-	rc->synced_ms = with->synced_ms;
+	rc->sync_gen = with->sync_gen;
 	rc->budget = with->budget;
 }
 
@@ -209,12 +213,6 @@ int
 rest_resyncs(struct rest_client *rc)
 {
 	return atomic_load(rc->resyncs);
-}
-
-static int64_t
-mono_ms(void)
-{
-	return gs_mono_ns() / 1000000;
 }
 
 void
@@ -283,13 +281,18 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct rest_req *req = arg;
 	size_t n = size * nmemb;
 
+	/* Saturated, never wrapped: a header of 2^63 is the exchange's
+	 * word against us, not a number to add to a clock. */
 	if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
-		req->retry_after_s = atoi(data + 12);
+		req->retry_after_s =
+		    (int)parse_header_num(data + 12, n - 12, REST_RETRY_MAX_S);
 	else if (n > 21 && strncasecmp(data, "X-MBX-USED-WEIGHT-1M:", 21) == 0)
-		req->used_weight = atoi(data + 21);
+		req->used_weight =
+		    (int)parse_header_num(data + 21, n - 21, REST_COUNT_MAX);
 	else if (n > 22 &&
 		 strncasecmp(data, "X-MBX-ORDER-COUNT-10S:", 22) == 0)
-		req->order_count = atoi(data + 22);
+		req->order_count =
+		    (int)parse_header_num(data + 22, n - 22, REST_COUNT_MAX);
 	return n;
 }
 
@@ -379,8 +382,12 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	if (req->is_signed && rc_len == 0) {
 		snprintf(num, sizeof(num), "%d", cfg->exchange.recv_window_ms);
 		rc_len |= sign_append(query, sizeof(query), "recvWindow", num);
+			/* The measurement this timestamp uses (loaded before the
+		 * offset: a newer offset comes with a newer generation). */
+		req->sync_gen = atomic_load(rc->sync_gen);
 		snprintf(num, sizeof(num), "%lld",
-			 (long long)(wall_ms() + atomic_load(rc->offset_ms)));
+			 (long long)bot_add_sat(wall_ms(),
+						atomic_load(rc->offset_ms)));
 		rc_len |= sign_append(query, sizeof(query), "timestamp", num);
 		if (rc_len == 0) {
 			int k = rc->key != NULL
@@ -535,29 +542,43 @@ rest_on_stop_of(const struct rest_client *rc, const struct rest_req *req)
 	return req->on_stop > rc->on_stop ? req->on_stop : rc->on_stop;
 }
 
+/* The offset of the exchange's clock (server, at most PARSE_TIME_MAX_MS)
+ * over ours, halfway between before and after; saturated, never wrapped. */
+int64_t
+rest_offset(int64_t server, int64_t before, int64_t after)
+{
+	return bot_sub_sat(server, before / 2 + after / 2);
+}
+
 static void
 rest_set_offset(struct rest_client *rc, int64_t server, int64_t before,
 		int64_t after)
 {
-	atomic_store(rc->offset_ms, server - (before + after) / 2);
-	atomic_store(rc->synced_ms, mono_ms());
+	atomic_store(rc->offset_ms, rest_offset(server, before, after));
+	atomic_fetch_add(rc->sync_gen, 1);
 }
 
 /*
  * Re-measure the clock offset after a -1021, outside the multi handle so
- * the batch in flight is left alone.  Several -1021 of one batch share one
- * measurement.
+ * the batch in flight is left alone.  A -1021 to a request that used the
+ * newest measurement always re-measures, however recent that one is (the
+ * clock may have stepped again since); one to a request stamped before a
+ * newer measurement shares that one.  Each attempt claims a generation,
+ * so the -1021s of one measurement make one attempt, and a request is
+ * sent again once only (rest_run): it cannot loop.
  */
 static void
-rest_resync(struct rest_client *rc, const struct timespec *deadline)
+rest_resync(struct rest_client *rc, const struct rest_req *refused,
+	    const struct timespec *deadline)
 {
-	long long ms = gs_ms_until(deadline), last = atomic_load(rc->synced_ms);
+	long long ms = gs_ms_until(deadline);
+	unsigned gen = refused->sync_gen;
 	struct rest_req req;
 	int64_t before, after, server;
 	CURLcode cc;
 
-	if (last != 0 && mono_ms() - last < 1000)
-		return; /* measured a moment ago */
+	if (!atomic_compare_exchange_strong(rc->sync_gen, &gen, gen + 1))
+		return; /* measured (or being measured) since it was stamped */
 	if (ms > rc->cfg->exchange.request_timeout_ms)
 		ms = rc->cfg->exchange.request_timeout_ms;
 	if (ms <= 0)
@@ -598,17 +619,6 @@ rest_give_up(struct rest_client *rc, struct rest_req *req, const char *why)
 	rest_release(rc, req);
 	req->curl_code = CURLE_ABORTED_BY_CALLBACK;
 	snprintf(req->error, sizeof(req->error), "%s", why);
-}
-
-static int
-rest_index(struct rest_req **reqs, int n, const struct rest_req *req)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (reqs[i] == req)
-			return i;
-	return -1;
 }
 
 /*
@@ -673,6 +683,7 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 	int active = 0, done = 0, running = 0, head = 0, tail = 0, i;
 	int *queue = calloc((size_t)(2 * n + 1), sizeof(*queue));
 	long long held = 0; /* the budget's last "wait this long" */
+	bool held_any = false; /* some request holds its connection */
 	/* A held reply waits at most half its own timeout. */
 	struct timespec hold_dl =
 	    gs_mono_after_ms(rc->cfg->exchange.request_timeout_ms / 2);
@@ -682,6 +693,8 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 	for (i = 0; i < n; i++) {
 		rest_req_reset(reqs[i]);
 		reqs[i]->resynced = false;
+		reqs[i]->index = i;
+		held_any |= reqs[i]->hold;
 		queue[tail++] = i;
 	}
 	while (done < n) {
@@ -749,18 +762,20 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 			rest_release(rc, req);
 			active--;
 			if (req->code == -1021 && req->is_signed &&
-			    !req->resynced && gs_ms_until(deadline) > 0 &&
-			    (i = rest_index(reqs, n, req)) >= 0) {
+			    !req->resynced && gs_ms_until(deadline) > 0) {
 				/* The clock moved: measure it, send again. */
-				rest_resync(rc, deadline);
+				rest_resync(rc, req, deadline);
 				rest_req_reset(req);
 				req->resynced = true;
-				queue[tail++] = i;
+				queue[tail++] = req->index;
 				continue;
 			}
 			done++;
 		}
-		rest_hold_release(reqs, n, gs_ms_until(&hold_dl) <= 0);
+		/* Only pings hold: a batch of cancels skips the O(n) walk. */
+		if (held_any)
+			rest_hold_release(reqs, n,
+					  gs_ms_until(&hold_dl) <= 0);
 		if (done == n)
 			break;
 		held = gate;

@@ -64,16 +64,18 @@ strategy_round_price(double price, double tick, bool up)
 	return n * tick;
 }
 
-void
+int
 strategy_format(double value, double step, char *out, size_t size)
 {
-	int decimals = 0;
+	int decimals = 0, n;
 
 	while (step > 0 && step < 0.999999999 && decimals < 8) {
 		step *= 10;
 		decimals++;
 	}
-	snprintf(out, size, "%.*f", decimals, value);
+	n = snprintf(out, size, "%.*f", decimals, value);
+	/* A price from a hostile stream must not be sent cut short. */
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
 int
@@ -353,7 +355,8 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	if (qty <= 0 || qty < f->min_qty ||
 	    (f->max_qty > 0 && qty > f->max_qty))
 		why = "LOT_SIZE";
-	else if (price <= 0 || (f->min_price > 0 && price < f->min_price) ||
+	else if (!isfinite(price) || price <= 0 ||
+		 (f->min_price > 0 && price < f->min_price) ||
 		 (f->max_price > 0 && price > f->max_price))
 		why = "PRICE_FILTER";
 	else if (f->min_notional > 0 && price * qty < f->min_notional)
@@ -364,8 +367,14 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 		grid_refused(g, i, lv, why, detail);
 		return false;
 	}
-	strategy_format(price, f->tick_size, sprice, sizeof(sprice));
-	strategy_format(qty, f->step_size, sqty, sizeof(sqty));
+	if (strategy_format(price, f->tick_size, sprice, sizeof(sprice)) < 0 ||
+	    strategy_format(qty, f->step_size, sqty, sizeof(sqty)) < 0) {
+		snprintf(detail, sizeof(detail),
+			 "%.3g x %.3g does not fit an order's fields", price,
+			 qty);
+		grid_refused(g, i, lv, "PRICE_FILTER", detail);
+		return false;
+	}
 	snprintf(cid, cidsize, "%s%s-%lu", bot->prefix, bot->run_tag,
 		 ++g->counter);
 	rest_req_init(req, "POST", "/api/v3/order", true);

@@ -28,6 +28,28 @@ run_case() {   # NAME OFFSET
 
 run_case "+10 s" 10000
 run_case "-10 s" -10000
+
+# Two steps in a row: the strategy's listing meets the first (+10 s) and
+# re-syncs; the clock steps back at once (-10 s) and the shutdown's
+# listing, well within a second of that re-sync, meets the second.  A
+# -1021 to a request stamped with the newest offset re-measures however
+# recent that offset is: not one listing fails.
+resynced() { [ "$(grep -c "clock re-synced after -1021" "$T/bot.log")" -gt "$1" ]; }
+faults "clock_offset_ms=0"
+bot_running 8
+n=$(grep -c "clock re-synced after -1021" "$T/bot.log")
+faults "clock_offset_ms=10000"
+wait_until 20 resynced "$n" || fail "two steps: the first step was not met"
+faults "clock_offset_ms=-10000"
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "two steps: exit code" "$RC" 0
+eq "two steps: bot orders left" "$(bot_orders)" 0
+eq "two steps: listings that failed while cancelling" \
+	"$(phase_figure CANCELLING listings_failed)" 0
+[ "$(phase_figure CANCELLING clock_resyncs)" -ge 1 ] &&
+	pass "two steps: the shutdown re-measured the clock" ||
+	fail "two steps: no re-sync while cancelling"
 grep -q "clock re-synced after -1021" "$T/bot.log" && pass "the log says the clock was re-synced" ||
 	fail "no re-sync logged"
 check "trace verifies" verify_trace "$T/trace.jsonl"

@@ -627,6 +627,99 @@ test_budget_server_figure(void)
 	budget_destroy(&b);
 }
 
+/*
+ * Numbers the exchange sends enter arithmetic bounded: a serverTime of
+ * 2^63-1, a Retry-After or a weight past any limit, an interval that does
+ * not fit, a price of "inf" or 1e300.  Each wrapped, or was taken as it
+ * came, before (UBSan: signed overflow).
+ */
+static void
+test_hostile_numbers(void)
+{
+	const char *day1000 =
+	    "{\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\","
+	    "\"interval\":\"DAY\",\"intervalNum\":1000,\"limit\":6000}]}";
+	const char *h;
+	struct stream_event ev;
+	struct budget b;
+	int64_t ms = 0, wall = 1764158430000LL, off;
+	int limit = 0, iv = 0;
+	char s[40];
+
+	/* serverTime: beyond year 9999 is refused, whatever fits int64. */
+	CU_ASSERT_EQUAL(parse_server_time("{\"serverTime\":9223372036854775807}",
+					  strlen("{\"serverTime\":9223372036854775807}"), &ms),
+			-EBADMSG);
+	CU_ASSERT_EQUAL(parse_server_time("{\"serverTime\":253402300800000}",
+					  strlen("{\"serverTime\":253402300800000}"), &ms),
+			-EBADMSG);
+	CU_ASSERT_EQUAL(parse_server_time("{\"serverTime\":253402300799999}",
+					  strlen("{\"serverTime\":253402300799999}"), &ms),
+			0);
+	CU_ASSERT_EQUAL(ms, PARSE_TIME_MAX_MS);
+	/* The offset and the timestamp saturate, even from extreme clocks. */
+	off = rest_offset(PARSE_TIME_MAX_MS, wall, wall + 20);
+	CU_ASSERT_EQUAL(off, PARSE_TIME_MAX_MS - wall - 10);
+	CU_ASSERT_EQUAL(bot_add_sat(wall, off), PARSE_TIME_MAX_MS - 10);
+	CU_ASSERT_EQUAL(rest_offset(INT64_MAX, -wall, -wall), INT64_MAX);
+	CU_ASSERT_EQUAL(rest_offset(INT64_MIN, wall, wall), INT64_MIN);
+	CU_ASSERT_EQUAL(rest_offset(1, INT64_MAX, INT64_MAX),
+			1 - (INT64_MAX / 2) * 2);
+	CU_ASSERT_EQUAL(bot_add_sat(INT64_MAX - 5, INT64_MAX), INT64_MAX);
+	CU_ASSERT_EQUAL(bot_add_sat(INT64_MIN + 5, INT64_MIN), INT64_MIN);
+	CU_ASSERT_EQUAL(bot_sub_sat(INT64_MIN + 5, INT64_MAX), INT64_MIN);
+
+	/* Headers: decimal seconds or counts, saturated; anything else is
+	 * no figure (an HTTP date, a sign). */
+	h = " 120\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 259200), 120);
+	h = " 9223372036854775808000\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 259200), 259200);
+	h = " 2147483648\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 1000000000), 1000000000);
+	h = " -1\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 259200), -1);
+	h = " Wed, 21 Oct 2026 07:28:00 GMT\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 259200), -1);
+	h = " 12abc\r\n";
+	CU_ASSERT_EQUAL(parse_header_num(h, strlen(h), 259200), -1);
+	CU_ASSERT_EQUAL(parse_header_num("\r\n", 2, 259200), -1);
+
+	/* The server's weight figure at INT_MAX: a full window, not a sum
+	 * that wraps negative and lets everything through. */
+	budget_init(&b, 50);
+	b.limit = 600;
+	budget_observe(&b, 5000, wall, 2147483647);
+	budget_charge(&b, 5000, 2147483647);
+	CU_ASSERT(budget_wait_ms(&b, 5000, 1, true) > 0);
+	CU_ASSERT(budget_spent(&b, 5000) > 0);
+	/* The exchange's order count at INT_MAX, then one more of ours. */
+	budget_set_order_limit(&b, 100, 10000);
+	budget_order_observe(&b, wall, 2147483647);
+	budget_order_charge(&b, wall);
+	CU_ASSERT(b.order_count > 0);
+	CU_ASSERT(budget_order_wait_ms(&b, wall) > 0);
+	/* Retry-After of 2^31-1 s: blocked for 3 days at most. */
+	budget_block(&b, 2147483647);
+	CU_ASSERT(b.blocked_until_ms > 0);
+	CU_ASSERT(b.blocked_until_ms <= gs_mono_ns() / 1000000 + 3 * 86400000LL);
+	budget_destroy(&b);
+
+	/* 1000 days in ms does not fit interval_ms: not taken. */
+	CU_ASSERT_EQUAL(parse_weight_limit(day1000, strlen(day1000), &limit,
+					   &iv),
+			-ENOENT);
+
+	/* Prices: infinite or too long for an order's field are refused. */
+	h = "{\"e\":\"trade\",\"s\":\"BNBBTC\",\"p\":\"inf\"}";
+	CU_ASSERT_EQUAL(parse_stream_event(h, strlen(h), &ev), -EBADMSG);
+	h = "{\"s\":\"BNBBTC\",\"b\":\"1\",\"a\":\"1e999\"}";
+	CU_ASSERT_EQUAL(parse_stream_event(h, strlen(h), &ev), -EBADMSG);
+	CU_ASSERT_EQUAL(strategy_format(1e300, 0.01, s, sizeof(s)), -ENOSPC);
+	CU_ASSERT_EQUAL(strategy_format(98.02, 0.01, s, sizeof(s)), 0);
+	CU_ASSERT_STRING_EQUAL(s, "98.02");
+}
+
 /* The snapshot names the listing and every placement it does not show. */
 static void
 test_known_orders_merge(void)
@@ -815,6 +908,7 @@ suite_bot(void)
 	UNIT_ADD(s, test_budget_backoff);
 	UNIT_ADD(s, test_budget_window);
 	UNIT_ADD(s, test_budget_server_figure);
+	UNIT_ADD(s, test_hostile_numbers);
 	UNIT_ADD(s, test_known_orders_merge);
 	UNIT_ADD(s, test_stream_path_host_port);
 	UNIT_ADD(s, test_stream_path_host);
