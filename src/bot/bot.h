@@ -6,6 +6,7 @@
  *	parse.c     exchange JSON: errors, orders, filters, stream events
  *	rest.c      signed requests over libcurl (one multi per thread)
  *	budget.c    the request-weight and order-count budgets, the retry backoff
+ *	plan.c      the cancels a listing needs, in O(n log n)
  *	cancel.c    the CANCELLING phase and start-up recovery
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
@@ -226,6 +227,34 @@ struct stream_event {
 int parse_stream_event(const char *msg, size_t len, struct stream_event *ev);
 /* A printable, bounded excerpt of untrusted bytes for the log. */
 void parse_excerpt(const char *in, size_t len, char *out, size_t size);
+
+/* ---- plan.c ---- */
+/* One cancel of a plan: order is the index of the order in the listing
+ * (for a whole symbol, its first order there). */
+struct cancel_item {
+	int order;
+	int whole; /* > 0: DELETE /api/v3/openOrders, the bot's orders it
+		    * cancels; 0: DELETE /api/v3/order of this one */
+};
+
+/* True when client_id starts with prefix (the bot's "<prefix>-"). */
+bool plan_owns(const char *prefix, const char *client_id);
+/*
+ * The cancels a listing of n orders needs, in the listing's order: one per
+ * symbol where every open order is the bot's and it has more than one
+ * (never with sequential), else one per order of the bot.  Returns how
+ * many (*out to free) or -ENOMEM.  O(n log n).
+ */
+int plan_cancels(const char *prefix, const struct bot_order *o, int n,
+		 bool sequential, struct cancel_item **out);
+/* The client ids of a listing, sorted: "is it listed" in O(log n). */
+struct plan_ids {
+	const char **sorted; /* into the listing: it outlives this */
+	int n;
+};
+int plan_index(const struct bot_order *o, int n, struct plan_ids *ids);
+bool plan_listed(const struct plan_ids *ids, const char *client_id);
+void plan_ids_free(struct plan_ids *ids);
 
 /* ---- budget.c ---- */
 #define BUDGET_SLOTS 64 /* one per second: a minute and a margin */

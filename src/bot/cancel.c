@@ -39,6 +39,8 @@
 #define CANCEL_PARALLEL 32
 #define CANCEL_PARALLEL_H2 100
 #define SNAPSHOT_NAME "open-orders.json"
+/* Cancels built and sent at once (each request holds ~5 KB). */
+#define CANCEL_CHUNK 1024
 
 struct cancel_run {
 	struct bot *bot;
@@ -83,7 +85,7 @@ cancel_fanout(const struct bot_config *cfg)
 bool
 bot_owns(const struct bot *bot, const char *client_id)
 {
-	return strncmp(client_id, bot->prefix, strlen(bot->prefix)) == 0;
+	return plan_owns(bot->prefix, client_id);
 }
 
 /* ---- snapshot ---------------------------------------------------------- */
@@ -501,25 +503,6 @@ add_cancel(struct rest_req **reqs, int *k, const char *path,
 	reqs[(*k)++] = req;
 }
 
-/* Count the bot's orders on symbol; *all_ours when no foreign one is. */
-static int
-symbol_orders(struct cancel_run *r, const struct bot_order *o, int n,
-	      const char *symbol, bool *all_ours)
-{
-	int i, ours = 0;
-
-	*all_ours = true;
-	for (i = 0; i < n; i++) {
-		if (strcmp(o[i].symbol, symbol) != 0)
-			continue;
-		if (bot_owns(r->bot, o[i].client_id))
-			ours++;
-		else
-			*all_ours = false;
-	}
-	return ours;
-}
-
 /* A cancel that may go again at once: its outcome is unknown (5xx, no
  * reply), and it was not refused for the rate. */
 static bool
@@ -631,49 +614,52 @@ cancel_waves(struct cancel_run *r, struct rest_req **reqs, int k)
 	free(wave);
 }
 
+/*
+ * Send the plan's cancels a chunk at a time: a listing of 400,000 orders
+ * is never 400,000 requests in memory at once.  A stop (start-up) or the
+ * deadline ends the round; what was not sent counts as failed, and the
+ * next listing says what rests.
+ */
 static void
 cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 {
-	struct rest_req **reqs = calloc((size_t)n + 1, sizeof(*reqs));
-	char done[BOT_MAX_SYMBOLS * 4][BOT_SYMBOL_MAX];
-	int i, j, k = 0, ndone = 0;
+	struct cancel_item *plan = NULL;
+	struct rest_req **reqs;
+	int i, k, from, m;
 
-	if (reqs == NULL)
+	k = plan_cancels(r->bot->prefix, o, n, r->sequential, &plan);
+	reqs = calloc(CANCEL_CHUNK + 1, sizeof(*reqs));
+	if (k < 0 || reqs == NULL) {
+		log_error("CANCELLING: out of memory planning %d cancels", n);
+		free(plan);
+		free(reqs);
 		return;
-	for (i = 0; i < n; i++) {
-		bool all_ours, seen = false;
-		int ours;
-
-		if (!bot_owns(r->bot, o[i].client_id))
-			continue;
-		if (r->sequential) {
-			add_cancel(reqs, &k, "/api/v3/order", o[i].symbol,
-				   o[i].client_id, 0);
-			continue;
-		}
-		for (j = 0; j < ndone; j++)
-			if (strcmp(done[j], o[i].symbol) == 0)
-				seen = true;
-		ours = symbol_orders(r, o, n, o[i].symbol, &all_ours);
-		if (all_ours && ours > 1) {
-			if (seen)
-				continue;
-			if (ndone < (int)(sizeof(done) / sizeof(done[0])))
-				snprintf(done[ndone++], BOT_SYMBOL_MAX, "%s",
-					 o[i].symbol);
-			add_cancel(reqs, &k, "/api/v3/openOrders", o[i].symbol,
-				   NULL, ours);
-		} else {
-			add_cancel(reqs, &k, "/api/v3/order", o[i].symbol,
-				   o[i].client_id, 0);
-		}
 	}
-	cancel_waves(r, reqs, k);
-	for (i = 0; i < k; i++) {
-		rest_req_reset(reqs[i]);
-		free(reqs[i]);
+	for (from = 0; from < k; from += CANCEL_CHUNK) {
+		if (gs_ms_until(r->deadline) <= 0 ||
+		    (r->interruptible && gs_stop_requested())) {
+			r->failed += k - from;
+			break;
+		}
+		m = 0;
+		for (i = from; i < k && i < from + CANCEL_CHUNK; i++) {
+			const struct bot_order *x = &o[plan[i].order];
+
+			if (plan[i].whole > 0)
+				add_cancel(reqs, &m, "/api/v3/openOrders",
+					   x->symbol, NULL, plan[i].whole);
+			else
+				add_cancel(reqs, &m, "/api/v3/order",
+					   x->symbol, x->client_id, 0);
+		}
+		cancel_waves(r, reqs, m);
+		for (i = 0; i < m; i++) {
+			rest_req_reset(reqs[i]);
+			free(reqs[i]);
+		}
 	}
 	free(reqs);
+	free(plan);
 }
 
 /*

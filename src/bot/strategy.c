@@ -188,8 +188,9 @@ grid_collect(struct rest_req *req, struct bot_order **all, int *nall)
 	struct bot_order *orders = NULL, *grown;
 	int n;
 
+	/* Scanned, not parsed into a tree: the same orders, cheaper. */
 	if (req->status != 200 ||
-	    (n = parse_orders(req->body, req->len, &orders)) < 0) {
+	    (n = parse_open_orders(req->body, req->len, &orders)) < 0) {
 		char what[300];
 
 		rest_describe(req, what, sizeof(what));
@@ -223,6 +224,7 @@ grid_refresh(struct grid *g)
 	struct rest_req **ptrs = calloc((size_t)cfg->bot.nsymbols + 1,
 					sizeof(*ptrs));
 	struct bot_order *orders = NULL;
+	struct plan_ids ids;
 	struct timespec dl;
 	int nreq = 0, n = 0, i, k, lv, resting = 0, rc = 0;
 
@@ -253,17 +255,19 @@ grid_refresh(struct grid *g)
 		free(orders);
 		return -1;
 	}
+	/* Sorted once: a slot is looked up, not compared with every order
+	 * listed (a listing of the whole account can be long). */
+	if (plan_index(orders, n, &ids) < 0) {
+		free(orders);
+		return -1;
+	}
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
 		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
 			struct slot *s = &g->slots[i][lv];
-			bool found = false;
 
 			if (s->client_id[0] == '\0')
 				continue;
-			for (k = 0; k < n && !found; k++)
-				found = strcmp(orders[k].client_id,
-					       s->client_id) == 0;
-			if (found) {
+			if (plan_listed(&ids, s->client_id)) {
 				resting++;
 				continue;
 			}
@@ -274,6 +278,7 @@ grid_refresh(struct grid *g)
 			s->client_id[0] = '\0';
 		}
 	}
+	plan_ids_free(&ids);
 	pthread_mutex_lock(&bot->mu);
 	bot->resting = resting;
 	json_decref(bot->known);

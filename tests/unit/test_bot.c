@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../src/bot/bot.h"
 #include "unit.h"
@@ -434,6 +435,95 @@ test_bot_owns(void)
 	CU_ASSERT_FALSE(bot_owns(&bot, "manual-1"));
 	CU_ASSERT_FALSE(bot_owns(&bot, "gsb"));
 	CU_ASSERT_FALSE(bot_owns(&bot, ""));
+}
+
+static void
+order_at(struct bot_order *o, const char *symbol, const char *cid)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->symbol, sizeof(o->symbol), "%s", symbol);
+	snprintf(o->client_id, sizeof(o->client_id), "%s", cid);
+}
+
+/* One cancel per symbol that is all the bot's (with more than one), one
+ * per order of the bot elsewhere, in the listing's order; none for a
+ * foreign order; per order only when sequential. */
+static void
+test_plan_cancels(void)
+{
+	struct bot_order o[7];
+	struct cancel_item *p;
+	struct plan_ids ids;
+	int k;
+
+	order_at(&o[0], "BBB", "gsb-1");
+	order_at(&o[1], "AAA", "gsb-2");
+	order_at(&o[2], "BBB", "web-1");
+	order_at(&o[3], "AAA", "gsb-3");
+	order_at(&o[4], "CCC", "gsb-4");
+	order_at(&o[5], "BBB", "gsb-5");
+	order_at(&o[6], "DDD", "web-2");
+	k = plan_cancels("gsb-", o, 7, false, &p);
+	CU_ASSERT_EQUAL_FATAL(k, 4);
+	CU_ASSERT_EQUAL(p[0].order, 0); /* BBB is mixed: one by one */
+	CU_ASSERT_EQUAL(p[0].whole, 0);
+	CU_ASSERT_EQUAL(p[1].order, 1); /* AAA: the whole symbol, two */
+	CU_ASSERT_EQUAL(p[1].whole, 2);
+	CU_ASSERT_EQUAL(p[2].order, 4); /* CCC: one order, by itself */
+	CU_ASSERT_EQUAL(p[2].whole, 0);
+	CU_ASSERT_EQUAL(p[3].order, 5);
+	CU_ASSERT_EQUAL(p[3].whole, 0);
+	free(p);
+	k = plan_cancels("gsb-", o, 7, true, &p);
+	CU_ASSERT_EQUAL_FATAL(k, 5);
+	CU_ASSERT_EQUAL(p[1].order, 1);
+	CU_ASSERT_EQUAL(p[2].order, 3);
+	CU_ASSERT_EQUAL(p[4].whole, 0);
+	free(p);
+	CU_ASSERT_EQUAL(plan_cancels("gsb-", o, 0, false, &p), 0);
+	free(p);
+	CU_ASSERT_EQUAL(plan_index(o, 7, &ids), 0);
+	CU_ASSERT_TRUE(plan_listed(&ids, "web-2"));
+	CU_ASSERT_TRUE(plan_listed(&ids, "gsb-3"));
+	CU_ASSERT_FALSE(plan_listed(&ids, "gsb-6"));
+	plan_ids_free(&ids);
+}
+
+/*
+ * A listing of 400,000 orders (the exchange's to size) is planned in
+ * O(n log n): a fraction of a second, where the per-order pass over the
+ * whole listing took hours.  The bound is on CPU time and ten times what
+ * a sanitizer build needs; it tells the two apart, it times nothing.
+ */
+static void
+test_plan_cancels_large(void)
+{
+	const int n = 400000;
+	struct bot_order *o = calloc((size_t)n, sizeof(*o));
+	struct cancel_item *p = NULL;
+	struct timespec t0, t1;
+	char sym[16], cid[32];
+	int i, k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	for (i = 0; i < n; i++) {
+		snprintf(sym, sizeof(sym), "S%02dUSDT", i % 50);
+		/* Odd symbols have a foreign order every tenth time round. */
+		snprintf(cid, sizeof(cid), "%s%d",
+			 i % 2 == 1 && (i / 50) % 10 == 0 ? "web-" : "gsb-x-",
+			 i);
+		order_at(&o[i], sym, cid);
+	}
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	k = plan_cancels("gsb-", o, n, false, &p);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	/* 25 whole symbols, and the bot's orders of the 25 mixed ones. */
+	CU_ASSERT_EQUAL(k, 25 + 25 * (8000 - 800));
+	CU_ASSERT((t1.tv_sec - t0.tv_sec) * 1000 +
+		      (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+		  20000);
+	free(p);
+	free(o);
 }
 
 /* A request as long as the config allows is sent whole, never cut. */
@@ -901,6 +991,8 @@ suite_bot(void)
 	UNIT_ADD(s, test_parse_excerpt);
 	UNIT_ADD(s, test_round_and_format);
 	UNIT_ADD(s, test_bot_owns);
+	UNIT_ADD(s, test_plan_cancels);
+	UNIT_ADD(s, test_plan_cancels_large);
 	UNIT_ADD(s, test_sign_append_long_values);
 	UNIT_ADD(s, test_parse_weight_limit);
 	UNIT_ADD(s, test_budget_orders);
