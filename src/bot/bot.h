@@ -29,6 +29,8 @@
 #include "keys.h"
 #include "sign.h"
 
+/* sysexits' EX_OSERR: the system refused what start-up needs (a thread). */
+#define BOT_EXIT_OSERR 71
 #define BOT_CID_MAX 40
 #define BOT_QUERY_MAX 4096
 
@@ -443,6 +445,9 @@ struct bot {
 	pthread_mutex_t snap_mu; /* held around the rename into place only */
 	uint64_t snap_placed;	 /* snap_mu: the newest content in place */
 	bool settle;	       /* CANCELLING was clean: mark it settled */
+	int earlier_orders; /* an earlier run's unsettled snapshot, its
+			     * orders, until recovery clears it; -1: none */
+	bool marked;	    /* this run's unsettled snapshot is on disk */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */
@@ -460,6 +465,17 @@ int bot_symbol_index(const struct bot *bot, const char *symbol);
 /* ---- cancel.c ---- */
 enum gs_outcome cancel_phase(void *arg, const struct timespec *deadline,
 			     json_t *detail);
+/*
+ * Before the network: an earlier run's snapshot that is not settled (a
+ * crash) means orders may rest; until recovery clears them, the shutdown
+ * must cancel them too.  1 when so, else 0.
+ */
+int cancel_prepare(struct bot *bot);
+/*
+ * Before the first placement: an unsettled snapshot (no orders yet) on
+ * disk, so a crash from here on is known to the next start.  0 or -errno.
+ */
+int cancel_mark(struct bot *bot);
 /* Cancel what an earlier run left; traces RECOVERY.  0 or -errno. */
 int cancel_recover(struct bot *bot, char *cause);
 /*

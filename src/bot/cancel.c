@@ -914,8 +914,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 			       .snapshot_fd = -1};
 	struct timespec idle_dl;
 	enum gs_outcome out;
-	bool possible;
-	int inflight, resyncs = rest_resyncs(bot->main_rest);
+	bool possible, marked;
+	int inflight, earlier, resyncs = rest_resyncs(bot->main_rest);
 
 	r.sequential = cfg->shutdown.cancel_mode ==
 		       BOT_CANCEL_PER_ORDER_SEQUENTIAL;
@@ -941,8 +941,29 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	}
 	pthread_mutex_lock(&bot->mu);
 	possible = bot->orders_possible;
+	earlier = bot->earlier_orders;
+	marked = bot->marked;
 	pthread_mutex_unlock(&bot->mu);
+	if (earlier >= 0 && !cfg->bot.dry_run) {
+		/* Start-up recovery did not finish: what the earlier run left
+		 * is this phase's to cancel, so exit 0 still means none of
+		 * the bot's orders rests. */
+		json_object_set_new(detail, "earlier_run_unsettled",
+				    json_true());
+		json_object_set_new(detail, "earlier_run_snapshot_orders",
+				    json_integer(earlier));
+		log_warn("CANCELLING: start-up recovery did not finish; the "
+			 "orders an earlier run left are cancelled now");
+	}
 	if (cfg->bot.dry_run || !possible) {
+		if (marked) {
+			/* Nothing placed: the mark that this run might
+			 * place is settled, off the phase's path. */
+			pthread_mutex_lock(&bot->mu);
+			bot->settle = true;
+			pthread_mutex_unlock(&bot->mu);
+		}
+		pool_defer(bot->pool, marked ? settle_job : NULL, bot);
 		pthread_mutex_lock(&bot->mu);
 		json_object_set_new(detail, "skipped", json_true());
 		json_object_set_new(detail, "reason",
@@ -955,7 +976,6 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 		pthread_mutex_unlock(&bot->mu);
 		log_info("CANCELLING: skipped (%s)",
 			 cfg->bot.dry_run ? "dry run" : "nothing placed");
-		pool_defer(bot->pool, NULL, NULL);
 		return GS_OUTCOME_DONE;
 	}
 	out = cancel_until_clean(&r);
@@ -1002,6 +1022,49 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 }
 
 int
+cancel_prepare(struct bot *bot)
+{
+	json_t *snap = snapshot_read(bot);
+	int n = -1;
+
+	/* Settled, or none: the last run ended clean (or placed nothing). */
+	if (snap != NULL && !json_is_true(json_object_get(snap, "settled")))
+		n = (int)json_array_size(json_object_get(snap, "orders"));
+	json_decref(snap);
+	if (n < 0 || bot->cfg->bot.dry_run)
+		return 0;
+	pthread_mutex_lock(&bot->mu);
+	bot->orders_possible = true;
+	bot->earlier_orders = n;
+	pthread_mutex_unlock(&bot->mu);
+	log_info("the order snapshot of an earlier run is not settled (%d "
+		 "order%s named): its orders are cancelled before anything is "
+		 "placed, or by the shutdown if start-up does not get there",
+		 n, n == 1 ? "" : "s");
+	return 1;
+}
+
+int
+cancel_mark(struct bot *bot)
+{
+	json_t *none = json_array();
+	struct snap_ticket t;
+	char *text = NULL;
+	int rc;
+
+	pthread_mutex_lock(&bot->mu);
+	t = snap_ticket_locked(bot, NULL);
+	pthread_mutex_unlock(&bot->mu);
+	rc = snapshot_write(bot, none, false, NULL, &t, &text);
+	json_decref(none);
+	free(text);
+	pthread_mutex_lock(&bot->mu);
+	bot->marked = rc == 0;
+	pthread_mutex_unlock(&bot->mu);
+	return rc;
+}
+
+int
 cancel_recover(struct bot *bot, char *cause)
 {
 	struct timespec dl =
@@ -1023,6 +1086,12 @@ cancel_recover(struct bot *bot, char *cause)
 	bot->orders_possible = true;
 	pthread_mutex_unlock(&bot->mu);
 	out = cancel_until_clean(&r);
+	if (out == GS_OUTCOME_DONE && !(r.interruptible && gs_stop_requested())) {
+		/* Nothing of an earlier run rests any more. */
+		pthread_mutex_lock(&bot->mu);
+		bot->earlier_orders = -1;
+		pthread_mutex_unlock(&bot->mu);
+	}
 	if (r.interruptible && gs_stop_requested()) {
 		json_decref(r.left);
 		snprintf(cause, GS_CAUSE_MAX, "recovery interrupted");

@@ -537,6 +537,7 @@ print_summary(struct bot *bot, int code)
 		code == 0    ? "clean"
 		: code == 75 ? "degraded: see the trace"
 		: code == 69 ? "exchange unavailable"
+		: code == BOT_EXIT_OSERR ? "a thread could not be started"
 			     : "see the log");
 	fprintf(out, " trace        %s (run %s)\n",
 		gs_config_value(bot->cfg->gs, "trace", "path"),
@@ -661,6 +662,21 @@ warn_loud(const struct bot_config *cfg, const char *msg)
 	"tls_verify = false: the exchange's certificate is NOT checked; "      \
 	"anyone on the path can read and alter orders"
 
+/*
+ * A worker that did not start (pthread_create refused: no memory for its
+ * stack, a thread limit): half a daemon is no daemon.  Nothing says READY;
+ * the shutdown that follows cancels whatever was placed, and the exit
+ * code is BOT_EXIT_OSERR.
+ */
+static int
+worker_failed(const char *name, int rc, char *cause)
+{
+	snprintf(cause, GS_CAUSE_MAX,
+		 "cannot start the %s thread: %s; not running without it",
+		 name, strerror(-rc));
+	return BOT_EXIT_OSERR;
+}
+
 /* Start-up after the supervisor exists: the exit code, or 0 to run. */
 static int
 start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
@@ -680,6 +696,7 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 	rest_client_budget(bot->main_rest, &bot->budget);
 	rest_client_share(bot->strategy_rest, bot->main_rest);
 	rest_client_on_stop(bot->main_rest, REST_STOP_ABORT);
+	cancel_prepare(bot);
 	rc = start_checks(bot, cause);
 	rest_client_on_stop(bot->main_rest, REST_STOP_KEEP);
 	if (rc != 0 || interrupted(bot))
@@ -692,21 +709,31 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 			return GS_EXIT_UNAVAILABLE;
 		}
 		pool_warm(bot->pool);
-		gs_worker_add(bot->sup, "pool", pool_main, bot->pool, pool_wake,
-			      bot->pool);
+		rc = gs_worker_add(bot->sup, "pool", pool_main, bot->pool,
+				   pool_wake, bot->pool);
+		if (rc < 0)
+			return worker_failed("pool", rc, cause);
 	}
 	if (stream_new(&bot->stream, bot, cause) < 0)
 		return GS_EXIT_CONFIG;
-	gs_worker_add(bot->sup, "lws", stream_main, bot->stream, stream_wake,
-		      bot->stream);
+	rc = gs_worker_add(bot->sup, "lws", stream_main, bot->stream,
+			   stream_wake, bot->stream);
+	if (rc < 0)
+		return worker_failed("lws", rc, cause);
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
 	if (!stream_wait_up(bot->stream, &dl) && !gs_shutdown_pending(bot->sup))
 		log_warn("market data: not connected yet; the grid waits for "
 			 "prices");
 	gs_phase_set(bot->sup, GS_STATE_CLOSING, stream_close_phase,
 		     bot->stream);
-	gs_worker_add(bot->sup, "strategy", strategy_main, bot, strategy_wake,
-		      bot);
+	/* From the first placement on, a crash is known to the next start. */
+	if (!cfg->bot.dry_run && cancel_mark(bot) < 0)
+		log_warn("a crash from now on leaves the next start no "
+			 "snapshot: it still lists the exchange");
+	rc = gs_worker_add(bot->sup, "strategy", strategy_main, bot,
+			   strategy_wake, bot);
+	if (rc < 0)
+		return worker_failed("strategy", rc, cause);
 	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms * 3);
 	rc = strategy_wait_placed(bot, &dl);
 	pthread_mutex_lock(&bot->mu);
@@ -904,6 +931,7 @@ main(int argc, char **argv)
 	bot.cfg = &cfg;
 	bot.state_fd = state_fd;
 	bot.snapshot_unsynced = -1;
+	bot.earlier_orders = -1;
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_mutex_init(&bot.snap_mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);

@@ -15,6 +15,11 @@
  *                                       address literal needs no resolver)
  *   GS_FAULT_CLOCK_MS=N                 CLOCK_REALTIME reads N ms off (a
  *                                       wall-clock step; may be negative)
+ *   GS_FAULT_THREAD=fail:ERRNO          pthread_create() called from the
+ *                                       function named by
+ *   GS_FAULT_THREAD_CALLER=NAME         (a dynamic symbol: gs_worker_add),
+ *                                       after
+ *   GS_FAULT_THREAD_SKIP=N              ... N such calls have succeeded
  *   GS_FAULT_LOG=FILE                   one line per fault applied
  *
  * A stall sleeps the calling thread for MS milliseconds and then does the
@@ -25,6 +30,7 @@
 #endif
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdbool.h>
@@ -223,4 +229,40 @@ clock_gettime(clockid_t clk, struct timespec *ts)
 		ts->tv_nsec = (long)(ns % 1000000000LL);
 	}
 	return rc;
+}
+
+/* Whether the call site at ret lies in the function named name. */
+static bool
+called_from(void *ret, const char *name)
+{
+	Dl_info info;
+
+	return dladdr(ret, &info) != 0 && info.dli_sname != NULL &&
+	       strcmp(info.dli_sname, name) == 0;
+}
+
+int
+pthread_create(pthread_t *t, const pthread_attr_t *attr,
+	       void *(*fn)(void *), void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *,
+			   void *(*)(void *), void *);
+	static int seen; /* matching calls so far (start-up: one thread) */
+	const char *caller = getenv("GS_FAULT_THREAD_CALLER");
+	const char *skip = getenv("GS_FAULT_THREAD_SKIP");
+	struct fault f = fault_get("GS_FAULT_THREAD");
+
+	if (real == NULL)
+		real = (int (*)(pthread_t *, const pthread_attr_t *,
+				void *(*)(void *), void *))dlsym(RTLD_NEXT,
+								 "pthread_create");
+	if (f.err > 0 && armed() &&
+	    (caller == NULL ||
+	     called_from(__builtin_return_address(0), caller)) &&
+	    __atomic_fetch_add(&seen, 1, __ATOMIC_RELAXED) >=
+		(skip != NULL ? atoi(skip) : 0)) {
+		fault_log("pthread_create", -1);
+		return f.err; /* pthread_create returns the error */
+	}
+	return real(t, attr, fn, arg);
 }

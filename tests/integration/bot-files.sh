@@ -110,6 +110,8 @@ eq "nothing placed" "$(placed)" 0
 # The snapshot: neither its old temp name nor its own name is written
 # through when a symlink stands there.
 bot_running 8
+# (The running daemon's own unsettled snapshot is replaced by the link.)
+rm -f "$T/state/open-orders.json"
 ln -s "$T/victim" "$T/state/open-orders.json.tmp"
 ln -s "$T/victim" "$T/state/open-orders.json"
 kill -TERM "$BOT_PID"
@@ -126,6 +128,7 @@ eq "no temp file left" "$(find "$T/state" -name 'open-orders.json.*' ! -name '*.
 rm -f "$T/state/open-orders.json" "$T/state/open-orders.json.tmp"
 rm -f "$T/trace.jsonl"
 bot_running 8
+rm -f "$T/state/open-orders.json"
 mkdir -p "$T/state/open-orders.json/x"
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
