@@ -119,14 +119,19 @@ wait_exit() {
 # alive PID: the child still runs.
 alive() { kill -0 "$1" 2>/dev/null; }
 
+# pidfd_stop PID SECONDS [SIGNAL]: send the signal (TERM by default)
+# through a pidfd and print the milliseconds from the signal to the end of
+# the process (its exit, not this shell's wait), or -1 past SECONDS; see
+# tests/pidfd-stop.c.
+pidfd_stop() { "$top_builddir/pidfd-stop" "$@"; }
+
 # stop_timed PID SECONDS [SIGNAL]: signal the child (TERM by default) and
-# wait for it; sets RC as wait_exit does and MS to the milliseconds taken.
+# wait for it; sets RC as wait_exit does and MS to the milliseconds from
+# the signal to the process's end, timed on a pidfd (pidfd_stop).
 stop_timed() {
-	local start
-	start=$(date +%s%N)
-	kill -"${3:-TERM}" "$1"
+	MS=$(pidfd_stop "$1" "$2" "${3:-TERM}")
 	wait_exit "$1" "$2"
-	MS=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$MS" != -1 ] || MS=$(($2 * 1000))
 }
 
 # The fault-injection shim (tests/fault/fault.c).  fault_env VAR=VALUE...
