@@ -9,7 +9,7 @@ secs=${1:-20}
 out=${FUZZ_OUT:-$top/_fuzz}
 mkdir -p "$out" "$top/tests/fuzz/crashes"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$top/include -I$top/src/lib -I$top/src/bot
+	-D_GNU_SOURCE -DPACKAGE_VERSION=\"fuzz\" -I$top/include -I$top/src -I$top/src/lib -I$top/src/bot
 	$(pkg-config --cflags jansson libwebsockets libcurl inih libcrypto)"
 libs="$(pkg-config --libs jansson inih libcrypto libcurl) -lm -pthread"
 lib="$top/src/lib/config.c $top/src/lib/fsm.c $top/src/lib/log.c
