@@ -131,6 +131,13 @@ void bot_config_sync(struct bot_config *cfg);
  * variables set unless dry_run).  0, or -EINVAL with cause.
  */
 int bot_config_validate(const struct bot_config *cfg, char *cause);
+/*
+ * Whether a secret's file (api_secret_file, private_key_file) is this
+ * user's alone: its own and of mode 0600 or stricter, or a systemd
+ * credential in $CREDENTIALS_DIRECTORY that nobody else may write or read.
+ */
+struct stat;
+bool bot_secret_file_private(const char *path, const struct stat *st);
 int bot_config_line(const struct bot_config *cfg, const char *section,
 		    const char *name);
 const char *bot_venue_name(enum bot_venue venue);

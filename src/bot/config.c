@@ -468,6 +468,50 @@ config_check_transport(const struct bot_config *c, char *cause)
 	return 0;
 }
 
+/*
+ * systemd's credentials (LoadCredential=): with $CREDENTIALS_DIRECTORY
+ * set, an empty api_secret_file (key_type hmac) or private_key_file
+ * (ed25519, rsa) is the credential "api_secret" or "private_key" there,
+ * when it exists.  The secret then never passes through the environment.
+ */
+static void
+config_credentials(struct bot_config *cfg)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	bool hmac = cfg->exchange.key_type == BOT_KEY_HMAC;
+	char *field = hmac ? cfg->exchange.api_secret_file
+			   : cfg->exchange.private_key_file;
+	size_t size = hmac ? sizeof(cfg->exchange.api_secret_file)
+			   : sizeof(cfg->exchange.private_key_file);
+	char path[GS_PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (dir == NULL || dir[0] != '/' || field[0] != '\0')
+		return;
+	n = snprintf(path, sizeof(path), "%s/%s", dir,
+		     hmac ? "api_secret" : "private_key");
+	if (n < 0 || (size_t)n >= size || lstat(path, &st) < 0)
+		return;
+	memcpy(field, path, (size_t)n + 1);
+}
+
+bool
+bot_secret_file_private(const char *path, const struct stat *st)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n = dir != NULL ? strlen(dir) : 0;
+
+	if ((st->st_mode & 077) == 0 && st->st_uid == geteuid())
+		return true;
+	/* The service manager's copy: root's or ours, readable by us
+	 * through its mode or an ACL, written by nobody else. */
+	return n > 0 && dir[0] == '/' && strncmp(path, dir, n) == 0 &&
+	       path[n] == '/' && strchr(path + n + 1, '/') == NULL &&
+	       (st->st_uid == geteuid() || st->st_uid == 0) &&
+	       (st->st_mode & 027) == 0;
+}
+
 static int
 config_check(void *arg, struct gs_config *gs, char *cause)
 {
@@ -479,6 +523,7 @@ config_check(void *arg, struct gs_config *gs, char *cause)
 		return bot_config_error(cfg, "streams", "channels", cause,
 					"channels: at least one channel");
 	config_venue(cfg);
+	config_credentials(cfg);
 	rc = config_check_keys(cfg, cause);
 	if (rc == 0)
 		rc = config_check_transport(cfg, cause);
@@ -862,7 +907,7 @@ validate_secret_file(const struct bot_config *cfg, char *cause)
 					"api_secret_file %s is not a regular "
 					"file",
 					p);
-	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid())
+	if (!bot_secret_file_private(p, &st))
 		return bot_config_error(cfg, "exchange", "api_secret_file",
 					cause,
 					"api_secret_file %s must be owned by "

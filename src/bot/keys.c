@@ -101,7 +101,7 @@ keys_read_file(const struct bot_config *cfg, char *buf, size_t size,
 		close(fd);
 		return -EINVAL;
 	}
-	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+	if (!bot_secret_file_private(p, &st)) {
 		snprintf(cause, GS_CAUSE_MAX,
 			 "%s:%d: private_key_file %s must be owned by this user "
 			 "and of mode 0600 (it is %04o, uid %d)",

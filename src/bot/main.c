@@ -174,7 +174,7 @@ secrets_load(const struct bot_config *cfg, struct secrets *s, char *cause)
 			close(fd);
 			return -1;
 		}
-		if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+		if (!bot_secret_file_private(p, &st)) {
 			snprintf(cause, GS_CAUSE_MAX,
 				 "%s: api_secret_file %s must be owned by this "
 				 "user and of mode 0600 (it is %04o, uid %d)",
@@ -792,6 +792,24 @@ bot_free(struct bot *bot)
 	bot->state_fd = -1;
 }
 
+/*
+ * The process will hold the API secret or private key: not dumpable from
+ * before main() runs (no core dump, no ptrace by other processes of this
+ * user, /proc/PID/{mem,environ} for root only).  What remains is the time
+ * from execve() to this constructor (the dynamic loader and the
+ * libraries' constructors), in which another process of the same user
+ * can open /proc/PID/mem and read the secret later through that
+ * descriptor: tradebotd(8) says to run it as a user of its own.
+ */
+static int not_dumpable_errno;
+
+__attribute__((constructor(101))) static void
+main_not_dumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		not_dumpable_errno = errno;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -817,14 +835,9 @@ main(int argc, char **argv)
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
 		return 1;
-	/*
-	 * The process holds the API secret or private key from here to the
-	 * end: no core dump, no ptrace by other processes of this user, and
-	 * /proc/PID/{mem,environ} readable by root only.
-	 */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+	if (not_dumpable_errno != 0) {
 		fprintf(stderr, "tradebotd: prctl(PR_SET_DUMPABLE): %s\n",
-			strerror(errno));
+			strerror(not_dumpable_errno));
 		return 1;
 	}
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
