@@ -4,7 +4,9 @@
  * for what tests assert on (open orders by symbol and client-id prefix,
  * requests seen, WebSocket closes, weight, connections), POST to change
  * anything: faults (also settable in the INI: sim_fault_set), orders
- * placed as someone else on the account (seed), fills (fill).
+ * placed as someone else on the account (seed), fills (fill), deposits
+ * and withdrawals (balance); GET /admin/events for the account's last
+ * events as published.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -209,9 +211,8 @@ admin_fill(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 		struct sim_order *o = &sim->market.orders[i];
 
 		if (o->open && strcmp(o->client_id, cid) == 0) {
-			o->open = false;
-			snprintf(o->status, sizeof(o->status), "FILLED");
-			o->update_ms = sim_now_ms();
+			match_fill_resting(sim, o);
+			account_publish(sim);
 			r->body = market_order_json(o);
 			return;
 		}
@@ -226,11 +227,13 @@ admin_seed(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	struct sim_symbol *s = request_need_symbol(sim, p, r);
 	const char *cid = param_get(p, "clientOrderId");
 	const char *side = param_get(p, "side") ? param_get(p, "side") : "BUY";
-	const char *price =
+	const char *price_s =
 	    param_get(p, "price") ? param_get(p, "price") : "50.00";
-	const char *qty =
+	const char *qty_s =
 	    param_get(p, "quantity") ? param_get(p, "quantity") : "1";
-	struct sim_order *o;
+	int64_t price, qty;
+	size_t index;
+	int rc;
 
 	if (s == NULL)
 		return;
@@ -238,8 +241,51 @@ admin_seed(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 		reply_error(r, 400, -1102, "clientOrderId required");
 		return;
 	}
-	o = market_add(&sim->market, s->name, side, price, qty, cid);
-	r->body = o ? market_order_json(o) : json_object();
+	if (strcmp(side, "BUY") != 0 && strcmp(side, "SELL") != 0) {
+		reply_illegal(r, "side", "BUY, SELL");
+		return;
+	}
+	if (sim_decimal(price_s, &price) < 0 || sim_decimal(qty_s, &qty) < 0 ||
+	    price <= 0 || qty <= 0) {
+		reply_error(r, 400, -1100, "bad price or quantity");
+		return;
+	}
+	rc = match_rest(sim, s, side, price, qty, cid, &index);
+	if (rc == -2010) {
+		reply_error(r, 400, -2010,
+			    "Account has insufficient balance for requested "
+			    "action.");
+		return;
+	}
+	r->body = rc == 0 ? market_order_json(&sim->market.orders[index])
+			  : json_object();
+}
+
+/* A deposit (delta > 0) or a withdrawal: asset=&delta=[-]amount. */
+static void
+admin_balance(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
+{
+	const char *asset = param_get(p, "asset"), *d = param_get(p, "delta");
+	int64_t v;
+	bool neg;
+
+	if (asset == NULL || d == NULL || *asset == '\0' ||
+	    strlen(asset) >= SIM_ASSET_MAX) {
+		reply_error(r, 400, -1102, "asset and delta required");
+		return;
+	}
+	neg = *d == '-';
+	if (sim_decimal(d + neg, &v) < 0 || sim_decimal(d + neg, &v) > 8) {
+		reply_error(r, 400, -1100, "bad delta");
+		return;
+	}
+	if (account_adjust(sim, asset, neg ? -v : v) < 0) {
+		reply_error(r, 400, -2010,
+			    "Account has insufficient balance for requested "
+			    "action.");
+		return;
+	}
+	r->body = account_json(sim, false);
 }
 
 static bool
@@ -265,6 +311,7 @@ admin_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 	    {"/admin/faults", "POST", admin_faults},
 	    {"/admin/seed", "POST", admin_seed},
 	    {"/admin/fill", "POST", admin_fill},
+	    {"/admin/balance", "POST", admin_balance},
 	};
 	size_t i;
 
@@ -284,6 +331,14 @@ admin_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 			return;
 		}
 		r->body = admin_state(sim);
+		return;
+	}
+	if (strcmp(pss->path, "/admin/events") == 0) {
+		if (strcmp(pss->method, "GET") != 0) {
+			reply_error(r, 405, -1000, "GET only.");
+			return;
+		}
+		r->body = events_recent(sim);
 		return;
 	}
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

@@ -75,13 +75,10 @@ limits_charge_weight(struct sim *sim, int weight, struct sim_reply *r)
 	return true;
 }
 
-/* ORDERS: 10-second and one-day windows. */
-bool
-limits_charge_order(struct sim *sim, struct sim_reply *r)
+/* ORDERS: the unfilled order count in 10-second and one-day windows. */
+static void
+order_windows(struct sim *sim, int64_t now)
 {
-	int64_t now = limits_real_ms();
-	char msg[128];
-
 	if (now / 10000 != sim->order_window_10s) {
 		sim->order_window_10s = now / 10000;
 		sim->orders_10s = 0;
@@ -90,30 +87,52 @@ limits_charge_order(struct sim *sim, struct sim_reply *r)
 		sim->order_window_1d = now / 86400000;
 		sim->orders_1d = 0;
 	}
-	sim->orders_10s++;
-	sim->orders_1d++;
+}
+
+/* Binance sends no Retry-After with -1015. */
+bool
+limits_order_check(struct sim *sim, struct sim_reply *r)
+{
+	int64_t now = limits_real_ms();
+	char msg[128];
+
+	order_windows(sim, now);
 	r->order_counts = true;
-	if (sim->orders_10s > sim->cfg.order_limit_10s) {
+	if (sim->orders_10s >= sim->cfg.order_limit_10s) {
 		snprintf(msg, sizeof(msg),
-		         "Too many new orders; current limit is %d orders per "
-		         "10 SECOND.",
-		         sim->cfg.order_limit_10s);
+			 "Too many new orders; current limit is %d orders per "
+			 "10 SECOND.",
+			 sim->cfg.order_limit_10s);
 		reply_error(r, 429, -1015, msg);
-		r->retry_after =
-		    seconds_until(now, (sim->order_window_10s + 1) * 10000);
 		return false;
 	}
-	if (sim->orders_1d > sim->cfg.order_limit_1d) {
+	if (sim->orders_1d >= sim->cfg.order_limit_1d) {
 		snprintf(msg, sizeof(msg),
-		         "Too many new orders; current limit is %d orders per "
-		         "DAY.",
-		         sim->cfg.order_limit_1d);
+			 "Too many new orders; current limit is %d orders per "
+			 "DAY.",
+			 sim->cfg.order_limit_1d);
 		reply_error(r, 429, -1015, msg);
-		r->retry_after =
-		    seconds_until(now, (sim->order_window_1d + 1) * 86400000);
 		return false;
 	}
 	return true;
+}
+
+void
+limits_order_accepted(struct sim *sim)
+{
+	order_windows(sim, limits_real_ms());
+	sim->orders_10s++;
+	sim->orders_1d++;
+}
+
+void
+limits_order_filled(struct sim *sim)
+{
+	order_windows(sim, limits_real_ms());
+	if (sim->orders_10s > 0)
+		sim->orders_10s--;
+	if (sim->orders_1d > 0)
+		sim->orders_1d--;
 }
 
 /* The weight used in the current minute, for X-MBX-USED-WEIGHT-1M. */

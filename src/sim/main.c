@@ -233,6 +233,7 @@ sim_tick(lws_sorted_usec_list_t *sul)
 
 	market_tick(&sim->market);
 	md_tick(&sim->market);
+	match_tick(sim);
 	stream_tick(sim);
 	stream_check_pings(sim);
 	lws_sul_schedule(sim->ctx, 0, &sim->tick_sul, sim_tick,
@@ -318,6 +319,44 @@ load_symbols(struct load *ld, const char *name, const char *value)
 						 value);
 		}
 	}
+	return 1;
+}
+
+/* [account]: commission, default_balance, and ASSET = amount lines. */
+static int
+load_account(struct load *ld, const char *name, const char *value)
+{
+	struct sim_config *c = ld->cfg;
+	const char *p;
+	int64_t v;
+	int i;
+
+	if (sim_decimal(value, &v) < 0 || sim_decimal(value, &v) > 8)
+		return load_fail(ld, "not a decimal of at most 8 places", name,
+				 value);
+	if (strcmp(name, "commission") == 0) {
+		if (v >= 100000000)
+			return load_fail(ld, "not below 1", name, value);
+		c->commission = v;
+		return 1;
+	}
+	if (strcmp(name, "default_balance") == 0) {
+		c->default_balance = v;
+		return 1;
+	}
+	for (p = name; *p; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
+			break;
+	if (*p != '\0' || p == name || p - name >= SIM_ASSET_MAX)
+		return load_fail(ld, "unknown key in [account] (an asset is A-Z, 0-9)",
+				 name, value);
+	for (i = 0; i < c->nbalances; i++)
+		if (strcmp(c->balance_asset[i], name) == 0)
+			return load_fail(ld, "duplicate asset", name, value);
+	if (c->nbalances == SIM_CFG_BALANCES)
+		return load_fail(ld, "more than 64 assets", name, value);
+	snprintf(c->balance_asset[c->nbalances], SIM_ASSET_MAX, "%s", name);
+	c->balance_amount[c->nbalances++] = v;
 	return 1;
 }
 
@@ -420,6 +459,8 @@ load_handler(void *user, const char *section, const char *name,
 			return load_symbols(ld, name, value);
 		return load_fail(ld, "unknown key in [sim]", name, value);
 	}
+	if (strcmp(section, "account") == 0)
+		return load_account(ld, name, value);
 	if (strcmp(section, "faults") == 0) {
 		rc = sim_fault_set(&c->faults, name, value);
 		if (rc == -1)
@@ -461,6 +502,8 @@ config_defaults(struct sim_config *c)
 	c->order_limit_1d = 200000;
 	c->listen_key_ttl_ms = 3600000; /* Binance's 60 minutes */
 	c->seed = 42;
+	c->default_balance = 1000000LL * 100000000LL;
+	c->commission = 100000; /* 0.1 %, Binance's base rate */
 }
 
 static int
@@ -617,6 +660,7 @@ main(int argc, char **argv)
 	}
 	gs_log_open(GS_LOG_INFO, NULL, false, NULL, "exchange-sim");
 	market_init(&sim->market, &sim->cfg);
+	account_init(&sim->account, &sim->cfg, &sim->market);
 	sim_clock_offset(sim->cfg.faults.clock_offset_ms);
 	if (md_init(&sim->market) < 0) {
 		fprintf(stderr, "exchange-sim: out of memory\n");
@@ -705,6 +749,7 @@ main(int argc, char **argv)
 	md_free(&sim->market);
 	market_free(&sim->market);
 	json_decref(sim->requests);
+	events_free(sim);
 	tap_free_all();
 	free(sim);
 	auth_cleanup();

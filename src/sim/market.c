@@ -1,7 +1,7 @@
 /*
  * market.c - the simulated market: one random-walk price per symbol, the
- * order book of resting LIMIT orders, the symbol filters, and fills when
- * the price crosses a resting order.
+ * synthetic depth around it that placements trade against (match.c), the
+ * store of orders (open and done), the symbol filters, and exchangeInfo.
  */
 #include <ctype.h>
 #include <math.h>
@@ -286,7 +286,8 @@ market_cid_in_use(struct sim_market *m, const char *client_id)
 
 struct sim_order *
 market_add(struct sim_market *m, const char *symbol, const char *side,
-	   const char *price, const char *qty, const char *client_id)
+	   const char *type, const char *tif, int64_t price, int64_t qty,
+	   int64_t quote_qty, const char *client_id)
 {
 	struct sim_order *o;
 
@@ -304,58 +305,134 @@ market_add(struct sim_market *m, const char *symbol, const char *side,
 	snprintf(o->symbol, sizeof(o->symbol), "%s", symbol);
 	o->order_id = m->next_order_id++;
 	snprintf(o->client_id, sizeof(o->client_id), "%s", client_id);
-	snprintf(o->price, sizeof(o->price), "%.8f", strtod(price, NULL));
-	snprintf(o->qty, sizeof(o->qty), "%.8f", strtod(qty, NULL));
+	o->price = price;
+	o->qty = qty;
+	o->quote_qty = quote_qty;
 	snprintf(o->side, sizeof(o->side), "%s", side);
+	snprintf(o->type, sizeof(o->type), "%s", type);
+	snprintf(o->tif, sizeof(o->tif), "%s", tif);
 	snprintf(o->status, sizeof(o->status), "NEW");
 	o->time_ms = o->update_ms = sim_now_ms();
-	o->open = true;
 	return o;
+}
+
+/* The order's amounts as text, 8 decimals each. */
+struct order_text {
+	char price[32], qty[32], executed[32], cum_quote[32], quote_qty[32];
+};
+
+static void
+order_text_of(const struct sim_order *o, struct order_text *t)
+{
+	market_text(o->price, t->price, sizeof(t->price));
+	market_text(o->qty, t->qty, sizeof(t->qty));
+	market_text(o->executed, t->executed, sizeof(t->executed));
+	market_text(o->cum_quote, t->cum_quote, sizeof(t->cum_quote));
+	market_text(o->quote_qty, t->quote_qty, sizeof(t->quote_qty));
 }
 
 json_t *
 market_order_json(const struct sim_order *o)
 {
-	bool filled = strcmp(o->status, "FILLED") == 0;
-	double cq = filled ? strtod(o->price, NULL) * strtod(o->qty, NULL) : 0;
-	char quote[40];
+	char buf[2048];
+	int n = market_order_text(o, buf, sizeof(buf));
 
-	snprintf(quote, sizeof(quote), "%.8f", cq);
-	return json_pack(
-	    "{s:s, s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-	    "s:s, s:s, s:I, s:I, s:b, s:I, s:s, s:s}",
-	    "symbol", o->symbol, "orderId", (json_int_t)o->order_id,
-	    "orderListId", -1, "clientOrderId", o->client_id, "price",
-	    o->price, "origQty", o->qty, "executedQty",
-	    filled ? o->qty : "0.00000000", "cummulativeQuoteQty", quote,
-	    "status", o->status, "timeInForce", "GTC", "type", "LIMIT", "side",
-	    o->side, "stopPrice", "0.00000000", "icebergQty", "0.00000000",
-	    "time", (json_int_t)o->time_ms, "updateTime",
-	    (json_int_t)o->update_ms, "isWorking", (int)o->open,
-	    "workingTime", (json_int_t)o->time_ms, "origQuoteOrderQty",
-	    "0.00000000", "selfTradePreventionMode", "NONE");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return json_object();
+	return json_loads(buf, 0, NULL);
 }
 
 int
 market_order_text(const struct sim_order *o, char *buf, size_t size)
 {
-	bool filled = strcmp(o->status, "FILLED") == 0;
-	double cq = filled ? strtod(o->price, NULL) * strtod(o->qty, NULL) : 0;
+	struct order_text t;
 
+	order_text_of(o, &t);
 	return snprintf(
 	    buf, size,
 	    "{\"symbol\":\"%s\",\"orderId\":%lld,\"orderListId\":-1,"
 	    "\"clientOrderId\":\"%s\",\"price\":\"%s\",\"origQty\":\"%s\","
-	    "\"executedQty\":\"%s\",\"cummulativeQuoteQty\":\"%.8f\","
-	    "\"status\":\"%s\",\"timeInForce\":\"GTC\",\"type\":\"LIMIT\","
+	    "\"executedQty\":\"%s\",\"cummulativeQuoteQty\":\"%s\","
+	    "\"status\":\"%s\",\"timeInForce\":\"%s\",\"type\":\"%s\","
 	    "\"side\":\"%s\",\"stopPrice\":\"0.00000000\",\"icebergQty\":"
 	    "\"0.00000000\",\"time\":%lld,\"updateTime\":%lld,\"isWorking\":%s,"
-	    "\"workingTime\":%lld,\"origQuoteOrderQty\":\"0.00000000\","
+	    "\"workingTime\":%lld,\"origQuoteOrderQty\":\"%s\","
 	    "\"selfTradePreventionMode\":\"NONE\"}",
-	    o->symbol, (long long)o->order_id, o->client_id, o->price, o->qty,
-	    filled ? o->qty : "0.00000000", cq, o->status, o->side,
-	    (long long)o->time_ms, (long long)o->update_ms,
-	    o->open ? "true" : "false", (long long)o->time_ms);
+	    o->symbol, (long long)o->order_id, o->client_id, t.price, t.qty,
+	    t.executed, t.cum_quote, o->status, o->tif, o->type, o->side,
+	    (long long)o->time_ms, (long long)o->update_ms, "true",
+	    (long long)(o->working_ms != 0 ? o->working_ms : o->time_ms),
+	    t.quote_qty);
+}
+
+/*
+ * The synthetic book: SIM_DEPTH_LEVELS levels a tick apart on each side
+ * of the price rounded to the tick, the best a tick away from it (as the
+ * bookTicker stream has it).  A level's quantity is some hundred times
+ * the minimum notional, drawn anew each tick from the update id, less
+ * what placements took from it since.  false past the last level.
+ */
+bool
+market_level(const struct sim_symbol *s, bool bids, int i, int64_t *price,
+	     int64_t *qty)
+{
+	int64_t centre = llround(s->mid * 1e8 / (double)s->tick) * s->tick;
+	uint64_t h;
+	__int128 want;
+
+	if (i < 0 || i >= SIM_DEPTH_LEVELS)
+		return false;
+	*price = bids ? centre - (int64_t)(i + 1) * s->tick
+		      : centre + (int64_t)(i + 1) * s->tick;
+	if (*price < s->tick)
+		return false;
+	/* splitmix64 of (update id, side, level): the same all tick long */
+	h = (uint64_t)s->update_id * 0x9e3779b97f4a7c15ULL +
+	    (uint64_t)(i * 2 + bids);
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	want = (__int128)s->min_notional * (100 + (int64_t)(h % 300)) *
+	       100000000 / *price;
+	want -= want % s->step;
+	if (want < s->min_qty)
+		want = s->min_qty;
+	if (s->taken_at == s->update_id)
+		want -= s->taken[bids ? 0 : 1][i];
+	*qty = want > 0 ? (int64_t)want : 0;
+	return true;
+}
+
+void
+market_level_take(struct sim_symbol *s, bool bids, int i, int64_t qty)
+{
+	if (i < 0 || i >= SIM_DEPTH_LEVELS)
+		return;
+	if (s->taken_at != s->update_id) {
+		memset(s->taken, 0, sizeof(s->taken));
+		s->taken_at = s->update_id;
+	}
+	s->taken[bids ? 0 : 1][i] += qty;
+}
+
+/* A MARKET order's: LOT_SIZE on its quantity (0: by quote), NOTIONAL
+ * on quantity times the average price, or on quote_qty. */
+const char *
+market_check_market_filters(const struct sim_symbol *s, int64_t qty,
+			    int64_t quote_qty)
+{
+	double notional;
+
+	if (qty > 0) {
+		if (qty < s->min_qty || qty > s->max_qty || qty % s->step != 0)
+			return "LOT_SIZE";
+		notional = (double)qty / 1e8 * s->avg;
+	} else {
+		notional = (double)quote_qty / 1e8;
+	}
+	if (notional < (double)s->min_notional / 1e8)
+		return "NOTIONAL";
+	return NULL;
 }
 
 const char *
@@ -383,6 +460,24 @@ market_check_filters(const struct sim_symbol *s, const char *side,
 	return NULL;
 }
 
+/* What the order types and modes served are, beside the filters. */
+static json_t *
+symbol_features(json_t *info)
+{
+	json_t *more = json_pack(
+	    "{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:[s]}",
+	    "icebergAllowed", 0, "ocoAllowed", 0, "otoAllowed", 0,
+	    "quoteOrderQtyMarketAllowed", 1, "allowTrailingStop", 0,
+	    "cancelReplaceAllowed", 0, "amendAllowed", 0,
+	    "defaultSelfTradePreventionMode", "NONE",
+	    "allowedSelfTradePreventionModes", "NONE");
+
+	if (info != NULL && more != NULL)
+		json_object_update(info, more);
+	json_decref(more);
+	return info;
+}
+
 static json_t *
 symbol_info(const struct sim_symbol *s)
 {
@@ -397,8 +492,8 @@ symbol_info(const struct sim_symbol *s)
 	market_text(s->max_price, maxp, sizeof(maxp));
 	market_text(s->min_notional, minn, sizeof(minn));
 	market_text(s->max_notional, maxn, sizeof(maxn));
-	return json_pack(
-	    "{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:i, s:[s,s], s:b, s:b, "
+	return symbol_features(json_pack(
+	    "{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:i, s:[s,s,s], s:b, s:b, "
 	    "s:[s], s:["
 	    "{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, "
 	    "{s:s, s:s, s:b, s:s, s:b, s:i}, "
@@ -406,7 +501,7 @@ symbol_info(const struct sim_symbol *s)
 	    "symbol", s->name, "status", "TRADING", "baseAsset", s->base,
 	    "baseAssetPrecision", 8, "quoteAsset", s->quote, "quotePrecision",
 	    8, "quoteAssetPrecision", 8, "baseCommissionPrecision", 8,
-	    "orderTypes", "LIMIT", "MARKET", "isSpotTradingAllowed", 1,
+	    "orderTypes", "LIMIT", "LIMIT_MAKER", "MARKET", "isSpotTradingAllowed", 1,
 	    "isMarginTradingAllowed", 0, "permissions", "SPOT", "filters",
 	    "filterType", "PRICE_FILTER", "minPrice", minp, "maxPrice", maxp,
 	    "tickSize", tick, "filterType", "LOT_SIZE", "minQty", minq,
@@ -415,7 +510,7 @@ symbol_info(const struct sim_symbol *s)
 	    "applyMaxToMarket", 0, "avgPriceMins", 5, "filterType",
 	    "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp", "5",
 	    "bidMultiplierDown", "0.2", "askMultiplierUp", "5",
-	    "askMultiplierDown", "0.2", "avgPriceMins", 5);
+	    "askMultiplierDown", "0.2", "avgPriceMins", 5));
 }
 
 json_t *
@@ -480,32 +575,15 @@ void
 market_tick(struct sim_market *m)
 {
 	int i;
-	size_t k;
 
 	for (i = 0; i < m->nsymbols; i++) {
 		struct sim_symbol *s = &m->symbols[i];
 		double step = (market_rand(m) - 0.5) * 0.002;
-		double tick = (double)s->tick / 1e8;
 
 		s->mid *= 1.0 + step;
 		if (s->mid < s->floor)
 			s->mid = s->floor;
 		s->avg += (s->mid - s->avg) * m->avg_alpha;
-		for (k = 0; k < m->norders; k++) {
-			struct sim_order *o = &m->orders[k];
-			double p;
-
-			if (!o->open || strcmp(o->symbol, s->name) != 0)
-				continue;
-			p = strtod(o->price, NULL);
-			if ((o->side[0] == 'B' && p >= s->mid + tick) ||
-			    (o->side[0] == 'S' && p <= s->mid - tick)) {
-				o->open = false;
-				snprintf(o->status, sizeof(o->status),
-					 "FILLED");
-				o->update_ms = sim_now_ms();
-			}
-		}
 	}
 	market_compact(m);
 }

@@ -186,7 +186,7 @@ static const struct sim_route routes[] = {
 	{"GET", "/api/v3/ping", 1, 0, rest_ping, "", NULL},
 	{"GET", "/api/v3/time", 1, 0, rest_time, "", NULL},
 	{"GET", "/api/v3/exchangeInfo", 20, 0, rest_exchange_info, "symbol,symbols,permissions,showPermissionSets,symbolStatus", NULL},
-	{"POST", "/api/v3/order", 1, SIM_ROUTE_SIGNED | SIM_ROUTE_ORDER, order_place, "symbol,side,type,timeInForce,quantity,quoteOrderQty,price,newClientOrderId,strategyId,strategyType,stopPrice,trailingDelta,icebergQty,newOrderRespType,selfTradePreventionMode,pegPriceType,pegOffsetValue,pegOffsetType", NULL},
+	{"POST", "/api/v3/order", 1, SIM_ROUTE_SIGNED, order_place, "symbol,side,type,timeInForce,quantity,quoteOrderQty,price,newClientOrderId,strategyId,strategyType,stopPrice,trailingDelta,icebergQty,newOrderRespType,selfTradePreventionMode,pegPriceType,pegOffsetValue,pegOffsetType", NULL},
 	{"GET", "/api/v3/order", 4, SIM_ROUTE_SIGNED, order_query, "symbol,orderId,origClientOrderId", NULL},
 	{"DELETE", "/api/v3/order", 1, SIM_ROUTE_SIGNED, order_cancel, "symbol,orderId,origClientOrderId,newClientOrderId,cancelRestrictions", NULL},
 	{"GET", "/api/v3/openOrders", 6, SIM_ROUTE_SIGNED, order_open_list, "symbol", open_orders_weight},
@@ -312,7 +312,5 @@ rest_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 		reply_error(r, 400, -1104, msg);
 		return;
 	}
-	if ((e->flags & SIM_ROUTE_ORDER) && !limits_charge_order(sim, r))
-		return;
 	e->fn(sim, p, r);
 }

@@ -22,6 +22,10 @@
 #define SIM_MAX_SYMBOLS 256
 #define SIM_SYMBOL_MAX 24
 #define SIM_CID_MAX 40
+#define SIM_ASSET_MAX 24
+#define SIM_MAX_ASSETS (2 * SIM_MAX_SYMBOLS + 64)
+#define SIM_CFG_BALANCES 64
+#define SIM_DEPTH_LEVELS 20 /* synthetic levels on each side of a book */
 
 struct sim_faults {
 	int latency_ms;
@@ -73,19 +77,48 @@ struct sim_config {
 	int listen_key_ttl_ms; /* a listenKey lapses this long after a PUT */
 	unsigned seed;
 	struct sim_faults faults;
+	/* [account]: start balances, and the commission rate (1e-8 units) */
+	char balance_asset[SIM_CFG_BALANCES][SIM_ASSET_MAX];
+	int64_t balance_amount[SIM_CFG_BALANCES];
+	int nbalances;
+	int64_t default_balance; /* every other asset of a served symbol */
+	int64_t commission;
 };
 
+struct sim_balance {
+	char asset[SIM_ASSET_MAX];
+	int64_t free, locked;
+	bool changed; /* since the last outboundAccountPosition */
+};
+
+/* The one account the configured API key trades. */
+struct sim_account {
+	struct sim_balance bal[SIM_MAX_ASSETS];
+	int nbal;
+	int64_t update_ms;
+	int64_t exec_id; /* executionReport "I" */
+};
+
+/* Amounts (prices, quantities, balances) are in units of 1e-8. */
 struct sim_order {
 	char symbol[SIM_SYMBOL_MAX];
 	int64_t order_id;
 	char client_id[SIM_CID_MAX];
-	char price[32];
-	char qty[32];
-	char side[8];
+	int64_t price;	   /* 0 for MARKET */
+	int64_t qty;	   /* origQty */
+	int64_t quote_qty; /* origQuoteOrderQty (MARKET by quote) */
+	int64_t executed;  /* executedQty */
+	int64_t cum_quote; /* cummulativeQuoteQty */
+	int64_t locked;	   /* still locked for it, of the asset it spends */
+	char side[8];	   /* BUY, SELL */
+	char type[16];	   /* LIMIT, MARKET, LIMIT_MAKER */
+	char tif[8];	   /* GTC, IOC, FOK */
 	char status[20];
 	int64_t time_ms;
 	int64_t update_ms;
-	bool open;
+	int64_t working_ms; /* when it went on the book; 0: never */
+	bool open;	    /* on the book */
+	bool traded;	    /* has had a fill (the unfilled count fell) */
 };
 
 struct sim_symbol {
@@ -97,6 +130,10 @@ struct sim_symbol {
 	double mid, avg, floor;
 	int64_t trade_id;  /* the last trade's (md.h) */
 	int64_t update_id; /* the book's last update id (md.h) */
+	/* What placements took from the synthetic book's levels since the
+	 * last update (update_id taken_at): [0] bids, [1] asks. */
+	int64_t taken[2][SIM_DEPTH_LEVELS];
+	int64_t taken_at;
 };
 
 struct sim_market {
@@ -126,20 +163,33 @@ struct sim_symbol *market_symbol(struct sim_market *m, const char *name);
 void market_price_text(const struct sim_symbol *s, double price, char *buf,
 		       size_t size);
 double market_rand(struct sim_market *m); /* uniform [0, 1) */
-/* Advance every price one step; fill resting orders the price crossed. */
+/* Advance every price one step (match_tick fills what it crossed). */
 void market_tick(struct sim_market *m);
 struct sim_order *market_find(struct sim_market *m, const char *symbol,
 			      int64_t order_id, const char *client_id);
 bool market_cid_in_use(struct sim_market *m, const char *client_id);
+/* A new order record, NEW and not on the book; NULL without memory.  It
+ * may move the others (realloc): hold indices, not pointers, across. */
 struct sim_order *market_add(struct sim_market *m, const char *symbol,
-			     const char *side, const char *price,
-			     const char *qty, const char *client_id);
+			     const char *side, const char *type,
+			     const char *tif, int64_t price, int64_t qty,
+			     int64_t quote_qty, const char *client_id);
+/* The order object of queries and listings. */
 json_t *market_order_json(const struct sim_order *o);
 /* The same order object as text, without building a JSON tree. */
 int market_order_text(const struct sim_order *o, char *buf, size_t size);
+/* Level i (0: best) of the synthetic book's bids or asks: its price and
+ * the quantity left at it; false past the last level. */
+bool market_level(const struct sim_symbol *s, bool bids, int i,
+		  int64_t *price, int64_t *qty);
+/* A placement took qty from that level (until the next tick). */
+void market_level_take(struct sim_symbol *s, bool bids, int i, int64_t qty);
 /* The name of the first filter the order fails, or NULL. */
 const char *market_check_filters(const struct sim_symbol *s,
 				 const char *side, int64_t price, int64_t qty);
+/* The same for a MARKET order by quantity, or (qty 0) by quote_qty. */
+const char *market_check_market_filters(const struct sim_symbol *s,
+					int64_t qty, int64_t quote_qty);
 json_t *market_symbol_info(const struct sim_symbol *s);
 /* symbols: the entries to list (stolen), or NULL for all of them. */
 json_t *market_exchange_info(struct sim_market *m,
@@ -235,15 +285,20 @@ bool request_unknown_outcome(struct sim *sim, struct sim_reply *r,
 int64_t limits_real_ms(void); /* the real clock, no offset fault */
 /* Charge weight; false with 429/418 in r past the limit. */
 bool limits_charge_weight(struct sim *sim, int weight, struct sim_reply *r);
-bool limits_charge_order(struct sim *sim, struct sim_reply *r);
 int limits_weight_used(const struct sim *sim);
+/* The unfilled order count, shared by REST and the WebSocket API: false
+ * with -1015 in r when a new order would exceed a limit; an accepted
+ * placement adds one, an order's first fill takes one off (never below
+ * zero); canceled and expired orders change nothing. */
+bool limits_order_check(struct sim *sim, struct sim_reply *r);
+void limits_order_accepted(struct sim *sim);
+void limits_order_filled(struct sim *sim);
 
 /* ---- rest.c: the routes ---- */
 typedef void sim_handler(struct sim *sim, const struct sim_params *p,
                          struct sim_reply *r);
 #define SIM_ROUTE_SIGNED 0x1 /* TRADE / USER_DATA: key, timestamp, signature   \
 	                      */
-#define SIM_ROUTE_ORDER 0x2  /* counts against ORDERS */
 
 /* One endpoint: weight is charged before the handler runs (weigh, when
  * set, computes it from the parameters instead); params lists, comma-
@@ -271,9 +326,76 @@ int marketdata_depth_weight(const struct sim_params *p);
 int marketdata_24hr_weight(const struct sim_params *p);
 int marketdata_ticker_weight(const struct sim_params *p);
 
-/* ---- order.c: order operations, for REST and the WebSocket API ---- */
+/* ---- order.c: order operations, for REST and the WebSocket API ----
+ * Each reads p (p->api_key unused: one account) and answers in r: 200
+ * and the body Binance sends (order_open_list: r->raw, JSON text), or
+ * Binance's error.  The account's events are published before they
+ * return, so before any reply is written.  order_place sets
+ * r->order_counts (X-MBX-ORDER-COUNT-*) when the order was accepted or
+ * refused for the order count. */
 sim_handler order_place, order_query, order_cancel, order_cancel_all,
     order_open_list, order_account;
+
+/* ---- account.c: balances ---- */
+struct sim_balance *account_balance(struct sim_account *a, const char *asset);
+void account_init(struct sim_account *a, const struct sim_config *cfg,
+		  const struct sim_market *m);
+int64_t account_free(struct sim_account *a, const char *asset);
+/* Add to_free to free and to_locked to locked (either negative). */
+void account_move(struct sim_account *a, const char *asset, int64_t to_free,
+		  int64_t to_locked);
+/* outboundAccountPosition of the assets changed since the last one. */
+void account_publish(struct sim *sim);
+/* A deposit (delta > 0) or withdrawal: balanceUpdate, position; -1 when
+ * free would go below zero. */
+int account_adjust(struct sim *sim, const char *asset, int64_t delta);
+json_t *account_json(struct sim *sim, bool omit_zero);
+
+/* ---- match.c: the matching engine ---- */
+struct sim_fill {
+	int64_t price, qty, quote, commission, trade_id;
+	long maker_index; /* the resting order met, or -1: synthetic book */
+	int level;	  /* the synthetic level met */
+	bool maker;
+};
+
+/* A placement, checked (order.c) and ready to match. */
+struct sim_placement {
+	struct sim_symbol *symbol;
+	const char *side, *type, *tif, *client_id;
+	int64_t price, qty, quote_qty; /* qty 0: MARKET by quote_qty */
+};
+
+/* Place, lock, match, rest or expire, report: 0 with the order's index
+ * and its fills (free them), or -1 with the error in r (-2010). */
+int match_place(struct sim *sim, const struct sim_placement *pl,
+		struct sim_reply *r, struct sim_fill **fills, int *nfills,
+		size_t *index);
+/* A LIMIT GTC put on the book without matching (admin seed): 0, -2010
+ * without the balance, -1 without memory. */
+int match_rest(struct sim *sim, struct sim_symbol *s, const char *side,
+	       int64_t price, int64_t qty, const char *client_id,
+	       size_t *index);
+/* Cancel an open order: its id becomes new_cid; CANCELED is reported. */
+void match_cancel(struct sim *sim, struct sim_order *o, const char *new_cid);
+/* Fill what is left of a resting order at its price, as a maker. */
+void match_fill_resting(struct sim *sim, struct sim_order *o);
+/* After a price step: fill the resting orders the price went through. */
+void match_tick(struct sim *sim);
+/* An executionReport of o; orig_cid: "C" (a cancel's), f: the fill. */
+void match_report(struct sim *sim, const struct sim_order *o, const char *x,
+		  const char *orig_cid, const struct sim_fill *f);
+/* A client order id as the exchange generates one. */
+void match_client_id(struct sim *sim, char *buf, size_t size);
+
+/* ---- events.c: the account's events ---- */
+#define SIM_EVENTS_KEPT 1000
+/* Publish one event of the account whose API key is api_key, taking the
+ * reference; events of one account are delivered in publication order. */
+void events_publish(struct sim *sim, const char *api_key, json_t *event);
+/* The last SIM_EVENTS_KEPT events (a new reference), for /admin/events. */
+json_t *events_recent(struct sim *sim);
+void events_free(struct sim *sim);
 
 /* ---- admin.c ---- */
 void admin_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
@@ -455,6 +577,8 @@ struct sim_close {
 struct sim {
 	struct sim_config cfg;
 	struct sim_market market;
+	struct sim_account account;
+	json_t *events_kept; /* events.c */
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	lws_sorted_usec_list_t tick_sul;
