@@ -131,6 +131,12 @@ sim_fault_set(struct sim_faults *f, const char *name, const char *value)
 		f->stream_paused = v == 1;
 		return 0;
 	}
+	if (strcmp(name, "market_frozen") == 0) {
+		if (gs_parse_int(value, 0, 1, &v) < 0)
+			return -1;
+		f->market_frozen = v == 1;
+		return 0;
+	}
 	return -2;
 }
 
@@ -189,7 +195,7 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	}
 	r->body = json_pack(
 	    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:b, "
-	    "s:i}",
+	    "s:i, s:b}",
 	    "latency_ms", f->latency_ms, "jitter_ms", f->jitter_ms,
 	    "error_5xx_rate", f->error_5xx_rate, "hang_rate", f->hang_rate,
 	    "cancel_reject_rate", f->cancel_reject_rate, "rate_limit_count",
@@ -197,7 +203,8 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	    f->retry_after_s, "place_latency_ms", f->place_latency_ms,
 	    "ws_close", f->ws_close_ignore ? "ignore" : "normal",
 	    "clock_offset_ms", f->clock_offset_ms, "stream_paused",
-	    (int)f->stream_paused, "weight_limit_1m", sim->cfg.weight_limit_1m);
+	    (int)f->stream_paused, "weight_limit_1m", sim->cfg.weight_limit_1m,
+	    "market_frozen", (int)f->market_frozen);
 }
 
 /* Fill a resting order, as the market would. */

@@ -231,9 +231,11 @@ sim_tick(lws_sorted_usec_list_t *sul)
 {
 	struct sim *sim = lws_container_of(sul, struct sim, tick_sul);
 
-	market_tick(&sim->market);
-	md_tick(&sim->market);
-	match_tick(sim);
+	if (!sim->cfg.faults.market_frozen) {
+		market_tick(&sim->market);
+		md_tick(&sim->market);
+		match_tick(sim);
+	}
 	stream_tick(sim);
 	stream_check_pings(sim);
 	lws_sul_schedule(sim->ctx, 0, &sim->tick_sul, sim_tick,
@@ -467,7 +469,8 @@ load_handler(void *user, const char *section, const char *name,
 			return load_fail(ld,
 					 strcmp(name, "ws_close") == 0
 					     ? "expected normal or ignore"
-					 : strcmp(name, "stream_paused") == 0
+					 : strcmp(name, "stream_paused") == 0 ||
+					   strcmp(name, "market_frozen") == 0
 					     ? "expected 0 or 1"
 					     : "not a whole number in range",
 					 name, value);

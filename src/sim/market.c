@@ -125,8 +125,11 @@ units(const char *s)
 void
 market_text(int64_t v, char *buf, size_t size)
 {
-	snprintf(buf, size, "%lld.%08lld", (long long)(v / 100000000),
-		 (long long)(v % 100000000));
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+				     : (unsigned long long)v;
+
+	snprintf(buf, size, "%s%llu.%08llu", v < 0 ? "-" : "", u / 100000000,
+		 u % 100000000);
 }
 
 /* The price on the tick grid, as a decimal string of 8 places. */

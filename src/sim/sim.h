@@ -45,6 +45,7 @@ struct sim_faults {
 	int user_stream_loss_pct;   /* percent of events never sent */
 	int user_stream_duplicate;  /* the next N events sent twice */
 	int user_stream_drop_after; /* drop its connections after N events */
+	bool market_frozen;	/* the price walk stops: the book stands still */
 };
 
 enum sim_key_type {
