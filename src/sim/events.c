@@ -3,8 +3,9 @@
  * outboundAccountPosition, balanceUpdate), published by the order
  * operations at every change of an order or a balance, in the order they
  * happen: a placement's executionReport before its reply is written.
- * Delivery to the user data streams goes here; so far the events are
- * only kept, the last SIM_EVENTS_KEPT of them, for GET /admin/events.
+ * Each goes to the user data streams (userstream.c, which applies the
+ * user-stream faults), and the last SIM_EVENTS_KEPT are kept for GET
+ * /admin/events.
  */
 #include "sim.h"
 
@@ -17,12 +18,13 @@ events_publish(struct sim *sim, const char *api_key, json_t *event)
 	if (sim->events_kept == NULL)
 		sim->events_kept = json_array();
 	if (sim->events_kept == NULL) {
-		json_decref(event);
+		userstream_publish(sim, event);
 		return;
 	}
 	if (json_array_size(sim->events_kept) >= SIM_EVENTS_KEPT)
 		json_array_remove(sim->events_kept, 0);
-	json_array_append_new(sim->events_kept, event);
+	json_array_append(sim->events_kept, event);
+	userstream_publish(sim, event);
 }
 
 json_t *
