@@ -142,8 +142,9 @@ resting(struct sim_market *m, const char *name, struct md_side out[2])
 
 		if (!o->open || strcmp(o->symbol, name) != 0)
 			continue;
-		if (sim_decimal(o->price, &p) < 0 ||
-		    sim_decimal(o->qty, &q) < 0 || q <= 0)
+		p = o->price;
+		q = o->qty - o->executed; /* what is left of it */
+		if (q <= 0)
 			continue;
 		sd = &out[o->side[0] == 'B' ? 0 : 1];
 		if (side_reserve(sd, sd->n + 1) < 0)

@@ -196,10 +196,11 @@ place "side=SELL&type=MARKET&quantity=0.01"
 expect "MARKET SELL" 200
 c0=$(count_1d)
 eq "MARKET SELL: FILLED" "$(j .status)" FILLED
-eq "MARKET SELL: at the bid" "$(j '.fills[0].price')" 94999.99000000
+eq "MARKET SELL: at the best bid first" "$(j '.fills[0].price')" 94999.99000000
 eq "MARKET SELL: commission in USDT" "$(j '.fills[0].commissionAsset')" USDT
-cq=$(j .cummulativeQuoteQty); fee=$(dec "$cq * 0.001")
-eq "MARKET SELL: commission 0.1 % of the quote" "$(j '.fills[0].commission')" "$fee"
+cq=$(j .cummulativeQuoteQty); fee=$(plus '.fills[].commission')
+eq "MARKET SELL: commission 0.1 % of each fill's quote" \
+	"$(jc '[.fills[] | (.commission | tonumber) == ((.price | tonumber) * (.qty | tonumber) * 0.001 * 100000000 | round / 100000000)] | all')" true
 eq "MARKET SELL: USDT received less the commission" "$(bal USDT free)" "$(dec "$usdt0 + $cq - ($fee)")"
 eq "MARKET SELL: BTC paid" "$(bal BTC free)" "$(dec "$btc0 - 0.01")"
 place "side=BUY&type=MARKET&quoteOrderQty=100"
