@@ -335,13 +335,15 @@ sx_main(void *arg)
 	struct gs_supervisor *sup = arg;
 	gs_hook_fn force;
 	void *force_arg;
+	bool go;
 
 	pthread_setname_np(pthread_self(), "signal-exit");
 	pthread_mutex_lock(&sup->sw_mu);
 	while (!sup->sx_go && !sup->sx_quit)
 		pthread_cond_wait(&sup->sw_cv, &sup->sw_mu);
+	go = sup->sx_go;
 	pthread_mutex_unlock(&sup->sw_mu);
-	if (!sup->sx_go)
+	if (!go)
 		return NULL;
 	pthread_mutex_lock(&sup->mu);
 	force = sup->force_fn;
@@ -459,8 +461,11 @@ sig_deadline(struct gs_supervisor *sup)
 	struct sup_rec rec;
 	char msg[128];
 
-	if (atomic_load(&sup->sx_posted))
+	if (atomic_load(&sup->sx_posted)) {
+		/* a forced exit is under way: nothing more to enforce here */
+		atomic_store(&sup->deadline_armed, false);
 		return;
+	}
 	d = json_pack("{s:i}", "total_timeout_ms",
 		      sup->cfg->shutdown.total_timeout_ms);
 	pthread_mutex_lock(&sup->mu);
