@@ -188,6 +188,35 @@ test_sup_stop_before_run(void)
 	gs_config_free(cfg);
 }
 
+/* A signal before gs_supervisor_run(): no READY (it was "READY (in
+ * CANCELLING)"), a clean 0. */
+static void
+test_sup_signal_before_run(void)
+{
+	struct gs_supervisor *sup;
+	struct gs_config *cfg;
+	char cause[GS_CAUSE_MAX];
+	struct timespec until;
+	struct seen s;
+
+	cfg = config("signal-before.jsonl");
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
+	gs_worker_add(sup, "w", worker, sup, wake, NULL);
+	kill(getpid(), SIGTERM);
+	until = gs_mono_after_ms(10000);
+	while (!gs_shutdown_pending(sup) && gs_ms_until(&until) > 0)
+		clock_nanosleep(CLOCK_MONOTONIC, 0,
+				&(struct timespec){.tv_nsec = 1000000}, NULL);
+	CU_ASSERT_TRUE(gs_shutdown_pending(sup));
+	CU_ASSERT_EQUAL(gs_supervisor_run(sup), 0);
+	gs_supervisor_free(sup);
+	seen_of(cfg->trace.path, &s);
+	CU_ASSERT_EQUAL(s.ready, 0);
+	CU_ASSERT_STRING_EQUAL(s.first_event, "SIGTERM");
+	CU_ASSERT_EQUAL(s.exit_code, 0);
+	gs_config_free(cfg);
+}
+
 static void *
 stop_later(void *arg)
 {
@@ -321,6 +350,7 @@ suite_supervisor(void)
 	UNIT_ADD(s, test_sup_signals_not_blocked);
 	UNIT_ADD(s, test_sup_second_refused);
 	UNIT_ADD(s, test_sup_stop_before_run);
+	UNIT_ADD(s, test_sup_signal_before_run);
 	UNIT_ADD(s, test_sup_stop_while_running);
 	UNIT_ADD(s, test_sup_worker_name_refused);
 	UNIT_ADD(s, test_sup_log_order);
