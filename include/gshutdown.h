@@ -622,8 +622,9 @@ void gs_set_state_hook(struct gs_supervisor *sup, gs_state_hook_fn fn,
  *   - a second shutdown signal after duplicate_signal_ms (on_second_signal
  *     = force): 128 + the signal's number;
  *   - total_timeout_ms passed: 70, from the deadline timer, which waits
- *     for nothing (a process stopped past its deadline gives the DEADLINE
- *     record and the hook the margin above once it runs again).
+ *     for nothing (a process stopped more than a second past its deadline
+ *     gives the DEADLINE record and the hook the margin above once it
+ *     runs again).
  */
 int gs_supervisor_run(struct gs_supervisor *sup);
 

@@ -278,6 +278,13 @@ sw_main(void *arg)
 	}
 }
 
+/* A copy of detail that no other thread holds a reference to. */
+static json_t *
+sig_own(json_t *detail)
+{
+	return detail != NULL ? json_deep_copy(detail) : NULL;
+}
+
 static bool
 sw_post(struct gs_supervisor *sup, struct sig_job *j)
 {
@@ -305,11 +312,16 @@ sigwork_post(struct gs_supervisor *sup, struct sup_rec *rec)
 	struct sig_job *j = calloc(1, sizeof(*j));
 
 	if (j != NULL) {
+		/* The job's own copy: a json_t's reference count is not
+		 * shared between threads. */
 		j->rec = *rec;
+		j->rec.detail = sig_own(rec->detail);
 		if (sw_post(sup, j)) {
-			rec->detail = NULL; /* the job's now */
+			json_decref(rec->detail);
+			rec->detail = NULL;
 			return;
 		}
+		json_decref(j->rec.detail);
 		free(j);
 	}
 	sup_write(sup, rec);
@@ -360,15 +372,21 @@ sx_main(void *arg)
 	sup_final_exit(sup, sup->sx_code, sup->sx_extra);
 }
 
-/* Hand the exit to signal-exit; rec and extra become its. */
+/* Hand the exit to signal-exit: rec becomes its, with copies of the
+ * details (no json_t is shared between threads). */
 static void
 sx_post(struct gs_supervisor *sup, int code, struct sup_rec *rec,
 	json_t *extra, const char *msg)
 {
+	json_t *rd = sig_own(rec->detail), *x = sig_own(extra);
+
+	json_decref(rec->detail);
+	rec->detail = NULL;
 	pthread_mutex_lock(&sup->sw_mu);
 	sup->sx_code = code;
 	sup->sx_rec = *rec;
-	sup->sx_extra = json_incref(extra);
+	sup->sx_rec.detail = rd;
+	sup->sx_extra = x;
 	snprintf(sup->sx_msg, sizeof(sup->sx_msg), "%s", msg);
 	sup->sx_go = true;
 	pthread_cond_broadcast(&sup->sw_cv);
@@ -396,6 +414,7 @@ sig_again(struct gs_supervisor *sup, const siginfo_t *info,
 	const char *why = NULL;
 	struct sup_rec rec;
 	long long gap_ms;
+	json_t *x;
 	char msg[128];
 
 	if (atomic_load(&sup->sx_posted)) {
@@ -437,8 +456,10 @@ sig_again(struct gs_supervisor *sup, const siginfo_t *info,
 	pthread_mutex_unlock(&sup->mu);
 	snprintf(msg, sizeof(msg), "second signal (%s): forcing exit",
 		 strsignal(info->si_signo));
-	json_object_set_new(d, "forced", json_true());
-	sx_post(sup, 128 + info->si_signo, &rec, d, msg);
+	x = json_deep_copy(d);
+	json_object_set_new(x, "forced", json_true());
+	sx_post(sup, 128 + info->si_signo, &rec, x, msg);
+	json_decref(x);
 	json_decref(d);
 }
 

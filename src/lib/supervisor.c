@@ -390,14 +390,18 @@ dl_say(struct gs_supervisor *sup, const char *msg)
  * DEADLINE record and the snapshot as it wakes; give them the margin they
  * would have had before exiting, instead of racing them.
  */
+#define DL_LATE_MS 1000
+
 static void
 dl_late_grace(struct gs_supervisor *sup)
 {
 	long long margin = sigthread_deadline_margin(sup);
 	struct timespec until;
 
-	if (-gs_ms_until(&sup->total_deadline) <= margin)
-		return; /* on time: the deadline is the deadline */
+	/* Over a second late: the process did not run (a thread of a loaded
+	 * machine is late by milliseconds, and then the deadline holds). */
+	if (-gs_ms_until(&sup->total_deadline) <= DL_LATE_MS)
+		return;
 	until = gs_mono_after_ms(margin);
 	while (atomic_load(&sup->dl_state) == DL_ARMED &&
 	       gs_ms_until(&until) > 0)

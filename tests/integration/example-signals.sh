@@ -110,7 +110,7 @@ total_timeout_ms = 1500"
 	wait_until 10 has_record "$T/trace.jsonl" SIGTERM RUNNING CANCELLING ||
 		fail "run $i: no CANCELLING"
 	kill -STOP "$EX_PID"
-	sleep 2.5 # stopped past the 1.5 s deadline: the scenario itself
+	sleep 3.5 # stopped 2 s past the 1.5 s deadline: the scenario itself
 	kill -CONT "$EX_PID"
 	wait_exit "$EX_PID" 20
 	eq "run $i: stopped and continued past the deadline: exit code" "$RC" 70

@@ -51,6 +51,7 @@ run_case() {
 	eq "$name: bot orders left" "$(bot_orders)" "$left"
 	[ "${WANT_RC:-70}" != 70 ] || [ -n "${NO_WHY:-}" ] ||
 		grep -q "deadline timer ends the process" "$T/bot.log" ||
+		grep -q "did not finish within total_timeout_ms" "$T/bot.log" ||
 		grep -q "DEADLINE" "$T/trace.jsonl" ||
 		fail "$name: neither the timer nor DEADLINE said why"
 	snapshot_state
