@@ -7,6 +7,10 @@ pkgs=(build-essential autoconf automake libtool pkg-config
 	libwebsockets-dev libcurl4-openssl-dev libjansson-dev libcunit1-dev
 	libinih-dev libssl-dev libnghttp2-dev jq curl openssl valgrind python3
 	libxml2-utils)
+# Node.js and npm run the real clients of tests/integration/sim-clients.sh
+# (Debian 12's Node.js 18 will do); a node from elsewhere is kept.
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
