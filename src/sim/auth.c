@@ -5,7 +5,8 @@
  * public key of [sim] public_key_file.  The payload is the query string
  * and body exactly as the client sent them, the signature parameter left
  * out; the signature arrives percent-encoded, as base64 in a query must
- * (a raw '+' reads as a space), and an HMAC as lowercase hex.
+ * (a raw '+' reads as a space), and an HMAC as hex in either case (Binance:
+ * "The signature is not case sensitive").
  */
 #include <ctype.h>
 #include <errno.h>
@@ -117,7 +118,7 @@ auth_hmac(const struct sim_config *cfg, const char *payload, size_t len,
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	char hex[2 * EVP_MAX_MD_SIZE + 1], got[2 * EVP_MAX_MD_SIZE + 1];
 
 	if (HMAC(EVP_sha256(), cfg->api_secret, (int)strlen(cfg->api_secret),
 		 (const unsigned char *)payload, len, md, &mdlen) == NULL)
@@ -125,10 +126,13 @@ auth_hmac(const struct sim_config *cfg, const char *payload, size_t len,
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[2 * mdlen] = '\0';
-	/* Lowercase hex only, compared in constant time. */
-	return strlen(sig) == 2 * mdlen &&
-	       strspn(sig, "0123456789abcdef") == 2 * mdlen &&
-	       CRYPTO_memcmp(hex, sig, 2 * mdlen) == 0;
+	if (strlen(sig) != 2 * mdlen ||
+	    strspn(sig, "0123456789abcdefABCDEF") != 2 * mdlen)
+		return false;
+	/* Hex in either case, compared in constant time. */
+	for (i = 0; i < 2 * mdlen; i++)
+		got[i] = (char)tolower((unsigned char)sig[i]);
+	return CRYPTO_memcmp(hex, got, 2 * mdlen) == 0;
 }
 
 bool

@@ -100,10 +100,14 @@ q="symbol=BTCUSDT&timestamp=$(now_ms)"
 call GET "/api/v3/openOrders?$q&signature=$(sig "${q}x")"
 expect "wrong signature" 400 -1022
 q="symbol=BTCUSDT&timestamp=$(now_ms)"
-call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F)"
-expect "HMAC in uppercase hex" 400 -1022
 call GET "/api/v3/openOrders?$q&signature=$(sig "$q")"
-expect "the same HMAC in lowercase hex" 200
+expect "HMAC in lowercase hex" 200
+call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F)"
+expect "the same HMAC in uppercase hex (not case sensitive)" 200
+call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | sed 's/[a-f]/\U&/')"
+expect "the same HMAC in mixed case" 200
+call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F | sed 's/^./G/')"
+expect "a non-hex character in an uppercase HMAC" 400 -1022
 call GET "/api/v3/openOrders?symbol=BTCUSDT&timestamp=$(now_ms)"
 expect "no signature" 400 -1102
 
