@@ -208,7 +208,8 @@ request_need_symbol(struct sim *sim, const struct sim_params *p,
 	return request_symbol(sim, name, r);
 }
 
-/* A price or quantity: -1100 when malformed, -1111 past 8 decimals. */
+/* A price or quantity: -1100 when malformed, -1111 past 8 decimals (the
+ * text Binance gives since 2023-12). */
 bool
 request_decimal(const struct sim_params *p, const char *name, int64_t *out,
                 struct sim_reply *r)
@@ -226,9 +227,11 @@ request_decimal(const struct sim_params *p, const char *name, int64_t *out,
 		return false;
 	}
 	if (dec > 8) {
-		reply_error(r, 400, -1111,
-		            "Precision is over the maximum defined for this "
-		            "asset.");
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+		         "Parameter '%s' has too much precision.", name);
+		reply_error(r, 400, -1111, msg);
 		return false;
 	}
 	return true;

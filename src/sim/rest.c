@@ -306,8 +306,8 @@ rest_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 		char msg[128];
 
 		snprintf(msg, sizeof(msg),
-		         "Not all sent parameters were read; read %d "
-		         "parameter(s) but was sent %d.",
+		         "Not all sent parameters were read; read '%d' "
+		         "parameter(s) but was sent '%d'.",
 		         read, p->n);
 		reply_error(r, 400, -1104, msg);
 		return;

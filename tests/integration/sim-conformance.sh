@@ -168,12 +168,15 @@ eq "named" "$(msg)" "Filter failure: PERCENT_PRICE_BY_SIDE"
 
 # ---- numbers and parameters --------------------------------------------------
 order "quantity=0.001&price=90000.000000001"; expect "more decimals than the symbol allows" 400 -1111
+eq "the text since 2023-12" "$(msg)" "Parameter 'price' has too much precision."
 order "quantity=0.001000000001&price=90000.00"; expect "over-precise quantity" 400 -1111
+eq "the parameter named" "$(msg)" "Parameter 'quantity' has too much precision."
 for bad in .5 5. 1e3 "" 1,5 -1 0x10 1%20 +1; do
 	order "quantity=0.001&price=$bad"; expect "price '$bad'" 400 -1100
 done
 order "quantity=0.001&price=90000.00&foo=1"; expect "unknown parameter" 400 -1104
-eq "Binance's message" "$(msg)" "Not all sent parameters were read; read 8 parameter(s) but was sent 9."
+eq "Binance's message, its numbers quoted" "$(msg)" \
+	"Not all sent parameters were read; read '8' parameter(s) but was sent '9'."
 order "quantitty=0.001&price=90000.00"; expect "misspelled parameter" 400 -1104
 order "quantity=0.001&price=90000.00&price=90000.00"; expect "duplicate parameter" 400 -1101
 signed POST /api/v3/order "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&price=90000.00"
