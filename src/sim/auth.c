@@ -178,26 +178,17 @@ auth_verify(const struct sim_config *cfg, const char *payload, size_t len,
 	return ok;
 }
 
-static bool
-auth_digits(const char *s, size_t max)
-{
-	size_t n = strspn(s, "0123456789");
-
-	return n > 0 && n <= max && s[n] == '\0';
-}
-
 /*
  * The timing rule of a SIGNED request, REST's and the WebSocket API's:
- * timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow
- * (5000 when not sent, at most 60000), now being the server's time in
- * ms.  0, or the HTTP status with
- * Binance's code and message.
+ * a timestamp is mandatory; the rest is timing.c's (timestamp in ms or
+ * µs, recvWindow with up to three decimals), now being the server's time
+ * in µs.  0, or the HTTP status with Binance's code and message.
  */
 int
-auth_timing(const char *ts, const char *rw, int64_t now, int *code,
+auth_timing(const char *ts, const char *rw, int64_t now_us, int *code,
 	    char *msg, size_t size)
 {
-	long long t, window = 5000;
+	const char *text;
 
 	if (ts == NULL || *ts == '\0') {
 		*code = -1102;
@@ -206,43 +197,9 @@ auth_timing(const char *ts, const char *rw, int64_t now, int *code,
 			 "empty/null, or malformed.");
 		return 400;
 	}
-	if (!auth_digits(ts, 20)) {
-		*code = -1100;
-		snprintf(msg, size,
-			 "Illegal characters found in parameter 'timestamp'; "
-			 "legal range is '^[0-9]{1,20}$'.");
-		return 400;
-	}
-	if (rw != NULL) {
-		if (!auth_digits(rw, 20)) {
-			*code = -1100;
-			snprintf(msg, size,
-				 "Illegal characters found in parameter "
-				 "'recvWindow'; legal range is "
-				 "'^[0-9]{1,20}$'.");
-			return 400;
-		}
-		window = atoll(rw);
-		if (window > 60000) {
-			*code = -1131;
-			snprintf(msg, size,
-				 "recvWindow must be less than 60000");
-			return 400;
-		}
-	}
-	t = atoll(ts);
-	*code = -1021;
-	if (t >= now + 1000) {
-		snprintf(msg, size,
-			 "Timestamp for this request was 1000ms ahead of the "
-			 "server's time.");
-		return 400;
-	}
-	if (now - t > window) {
-		snprintf(msg, size,
-			 "Timestamp for this request is outside of the "
-			 "recvWindow.");
-		return 400;
-	}
-	return 0;
+	*code = timing_check(ts, rw, now_us, &text);
+	if (*code == 0)
+		return 0;
+	snprintf(msg, size, "%s", text);
+	return 400;
 }

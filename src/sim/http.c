@@ -128,6 +128,24 @@ static const char not_found_page[] =
     "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
     "<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n";
 
+/* X-MBX-TIME-UNIT: MICROSECOND: the reply's times in µs, a listing
+ * serialised already included. */
+static void
+http_reply_us(struct sim_reply *r)
+{
+	if (r->raw != NULL) {
+		json_t *v = json_loads(r->raw, 0, NULL);
+
+		if (v == NULL)
+			return;
+		free(r->raw);
+		r->raw = NULL;
+		json_decref(r->body);
+		r->body = v;
+	}
+	timing_reply_us(r->body);
+}
+
 static int
 http_dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 {
@@ -142,6 +160,10 @@ http_dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	params_parse(&p, pss->body, pss->body_len);
 	rest_route(sim, wsi, pss, &p, &r);
 	params_free(&p);
+	if (r.status == 200 && !r.html && !r.hang &&
+	    strncmp(pss->path, "/admin/", 7) != 0 &&
+	    timing_unit(pss->time_unit) == SIM_TIME_US)
+		http_reply_us(&r);
 	if (r.status == 429)
 		sim->count_429++;
 	else if (r.status == 418)
@@ -390,6 +412,13 @@ http_request(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 		                        "x-admin-token:", 14) < 0)
 			pss->admin_token[0] = '\0';
 	}
+	if (pss->target_ok)
+		tap_taken_time_unit(pss->conn_fd, pss->time_unit,
+		                    sizeof(pss->time_unit));
+	else if (lws_hdr_custom_copy(wsi, pss->time_unit,
+	                             sizeof(pss->time_unit),
+	                             "x-mbx-time-unit:", 16) < 0)
+		pss->time_unit[0] = '\0';
 	pss->body_len = 0;
 	{
 		char clen[24] = "";

@@ -3,7 +3,8 @@
  * weight, flags, handler, the parameters it reads) that every file serving
  * an endpoint adds its rows to, and the checks the exchange makes before
  * any handler runs, in its order: path, faults, weight, parameter count
- * and duplicates, API key, timestamp and signature over the request as
+ * and duplicates, X-MBX-TIME-UNIT, API key, timestamp (timing.c) and
+ * signature over the request as
  * sent (tap.c), unread parameters.  The handlers of general endpoints
  * (ping, time, exchangeInfo) are here; the orders' are in order.c, the
  * tests' /admin/... in admin.c.  The bytes on the wire are http.c's.
@@ -71,7 +72,7 @@ authorised(struct sim *sim, struct sim_pss *pss, const struct sim_params *p,
 		return false;
 	}
 	/* The timing rule, the WebSocket API's too (auth.c). */
-	status = auth_timing(ts, rw, sim_now_ms(), &code, msg, sizeof(msg));
+	status = auth_timing(ts, rw, sim_now_us(), &code, msg, sizeof(msg));
 	if (status != 0) {
 		reply_error(r, status, code, msg);
 		return false;
@@ -287,6 +288,10 @@ rest_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 	if (!limits_charge_weight(
 	        sim, e->weigh != NULL ? e->weigh(p) : e->weight, r))
 		return;
+	if (timing_unit(pss->time_unit) < 0) {
+		reply_error(r, 400, -1194, timing_unit_msg);
+		return;
+	}
 	if (p->too_many) {
 		reply_error(r, 400, -1101,
 		            "Too many parameters sent for this endpoint.");

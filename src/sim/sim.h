@@ -197,6 +197,20 @@ json_t *market_exchange_info(struct sim_market *m,
 			     const struct sim_config *cfg, json_t *symbols);
 size_t market_open_count(struct sim_market *m, const char *symbol);
 
+/* ---- timing.c: timestamp, recvWindow, X-MBX-TIME-UNIT ---- */
+enum { SIM_TIME_MS = 0, SIM_TIME_US = 1 };
+/* A signed request's timestamp (ms or µs) and recvWindow (ms, up to three
+ * decimals; NULL: 5000) against the server's clock (µs): 0, or Binance's
+ * code (-1100, -1131, -1021) with *msg its text. */
+int timing_check(const char *ts, const char *rw, int64_t now_us,
+                 const char **msg);
+/* X-MBX-TIME-UNIT (NULL or "": milliseconds): SIM_TIME_MS, SIM_TIME_US,
+ * or -1194, whose text is timing_unit_msg. */
+int timing_unit(const char *v);
+extern const char timing_unit_msg[];
+/* Every time of a reply (serverTime, transactTime, time, ...) in µs. */
+void timing_reply_us(json_t *body);
+
 /* ---- auth.c ---- */
 /* The value of one hex digit, either case; -1 for anything else. */
 int sim_hexval(int c);
@@ -209,9 +223,9 @@ void auth_cleanup(void);
  */
 bool auth_verify(const struct sim_config *cfg, const char *payload,
 		 size_t len, const char *sig);
-/* The timestamp / recvWindow rule (now: the server's ms): 0, or the
- * HTTP status with Binance's code and message. */
-int auth_timing(const char *ts, const char *rw, int64_t now, int *code,
+/* The timestamp / recvWindow rule (now_us: the server's time in µs,
+ * sim_now_us): 0, or the HTTP status with Binance's code and message. */
+int auth_timing(const char *ts, const char *rw, int64_t now_us, int *code,
 		char *msg, size_t size);
 
 struct sim;
@@ -475,6 +489,8 @@ void tap_free_all(void);
  * body (DATA, perhaps empty) was still to come. */
 bool tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
 		       size_t admin_size, uint64_t *id);
+/* Its X-MBX-TIME-UNIT header, as sent ("" when not sent). */
+void tap_taken_time_unit(int fd, char *unit, size_t size);
 /* Whether a request of this identity on the connection has not ended yet
  * (no END_STREAM): identical requests are not told apart, so an answer
  * waits for all of them. */
@@ -540,6 +556,7 @@ struct sim_pss {
 	bool body_expected;
 	char api_key[160];
 	char admin_token[160];
+	char time_unit[16]; /* X-MBX-TIME-UNIT, as sent */
 	int status;
 	bool html, is_admin, order_counts;
 	char retry_after[16];

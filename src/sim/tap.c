@@ -37,6 +37,7 @@
 #define TAP_QUEUE_MAX 256 /* pipelined heads not yet answered */
 #define TAP_OPEN_MAX 256 /* HTTP/2 requests still sending, per connection */
 #define TAP_VALUE_MAX 160 /* an API key or admin token, as sim_pss holds */
+#define TAP_UNIT_MAX 16   /* X-MBX-TIME-UNIT: MICROSECOND and the like */
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24
@@ -55,9 +56,10 @@ struct tap_req {
 	char method[8];
 	char key[TAP_VALUE_MAX];   /* X-MBX-APIKEY; "" when not sent */
 	char admin[TAP_VALUE_MAX]; /* X-Admin-Token */
+	char unit[TAP_UNIT_MAX];   /* X-MBX-TIME-UNIT */
 	bool body;    /* HTTP/2: DATA follows the header block */
 	uint32_t sid; /* HTTP/2: its stream */
-	uint64_t id;  /* method, target and both headers, hashed */
+	uint64_t id;  /* method, target and the headers, hashed */
 	int64_t at;   /* ms, when its header block came */
 	char target[]; /* path?query */
 };
@@ -166,8 +168,8 @@ tap_grow(struct tap *t)
 
 /* A request's parts, pointing into what was received. */
 struct tap_hdrs {
-	const char *method, *key, *admin;
-	size_t method_len, key_len, admin_len;
+	const char *method, *key, *admin, *unit;
+	size_t method_len, key_len, admin_len, unit_len;
 	bool body; /* HTTP/2: DATA follows the header block (no END_STREAM) */
 	uint32_t sid; /* HTTP/2: its stream */
 };
@@ -190,7 +192,8 @@ tap_queue(struct tap *t, const char *target, size_t n,
 	struct tap_req *r = calloc(1, sizeof(*r) + n + 1);
 
 	if (r == NULL || !tap_grow(t) || h->method_len >= sizeof(r->method) ||
-	    h->key_len >= sizeof(r->key) || h->admin_len >= sizeof(r->admin)) {
+	    h->key_len >= sizeof(r->key) || h->admin_len >= sizeof(r->admin) ||
+	    h->unit_len >= sizeof(r->unit)) {
 		/* This request could not be followed: from here on the
 		 * connection's targets are unknown; it is closed when the
 		 * queue runs dry (tap_take). */
@@ -202,6 +205,7 @@ tap_queue(struct tap *t, const char *target, size_t n,
 	memcpy(r->method, h->method, h->method_len);
 	memcpy(r->key, h->key, h->key_len);
 	memcpy(r->admin, h->admin, h->admin_len);
+	memcpy(r->unit, h->unit, h->unit_len);
 	memcpy(r->target, target, n);
 	r->body = h->body;
 	r->sid = h->sid;
@@ -210,6 +214,7 @@ tap_queue(struct tap *t, const char *target, size_t n,
 					   target, n),
 				  r->key, h->key_len),
 			 r->admin, h->admin_len);
+	r->id = tap_hash(r->id, r->unit, h->unit_len);
 	t->targets[(t->qh + t->qn) % t->qcap] = r;
 	t->qn++;
 	return r;
@@ -297,8 +302,8 @@ tap_h2_block(struct tap *t)
 	const uint8_t *in = (const uint8_t *)t->block;
 	size_t left = t->blen;
 	char path[TAP_HEAD_MAX], key[TAP_VALUE_MAX], admin[TAP_VALUE_MAX];
-	char method[8];
-	struct tap_hdrs h = {method, key, admin, 0, 0, 0,
+	char method[8], unit[TAP_UNIT_MAX];
+	struct tap_hdrs h = {method, key, admin, unit, 0, 0, 0, 0,
 			     t->block_body, t->block_sid};
 	struct tap_req *r;
 	size_t plen = 0;
@@ -340,6 +345,11 @@ tap_h2_block(struct tap *t)
 			   nv.valuelen < sizeof(admin) && h.admin_len == 0) {
 			memcpy(admin, nv.value, nv.valuelen);
 			h.admin_len = nv.valuelen;
+		} else if (nv.namelen == 15 &&
+			   memcmp(nv.name, "x-mbx-time-unit", 15) == 0 &&
+			   nv.valuelen < sizeof(unit) && h.unit_len == 0) {
+			memcpy(unit, nv.value, nv.valuelen);
+			h.unit_len = nv.valuelen;
 		}
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(t->hpack);
@@ -509,7 +519,7 @@ static void
 tap_head(struct tap *t, const char *h, size_t len)
 {
 	const char *sp1, *sp2, *eol, *p;
-	struct tap_hdrs hd = {"", "", "", 0, 0, 0, false, 0};
+	struct tap_hdrs hd = {"", "", "", "", 0, 0, 0, 0, false, 0};
 	bool off = false;
 	size_t n;
 
@@ -546,6 +556,10 @@ tap_head(struct tap *t, const char *h, size_t len)
 			 strncasecmp(p, "x-admin-token:", 14) == 0 &&
 			 hd.admin_len == 0)
 			hd.admin = tap_value(p + 14, h + len, &hd.admin_len);
+		else if (left > 16 &&
+			 strncasecmp(p, "x-mbx-time-unit:", 16) == 0 &&
+			 hd.unit_len == 0)
+			hd.unit = tap_value(p + 16, h + len, &hd.unit_len);
 		else if (left > 15 &&
 			 strncasecmp(p, "content-length:", 15) == 0)
 			t->body_left = atoll(p + 15);
@@ -624,6 +638,16 @@ tap_taken_headers(int fd, char *key, size_t key_size, char *admin,
 	snprintf(admin, admin_size, "%s", r != NULL ? r->admin : "");
 	*id = r != NULL && taps[fd]->h2 ? r->id : 0;
 	return r != NULL && r->body;
+}
+
+void
+tap_taken_time_unit(int fd, char *unit, size_t size)
+{
+	const struct tap_req *r = NULL;
+
+	if (fd >= 0 && fd < TAP_FDS && taps[fd] != NULL)
+		r = taps[fd]->last;
+	snprintf(unit, size, "%s", r != NULL ? r->unit : "");
 }
 
 bool

@@ -207,7 +207,7 @@ authorised(struct sim *sim, struct us_conn *c, const struct wparams *p,
 		}
 	}
 	status = auth_timing(param(p, "timestamp"), param(p, "recvWindow"),
-			     sim_now_ms(), &code, msg, sizeof(msg));
+			     sim_now_us(), &code, msg, sizeof(msg));
 	if (status != 0) {
 		fail(r, status, code, msg);
 		return false;

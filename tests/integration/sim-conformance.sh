@@ -7,10 +7,11 @@ K=$BINANCE_API_KEY
 S=$BINANCE_API_SECRET
 command -v openssl >/dev/null || { echo "SKIP: no openssl"; exit 77; }
 
-# call METHOD TARGET [BODY]: the request exactly as written; sets ST (HTTP
-# status) and keeps the body in $T/b and the headers in $T/h.
+# call METHOD TARGET [BODY]: the request exactly as written (with the
+# header HDR when set); sets ST (HTTP status) and keeps the body in $T/b
+# and the headers in $T/h.
 call() {
-	ST=$(curl -s --path-as-is -X "$1" -H "X-MBX-APIKEY: $K" \
+	ST=$(curl -s --path-as-is -X "$1" -H "X-MBX-APIKEY: $K" ${HDR:+-H "$HDR"} \
 		${3:+-H "Content-Type: application/x-www-form-urlencoded" --data-raw "$3"} \
 		-D "$T/h" -o "$T/b" -w '%{http_code}' "http://127.0.0.1:$PORT$2")
 }
@@ -19,6 +20,7 @@ msg() { jq -r '.msg // empty' "$T/b" 2>/dev/null; }
 hdr() { grep -i "^$1:" "$T/h" | tr -d '\r' | sed 's/^[^:]*: *//'; }
 sig() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$S" -r | cut -d' ' -f1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+now_us() { echo $(( $(date +%s%N) / 1000 )); }
 
 # signed METHOD PATH QUERY [BODY]: timestamp added last (to the body when
 # there is one), signature over query + body as sent.
@@ -99,15 +101,14 @@ expect "signed over query + body" 200
 q="symbol=BTCUSDT&timestamp=$(now_ms)"
 call GET "/api/v3/openOrders?$q&signature=$(sig "${q}x")"
 expect "wrong signature" 400 -1022
-q="symbol=BTCUSDT&timestamp=$(now_ms)"
-call GET "/api/v3/openOrders?$q&signature=$(sig "$q")"
-expect "HMAC in lowercase hex" 200
-call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F)"
-expect "the same HMAC in uppercase hex (not case sensitive)" 200
-call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | sed 's/[a-f]/\U&/')"
-expect "the same HMAC in mixed case" 200
-call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | tr a-f A-F | sed 's/^./G/')"
-expect "a non-hex character in an uppercase HMAC" 400 -1022
+hex_case() { # hex_case FILTER: openOrders signed, the HMAC's hex through FILTER
+	local q="symbol=BTCUSDT&timestamp=$(now_ms)"
+	call GET "/api/v3/openOrders?$q&signature=$(sig "$q" | $1)"
+}
+hex_case cat; expect "HMAC in lowercase hex" 200
+hex_case "tr a-f A-F"; expect "the same HMAC in uppercase hex (not case sensitive)" 200
+hex_case "sed s/[a-f]/\U&/"; expect "the same HMAC in mixed case" 200
+hex_case "sed s/[a-f]/G/"; expect "a non-hex character in a HMAC" 400 -1022
 call GET "/api/v3/openOrders?symbol=BTCUSDT&timestamp=$(now_ms)"
 expect "no signature" 400 -1102
 
@@ -122,6 +123,18 @@ tsq $(( $(now_ms) - 7000 )) "recvWindow=20000"; expect "7 s old within recvWindo
 tsq $(( $(now_ms) - 7000 )) "recvWindow=60001"; expect "recvWindow over 60000" 400 -1131
 tsq $(( $(now_ms) - 59000 )) "recvWindow=60000"; expect "recvWindow=60000 accepted" 200
 tsq "12x"; expect "malformed timestamp" 400 -1100
+# Timestamps in µs, recvWindow with up to three decimals (Binance's
+# "Timing security").
+tsq "$(now_us)"; expect "timestamp in µs" 200
+tsq $(( $(now_us) + 3000000 )); expect "µs timestamp 3 s ahead" 400 -1021
+tsq $(( $(now_us) - 7000000 )); expect "µs timestamp 7 s old, default recvWindow" 400 -1021
+tsq $(( $(now_us) - 7000000 )) "recvWindow=20000.5"; expect "7 s old in µs, recvWindow=20000.5" 200
+tsq $(( $(now_ms) - 7000 )) "recvWindow=20000.125"; expect "recvWindow with three decimals" 200
+tsq $(( $(now_ms) - 7000 )) "recvWindow=6999.999"; expect "7 s old, recvWindow=6999.999" 400 -1021
+tsq "$(now_ms)" "recvWindow=5000.1234"; expect "recvWindow with four decimals" 400 -1100
+tsq "$(now_ms)" "recvWindow=5000."; expect "recvWindow '5000.'" 400 -1100
+tsq "$(now_ms)" "recvWindow=60000.000"; expect "recvWindow=60000.000" 200
+tsq "$(now_ms)" "recvWindow=60000.001"; expect "recvWindow=60000.001" 400 -1131
 call GET "/api/v3/openOrders?symbol=BTCUSDT&signature=00"; expect "no timestamp" 400 -1102
 q="symbol=BTCUSDT&timestamp=$(now_ms)"
 curl -s -o "$T/b" "$URL/api/v3/openOrders?$q&signature=$(sig "$q")"
@@ -186,6 +199,37 @@ call GET "/api/v3/time?x=1"; expect "unknown parameter, unsigned" 400 -1104
 signed GET /api/v3/order "symbol=BTCUSDT&orderId=12a"; expect "malformed orderId" 400 -1100
 signed POST /api/v3/order "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&price=90000.00&newClientOrderId=has%20space"
 expect "illegal newClientOrderId" 400 -1100
+
+# ---- X-MBX-TIME-UNIT ---------------------------------------------------------------
+near_us() { # near_us VALUE: a time of this test's (10 minutes), in µs
+	local now
+	now=$(now_us)
+	[ "$1" -gt $((now - 600000000)) ] && [ "$1" -lt $((now + 5000000)) ]
+}
+near_ms() { near_us "$(($1 * 1000))"; }
+for u in MICROSECOND microsecond; do
+	HDR="X-MBX-TIME-UNIT: $u" call GET /api/v3/time; expect "time, X-MBX-TIME-UNIT: $u" 200
+	check "serverTime in µs ($(jq .serverTime "$T/b"))" near_us "$(jq .serverTime "$T/b")"
+done
+for u in MILLISECOND millisecond; do
+	HDR="X-MBX-TIME-UNIT: $u" call GET /api/v3/time; expect "time, X-MBX-TIME-UNIT: $u" 200
+	check "serverTime in ms ($(jq .serverTime "$T/b"))" near_ms "$(jq .serverTime "$T/b")"
+done
+HDR="X-MBX-TIME-UNIT: SECOND" call GET /api/v3/time; expect "X-MBX-TIME-UNIT: SECOND" 400 -1194
+eq "Binance's text" "$(msg)" "Invalid value for time unit; expected either MICROSECOND or MILLISECOND."
+HDR="X-MBX-TIME-UNIT: MICROSECOND" order "quantity=0.001&price=90000.00&newClientOrderId=us1"
+expect "order with X-MBX-TIME-UNIT: MICROSECOND" 200
+check "transactTime in µs" near_us "$(jq .transactTime "$T/b")"
+HDR="X-MBX-TIME-UNIT: MICROSECOND" signed GET /api/v3/order "symbol=BTCUSDT&origClientOrderId=us1"
+expect "order GET in µs" 200
+check "time and updateTime in µs" near_us "$(jq '[.time, .updateTime] | min' "$T/b")"
+HDR="X-MBX-TIME-UNIT: MICROSECOND" signed GET /api/v3/openOrders ""
+check "openOrders: every time in µs" near_us "$(jq '[.[].time] | min' "$T/b")"
+HDR="X-MBX-TIME-UNIT: MICROSECOND" call GET /api/v3/exchangeInfo
+check "exchangeInfo's serverTime in µs" near_us "$(jq .serverTime "$T/b")"
+signed GET /api/v3/order "symbol=BTCUSDT&origClientOrderId=us1"
+check "without the header, in ms again" near_ms "$(jq .time "$T/b")"
+signed DELETE /api/v3/order "symbol=BTCUSDT&origClientOrderId=us1"; expect "cancel us1" 200
 
 # ---- account -------------------------------------------------------------------
 signed GET /api/v3/account ""; expect "account" 200

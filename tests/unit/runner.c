@@ -114,6 +114,7 @@ main(void)
 	suite_keys();
 	suite_log();
 	suite_supervisor();
+	suite_timing();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

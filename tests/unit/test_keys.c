@@ -203,6 +203,16 @@ test_keys_sim_hmac(void)
 	CU_ASSERT_FALSE(auth_verify(
 	    &sc, PAYLOAD, strlen(PAYLOAD),
 	    "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b7"));
+	/* Not case sensitive, as Binance says; hex all the same. */
+	CU_ASSERT_TRUE(auth_verify(
+	    &sc, PAYLOAD, strlen(PAYLOAD),
+	    "C8DB56825AE71D6D79447849E617115F4A920FA2ACDCAB2B053C4B2838BD6B71"));
+	CU_ASSERT_TRUE(auth_verify(
+	    &sc, PAYLOAD, strlen(PAYLOAD),
+	    "c8db56825ae71d6d79447849e617115f4A920FA2ACDCAB2B053C4B2838BD6B71"));
+	CU_ASSERT_FALSE(auth_verify(
+	    &sc, PAYLOAD, strlen(PAYLOAD),
+	    "G8DB56825AE71D6D79447849E617115F4A920FA2ACDCAB2B053C4B2838BD6B71"));
 	/* A key file where none is configured is refused at load. */
 	sc.key_type = SIM_KEY_ED25519;
 	CU_ASSERT_NOT_EQUAL(auth_init(&sc, cause), 0);

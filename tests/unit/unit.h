@@ -18,6 +18,7 @@ void suite_bot(void);
 void suite_keys(void);
 void suite_log(void);
 void suite_supervisor(void);
+void suite_timing(void);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);
