@@ -148,7 +148,9 @@ const main = async () => {
 	}
 
 	await run(`${K}/submitNewOrder(LIMIT_MAKER)`, async () => {
-		const o = await submit('LIMIT_MAKER', { type: 'LIMIT_MAKER', price: restingBuy() });
+		// RESULT: a LIMIT_MAKER's reply is ACK by default, as on Binance.
+		const o = await submit('LIMIT_MAKER', { type: 'LIMIT_MAKER', price: restingBuy(),
+			newOrderRespType: 'RESULT' });
 		expect(o.status === 'NEW' && o.type === 'LIMIT_MAKER', 'submitNewOrder LIMIT_MAKER',
 			o, 'NEW');
 		await cancel(o.orderId);

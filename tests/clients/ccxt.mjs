@@ -6,7 +6,7 @@
 import ccxt from 'ccxt';
 import {
 	apiKey, call, clientId, expect, finish, keyType, run, secret, show,
-	simHost, waitFor,
+	simHost, withDeadline,
 } from './harness.mjs';
 import { refPrice } from './refprice.mjs';
 
@@ -199,14 +199,14 @@ const main = async () => {
 	});
 
 	await run(`${K}/watchOrders`, async () => {
+		// The user data subscription (userDataStream.subscribe.signature,
+		// answered) before the order it must see, as watchOrders makes it.
+		await call('authenticate', () => ex.authenticate({ type: 'spot' }));
 		const seen = ex.watchOrders(SYM);
 		seen.catch(() => {});
-		// The subscription is made before the order that it must see.
-		await waitFor('the user data subscription', () =>
-			Object.values(ex.clients).some((c) => c.url.includes('/ws-api/v3') &&
-				c.subscriptions.spot === true && c.isOpen !== false), 10000);
 		const o = await place('watchOrders', 'limit', 'buy', qty(), restingBuy());
-		const got = await call('watchOrders', () => seen);
+		const got = await call('watchOrders', () => withDeadline(seen, 8000,
+			`watchOrders (after order ${o.id})`));
 		const mine = got.find((x) => x.id === o.id);
 		expect(mine && mine.status === 'open', 'watchOrders', got.map((x) => x.info),
 			`an executionReport NEW for ${o.id}`);
@@ -214,11 +214,12 @@ const main = async () => {
 	});
 
 	await run(`${K}/watchBalance`, async () => {
+		await call('authenticate', () => ex.authenticate({ type: 'spot' }));
 		const seen = ex.watchBalance();
 		seen.catch(() => {});
-		await new Promise((r) => setTimeout(r, 100));
 		const o = await place('watchBalance', 'limit', 'buy', qty(), restingBuy());
-		const b = await call('watchBalance', () => seen);
+		const b = await call('watchBalance', () => withDeadline(seen, 8000,
+			`watchBalance (after order ${o.id})`));
 		expect(b.USDT && b.USDT.used > 0, 'watchBalance', b.info ?? b,
 			'an outboundAccountPosition with USDT locked');
 		await call('cancelOrder', () => ex.cancelOrder(o.id, SYM));
