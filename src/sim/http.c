@@ -131,7 +131,7 @@ static const char not_found_page[] =
 /* X-MBX-TIME-UNIT: MICROSECOND: the reply's times in µs, a listing
  * serialised already included. */
 static void
-http_reply_us(struct sim_reply *r)
+http_reply_us(const struct sim_pss *pss, struct sim_reply *r)
 {
 	if (r->raw != NULL) {
 		json_t *v = json_loads(r->raw, 0, NULL);
@@ -143,7 +143,11 @@ http_reply_us(struct sim_reply *r)
 		json_decref(r->body);
 		r->body = v;
 	}
-	timing_reply_us(r->body);
+	if (strcmp(pss->path, "/api/v3/klines") == 0 ||
+	    strcmp(pss->path, "/api/v3/uiKlines") == 0)
+		timing_klines_us(r->body);
+	else
+		timing_reply_us(r->body);
 }
 
 static int
@@ -163,7 +167,7 @@ http_dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	if (r.status == 200 && !r.html && !r.hang &&
 	    strncmp(pss->path, "/admin/", 7) != 0 &&
 	    timing_unit(pss->time_unit) == SIM_TIME_US)
-		http_reply_us(&r);
+		http_reply_us(pss, &r);
 	if (r.status == 429)
 		sim->count_429++;
 	else if (r.status == 418)

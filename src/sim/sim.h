@@ -210,6 +210,8 @@ int timing_unit(const char *v);
 extern const char timing_unit_msg[];
 /* Every time of a reply (serverTime, transactTime, time, ...) in µs. */
 void timing_reply_us(json_t *body);
+/* A klines reply's rows ([open time, ..., close time, ...]) in µs. */
+void timing_klines_us(json_t *rows);
 
 /* ---- auth.c ---- */
 /* The value of one hex digit, either case; -1 for anything else. */

@@ -163,3 +163,19 @@ timing_reply_us(json_t *v)
 		json_array_foreach(v, i, e) timing_reply_us(e);
 	}
 }
+
+void
+timing_klines_us(json_t *rows)
+{
+	static const size_t at[] = {0, 6}; /* open time, close time */
+	json_t *row, *v;
+	size_t i, k;
+
+	json_array_foreach(rows, i, row) {
+		for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			v = json_array_get(row, at[k]);
+			if (json_is_integer(v))
+				json_integer_set(v, json_integer_value(v) * 1000);
+		}
+	}
+}

@@ -207,6 +207,7 @@ near_us() { # near_us VALUE: a time of this test's (10 minutes), in µs
 	[ "$1" -gt $((now - 600000000)) ] && [ "$1" -lt $((now + 5000000)) ]
 }
 near_ms() { near_us "$(($1 * 1000))"; }
+is_us() { [ "$1" -gt 1000000000000000 ] && [ "$1" -lt 100000000000000000 ]; } # 2001 to 5138
 for u in MICROSECOND microsecond; do
 	HDR="X-MBX-TIME-UNIT: $u" call GET /api/v3/time; expect "time, X-MBX-TIME-UNIT: $u" 200
 	check "serverTime in µs ($(jq .serverTime "$T/b"))" near_us "$(jq .serverTime "$T/b")"
@@ -227,6 +228,11 @@ HDR="X-MBX-TIME-UNIT: MICROSECOND" signed GET /api/v3/openOrders ""
 check "openOrders: every time in µs" near_us "$(jq '[.[].time] | min' "$T/b")"
 HDR="X-MBX-TIME-UNIT: MICROSECOND" call GET /api/v3/exchangeInfo
 check "exchangeInfo's serverTime in µs" near_us "$(jq .serverTime "$T/b")"
+HDR="X-MBX-TIME-UNIT: MICROSECOND" call GET "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=2"
+expect "klines in µs" 200
+check "klines: open and close times in µs" is_us "$(jq '[.[][0], .[][6]] | min' "$T/b")"
+HDR="X-MBX-TIME-UNIT: MICROSECOND" call GET "/api/v3/ticker/24hr?symbol=BTCUSDT"
+check "ticker/24hr: openTime and closeTime in µs" is_us "$(jq '[.openTime, .closeTime] | min' "$T/b")"
 signed GET /api/v3/order "symbol=BTCUSDT&origClientOrderId=us1"
 check "without the header, in ms again" near_ms "$(jq .time "$T/b")"
 signed DELETE /api/v3/order "symbol=BTCUSDT&origClientOrderId=us1"; expect "cancel us1" 200

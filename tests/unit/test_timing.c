@@ -3,6 +3,7 @@
  * (timing.c): timestamp in ms or µs, recvWindow with up to three
  * decimals, the window in µs, X-MBX-TIME-UNIT and the reply's times.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -106,6 +107,22 @@ test_timing_reply_us(void)
 	json_decref(v);
 }
 
+static void
+test_timing_klines_us(void)
+{
+	json_t *v = json_loads("[[1,\"2\",\"3\",\"4\",\"5\",\"6\",7,\"8\",9]]",
+			       0, NULL);
+	char *s;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	timing_klines_us(v);
+	s = json_dumps(v, JSON_COMPACT);
+	CU_ASSERT_STRING_EQUAL(
+	    s, "[[1000,\"2\",\"3\",\"4\",\"5\",\"6\",7000,\"8\",9]]");
+	free(s);
+	json_decref(v);
+}
+
 void
 suite_timing(void)
 {
@@ -115,4 +132,5 @@ suite_timing(void)
 	UNIT_ADD(s, test_timing_window_decimals);
 	UNIT_ADD(s, test_timing_unit);
 	UNIT_ADD(s, test_timing_reply_us);
+	UNIT_ADD(s, test_timing_klines_us);
 }
