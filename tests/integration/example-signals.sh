@@ -12,7 +12,7 @@
 #  - stopped right after SIGTERM and continued past the total deadline:
 #    70 with the DEADLINE record and the snapshot, every time, and the
 #    EXIT record tells how long the cut CANCELLING ran.
-# Times are the process's own, taken on a pidfd (pidfd_timed).
+# Times are the process's own, taken on a pidfd (stop_timed).
 . "$(dirname "$0")/example-common.sh"
 
 # ---- SIGHUP storm, stalled notify socket --------------------------------
@@ -38,7 +38,7 @@ PIDS+=("$STORM")
 # Let the storm run: each reload now waits 2 x 250 ms on the socket.
 wait_until 10 has_record "$T/trace.jsonl" SIGHUP RUNNING RUNNING ||
 	fail "no reload under the storm"
-pidfd_timed "$EX_PID" TERM 20
+stop_timed "$EX_PID" 20
 kill "$STORM" 2>/dev/null; wait "$STORM" 2>/dev/null
 eq "SIGHUP storm then SIGTERM: exit code" "$RC" 0
 [ "$MS" != timeout ] && [ "$MS" -le 4000 ] &&
@@ -62,7 +62,7 @@ kill -HUP "$EX_PID"
 # A thread of the process in openat(2) (257 on x86_64): the reload is blocked.
 in_open() { grep -qs '^257 ' /proc/"$1"/task/*/syscall; }
 wait_until 10 in_open "$EX_PID" || fail "no thread blocked opening the FIFO"
-pidfd_timed "$EX_PID" TERM 20
+stop_timed "$EX_PID" 20
 eq "blocked reload then SIGTERM: exit code" "$RC" 0
 [ "$MS" != timeout ] && [ "$MS" -le 4000 ] &&
 	pass "blocked reload: gone by total_timeout_ms ($MS ms)" ||

@@ -183,13 +183,3 @@ finish() {
 # daemon under test is started with SIGHUP at its default action, so
 # reload tests test reloads.  fault-signals.sh starts one under nohup.
 SIGHUP_DEFAULT=(env --default-signal=HUP)
-
-# pidfd_timed PID SIGNAL SECONDS: send SIGNAL (TERM, ..., or - for none)
-# through a pidfd and wait for the process's end on it; sets MS to the
-# milliseconds from the signal to the end on CLOCK_MONOTONIC ("timeout"
-# past SECONDS), then RC as wait_exit does.  Times the process itself,
-# not this shell.
-pidfd_timed() {
-	MS=$(python3 "$top_srcdir/tests/integration/pidfd-time.py" "$1" "$2" "$3")
-	wait_exit "$1" 10
-}
