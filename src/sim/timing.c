@@ -28,8 +28,9 @@
 #define TIMING_WINDOW_DEFAULT_US 5000000LL
 #define TIMING_AHEAD_US 1000000LL /* "1000ms ahead of the server's time" */
 
-/* Digits only, 1 to 20 of them, into *out (saturated at 10^18, which is
- * far ahead of any clock); false otherwise. */
+/* Digits only, 1 to 20 of them, into *out (growing no further once it
+ * reaches 10^17, far ahead of any clock, so never overflowing); false
+ * otherwise. */
 static bool
 timing_integer(const char *s, size_t len, long long *out)
 {
@@ -41,7 +42,7 @@ timing_integer(const char *s, size_t len, long long *out)
 	for (i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
 			return false;
-		if (v < 1000000000000000000LL)
+		if (v < 100000000000000000LL)
 			v = v * 10 + (s[i] - '0');
 	}
 	*out = v;
