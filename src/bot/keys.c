@@ -4,12 +4,25 @@
  * key_type hmac signs with the API secret (lowercase hex HMAC-SHA256);
  * ed25519 and rsa sign with a private key read from a PKCS#8 PEM file
  * (base64 of the Ed25519 signature, or of RSASSA-PKCS1-v1_5 over SHA-256).
- * All of it is OpenSSL's EVP API.  The secret and the file's bytes live
- * in pages excluded from core dumps and wiped when freed; the parsed key
- * lives in OpenSSL's memory, which the process's non-dumpable flag
- * (main.c) keeps out of cores and debuggers.
+ * All of it is OpenSSL's EVP API.  The HMAC secret lives in pages
+ * excluded from core dumps and wiped when freed.
+ *
+ * A private key goes through OpenSSL's secure heap (keys_secure_heap_init,
+ * called first thing by main.c): the file is read(2) into a buffer from
+ * OPENSSL_secure_malloc and parsed in place (a read-only memory BIO, no
+ * copy); OpenSSL 3 then keeps the base64-decoded DER (PEM_FLAG_SECURE),
+ * the Ed25519 private key and the RSA private bignums in that heap too.
+ * What still lands in the ordinary heap: the PKCS#8 PrivateKeyInfo's
+ * octet string while it is decoded and a signature's temporaries (BN_CTX)
+ * (OpenSSL clears both when freed), and for RSA the Montgomery contexts
+ * for p and q, copies of the primes that OpenSSL builds at the first
+ * signature and keeps until keys_free().
+ * The process's non-dumpable flag (main.c) keeps those out of cores.
+ * Without a secure heap (init failed) the buffer is pages excluded from
+ * core dumps, as for the HMAC secret, and the key is in OpenSSL's heap.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +36,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/crypto.h>
 
 #include "bot.h"
 #include "keys.h"
@@ -30,12 +44,16 @@
 
 #define KEYS_SECRET_MAX 256
 #define KEY_LINE(cfg) bot_config_line(cfg, "exchange", "private_key_file")
-#define KEYS_PEM_MAX (64 * 1024)
+#define KEYS_PEM_MAX (16 * 1024) /* an RSA-8192 PKCS#8 PEM is ~6.4 KiB */
+/* The PEM buffer, the DER and an RSA-8192 key's bignums, with room. */
+#define KEYS_SECURE_HEAP (128 * 1024)
+#define KEYS_SECURE_MINSIZE 32
 #define KEYS_SIG_MAX 2048 /* base64 of an RSA-8192 signature fits */
 
 struct sign_key {
 	enum bot_key_type type;
 	EVP_PKEY *pkey;
+	bool pem_secure; /* the PEM was read into the secure heap */
 	size_t secret_len;
 	char secret[KEYS_SECRET_MAX];
 };
@@ -65,6 +83,52 @@ secret_free(void *p, size_t size)
 	explicit_bzero(p, size);
 	munlock(p, size);
 	munmap(p, size);
+}
+
+int
+keys_secure_heap_init(char *cause)
+{
+	int rc;
+
+	if (CRYPTO_secure_malloc_initialized())
+		return 1;
+	rc = CRYPTO_secure_malloc_init(KEYS_SECURE_HEAP, KEYS_SECURE_MINSIZE);
+	ERR_clear_error();
+	if (rc == 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "OpenSSL's secure heap could not be set up: a private "
+			 "key is read into pages excluded from core dumps "
+			 "instead, and OpenSSL holds it in its ordinary heap");
+		return -ENOMEM;
+	}
+	if (rc == 2)
+		snprintf(cause, GS_CAUSE_MAX,
+			 "OpenSSL's secure heap could not be locked in memory "
+			 "(RLIMIT_MEMLOCK?): a private key may be swapped out");
+	return rc;
+}
+
+/* The buffer the key file is read into: secure heap, else private pages. */
+static char *
+pem_alloc(bool *secure)
+{
+	char *pem;
+
+	*secure = false;
+	if (!CRYPTO_secure_malloc_initialized())
+		return secret_alloc(KEYS_PEM_MAX);
+	pem = OPENSSL_secure_zalloc(KEYS_PEM_MAX);
+	*secure = pem != NULL && CRYPTO_secure_allocated(pem);
+	return pem;
+}
+
+static void
+pem_free(char *pem, bool secure)
+{
+	if (secure || CRYPTO_secure_malloc_initialized())
+		OPENSSL_secure_clear_free(pem, KEYS_PEM_MAX);
+	else
+		secret_free(pem, KEYS_PEM_MAX);
 }
 
 /* An encrypted PEM would make OpenSSL prompt on the terminal: refuse. */
@@ -199,6 +263,7 @@ keys_load(struct sign_key **out, const struct bot_config *cfg,
 	}
 	k->type = cfg->exchange.key_type;
 	k->pkey = NULL;
+	k->pem_secure = false;
 	if (k->type == BOT_KEY_HMAC) {
 		k->secret_len = secret ? strlen(secret) : 0;
 		if (k->secret_len >= sizeof(k->secret)) {
@@ -214,7 +279,7 @@ keys_load(struct sign_key **out, const struct bot_config *cfg,
 		*out = k;
 		return 0;
 	}
-	pem = secret_alloc(KEYS_PEM_MAX);
+	pem = pem_alloc(&k->pem_secure);
 	if (pem == NULL) {
 		snprintf(cause, GS_CAUSE_MAX, "out of memory");
 		keys_free(k);
@@ -223,7 +288,7 @@ keys_load(struct sign_key **out, const struct bot_config *cfg,
 	rc = keys_read_file(cfg, pem, KEYS_PEM_MAX, &len, cause);
 	if (rc == 0)
 		rc = keys_parse(k, cfg, pem, len, cause);
-	secret_free(pem, KEYS_PEM_MAX);
+	pem_free(pem, k->pem_secure);
 	if (rc < 0) {
 		keys_free(k);
 		return rc;
@@ -239,6 +304,12 @@ keys_free(struct sign_key *key)
 		return;
 	EVP_PKEY_free(key->pkey);
 	secret_free(key, sizeof(*key));
+}
+
+bool
+keys_pem_was_secure(const struct sign_key *key)
+{
+	return key != NULL && key->pem_secure;
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef KEYS_H
 #define KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gshutdown.h"
@@ -21,6 +22,15 @@ struct bot_config;
 int keys_load(struct sign_key **out, const struct bot_config *cfg,
 	      const char *secret, char *cause);
 void keys_free(struct sign_key *key);
+/*
+ * Set up OpenSSL's secure heap for private keys; call once, before any
+ * thread and before keys_load().  Returns 1, or 2 with cause set when
+ * the heap could not be locked in memory, or -errno with cause set when
+ * there is none (keys_load() then works without it): a warning either way.
+ */
+int keys_secure_heap_init(char *cause);
+/* True when the key's PEM file was read into the secure heap. */
+bool keys_pem_was_secure(const struct sign_key *key);
 /* True when the key can sign (an HMAC key with an empty secret cannot). */
 int keys_usable(const struct sign_key *key);
 

@@ -830,6 +830,7 @@ main(int argc, char **argv)
 	struct bot_config cfg;
 	struct secrets sec;
 	struct bot bot;
+	char secheap[GS_CAUSE_MAX] = "";
 	int c, code, state_fd;
 
 	/* Before any thread exists: curl, lws and our own come later. */
@@ -840,6 +841,9 @@ main(int argc, char **argv)
 			strerror(not_dumpable_errno));
 		return 1;
 	}
+	/* Before OpenSSL holds anything: private keys go there. */
+	if (keys_secure_heap_init(secheap) == 1)
+		secheap[0] = '\0';
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -926,6 +930,8 @@ main(int argc, char **argv)
 		bot_config_free(&cfg);
 		return GS_EXIT_CONFIG;
 	}
+	if (secheap[0] != '\0' && cfg.exchange.key_type != BOT_KEY_HMAC)
+		log_warn("%s", secheap);
 	if (geteuid() == 0)
 		warn_loud(&cfg, "running as root: run tradebotd as its own "
 				"unprivileged user (the shipped unit does)");

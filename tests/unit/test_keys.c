@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "unit.h"
 #include "../../src/bot/keys.h"
 #include "../../src/bot/sign.h"
@@ -127,6 +130,64 @@ test_keys_hmac_vector(void)
 	/* A dry run may have no secret: loaded, but it cannot sign. */
 	CU_ASSERT_EQUAL_FATAL(keys_load(&key, &cfg, "", cause), 0);
 	CU_ASSERT_FALSE(keys_usable(key));
+	keys_free(key);
+}
+
+/*
+ * Load a private key with the secure heap set up: the PEM went into it,
+ * and once keys_load() has freed that buffer the key material is still
+ * there (more of the heap in use than before); keys_free() gives it back.
+ */
+static void
+secure_load(enum bot_key_type type, const char *name)
+{
+	struct sign_key *key = NULL;
+	struct bot_config cfg;
+	char path[512], got[1024];
+	size_t before, loaded;
+
+	key_copy(name, 0600, path, sizeof(path));
+	key_config(&cfg, type, path);
+	before = CRYPTO_secure_used();
+	CU_ASSERT_EQUAL_FATAL(keys_load(&key, &cfg, NULL, cause), 0);
+	CU_ASSERT_TRUE(keys_pem_was_secure(key));
+	loaded = CRYPTO_secure_used();
+	CU_ASSERT(loaded > before);
+	CU_ASSERT(keys_sign(key, PAYLOAD, strlen(PAYLOAD), got, sizeof(got)) >
+		  0);
+	keys_free(key);
+	CU_ASSERT_EQUAL(CRYPTO_secure_used(), before);
+}
+
+static void
+test_keys_secure_heap(void)
+{
+	char why[GS_CAUSE_MAX] = "";
+	unsigned char rnd[16];
+	struct sign_key *key = NULL;
+	struct bot_config cfg;
+	size_t before;
+	int rc;
+
+	rc = keys_secure_heap_init(why);
+	/* No secure heap (OpenSSL built without it, no mmap): nothing to
+	 * check, and that is a failure, not a pass. */
+	if (rc < 0)
+		fprintf(stderr, "test_keys_secure_heap: %s\n", why);
+	CU_ASSERT_TRUE_FATAL(rc == 1 || rc == 2);
+	CU_ASSERT_TRUE_FATAL(CRYPTO_secure_malloc_initialized());
+	CU_ASSERT_EQUAL(keys_secure_heap_init(why), 1); /* once only */
+	/* OpenSSL's private DRBG (RSA blinding draws from it) keeps its
+	 * state in the secure heap for good: set it up first. */
+	CU_ASSERT_EQUAL_FATAL(RAND_priv_bytes(rnd, sizeof(rnd)), 1);
+	secure_load(BOT_KEY_ED25519, "ed25519.pem");
+	secure_load(BOT_KEY_RSA, "rsa.pem");
+	/* The HMAC secret's path is unchanged: no file, no secure heap. */
+	key_config(&cfg, BOT_KEY_HMAC, "");
+	before = CRYPTO_secure_used();
+	CU_ASSERT_EQUAL_FATAL(keys_load(&key, &cfg, SECRET, cause), 0);
+	CU_ASSERT_FALSE(keys_pem_was_secure(key));
+	CU_ASSERT_EQUAL(CRYPTO_secure_used(), before);
 	keys_free(key);
 }
 
@@ -487,6 +548,7 @@ suite_keys(void)
 {
 	CU_pSuite s = CU_add_suite("keys", NULL, NULL);
 
+	UNIT_ADD(s, test_keys_secure_heap);
 	UNIT_ADD(s, test_keys_ed25519_vector);
 	UNIT_ADD(s, test_keys_rsa_vector);
 	UNIT_ADD(s, test_keys_hmac_vector);
