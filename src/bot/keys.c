@@ -8,7 +8,8 @@
  * excluded from core dumps and wiped when freed.
  *
  * A private key goes through OpenSSL's secure heap (keys_secure_heap_init,
- * called first thing by main.c): the file is read(2) into a buffer from
+ * called by main.c for key_type ed25519 and rsa before any thread and
+ * before the key is read): the file is read(2) into a buffer from
  * OPENSSL_secure_malloc and parsed in place (a read-only memory BIO, no
  * copy); OpenSSL 3 then keeps the base64-decoded DER (PEM_FLAG_SECURE),
  * the Ed25519 private key and the RSA private bignums in that heap too.

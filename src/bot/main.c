@@ -841,9 +841,6 @@ main(int argc, char **argv)
 			strerror(not_dumpable_errno));
 		return 1;
 	}
-	/* Before OpenSSL holds anything: private keys go there. */
-	if (keys_secure_heap_init(secheap) == 1)
-		secheap[0] = '\0';
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -879,6 +876,10 @@ main(int argc, char **argv)
 		return GS_EXIT_USAGE;
 	}
 	code = config_prepare(&cfg, path, dry, cause);
+	/* Before any thread and before the key is read: it goes there.  An
+	 * HMAC secret does not (and valgrind knows no mlock2). */
+	if (code == 0 && cfg.exchange.key_type != BOT_KEY_HMAC)
+		(void)keys_secure_heap_init(secheap);
 	if (code == 0 && (secrets_load(&cfg, &sec, cause) < 0 ||
 			  keys_load(&key, &cfg, sec.secret, cause) < 0))
 		code = GS_EXIT_CONFIG;
@@ -930,7 +931,7 @@ main(int argc, char **argv)
 		bot_config_free(&cfg);
 		return GS_EXIT_CONFIG;
 	}
-	if (secheap[0] != '\0' && cfg.exchange.key_type != BOT_KEY_HMAC)
+	if (secheap[0] != '\0')
 		log_warn("%s", secheap);
 	if (geteuid() == 0)
 		warn_loud(&cfg, "running as root: run tradebotd as its own "
