@@ -553,7 +553,7 @@ int gs_signals_block(void);
 
 /*
  * Create the supervisor: open the trace, write START (with version, config
- * path and dry_run) and start the library's threads (signal, signal-work,
+ * path and what gs_config_start_record added) and start the library's threads (signal, signal-work,
  * signal-exit, deadline, and reload when on_sighup = reload).  cfg must
  * outlive it.  Refused (-EINVAL, cause names the signal) when a signal the
  * library takes is not blocked in the calling thread: call

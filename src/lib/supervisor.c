@@ -675,6 +675,10 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 		out = sup->phase_fn[phase](sup->phase_arg[phase], &deadline,
 					   detail);
 	ms = gs_ms_since(&start);
+	/* A value that is no outcome is a failure, never a table index. */
+	if (out != GS_OUTCOME_DONE && out != GS_OUTCOME_TIMEOUT &&
+	    out != GS_OUTCOME_FAILED)
+		out = GS_OUTCOME_FAILED;
 	json_object_set_new(detail, "elapsed_ms", json_integer(ms));
 	log_info("%s finished: %s in %lld ms", gs_state_name(phase),
 		 out == GS_OUTCOME_DONE	     ? "done"
