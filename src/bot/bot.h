@@ -11,6 +11,7 @@
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
  *	strategy.c  the demo grid
+ *	outcome.c   what became of each order sent: decided, never guessed
  *	main.c      command line, start-up checks, wiring, summary
  */
 #ifndef BOT_H
@@ -360,6 +361,10 @@ struct rest_req {
 	int curl_code;
 	char error[256]; /* transport error text */
 	bool sent;	 /* it went on the wire */
+	/* signed: the timestamp and recvWindow it was last sent with (the
+	 * exchange's clock, ms); past their sum the exchange refuses it */
+	int64_t timestamp_ms;
+	int recv_window_ms;
 	bool resynced;	 /* retried once after -1021 */
 	long connects;	 /* connections it had to open (0: reused one) */
 	int conn_port;	 /* local port of the connection it used; 0: none */
@@ -399,6 +404,8 @@ void rest_describe(const struct rest_req *req, char *out, size_t size);
 /* The exchange's clock over ours: server - (before + after) / 2, with
  * every step saturated (a hostile serverTime never wraps a sum). */
 int64_t rest_offset(int64_t server, int64_t before, int64_t after);
+/* Now on the exchange's clock (ours corrected by the offset), ms. */
+int64_t rest_server_ms(const struct rest_client *rc);
 /* Sync the clock offset from GET /api/v3/time; 0 or -errno. */
 int rest_sync_time(struct rest_client *rc, char *cause);
 /* Wake a rest_run() blocked in another thread (e.g. on stop). */
@@ -416,6 +423,64 @@ int rest_sockets(const struct rest_client *rc, int *fds, int max);
 /* Whether the client's last answer came over HTTP/2 (a multiplexed
  * connection); for the thread that owns the client. */
 bool rest_http2(const struct rest_client *rc);
+
+/* ---- outcome.c: what became of each order sent (bot->mu held) ---- */
+#define OUTCOME_IN_FLIGHT "in_flight" /* sent, no reply yet */
+#define OUTCOME_UNKNOWN "unknown"     /* no reply came: undecided */
+#define OUTCOME_PLACED "placed"	      /* the exchange has it */
+
+/* What decided an order's outcome. */
+enum outcome_by {
+	OUTCOME_BY_REPLY,
+	OUTCOME_BY_EVENT,   /* its executionReport */
+	OUTCOME_BY_QUERY,   /* GET /api/v3/order by origClientOrderId */
+	OUTCOME_BY_LISTING, /* an open-orders listing showed it */
+	OUTCOME_BY_WINDOW,  /* its timestamp + recvWindow passed unknown */
+	OUTCOME_BY_COUNT,
+};
+
+struct bot;
+const char *outcome_by_name(enum outcome_by by);
+/* True for the statuses of an order that rests (NEW, PARTIALLY_FILLED). */
+bool outcome_rests(const char *status);
+/* cid's outcome (OUTCOME_*), or NULL when not in bot->placed: gone, never
+ * placed, or never the bot's. */
+const char *outcome_of_locked(struct bot *bot, const char *cid);
+/* A placement about to be sent, in flight: order (its symbol,
+ * clientOrderId, price, ...) is taken. */
+void outcome_sent_locked(struct bot *bot, const char *cid, json_t *order);
+/* Sent without a reply: unknown, with the timestamp and recvWindow it
+ * went with.  False when something decided it meanwhile (an event). */
+bool outcome_unknown_locked(struct bot *bot, const char *cid,
+			    int64_t timestamp_ms, int recv_window_ms);
+/*
+ * The exchange gave cid's status (X of an executionReport, status of a
+ * query or a listing, a placement's reply): NEW and PARTIALLY_FILLED
+ * rest; any other status (FILLED, CANCELED, EXPIRED, REJECTED,
+ * EXPIRED_IN_MATCH) is gone, and cid leaves bot->placed.  Only an order
+ * in bot->placed is touched.  True when this decided an undecided one.
+ */
+bool outcome_status_locked(struct bot *bot, const char *cid,
+			   const char *status, int64_t order_id,
+			   enum outcome_by by);
+/* Refused with a definite answer (4xx): never placed; forgotten. */
+void outcome_refused_locked(struct bot *bot, const char *cid);
+/*
+ * The exchange does not know cid (-2013, or the verify listing does not
+ * show it) at server_now_ms on its clock: an undecided order is never
+ * placed once its timestamp + recvWindow has passed (forgotten: true);
+ * before then it may still land (false).  A placed order: false (not
+ * listed means gone: the caller's to say).
+ */
+bool outcome_absent_locked(struct bot *bot, const char *cid,
+			   int64_t server_now_ms, enum outcome_by by);
+/* timestamp + recvWindow of an entry of bot->placed; INT64_MAX unknown. */
+int64_t outcome_window_end(json_t *order);
+/* The orders still in flight or unknown: how many, the latest end of
+ * their windows (INT64_MAX when one is not known), their ids appended to
+ * ids (when not NULL). */
+int outcome_undecided_locked(struct bot *bot, int64_t *window_end,
+			     json_t *ids);
 
 /* ---- the shared state of the daemon ---- */
 struct book {
@@ -441,7 +506,10 @@ struct bot {
 	bool grid_placed; /* the strategy's first round is done */
 	bool grid_stuck;  /* every price known, yet some level refused */
 	json_t *known; /* the last listing of open orders (snapshot on FORCE) */
-	json_t *placed; /* {clientOrderId: order}: sent by this run, open */
+	json_t *placed; /* {clientOrderId: order}: sent by this run and not
+			 * known to be gone (outcome.c) */
+	int unknown_total; /* placements that had no reply */
+	int unknown_decided[OUTCOME_BY_COUNT]; /* of those: decided by */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;

@@ -385,9 +385,10 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 			/* The measurement this timestamp uses (loaded before the
 		 * offset: a newer offset comes with a newer generation). */
 		req->sync_gen = atomic_load(rc->sync_gen);
-		snprintf(num, sizeof(num), "%lld",
-			 (long long)bot_add_sat(wall_ms(),
-						atomic_load(rc->offset_ms)));
+		req->timestamp_ms =
+		    bot_add_sat(wall_ms(), atomic_load(rc->offset_ms));
+		req->recv_window_ms = cfg->exchange.recv_window_ms;
+		snprintf(num, sizeof(num), "%lld", (long long)req->timestamp_ms);
 		rc_len |= sign_append(query, sizeof(query), "timestamp", num);
 		if (rc_len == 0) {
 			int k = rc->key != NULL
@@ -841,6 +842,12 @@ rest_describe(const struct rest_req *req, char *out, size_t size)
 			 req->code, req->msg);
 	else
 		snprintf(out, size, "HTTP %ld", req->status);
+}
+
+int64_t
+rest_server_ms(const struct rest_client *rc)
+{
+	return bot_add_sat(wall_ms(), atomic_load(rc->offset_ms));
 }
 
 int
