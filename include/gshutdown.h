@@ -214,6 +214,16 @@ int gs_config_load(struct gs_config *cfg, const char *path, char *cause);
 const char *gs_config_path(const struct gs_config *cfg);
 
 /*
+ * A directory an application keeps its files in (its state, a spool),
+ * judged as the library judges its own: when path exists, a directory,
+ * not a symbolic link (it is to be opened with O_NOFOLLOW), which this
+ * process may write and search; when it is missing, its parent is one
+ * (only the last component is to be created).  0, or -1 with why (size
+ * bytes) saying what is wrong.  For a gs_config_add_check() rule.
+ */
+int gs_check_dir(const char *path, char *why, size_t size);
+
+/*
  * The line an error about a key names: the key's own line, else (the key
  * is at its default) the line of its section's header, else 0, which
  * stands for the file as a whole.

@@ -691,88 +691,6 @@ bot_config_load(struct bot_config *cfg, const char *path, char *cause)
 
 /* ---- Checks against the machine ---------------------------------------- */
 
-/* An existing directory this process may create files in; why if not. */
-static int
-validate_dir(const char *dir, char *why, size_t size)
-{
-	struct stat st;
-
-	if (stat(dir, &st) < 0) {
-		snprintf(why, size, "directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, size, "%s is not a directory", dir);
-		return -1;
-	}
-	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
-		snprintf(why, size, "directory %s is not writable: %s", dir,
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* The directory part of path ("." for a bare name). */
-static void
-validate_parent(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		snprintf(dir, size, ".");
-	else if (slash == path)
-		snprintf(dir, size, "/");
-	else
-		snprintf(dir, size, "%.*s", (int)(slash - path), path);
-}
-
-/*
- * lstat path as the daemon opens it, without following a symlink: 1 it
- * is there (st filled), 0 it is missing, -1 a symlink or unreadable (why
- * says so).
- */
-static int
-validate_lstat(const char *path, struct stat *st, char *why, size_t size)
-{
-	if (lstat(path, st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(why, size, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (S_ISLNK(st->st_mode)) {
-		snprintf(why, size, "%s is a symbolic link (not followed)",
-			 path);
-		return -1;
-	}
-	return 1;
-}
-
-/* state_dir: the daemon creates it, but never its missing parents. */
-static int
-validate_state_dir(const char *path, char *why, size_t size)
-{
-	char dir[GS_PATH_MAX];
-	struct stat st;
-	/* The daemon opens it with O_NOFOLLOW: judge it, not a target. */
-	int there = validate_lstat(path, &st, why, size);
-
-	if (there < 0)
-		return -1;
-	if (there > 0)
-		return validate_dir(path, why, size);
-	validate_parent(path, dir, sizeof(dir));
-	if (validate_dir(dir, why, size) < 0) {
-		size_t n = strlen(why);
-
-		snprintf(why + n, size - n,
-			 " (only state_dir itself is created)");
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * An existing state_dir holds the order snapshot a forced exit and the
  * next start rely on: nobody but this user may plant or swap files in
@@ -785,7 +703,7 @@ validate_state_dir_owner(const struct bot_config *cfg, char *cause)
 	struct stat st;
 
 	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0; /* validate_state_dir() said what is wrong */
+		return 0; /* gs_check_dir() said what is wrong */
 	if (st.st_uid == geteuid() && (st.st_mode & 022) == 0)
 		return 0;
 	return bot_config_error(cfg, "bot", "state_dir", cause,
@@ -931,7 +849,7 @@ bot_config_validate(const struct bot_config *cfg, char *cause)
 	char why[2 * GS_PATH_MAX];
 	int rc;
 
-	if (validate_state_dir(cfg->bot.state_dir, why, sizeof(why)) < 0)
+	if (gs_check_dir(cfg->bot.state_dir, why, sizeof(why)) < 0)
 		return bot_config_error(cfg, "bot", "state_dir", cause,
 					"state_dir: %s", why);
 	rc = validate_state_dir_owner(cfg, cause);

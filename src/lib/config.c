@@ -1074,6 +1074,36 @@ validate_lstat(const char *path, struct stat *st, char *why, size_t size)
 	return 1;
 }
 
+/* A missing path's directory, where it would be created. */
+static int
+validate_in_parent(const char *path, char *why, size_t size)
+{
+	char dir[GS_PATH_MAX];
+
+	validate_parent(path, dir, sizeof(dir));
+	return validate_dir(dir, why, size);
+}
+
+int
+gs_check_dir(const char *path, char *why, size_t size)
+{
+	struct stat st;
+	int there = validate_lstat(path, &st, why, size);
+
+	if (there < 0)
+		return -1;
+	if (there > 0)
+		return validate_dir(path, why, size);
+	if (validate_in_parent(path, why, size) < 0) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, size - n,
+			 " (only %s itself is created)", path);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A file the daemon opens for appending, creating it if need be; it opens
  * it without following a symlink, so a symlink (even to a good file) or
@@ -1082,7 +1112,6 @@ validate_lstat(const char *path, struct stat *st, char *why, size_t size)
 static int
 validate_file(const char *path, char *why, size_t size)
 {
-	char dir[GS_PATH_MAX];
 	struct stat st;
 	int there = validate_lstat(path, &st, why, size);
 
@@ -1104,8 +1133,7 @@ validate_file(const char *path, char *why, size_t size)
 		}
 		return 0;
 	}
-	validate_parent(path, dir, sizeof(dir));
-	return validate_dir(dir, why, size);
+	return validate_in_parent(path, why, size);
 }
 
 /* seal_key_file: a seal file of this user's, in a directory it may write. */

@@ -346,7 +346,7 @@ test_config_validate_dirs(void)
 	CU_ASSERT_EQUAL_FATAL(load_live(&c, extra, path, sizeof(path)), 0);
 	snprintf(c.bot.state_dir, sizeof(c.bot.state_dir), "%s/no/state",
 		 unit_tmpdir());
-	expect_invalid(&c, 5, "(only state_dir itself is created)");
+	expect_invalid(&c, 5, "/no/state itself is created)");
 
 	/* The trace's directory must exist... */
 	snprintf(extra, sizeof(extra), "[log]\n");
