@@ -14,23 +14,7 @@
 #include <time.h>
 
 #include "../src/bot/bot.h"
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 /* A listing of n orders, each as Binance writes an open LIMIT order. */
 static char *
@@ -75,7 +59,7 @@ listing(int n, size_t *len)
 static void
 report(const char *what, long long *ns, int runs, size_t bytes)
 {
-	qsort(ns, (size_t)runs, sizeof(*ns), cmp_ll);
+	bench_sort(ns, runs);
 	printf("%-34s median %7.0f us  p99 %7.0f us  min %7.0f us  (%.0f MB/s)\n",
 	       what, ns[runs / 2] / 1e3, ns[(runs * 99) / 100] / 1e3,
 	       ns[0] / 1e3, bytes / (ns[runs / 2] / 1e9) / 1e6);
@@ -98,17 +82,17 @@ main(int argc, char **argv)
 		return 64;
 	}
 	for (r = 0; r < runs; r++) {
-		long long t0 = now_ns();
+		long long t0 = bench_now_ns();
 
 		k = parse_orders(body, len, &a);
-		full[r] = now_ns() - t0;
-		t0 = now_ns();
+		full[r] = bench_now_ns() - t0;
+		t0 = bench_now_ns();
 		if (parse_open_orders(body, len, &b) != k || k != n ||
 		    memcmp(a, b, (size_t)n * sizeof(*a)) != 0) {
 			fprintf(stderr, "parse-listing: the parsers disagree\n");
 			return 1;
 		}
-		scan[r] = now_ns() - t0;
+		scan[r] = bench_now_ns() - t0;
 		free(a);
 		free(b);
 	}

@@ -22,26 +22,10 @@
 #include <time.h>
 
 #include "../src/bot/bot.h"
+#include "bench.h"
 
 #define PREFIX "gsb-"
 #define SLOTS (64 * 200)
-
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static struct bot_order *
 listing(int n)
@@ -106,7 +90,7 @@ baseline(const struct bot_order *o, int n)
 static void
 report(const char *what, long long *ns, int runs)
 {
-	qsort(ns, (size_t)runs, sizeof(*ns), cmp_ll);
+	bench_sort(ns, runs);
 	printf("  %-40s median %9.2f ms  p99 %9.2f ms  min %9.2f ms\n", what,
 	       ns[runs / 2] / 1e6, ns[(runs * 99) / 100] / 1e6, ns[0] / 1e6);
 }
@@ -132,16 +116,16 @@ main(int argc, char **argv)
 		return 64;
 	}
 	for (r = 0; r < runs; r++) {
-		long long t0 = now_ns();
+		long long t0 = bench_now_ns();
 
 		k = plan_cancels(PREFIX, o, n, false, &plan);
-		plan_ns[r] = now_ns() - t0;
+		plan_ns[r] = bench_now_ns() - t0;
 		if (k < 0) {
 			fprintf(stderr, "plan-cancels: out of memory\n");
 			return 1;
 		}
 		free(plan);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (plan_index(o, n, &ids) < 0) {
 			fprintf(stderr, "plan-cancels: out of memory\n");
 			return 1;
@@ -155,7 +139,7 @@ main(int argc, char **argv)
 			found += plan_listed(&ids, cid);
 		}
 		plan_ids_free(&ids);
-		look_ns[r] = now_ns() - t0;
+		look_ns[r] = bench_now_ns() - t0;
 	}
 	printf("listing of %d orders on 50 symbols: %d cancels planned, "
 	       "%d of %d slots listed; %d runs\n",
@@ -164,10 +148,10 @@ main(int argc, char **argv)
 	report("slots looked up (plan_index + listed)", look_ns, runs);
 	if (n <= base_max) {
 		for (r = 0; r < runs; r++) {
-			long long t0 = now_ns();
+			long long t0 = bench_now_ns();
 			int kb = baseline(o, n);
 
-			base_ns[r] = now_ns() - t0;
+			base_ns[r] = bench_now_ns() - t0;
 			if (kb != k) {
 				fprintf(stderr,
 					"plan-cancels: the planners disagree "
