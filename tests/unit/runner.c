@@ -13,6 +13,18 @@
 
 static char tmpdir[256];
 
+pthread_mutex_t unit_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_cond_t unit_cv = PTHREAD_COND_INITIALIZER;
+
+void
+unit_wake(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&unit_mu);
+	pthread_cond_broadcast(&unit_cv);
+	pthread_mutex_unlock(&unit_mu);
+}
+
 const char *
 unit_tmpdir(void)
 {

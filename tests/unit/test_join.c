@@ -12,8 +12,6 @@
 
 #include "unit.h"
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int release_stuck;
 static int observed;
 
@@ -22,10 +20,10 @@ static void *
 stuck_thread(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&unit_mu);
 	while (!release_stuck)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+		pthread_cond_wait(&unit_cv, &unit_mu);
+	pthread_mutex_unlock(&unit_mu);
 	return NULL;
 }
 
@@ -40,21 +38,12 @@ static void *
 waiting_worker(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&unit_mu);
 	while (!gs_stop_requested())
-		pthread_cond_wait(&cv, &mu);
+		pthread_cond_wait(&unit_cv, &unit_mu);
 	observed++;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&unit_mu);
 	return NULL;
-}
-
-static void
-wake(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 }
 
 static void
@@ -62,10 +51,10 @@ release_all(pthread_t *th, int n)
 {
 	int i;
 
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&unit_mu);
 	release_stuck = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	pthread_cond_broadcast(&unit_cv);
+	pthread_mutex_unlock(&unit_mu);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	release_stuck = 0;
@@ -137,7 +126,7 @@ test_stop_propagates_to_waiters(void)
 	for (i = 0; i < 8; i++)
 		pthread_create(&th[i], NULL, waiting_worker, NULL);
 	gs_stop_set(true);
-	wake(NULL);
+	unit_wake(NULL);
 	dl = gs_mono_after_ms(5000);
 	for (i = 0; i < 8; i++)
 		joined += gs_join_until(th[i], &dl, NULL) == 0;
@@ -240,7 +229,7 @@ sup_case(const char *name, gs_phase_fn cancel, bool by_signal,
 		return -1;
 	}
 	for (i = 0; i < 4; i++)
-		gs_worker_add(sup, "w", waiting_worker, NULL, wake, NULL);
+		gs_worker_add(sup, "w", waiting_worker, NULL, unit_wake, NULL);
 	gs_phase_set(sup, GS_STATE_CANCELLING, cancel, NULL);
 	if (by_signal)
 		kill(getpid(), SIGTERM);

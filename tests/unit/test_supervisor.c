@@ -13,28 +13,17 @@
 
 #include "unit.h"
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
 static void *
 worker(void *arg)
 {
 	struct gs_supervisor *sup = arg;
 
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&unit_mu);
 	while (!gs_supervisor_stop_requested(sup))
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+		pthread_cond_wait(&unit_cv, &unit_mu);
+	pthread_mutex_unlock(&unit_mu);
 	return NULL;
-}
-
-static void
-wake(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 }
 
 /* A configuration of the library's keys only, its trace in the tmpdir. */
@@ -168,7 +157,7 @@ test_sup_stop_before_run(void)
 	cfg = config("stop-before.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
 	for (i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(gs_worker_add(sup, "w", worker, sup, wake,
+		CU_ASSERT_EQUAL(gs_worker_add(sup, "w", worker, sup, unit_wake,
 					      NULL),
 				0);
 	CU_ASSERT_FALSE(gs_supervisor_stop_requested(sup));
@@ -201,7 +190,7 @@ test_sup_signal_before_run(void)
 
 	cfg = config("signal-before.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
-	gs_worker_add(sup, "w", worker, sup, wake, NULL);
+	gs_worker_add(sup, "w", worker, sup, unit_wake, NULL);
 	kill(getpid(), SIGTERM);
 	until = gs_mono_after_ms(10000);
 	while (!gs_shutdown_pending(sup) && gs_ms_until(&until) > 0)
@@ -239,7 +228,7 @@ test_sup_stop_while_running(void)
 
 	cfg = config("stop-running.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
-	gs_worker_add(sup, "w", worker, sup, wake, NULL);
+	gs_worker_add(sup, "w", worker, sup, unit_wake, NULL);
 	pthread_create(&th, NULL, stop_later, sup);
 	CU_ASSERT_EQUAL(gs_supervisor_run(sup), 0);
 	pthread_join(th, NULL);
@@ -266,10 +255,10 @@ test_sup_worker_name_refused(void)
 	cfg = config("long-name.jsonl");
 	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
 	CU_ASSERT_EQUAL(gs_worker_add(sup, "fifteen-chars-x", worker, sup,
-				      wake, NULL),
+				      unit_wake, NULL),
 			0);
 	CU_ASSERT_EQUAL(gs_worker_add(sup, "sixteen-chars-xx", worker, sup,
-				      wake, NULL),
+				      unit_wake, NULL),
 			-ENAMETOOLONG);
 	CU_ASSERT_EQUAL(gs_supervisor_run(sup), GS_EXIT_UNAVAILABLE);
 	gs_supervisor_free(sup);

@@ -5,6 +5,8 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <pthread.h>
+
 #include <CUnit/CUnit.h>
 
 #include "../../src/bot/bot.h"
@@ -19,6 +21,14 @@ void suite_keys(void);
 void suite_log(void);
 void suite_supervisor(void);
 void suite_timing(void);
+
+/*
+ * The lock and condition the test workers wait on, and a wake hook for
+ * gs_worker_add() that broadcasts it.
+ */
+extern pthread_mutex_t unit_mu;
+extern pthread_cond_t unit_cv;
+void unit_wake(void *arg);
 
 /* A fresh temporary directory for this process's files. */
 const char *unit_tmpdir(void);
