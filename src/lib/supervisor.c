@@ -680,6 +680,17 @@ sup_run_phase(struct gs_supervisor *sup, enum gs_state phase, int timeout_ms)
 	    out != GS_OUTCOME_FAILED)
 		out = GS_OUTCOME_FAILED;
 	json_object_set_new(detail, "elapsed_ms", json_integer(ms));
+	/*
+	 * Done is done, but a phase that kept the shutdown past its bound
+	 * says so: the bound is a promise the operator sized other timers
+	 * (systemd's, Kubernetes') on.
+	 */
+	if (ms > timeout_ms) {
+		json_object_set_new(detail, "overran_ms",
+				    json_integer(ms - timeout_ms));
+		log_warn("%s ran %lld ms past its %d ms bound",
+			 gs_state_name(phase), ms - timeout_ms, timeout_ms);
+	}
 	log_info("%s finished: %s in %lld ms", gs_state_name(phase),
 		 out == GS_OUTCOME_DONE	     ? "done"
 		 : out == GS_OUTCOME_TIMEOUT ? "timed out"

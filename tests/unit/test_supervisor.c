@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -240,6 +241,64 @@ test_sup_stop_while_running(void)
 	gs_config_free(cfg);
 }
 
+/* A CANCELLING phase that returns 30 ms after its deadline. */
+static enum gs_outcome
+late_phase(void *arg, const struct timespec *deadline, json_t *detail)
+{
+	struct timespec until = *deadline;
+
+	(void)arg;
+	(void)detail;
+	until.tv_nsec += 30 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until,
+			       NULL) == EINTR)
+		;
+	return GS_OUTCOME_DONE;
+}
+
+static void
+visit_overrun(void *arg, long line, json_t *rec)
+{
+	long long *overran = arg;
+	const char *from = json_string_value(json_object_get(rec, "from"));
+	json_t *d = json_object_get(rec, "detail");
+
+	(void)line;
+	if (from != NULL && strcmp(from, "CANCELLING") == 0)
+		*overran = json_is_integer(json_object_get(d, "overran_ms"))
+			       ? json_integer_value(
+				     json_object_get(d, "overran_ms"))
+			       : -1;
+}
+
+/* A phase done past its bound is done, and its record says by how much. */
+static void
+test_sup_phase_overrun(void)
+{
+	struct gs_supervisor *sup;
+	struct gs_config *cfg;
+	char cause[GS_CAUSE_MAX];
+	struct gs_trace_report r;
+	long long overran = -2;
+
+	cfg = config("overrun.jsonl");
+	cfg->shutdown.cancel_timeout_ms = 20;
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
+	gs_phase_set(sup, GS_STATE_CANCELLING, late_phase, NULL);
+	gs_supervisor_stop(sup, "test done");
+	CU_ASSERT_EQUAL(gs_supervisor_run(sup), 0);
+	gs_supervisor_free(sup);
+	CU_ASSERT_EQUAL(gs_trace_verify(cfg->trace.path, &r, visit_overrun,
+					&overran),
+			0);
+	CU_ASSERT(overran >= 30);
+	gs_config_free(cfg);
+}
+
 /*
  * A name the kernel would cut is refused, and a start that is not whole
  * is never READY: the run shuts down with 69 at once.
@@ -343,4 +402,5 @@ suite_supervisor(void)
 	UNIT_ADD(s, test_sup_stop_while_running);
 	UNIT_ADD(s, test_sup_worker_name_refused);
 	UNIT_ADD(s, test_sup_log_order);
+	UNIT_ADD(s, test_sup_phase_overrun);
 }
