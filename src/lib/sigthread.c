@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -867,6 +868,48 @@ sig_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A signal sent to one thread (raise(), pthread_kill()) waits for that
+ * thread alone: sigwaitinfo in the signal thread never sees one the
+ * caller raised on itself between gs_signals_block() and here.  Take each
+ * such signal of ours pending on the calling thread (its own pending set,
+ * SigPnd in /proc, not the process's) and queue it again to the process,
+ * with its siginfo, where the signal thread takes it.
+ */
+static void
+sig_hand_over_pending(void)
+{
+	static const struct timespec zero = {0, 0};
+	char line[128];
+	unsigned long long pnd = 0;
+	sigset_t ours, one;
+	siginfo_t info;
+	FILE *fp;
+	int signo;
+
+	fp = fopen("/proc/thread-self/status", "re");
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "SigPnd: %llx", &pnd) == 1)
+			break;
+	fclose(fp);
+	sig_set(&ours);
+	for (signo = 1; signo < 64 && pnd != 0; signo++) {
+		if ((pnd & (1ULL << (signo - 1))) == 0 ||
+		    sigismember(&ours, signo) != 1)
+			continue;
+		sigemptyset(&one);
+		sigaddset(&one, signo);
+		/* The thread's own pending signal is dequeued first. */
+		if (sigtimedwait(&one, &info, &zero) != signo)
+			continue;
+		/* Only the main thread may queue a kill()'s siginfo again. */
+		if (syscall(SYS_rt_sigqueueinfo, getpid(), signo, &info) < 0)
+			kill(getpid(), signo);
+	}
+}
+
 int
 sigthread_start(struct gs_supervisor *sup)
 {
@@ -890,6 +933,7 @@ sigthread_start(struct gs_supervisor *sup)
 	pthread_mutex_unlock(&sup->sig_mu);
 	if (rc != 0)
 		goto fail;
+	sig_hand_over_pending();
 	return 0;
 fail:
 	sigthread_stop(sup);

@@ -241,6 +241,38 @@ test_sup_stop_while_running(void)
 	gs_config_free(cfg);
 }
 
+/*
+ * A signal the process raised on its own main thread before the
+ * supervisor existed waits for that thread alone; the supervisor hands it
+ * to its signal thread.
+ */
+static void
+test_sup_raise_before_new(void)
+{
+	struct gs_supervisor *sup;
+	struct gs_config *cfg;
+	char cause[GS_CAUSE_MAX];
+	struct timespec until;
+	struct seen s;
+
+	cfg = config("raise-before.jsonl");
+	raise(SIGTERM);
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(&sup, cfg, "test", cause), 0);
+	gs_worker_add(sup, "w", worker, sup, unit_wake, NULL);
+	until = gs_mono_after_ms(10000);
+	while (!gs_shutdown_pending(sup) && gs_ms_until(&until) > 0)
+		clock_nanosleep(CLOCK_MONOTONIC, 0,
+				&(struct timespec){.tv_nsec = 1000000}, NULL);
+	CU_ASSERT_TRUE(gs_shutdown_pending(sup));
+	if (!gs_shutdown_pending(sup))
+		gs_supervisor_stop(sup, "signal never taken");
+	CU_ASSERT_EQUAL(gs_supervisor_run(sup), 0);
+	gs_supervisor_free(sup);
+	seen_of(cfg->trace.path, &s);
+	CU_ASSERT_STRING_EQUAL(s.first_event, "SIGTERM");
+	gs_config_free(cfg);
+}
+
 /* A CANCELLING phase that returns 30 ms after its deadline. */
 static enum gs_outcome
 late_phase(void *arg, const struct timespec *deadline, json_t *detail)
@@ -403,4 +435,5 @@ suite_supervisor(void)
 	UNIT_ADD(s, test_sup_worker_name_refused);
 	UNIT_ADD(s, test_sup_log_order);
 	UNIT_ADD(s, test_sup_phase_overrun);
+	UNIT_ADD(s, test_sup_raise_before_new);
 }
