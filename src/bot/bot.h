@@ -8,6 +8,7 @@
  *	budget.c    the request-weight and order-count budgets, the retry backoff
  *	plan.c      the cancels a listing needs, in O(n log n)
  *	cancel.c    the CANCELLING phase and start-up recovery
+ *	owner.c     the state_dir lock, the instance id, whose orders are whose
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
  *	strategy.c  the demo grid
@@ -514,6 +515,7 @@ struct bot {
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;
 	int state_fd; /* state_dir, opened once at start (-1: none) */
+	int lock_fd;  /* state_dir/lock, held until the end (-1: none) */
 	int snapshot_unsynced; /* in place, not yet durable (-1: none) */
 	char *snapshot_text;   /* its text, for the settled mark */
 	uint64_t snap_seq;     /* bot->mu: the last snapshot's content taken */
@@ -566,6 +568,16 @@ void cancel_force_hook(void *arg);
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);
 /* The connections the phase's cancels use at once. */
 int cancel_fanout(const struct bot_config *cfg);
+
+/* ---- owner.c ---- */
+/*
+ * Lock state_dir (opened as state_fd) for the process's life: flock on
+ * state_dir/lock, our pid written in it.  0 with *lock_fd (keep it open),
+ * -EBUSY when another process holds it (cause names its pid), or -EINVAL;
+ * cause is "file:line: message" either way.
+ */
+int owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
+	       char *cause);
 
 /* ---- pool.c ---- */
 struct pool;

@@ -790,6 +790,10 @@ bot_free(struct bot *bot)
 	if (bot->state_fd >= 0)
 		close(bot->state_fd);
 	bot->state_fd = -1;
+	/* The last thing of the run: state_dir is free for the next. */
+	if (bot->lock_fd >= 0)
+		close(bot->lock_fd);
+	bot->lock_fd = -1;
 }
 
 /*
@@ -831,7 +835,7 @@ main(int argc, char **argv)
 	struct secrets sec;
 	struct bot bot;
 	char secheap[GS_CAUSE_MAX] = "";
-	int c, code, state_fd;
+	int c, code, state_fd, lock_fd = -1;
 
 	/* Before any thread exists: curl, lws and our own come later. */
 	if (gs_signals_block() < 0)
@@ -924,8 +928,12 @@ main(int argc, char **argv)
 		return GS_EXIT_CONFIG;
 	}
 	state_fd = ensure_dir(&cfg, cause);
-	if (state_fd < 0) {
+	/* Before anything reads or writes the snapshot, dry run included:
+	 * one daemon per state_dir. */
+	if (state_fd < 0 || owner_lock(&cfg, state_fd, &lock_fd, cause) < 0) {
 		log_error("%s", cause);
+		if (state_fd >= 0)
+			close(state_fd);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		bot_config_free(&cfg);
@@ -941,6 +949,7 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("curl_global_init failed");
 		close(state_fd);
+		close(lock_fd);
 		explicit_bzero(&sec, sizeof(sec));
 		keys_free(key);
 		bot_config_free(&cfg);
@@ -950,6 +959,7 @@ main(int argc, char **argv)
 	memset(&bot, 0, sizeof(bot));
 	bot.cfg = &cfg;
 	bot.state_fd = state_fd;
+	bot.lock_fd = lock_fd;
 	bot.snapshot_unsynced = -1;
 	bot.earlier_orders = -1;
 	pthread_mutex_init(&bot.mu, NULL);
