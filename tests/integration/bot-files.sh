@@ -158,16 +158,18 @@ jq -e '.orders | length == 8' "$T/state-started/open-orders.json" >/dev/null &&
 	pass "the snapshot is in the directory checked at start" || fail "no snapshot where it belongs"
 eq "nothing written through the swapped-in symlink" "$(ls -A "$T/elsewhere" | wc -l)" 0
 
-# A second daemon on the same trace is refused (78) and says why, on a
-# stderr that is a regular file (systemd's StandardError=file:): its
-# lines are written by the log's writer thread, and an early exit still
-# waits for them.  Five times: the line must never be lost.
+# A second daemon on the same trace (its own state_dir) is refused (78)
+# and says why, on a stderr that is a regular file (systemd's
+# StandardError=file:): its lines are written by the log's writer thread,
+# and an early exit still waits for them.  Five times: the line must
+# never be lost.
 rm -rf "$T/state-started" "$T/elsewhere" "$T/state"
 mkdir -m 0700 "$T/state"
+sed "s|^state_dir = .*|state_dir = $T/state-2|" "$T/bot.ini" >"$T/second.ini"
 bot_running 8
 said=0
 for i in 1 2 3 4 5; do
-	"$BOT" -c "$T/bot.ini" 2>"$T/second.log"
+	"$BOT" -c "$T/second.ini" 2>"$T/second.log"
 	rc=$?
 	[ "$rc" = 78 ] && grep -q "in use by another process" "$T/second.log" &&
 		said=$((said + 1))
