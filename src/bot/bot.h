@@ -11,6 +11,7 @@
  *	owner.c     the state_dir lock, the instance id, whose orders are whose
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
+ *	snapshot.c  the order snapshot kept on disk while running
  *	strategy.c  the demo grid
  *	outcome.c   what became of each order sent: decided, never guessed
  *	main.c      command line, start-up checks, wiring, summary
@@ -525,6 +526,13 @@ struct bot {
 	int earlier_orders; /* an earlier run's unsettled snapshot, its
 			     * orders, until recovery clears it; -1: none */
 	bool marked;	    /* this run's unsettled snapshot is on disk */
+	/* snapshot.c: the writer of the snapshot while running; bot->mu */
+	pthread_cond_t snap_cv; /* a change marked, or a generation written */
+	uint64_t snap_gen;	/* changes marked so far */
+	uint64_t snap_done;	/* the newest generation durable on disk */
+	uint64_t snap_failed;	/* the newest generation that failed */
+	bool snap_writer;	/* the writer runs: placements wait for it */
+	bool snap_final;	/* the settled mark is taken: no more writes */
 
 	struct rest_client *main_rest;	   /* main thread: checks, cancels */
 	struct rest_client *strategy_rest; /* strategy thread */
@@ -568,6 +576,34 @@ void cancel_force_hook(void *arg);
 json_t *cancel_known_orders(struct bot *bot, json_t *listing);
 /* The connections the phase's cancels use at once. */
 int cancel_fanout(const struct bot_config *cfg);
+
+/*
+ * The writer's part: every order the bot knows of, as of generation *gen
+ * (bot->snap_gen when its content was taken), written and durable.  0; 1
+ * when the snapshot is settled already (nothing is written); or -errno.
+ */
+int cancel_snapshot_gen(struct bot *bot, uint64_t *gen);
+
+/* ---- snapshot.c ---- */
+/*
+ * The "book changed" hook: whatever changes what the bot knows of its
+ * orders (bot->placed, bot->known) calls it after the change, and the
+ * snapshot writer puts the new state on disk soon after, coalescing
+ * changes.  Cheap, never waits for the disk.  _locked: bot->mu held;
+ * returns the generation that will hold the change.
+ */
+void bot_snapshot_dirty(struct bot *bot);
+uint64_t bot_snapshot_dirty_locked(struct bot *bot);
+/*
+ * bot->mu held: wait until generation gen is durable (0), its write failed
+ * (-EIO), the stop flag rose (-ECANCELED) or by (CLOCK_MONOTONIC) passed
+ * (-ETIMEDOUT).  0 at once when no writer runs (dry run).
+ */
+int snapshot_wait_locked(struct bot *bot, uint64_t gen,
+			 const struct timespec *by);
+/* The writer thread ("snapshot") and its wake hook. */
+void *snapshot_main(void *arg);
+void snapshot_wake(void *arg);
 
 /* ---- owner.c ---- */
 /*

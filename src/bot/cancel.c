@@ -375,6 +375,27 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 	return rc;
 }
 
+int
+cancel_snapshot_gen(struct bot *bot, uint64_t *gen)
+{
+	struct snap_ticket t;
+	json_t *known;
+	int rc;
+
+	pthread_mutex_lock(&bot->mu);
+	if (bot->snap_final) {
+		pthread_mutex_unlock(&bot->mu);
+		return 1;
+	}
+	known = known_locked(bot, bot->known);
+	*gen = bot->snap_gen;
+	t = snap_ticket_locked(bot, NULL);
+	pthread_mutex_unlock(&bot->mu);
+	rc = snapshot_write(bot, known, false, NULL, &t, NULL);
+	json_decref(known);
+	return rc;
+}
+
 /*
  * Forced exit: persist every order the bot knows of, without blocking on
  * a lock and without the network: memory, one file, one rename.
@@ -843,6 +864,7 @@ cancel_settle(struct bot *bot, const char *written)
 	json_object_clear(bot->placed);
 	json_decref(bot->known);
 	bot->known = json_array();
+	bot->snap_final = true; /* the running writer never overwrites it */
 	t = snap_ticket_locked(bot, NULL);
 	pthread_mutex_unlock(&bot->mu);
 	snapshot_path(bot, path, sizeof(path));

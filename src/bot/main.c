@@ -726,10 +726,20 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 			 "prices");
 	gs_phase_set(bot->sup, GS_STATE_CLOSING, stream_close_phase,
 		     bot->stream);
-	/* From the first placement on, a crash is known to the next start. */
-	if (!cfg->bot.dry_run && cancel_mark(bot) < 0)
-		log_warn("a crash from now on leaves the next start no "
-			 "snapshot: it still lists the exchange");
+	/* From the first placement on, a crash is known to the next start,
+	 * and the snapshot names every order placed (snapshot.c). */
+	if (!cfg->bot.dry_run) {
+		if (cancel_mark(bot) < 0)
+			log_warn("the order snapshot cannot be written yet: "
+				 "placements wait until it can be");
+		pthread_mutex_lock(&bot->mu);
+		bot->snap_writer = true;
+		pthread_mutex_unlock(&bot->mu);
+		rc = gs_worker_add(bot->sup, "snapshot", snapshot_main, bot,
+				   snapshot_wake, bot);
+		if (rc < 0)
+			return worker_failed("snapshot", rc, cause);
+	}
 	rc = gs_worker_add(bot->sup, "strategy", strategy_main, bot,
 			   strategy_wake, bot);
 	if (rc < 0)
@@ -782,6 +792,7 @@ bot_free(struct bot *bot)
 	pthread_mutex_destroy(&bot->mu);
 	pthread_mutex_destroy(&bot->snap_mu);
 	pthread_cond_destroy(&bot->cv);
+	pthread_cond_destroy(&bot->snap_cv);
 	if (bot->snapshot_unsynced >= 0)
 		close(bot->snapshot_unsynced);
 	bot->snapshot_unsynced = -1;
@@ -965,6 +976,7 @@ main(int argc, char **argv)
 	pthread_mutex_init(&bot.mu, NULL);
 	pthread_mutex_init(&bot.snap_mu, NULL);
 	pthread_cond_init(&bot.cv, NULL);
+	pthread_cond_init(&bot.snap_cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
 	bot.placed = json_object();
 	snprintf(bot.prefix, sizeof(bot.prefix), "%s-",

@@ -33,6 +33,8 @@
 #define WEIGHT_PER_SYMBOL 6
 #define WEIGHT_ACCOUNT 80
 #define MAX_LEVELS 200
+/* How long placements wait for the snapshot naming them (snapshot.c). */
+#define SNAPSHOT_WAIT_MS 2000
 
 struct slot {
 	char client_id[BOT_CID_MAX]; /* empty: nothing resting */
@@ -49,6 +51,7 @@ struct grid {
 	bool no_price[BOT_MAX_SYMBOLS];
 	int refused; /* levels refused in the last round */
 	int failed;  /* placements that failed otherwise */
+	char held[120]; /* placements held for the snapshot, to log */
 };
 
 double
@@ -226,7 +229,8 @@ grid_refresh(struct grid *g)
 	struct bot_order *orders = NULL;
 	struct plan_ids ids;
 	struct timespec dl;
-	int nreq = 0, n = 0, i, k, lv, resting = 0, rc = 0;
+	json_t *known;
+	int nreq = 0, n = 0, i, k, lv, resting = 0, rc = 0, gone = 0;
 
 	if (reqs == NULL || ptrs == NULL) {
 		free(reqs);
@@ -272,6 +276,7 @@ grid_refresh(struct grid *g)
 				continue;
 			}
 			/* Filled: no longer the bot's to cancel; re-place. */
+			gone++;
 			pthread_mutex_lock(&bot->mu);
 			json_object_del(bot->placed, s->client_id);
 			pthread_mutex_unlock(&bot->mu);
@@ -279,20 +284,24 @@ grid_refresh(struct grid *g)
 		}
 	}
 	plan_ids_free(&ids);
-	pthread_mutex_lock(&bot->mu);
-	bot->resting = resting;
-	json_decref(bot->known);
-	bot->known = json_array();
+	known = json_array();
 	for (k = 0; k < n; k++)
 		if (bot_owns(bot, orders[k].client_id))
 			json_array_append_new(
-			    bot->known,
+			    known,
 			    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}",
 				      "symbol", orders[k].symbol, "orderId",
 				      (json_int_t)orders[k].order_id,
 				      "clientOrderId", orders[k].client_id,
 				      "price", orders[k].price, "origQty",
 				      orders[k].qty, "side", orders[k].side));
+	pthread_mutex_lock(&bot->mu);
+	bot->resting = resting;
+	/* A listing that shows nothing new is not written again. */
+	if (gone > 0 || !json_equal(bot->known, known))
+		bot_snapshot_dirty_locked(bot);
+	json_decref(bot->known);
+	bot->known = known;
 	pthread_mutex_unlock(&bot->mu);
 	free(orders);
 	return resting;
@@ -427,18 +436,58 @@ grid_reason(const struct rest_req *req, char *out, size_t size)
 		snprintf(out, size, "HTTP %ld", req->status);
 }
 
+/* The client order id a placement carries ("" when none). */
+static void
+grid_cid(const struct rest_req *req, char *cid, size_t size)
+{
+	const char *c = strstr(req->query, "newClientOrderId=");
+
+	cid[0] = '\0';
+	if (c != NULL)
+		snprintf(cid, size, "%.*s", (int)strcspn(c + 17, "&"), c + 17);
+}
+
+/*
+ * bot->mu held: the k placements just recorded are sent only once a
+ * snapshot naming them is durable.  When the disk does not say so within
+ * SNAPSHOT_WAIT_MS (stalled, refusing) or the stop flag rose, they are
+ * forgotten unsent: false.
+ */
+static bool
+grid_recorded(struct grid *g, struct rest_req *reqs, int k)
+{
+	struct bot *bot = g->bot;
+	struct timespec by = gs_mono_after_ms(SNAPSHOT_WAIT_MS);
+	char cid[BOT_CID_MAX];
+	int i, rc;
+
+	rc = snapshot_wait_locked(bot, bot_snapshot_dirty_locked(bot), &by);
+	if (rc == 0)
+		return true;
+	for (i = 0; i < k; i++) {
+		grid_cid(&reqs[i], cid, sizeof(cid));
+		json_object_del(bot->placed, cid);
+		rest_req_reset(&reqs[i]);
+	}
+	bot_snapshot_dirty_locked(bot);
+	if (rc != -ECANCELED)
+		snprintf(g->held, sizeof(g->held),
+			 "%d placement%s held: the order snapshot is not on "
+			 "disk (%s)",
+			 k, k == 1 ? "" : "s",
+			 rc == -ETIMEDOUT ? "the disk is slow" : "write failed");
+	return false;
+}
+
 /* A placement's reply: keep the level, or say why not. */
 static void
 grid_placed_one(struct grid *g, struct rest_req *req)
 {
 	struct bot *bot = g->bot;
 	int sym = req->tag / MAX_LEVELS, l = req->tag % MAX_LEVELS;
-	const char *c = strstr(req->query, "newClientOrderId=");
-	char cid[BOT_CID_MAX] = "", what[300], why[40];
+	char cid[BOT_CID_MAX], what[300], why[40];
 
-	if (c != NULL)
-		snprintf(cid, sizeof(cid), "%.*s", (int)strcspn(c + 17, "&"),
-			 c + 17);
+	grid_cid(req, cid, sizeof(cid));
 	if (req->status == 200 && cid[0] != '\0') {
 		json_t *ack = json_loadb(req->body, req->len, 0, NULL);
 		json_t *id = json_object_get(ack, "orderId"), *o;
@@ -528,12 +577,20 @@ grid_place(struct grid *g)
 			k++;
 		}
 	}
+	if (k > 0 && !grid_recorded(g, reqs, k)) {
+		k = 0;
+		g->failed++;
+	}
 	if (k > 0) {
 		bot->inflight += k;
 		bot->orders_possible = true;
 	}
 	pthread_mutex_unlock(&bot->mu);
 	grid_log(g);
+	if (g->held[0] != '\0') {
+		log_warn("strategy: %s", g->held);
+		g->held[0] = '\0';
+	}
 	if (k == 0) {
 		free(reqs);
 		free(ptrs);
@@ -548,6 +605,7 @@ grid_place(struct grid *g)
 	grid_log(g);
 	pthread_mutex_lock(&bot->mu);
 	bot->inflight -= k;
+	bot_snapshot_dirty_locked(bot); /* the replies: ids, refusals */
 	pthread_cond_broadcast(&bot->cv);
 	pthread_mutex_unlock(&bot->mu);
 	free(reqs);

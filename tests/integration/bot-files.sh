@@ -128,8 +128,13 @@ eq "no temp file left" "$(find "$T/state" -name 'open-orders.json.*' ! -name '*.
 rm -f "$T/state/open-orders.json" "$T/state/open-orders.json.tmp"
 rm -f "$T/trace.jsonl"
 bot_running 8
-rm -f "$T/state/open-orders.json"
-mkdir -p "$T/state/open-orders.json/x"
+# The running daemon's snapshot writer may put a file back in between:
+# until the directory stands (a rename never replaces it).
+take_name() {
+	[ -d "$T/state/open-orders.json" ] || rm -f "$T/state/open-orders.json"
+	mkdir -p "$T/state/open-orders.json/x"
+}
+wait_until 10 take_name || fail "cannot put a directory in the snapshot's place"
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
 eq "unwritable snapshot: exit code" "$RC" 75

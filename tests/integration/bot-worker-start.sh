@@ -5,7 +5,8 @@
 # names the thread, the shutdown that follows cancels whatever was placed
 # and closes what was opened, and the exit code is 71 (EX_OSERR).  The
 # fault shim refuses the threads gs_worker_add starts, after the first
-# SKIP of them: the pool (0 started), market data (1), the strategy (2).
+# SKIP of them: the pool (0 started), market data (1), the snapshot
+# writer (2), the strategy (3).
 . "$(dirname "$0")/bot-common.sh"
 need_fault_shim
 
@@ -45,7 +46,8 @@ run_case() { # NAME SKIP THREAD
 
 run_case "pool refused" 0 pool
 run_case "market data refused" 1 lws
-run_case "strategy refused" 2 strategy
+run_case "snapshot writer refused" 2 snapshot
+run_case "strategy refused" 3 strategy
 eq "nothing was ever placed" "$(state '.requests["POST /api/v3/order"] // 0')" 0
 
 # Orders an earlier run left are cancelled at start-up before any worker
@@ -54,7 +56,7 @@ bot_running 8
 kill -KILL "$BOT_PID"
 wait_exit "$BOT_PID" 10
 eq "orphans of the killed run" "$(bot_orders)" 8
-run_case "strategy refused after a crash" 2 strategy
+run_case "strategy refused after a crash" 3 strategy
 check "recovery cancelled the orphans" has_record "$T/trace.jsonl" RECOVERY RUNNING RUNNING
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish
