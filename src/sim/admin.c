@@ -70,6 +70,10 @@ admin_state(struct sim *sim)
 	    sim->cfg.faults.clock_offset_ms, "stream_paused",
 	    (int)sim->cfg.faults.stream_paused);
 	json_object_set_new(state, "user_stream", userstream_state(sim));
+	json_object_set_new(state, "placements_held",
+	                    json_integer(http_held_count(sim)));
+	json_object_set_new(state, "placement_replies_lost",
+	                    json_integer(sim->place_replies_lost));
 	return state;
 }
 
@@ -90,6 +94,9 @@ static const struct {
     {"retry_after_s", offsetof(struct sim_faults, retry_after_s), 0, 3600},
     {"place_latency_ms", offsetof(struct sim_faults, place_latency_ms), 0,
      600000},
+    {"place_reply_loss_rate",
+     offsetof(struct sim_faults, place_reply_loss_rate), 0, 100},
+    {"place_hold_ms", offsetof(struct sim_faults, place_hold_ms), 0, 600000},
     {"clock_offset_ms", offsetof(struct sim_faults, clock_offset_ms), -86400000,
      86400000},
     {"user_stream_delay_ms", offsetof(struct sim_faults, user_stream_delay_ms),
@@ -195,7 +202,7 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	}
 	r->body = json_pack(
 	    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:i, s:b, "
-	    "s:i, s:b}",
+	    "s:i, s:b, s:i, s:i}",
 	    "latency_ms", f->latency_ms, "jitter_ms", f->jitter_ms,
 	    "error_5xx_rate", f->error_5xx_rate, "hang_rate", f->hang_rate,
 	    "cancel_reject_rate", f->cancel_reject_rate, "rate_limit_count",
@@ -204,7 +211,8 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	    "ws_close", f->ws_close_ignore ? "ignore" : "normal",
 	    "clock_offset_ms", f->clock_offset_ms, "stream_paused",
 	    (int)f->stream_paused, "weight_limit_1m", sim->cfg.weight_limit_1m,
-	    "market_frozen", (int)f->market_frozen);
+	    "market_frozen", (int)f->market_frozen, "place_reply_loss_rate",
+	    f->place_reply_loss_rate, "place_hold_ms", f->place_hold_ms);
 }
 
 /* Fill a resting order, as the market would. */

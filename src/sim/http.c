@@ -124,6 +124,123 @@ http_timer(lws_sorted_usec_list_t *sul)
 	lws_callback_on_writable(pss->wsi);
 }
 
+/*
+ * A placement on its way to the matching engine (place_hold_ms): a copy
+ * of the request, acted on when the hold ends whether or not its client
+ * still waits, as an order sent is placed though the sender gave up.
+ * The usual checks run then: past its timestamp + recvWindow it is
+ * refused (-1021), as the exchange refuses it.
+ */
+struct sim_held {
+	lws_sorted_usec_list_t sul;
+	struct sim *sim;
+	struct sim_pss *pss; /* waiting for the reply; NULL once gone */
+	struct sim_pss req;
+	struct sim_held *next;
+};
+
+static int http_dispatch(struct sim *sim, struct lws *wsi,
+			 struct sim_pss *pss);
+
+static void
+held_unlink(struct sim_held *h)
+{
+	struct sim_held **pp;
+
+	for (pp = &h->sim->held; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+}
+
+static void
+held_timer(lws_sorted_usec_list_t *sul)
+{
+	struct sim_held *h = lws_container_of(sul, struct sim_held, sul);
+	struct sim *sim = h->sim;
+
+	held_unlink(h);
+	if (h->pss != NULL) {
+		struct sim_pss *pss = h->pss;
+
+		pss->held = NULL;
+		if (http_dispatch(sim, pss->wsi, pss) < 0)
+			lws_set_timeout(pss->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+			                LWS_TO_KILL_ASYNC);
+	} else {
+		/* Its client is gone: placed (or refused) all the same. */
+		struct sim_params p = {.n = 0};
+		struct sim_reply r = {.status = 200, .retry_after = -1};
+
+		p.api_key = h->req.api_key;
+		params_parse(&p, h->req.query, strlen(h->req.query));
+		params_parse(&p, h->req.body, h->req.body_len);
+		rest_route(sim, NULL, &h->req, &p, &r);
+		params_free(&p);
+		log_info("a held placement whose client is gone: HTTP %d",
+		         r.status);
+		reply_clear(&r);
+	}
+	free(h);
+}
+
+/* Hold a placement on its way: 1 when held, 0 when not to be. */
+static int
+http_hold(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
+{
+	struct sim_held *h;
+
+	if (pss->hold_done || sim->cfg.faults.place_hold_ms <= 0 ||
+	    strcmp(pss->method, "POST") != 0 ||
+	    strcmp(pss->path, "/api/v3/order") != 0)
+		return 0;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return 0;
+	pss->hold_done = true;
+	pss->sim = sim;
+	pss->wsi = wsi;
+	pss->held = h;
+	pss->phase = 1;
+	h->sim = sim;
+	h->pss = pss;
+	h->req = *pss;
+	h->req.response = NULL;
+	h->req.held = NULL;
+	h->next = sim->held;
+	sim->held = h;
+	lws_sul_schedule(sim->ctx, 0, &h->sul, held_timer,
+	                 (lws_usec_t)sim->cfg.faults.place_hold_ms *
+	                     LWS_US_PER_MS);
+	return 1;
+}
+
+int
+http_held_count(const struct sim *sim)
+{
+	const struct sim_held *h;
+	int n = 0;
+
+	for (h = sim->held; h != NULL; h = h->next)
+		n++;
+	return n;
+}
+
+void
+http_held_free_all(struct sim *sim)
+{
+	while (sim->held != NULL) {
+		struct sim_held *h = sim->held;
+
+		sim->held = h->next;
+		lws_sul_cancel(&h->sul);
+		if (h->pss != NULL)
+			h->pss->held = NULL;
+		free(h);
+	}
+}
+
 static const char not_found_page[] =
     "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
     "<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n";
@@ -159,6 +276,8 @@ http_dispatch(struct sim *sim, struct lws *wsi, struct sim_pss *pss)
 	long long delay = 0;
 	char *s;
 
+	if (http_hold(sim, wsi, pss))
+		return 0; /* acted on when the hold ends (held_timer) */
 	p.api_key = pss->api_key;
 	params_parse(&p, pss->query, strlen(pss->query));
 	params_parse(&p, pss->body, pss->body_len);
@@ -349,6 +468,7 @@ http_request(struct sim *sim, struct lws *wsi, void *vpss, const char *uri)
 
 	http_conn_request(sim, pss, sim_conn_fd(wsi));
 	memset(pss->method, 0, sizeof(pss->method));
+	pss->hold_done = false; /* a new request on a kept-alive connection */
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
 			snprintf(pss->method, sizeof(pss->method), "%s",
@@ -611,6 +731,12 @@ http_closed(struct sim *sim, void *vpss)
 
 	http_conn_request_end(sim, pss);
 	lws_sul_cancel(&pss->sul);
+	if (pss->held != NULL) {
+		/* Gone before its placement reached the engine: the copy
+		 * goes on without it. */
+		pss->held->pss = NULL;
+		pss->held = NULL;
+	}
 	free(pss->response);
 	pss->response = NULL;
 }

@@ -746,6 +746,7 @@ main(int argc, char **argv)
 	lws_sul_cancel(&sim->tick_sul);
 	lws_sul_cancel(&sim->ping_sul);
 	userstream_stop(sim);
+	http_held_free_all(sim);
 	lws_context_destroy(sim->ctx);
 	userstream_free(sim);
 	stream_cleanup(sim);

@@ -242,6 +242,16 @@ order_place(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 	}
 	if (match_place(sim, &pl, r, &fills, &nfills, &index) < 0)
 		return;
+	if (request_chance(sim, sim->cfg.faults.place_reply_loss_rate)) {
+		/* Carried out; the reply is lost on its way back. */
+		sim->place_replies_lost++;
+		free(fills);
+		reply_clear(r);
+		reply_error(r, 503, -1001,
+			    "Internal error; unable to process your request. "
+			    "Please try again.");
+		return;
+	}
 	r->order_counts = true;
 	if (resp == NULL) /* Binance's default: FULL for these types */
 		resp = strcmp(pl.type, "LIMIT_MAKER") == 0 ? "ACK" : "FULL";

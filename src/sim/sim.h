@@ -38,6 +38,10 @@ struct sim_faults {
 	int retry_after_s;	/* Retry-After on 429/418; 0 = omit header */
 	bool ws_close_ignore;	/* never read (so never answer) a close */
 	int place_latency_ms;	/* extra latency on POST /api/v3/order */
+	int place_reply_loss_rate; /* percent of placements carried out whose
+				    * reply is lost (answered 503) */
+	int place_hold_ms;	/* a placement reaches the matching engine
+				 * this late, even if its client is gone */
 	int clock_offset_ms;	/* the server's clock, shifted */
 	bool stream_paused;	/* no market events while set */
 	/* the user data stream (userstream.c) */
@@ -427,6 +431,10 @@ int http_body(struct sim *sim, struct lws *wsi, void *pss, const void *in,
 int http_body_done(struct sim *sim, struct lws *wsi, void *pss);
 int http_writeable(struct sim *sim, struct lws *wsi, void *pss);
 void http_closed(struct sim *sim, void *pss);
+/* Forget the placements still held (place_hold_ms): at exit. */
+void http_held_free_all(struct sim *sim);
+/* Placements held on their way now (place_hold_ms). */
+int http_held_count(const struct sim *sim);
 /* A client connection accepted, busy (a request began, or an upgrade),
  * gone: http.c knows which are idle keep-alive ones (close_idle fault). */
 void http_conn_open(struct sim *sim, int fd);
@@ -576,6 +584,8 @@ struct sim_pss {
 	lws_sorted_usec_list_t sul;
 	struct sim *sim;
 	struct lws *wsi;
+	struct sim_held *held; /* on its way to the matching engine */
+	bool hold_done;	       /* it was held already: acted on now */
 
 	/* WebSocket (stream.c) */
 	bool is_ws;
@@ -594,8 +604,11 @@ struct sim_close {
 #define SIM_EVENT_WAIT_MS 100 /* a reply, for its events (http.c) */
 #define SIM_CONN_FDS 4096 /* sockets followed, as tap.c's */
 
+struct sim_held;
+
 struct sim {
 	struct sim_config cfg;
+	struct sim_held *held; /* placements on their way (http.c) */
 	struct sim_market market;
 	struct sim_account account;
 	json_t *events_kept; /* events.c */
@@ -620,6 +633,7 @@ struct sim {
 	int64_t order_window_10s, order_window_1d;
 	int orders_10s, orders_1d;
 	long long count_429, count_418;
+	long long place_replies_lost; /* place_reply_loss_rate's */
 	long long http_connections;
 	long long http2_connections; /* of those, HTTP/2 ones */
 	long long http2_streams;     /* requests they carried */
