@@ -431,6 +431,10 @@ bool rest_http2(const struct rest_client *rc);
 #define OUTCOME_UNKNOWN "unknown"     /* no reply came: undecided */
 #define OUTCOME_PLACED "placed"	      /* the exchange has it */
 
+/* How far our estimate of the exchange's clock may be off (the offset's
+ * measurement, drift between re-syncs): a window passes this much later. */
+#define OUTCOME_CLOCK_MARGIN_MS 1000
+
 /* What decided an order's outcome. */
 enum outcome_by {
 	OUTCOME_BY_REPLY,
@@ -465,12 +469,14 @@ bool outcome_unknown_locked(struct bot *bot, const char *cid,
 bool outcome_status_locked(struct bot *bot, const char *cid,
 			   const char *status, int64_t order_id,
 			   enum outcome_by by);
-/* Refused with a definite answer (4xx): never placed; forgotten. */
-void outcome_refused_locked(struct bot *bot, const char *cid);
+/* Known not to rest (refused with a definite answer, or placed and no
+ * longer listed): forgotten. */
+void outcome_forget_locked(struct bot *bot, const char *cid);
 /*
  * The exchange does not know cid (-2013, or the verify listing does not
  * show it) at server_now_ms on its clock: an undecided order is never
- * placed once its timestamp + recvWindow has passed (forgotten: true);
+ * placed once its timestamp + recvWindow (and OUTCOME_CLOCK_MARGIN_MS)
+ * has passed (forgotten: true);
  * before then it may still land (false).  A placed order: false (not
  * listed means gone: the caller's to say).
  */
@@ -511,7 +517,8 @@ struct bot {
 	json_t *placed; /* {clientOrderId: order}: sent by this run and not
 			 * known to be gone (outcome.c) */
 	int unknown_total; /* placements that had no reply */
-	int unknown_decided[OUTCOME_BY_COUNT]; /* of those: decided by */
+	int decided[OUTCOME_BY_COUNT]; /* placements in flight or unknown
+					* that were decided, by what */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;

@@ -68,10 +68,8 @@ undecided(json_t *o)
 static void
 decided(struct bot *bot, json_t *o, enum outcome_by by)
 {
-	const char *s = json_string_value(json_object_get(o, "outcome"));
-
-	if (s != NULL && strcmp(s, OUTCOME_UNKNOWN) == 0)
-		bot->unknown_decided[by]++;
+	if (undecided(o))
+		bot->decided[by]++;
 }
 
 void
@@ -123,8 +121,12 @@ outcome_status_locked(struct bot *bot, const char *cid, const char *status,
 }
 
 void
-outcome_refused_locked(struct bot *bot, const char *cid)
+outcome_forget_locked(struct bot *bot, const char *cid)
 {
+	json_t *o = json_object_get(bot->placed, cid);
+
+	if (o != NULL)
+		decided(bot, o, OUTCOME_BY_REPLY);
 	json_object_del(bot->placed, cid);
 }
 
@@ -149,7 +151,8 @@ outcome_absent_locked(struct bot *bot, const char *cid, int64_t server_now_ms,
 		return true;
 	if (!undecided(o))
 		return false; /* placed: not listed means gone, the caller's */
-	if (server_now_ms <= outcome_window_end(o))
+	if (server_now_ms <=
+	    bot_add_sat(outcome_window_end(o), OUTCOME_CLOCK_MARGIN_MS))
 		return false; /* it may still land */
 	decided(bot, o, by);
 	json_object_del(bot->placed, cid);

@@ -9,6 +9,14 @@
  * phase can wait for the ones already on the wire (strategy_wait_idle),
  * and every snapshot names them.
  *
+ * A placement without a reply (timeout, 5xx, -1001, -1007) is unknown
+ * (outcome.c): its level keeps it and is not placed again until a
+ * listing shows it, an event or a query by origClientOrderId (weight 4,
+ * with backoff) decides it; "does not exist" decides only once its
+ * timestamp + recvWindow has passed on the exchange's clock, and the
+ * query is asked again then.  Doubled orders at one level are what a
+ * guess would cost.
+ *
  * The exchange is polled sparingly: the open orders are listed only when
  * some level rests, per symbol (weight 6 each) where that is cheaper than
  * the account-wide listing (80), and every request waits for the weight
@@ -32,14 +40,18 @@
 #define RESYNC_MS (5 * 60 * 1000)
 #define WEIGHT_PER_SYMBOL 6
 #define WEIGHT_ACCOUNT 80
+#define WEIGHT_QUERY 4 /* GET /api/v3/order */
 #define MAX_LEVELS 200
 /* How long placements wait for the snapshot naming them (snapshot.c). */
 #define SNAPSHOT_WAIT_MS 2000
 
 struct slot {
-	char client_id[BOT_CID_MAX]; /* empty: nothing resting */
+	char client_id[BOT_CID_MAX]; /* empty: nothing resting, nothing
+				      * whose outcome is unknown */
 	char refused[40];	     /* why the last placement was refused */
 	char to_log[160];	     /* a refusal to log, outside the lock */
+	int64_t query_at;	     /* mono ms: its outcome queried next */
+	long long query_backoff;     /* after a query without an answer */
 };
 
 struct grid {
@@ -52,6 +64,7 @@ struct grid {
 	int refused; /* levels refused in the last round */
 	int failed;  /* placements that failed otherwise */
 	char held[120]; /* placements held for the snapshot, to log */
+	int unknown; /* levels whose placement's outcome is unknown */
 };
 
 double
@@ -269,16 +282,37 @@ grid_refresh(struct grid *g)
 		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
 			struct slot *s = &g->slots[i][lv];
 
+			const char *oc;
+			bool placed;
+
 			if (s->client_id[0] == '\0')
 				continue;
+			pthread_mutex_lock(&bot->mu);
+			oc = outcome_of_locked(bot, s->client_id);
+			placed = oc != NULL && strcmp(oc, OUTCOME_PLACED) == 0;
 			if (plan_listed(&ids, s->client_id)) {
+				/* It rests, whatever was unknown of it. */
+				if (oc != NULL && !placed)
+					outcome_status_locked(bot, s->client_id,
+							      "NEW", 0,
+							      OUTCOME_BY_LISTING);
+				pthread_mutex_unlock(&bot->mu);
+				s->query_at = 0;
 				resting++;
 				continue;
 			}
-			/* Filled: no longer the bot's to cancel; re-place. */
+			if (oc != NULL && !placed) {
+				/* Unknown: filled, still on its way or never
+				 * placed; its query decides, and the level is
+				 * not placed again meanwhile. */
+				pthread_mutex_unlock(&bot->mu);
+				continue;
+			}
+			/* Filled (or an event said it is gone): no longer
+			 * the bot's to cancel; re-place. */
 			gone++;
-			pthread_mutex_lock(&bot->mu);
-			json_object_del(bot->placed, s->client_id);
+			if (placed)
+				outcome_forget_locked(bot, s->client_id);
 			pthread_mutex_unlock(&bot->mu);
 			s->client_id[0] = '\0';
 		}
@@ -412,12 +446,13 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	}
 	req->tag = i * MAX_LEVELS + lv;
 	/* Snapshots name it from now on (held: bot->mu). */
-	json_object_set_new(bot->placed, cid,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+	outcome_sent_locked(bot, cid,
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
 				      "symbol", cfg->bot.symbols[i],
 				      "clientOrderId", cid, "price", sprice,
 				      "origQty", sqty, "side",
-				      buy ? "BUY" : "SELL", "status", "SENT"));
+				      buy ? "BUY" : "SELL", "status", "SENT",
+				      "level", lv));
 	req->on_stop = REST_STOP_DROP_UNSENT;
 	return true;
 }
@@ -490,26 +525,50 @@ grid_placed_one(struct grid *g, struct rest_req *req)
 	grid_cid(req, cid, sizeof(cid));
 	if (req->status == 200 && cid[0] != '\0') {
 		json_t *ack = json_loadb(req->body, req->len, 0, NULL);
-		json_t *id = json_object_get(ack, "orderId"), *o;
+		json_t *id = json_object_get(ack, "orderId");
+		const char *oc;
 
 		snprintf(g->slots[sym][l].client_id, BOT_CID_MAX, "%s", cid);
 		g->slots[sym][l].refused[0] = '\0';
+		g->slots[sym][l].query_at = 0;
 		pthread_mutex_lock(&bot->mu);
-		o = json_object_get(bot->placed, cid);
-		if (o != NULL && json_is_integer(id))
-			json_object_set(o, "orderId", id);
-		if (o != NULL)
-			json_object_set_new(o, "status", json_string("NEW"));
+		/* An ACK carries no status: accepted.  An event may have
+		 * said more already (filled: gone from bot->placed). */
+		oc = outcome_of_locked(bot, cid);
+		if (oc != NULL && strcmp(oc, OUTCOME_IN_FLIGHT) == 0)
+			outcome_status_locked(bot, cid, "NEW",
+					      json_is_integer(id)
+						  ? json_integer_value(id)
+						  : 0,
+					      OUTCOME_BY_REPLY);
 		pthread_mutex_unlock(&bot->mu);
 		json_decref(ack);
 		return;
 	}
-	if (!req->sent || (!rest_unknown(req) && req->status != 0)) {
-		/* Never sent, or refused: it does not rest. */
+	if (req->sent && rest_unknown(req) && cid[0] != '\0') {
+		struct slot *s = &g->slots[sym][l];
+
+		/* No answer: it may rest, may have filled, may never be
+		 * placed.  The level keeps it, unknown, and is not placed
+		 * again until the exchange says. */
 		pthread_mutex_lock(&bot->mu);
-		json_object_del(bot->placed, cid);
+		outcome_unknown_locked(bot, cid, req->timestamp_ms,
+				       req->recv_window_ms);
 		pthread_mutex_unlock(&bot->mu);
+		snprintf(s->client_id, BOT_CID_MAX, "%s", cid);
+		s->query_at = gs_mono_ns() / 1000000;
+		s->query_backoff = 0;
+		g->failed++;
+		rest_describe(req, what, sizeof(what));
+		log_warn("strategy: placing %s on %s: %s; its outcome is "
+			 "unknown until the exchange says, the level waits",
+			 cid, bot->cfg->bot.symbols[sym], what);
+		return;
 	}
+	/* Never sent, or refused: it does not rest. */
+	pthread_mutex_lock(&bot->mu);
+	outcome_forget_locked(bot, cid);
+	pthread_mutex_unlock(&bot->mu);
 	if (!req->sent)
 		return;
 	rest_describe(req, what, sizeof(what));
@@ -522,6 +581,166 @@ grid_placed_one(struct grid *g, struct rest_req *req)
 		log_warn("strategy: placing on %s failed: %s",
 			 bot->cfg->bot.symbols[sym], what);
 	}
+}
+
+/* A query's answer: the level rests, is free again, or asks later. */
+static void
+grid_queried(struct grid *g, struct rest_req *req)
+{
+	struct bot *bot = g->bot;
+	int sym = req->tag / MAX_LEVELS, l = req->tag % MAX_LEVELS;
+	struct slot *s = &g->slots[sym][l];
+	int64_t now = gs_mono_ns() / 1000000;
+	char what[300];
+
+	if (req->status == 200) {
+		json_t *j = json_loadb(req->body, req->len, 0, NULL);
+		const char *st =
+		    json_string_value(json_object_get(j, "status"));
+		json_t *id = json_object_get(j, "orderId");
+		bool rests = outcome_rests(st);
+
+		if (st != NULL) {
+			pthread_mutex_lock(&bot->mu);
+			outcome_status_locked(bot, s->client_id, st,
+					      json_is_integer(id)
+						  ? json_integer_value(id)
+						  : 0,
+					      OUTCOME_BY_QUERY);
+			pthread_mutex_unlock(&bot->mu);
+			log_info("strategy: %s was placed (%s, by query)%s",
+				 s->client_id, st,
+				 rests ? "" : "; the level is placed again");
+			if (!rests)
+				s->client_id[0] = '\0';
+			s->query_at = 0;
+			json_decref(j);
+			return;
+		}
+		json_decref(j);
+	} else if (req->code == -2013) {
+		int64_t server = rest_server_ms(bot->strategy_rest), end;
+		bool never;
+
+		pthread_mutex_lock(&bot->mu);
+		end = outcome_window_end(
+		    json_object_get(bot->placed, s->client_id));
+		never = outcome_absent_locked(bot, s->client_id, server,
+					      OUTCOME_BY_QUERY);
+		pthread_mutex_unlock(&bot->mu);
+		if (never) {
+			log_info("strategy: %s was never placed (unknown to "
+				 "the exchange past its recvWindow); the level "
+				 "is placed again",
+				 s->client_id);
+			s->client_id[0] = '\0';
+			return;
+		}
+		/* It may still land: asked again once its window passed. */
+		end = bot_add_sat(end, OUTCOME_CLOCK_MARGIN_MS + 1);
+		s->query_at = bot_add_sat(now, end > server ? end - server : 0);
+		s->query_backoff = 0;
+		return;
+	}
+	/* No answer (or not one we read): asked again, with backoff. */
+	s->query_backoff =
+	    budget_backoff(s->query_backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+	s->query_at = now + s->query_backoff;
+	rest_describe(req, what, sizeof(what));
+	log_warn("strategy: querying %s: %s; asked again in %lld ms",
+		 s->client_id, what, s->query_backoff);
+}
+
+/*
+ * Ask the exchange about each level whose placement's outcome is unknown
+ * and whose turn has come: GET /api/v3/order by origClientOrderId (weight
+ * 4, waiting for the budget like every request).  Sets g->unknown.
+ */
+static void
+grid_query(struct grid *g)
+{
+	struct bot *bot = g->bot;
+	const struct bot_config *cfg = bot->cfg;
+	int nsym = cfg->bot.nsymbols, per = cfg->bot.orders_per_symbol;
+	int64_t now = gs_mono_ns() / 1000000;
+	struct rest_req *reqs = NULL, **ptrs = NULL;
+	struct timespec dl;
+	int i, lv, k = 0;
+
+	g->unknown = 0;
+	for (i = 0; i < nsym; i++) {
+		for (lv = 0; lv < per; lv++) {
+			struct slot *s = &g->slots[i][lv];
+			const char *oc;
+			bool unknown;
+
+			if (s->client_id[0] == '\0')
+				continue;
+			pthread_mutex_lock(&bot->mu);
+			oc = outcome_of_locked(bot, s->client_id);
+			unknown = oc != NULL && strcmp(oc, OUTCOME_UNKNOWN) == 0;
+			pthread_mutex_unlock(&bot->mu);
+			if (!unknown)
+				continue;
+			g->unknown++;
+			if (s->query_at > now)
+				continue;
+			if (reqs == NULL) {
+				reqs = calloc((size_t)(nsym * per) + 1,
+					      sizeof(*reqs));
+				ptrs = calloc((size_t)(nsym * per) + 1,
+					      sizeof(*ptrs));
+				if (reqs == NULL || ptrs == NULL)
+					goto out;
+			}
+			rest_req_init(&reqs[k], "GET", "/api/v3/order", true);
+			reqs[k].on_stop = REST_STOP_ABORT;
+			reqs[k].tag = i * MAX_LEVELS + lv;
+			if (sign_append(reqs[k].query, sizeof(reqs[k].query),
+					"symbol", cfg->bot.symbols[i]) < 0 ||
+			    sign_append(reqs[k].query, sizeof(reqs[k].query),
+					"origClientOrderId",
+					s->client_id) < 0)
+				continue;
+			ptrs[k] = &reqs[k];
+			k++;
+		}
+	}
+	if (k == 0)
+		goto out;
+	dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);
+	rest_run(bot->strategy_rest, ptrs, k, 8, &dl);
+	for (i = 0; i < k; i++) {
+		if (!gs_stop_requested())
+			grid_queried(g, ptrs[i]);
+		rest_req_reset(ptrs[i]);
+	}
+out:
+	free(reqs);
+	free(ptrs);
+}
+
+/* The soonest a level's outcome is to be asked, in ms from now; -1: none. */
+static long long
+grid_query_due(const struct grid *g)
+{
+	const struct bot_config *cfg = g->bot->cfg;
+	int64_t now = gs_mono_ns() / 1000000, soonest = -1;
+	int i, lv;
+
+	if (g->unknown == 0)
+		return -1;
+	for (i = 0; i < cfg->bot.nsymbols; i++)
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
+			const struct slot *s = &g->slots[i][lv];
+
+			if (s->client_id[0] != '\0' && s->query_at > 0 &&
+			    (soonest < 0 || s->query_at < soonest))
+				soonest = s->query_at;
+		}
+	if (soonest < 0)
+		return -1;
+	return soonest > now ? soonest - now : 0;
 }
 
 /* Place every empty level.  Returns -ECANCELED once stopping. */
@@ -567,7 +786,7 @@ grid_place(struct grid *g)
 					sizeof(cid)))
 				continue;
 			if (cfg->bot.dry_run) {
-				json_object_del(bot->placed, cid);
+				outcome_forget_locked(bot, cid);
 				snprintf(s->client_id, sizeof(s->client_id),
 					 "%s", cid);
 				bot->dry_orders++;
@@ -659,6 +878,11 @@ grid_status(struct grid *g, bool listing_failed, char *out, size_t size)
 						why);
 		}
 	}
+	if (g->unknown > 0 && off < size)
+		off += (size_t)snprintf(out + off, size - off,
+					"%s%d placement%s of unknown outcome",
+					off ? "; " : "", g->unknown,
+					g->unknown == 1 ? "" : "s");
 	if (listing_failed && off < size)
 		off += (size_t)snprintf(out + off, size - off, "%s%s",
 					off ? "; " : "",
@@ -707,9 +931,10 @@ grid_next_cost(struct grid *g)
 		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++)
 			empty += g->slots[i][lv].client_id[0] == '\0';
 	}
+	/* A query of each level whose outcome is unknown, at most. */
 	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT)
-		return WEIGHT_ACCOUNT + empty;
-	return resting * WEIGHT_PER_SYMBOL + empty;
+		return WEIGHT_ACCOUNT + empty + WEIGHT_QUERY * g->unknown;
+	return resting * WEIGHT_PER_SYMBOL + empty + WEIGHT_QUERY * g->unknown;
 }
 
 /* Re-measure the clock offset now and then (weight 1). */
@@ -758,8 +983,10 @@ strategy_main(void *arg)
 		long long wait, budget_wait = 0;
 
 		grid_resync(g);
-		if (!bot->cfg->bot.dry_run)
+		if (!bot->cfg->bot.dry_run) {
 			listing_failed = grid_refresh(g) < 0;
+			grid_query(g);
+		}
 		if (grid_place(g) == -ECANCELED)
 			break;
 		grid_status(g, listing_failed, status, sizeof(status));
@@ -774,6 +1001,13 @@ strategy_main(void *arg)
 		} else {
 			g->backoff = 0;
 			wait = REFRESH_MS;
+		}
+		{
+			/* A level whose outcome is due to be asked. */
+			long long due = grid_query_due(g);
+
+			if (due >= 0 && due < wait)
+				wait = due < 50 ? 50 : due;
 		}
 		if (!bot->cfg->bot.dry_run) {
 			int64_t now = gs_mono_ns() / 1000000;
