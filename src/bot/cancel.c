@@ -17,7 +17,11 @@
  * written to state_dir atomically, with every placement of this run the
  * listing does not show (an order on the wire is the bot's before any
  * listing knows it); a clean end marks the snapshot settled, so the next
- * start has nothing to recover.
+ * start has nothing to recover.  A placement in flight or of unknown
+ * outcome when the phase begins is decided before its first listing
+ * (cancel_decide): by its reply, its event, a query, or the passing of
+ * its timestamp + recvWindow; one still undecided at the deadline keeps
+ * the phase from clean, and the snapshot from settled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -892,6 +896,178 @@ cancel_settle(struct bot *bot, const char *written)
 	return rc;
 }
 
+/* ---- placements of unknown outcome at the stop ------------------------- */
+
+/* Queries sent at the stop at most (weight 4 each): past that, the
+ * passing of each order's window and the listing decide. */
+#define DECIDE_QUERIES_MAX 64
+
+/* One GET /api/v3/order for each id; what they answer decides. */
+static void
+decide_queries(struct cancel_run *r, json_t *ids)
+{
+	struct bot *bot = r->bot;
+	size_t n = json_array_size(ids), i, k = 0;
+	struct rest_req *reqs, **ptrs;
+
+	if (n == 0 || n > DECIDE_QUERIES_MAX)
+		return;
+	reqs = calloc(n, sizeof(*reqs));
+	ptrs = calloc(n, sizeof(*ptrs));
+	if (reqs == NULL || ptrs == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *cid = json_string_value(json_array_get(ids, i));
+		const char *sym;
+		char symbol[BOT_SYMBOL_MAX];
+
+		pthread_mutex_lock(&bot->mu);
+		sym = json_string_value(json_object_get(
+		    json_object_get(bot->placed, cid), "symbol"));
+		snprintf(symbol, sizeof(symbol), "%s", sym ? sym : "");
+		pthread_mutex_unlock(&bot->mu);
+		if (symbol[0] == '\0')
+			continue;
+		rest_req_init(&reqs[k], "GET", "/api/v3/order", true);
+		if (sign_append(reqs[k].query, sizeof(reqs[k].query), "symbol",
+				symbol) < 0 ||
+		    sign_append(reqs[k].query, sizeof(reqs[k].query),
+				"origClientOrderId", cid) < 0)
+			continue;
+		reqs[k].user = (void *)cid; /* ids outlives the requests */
+		ptrs[k] = &reqs[k];
+		k++;
+	}
+	if (k == 0)
+		goto out;
+	rest_run(r->rc, ptrs, (int)k, CANCEL_PARALLEL, r->deadline);
+	r->requests += (int)k;
+	for (i = 0; i < k; i++) {
+		struct rest_req *q = ptrs[i];
+		const char *cid = q->user;
+
+		r->connects += q->connects;
+		if (q->status == 200) {
+			json_t *j = json_loadb(q->body, q->len, 0, NULL);
+			const char *st =
+			    json_string_value(json_object_get(j, "status"));
+			json_t *id = json_object_get(j, "orderId");
+
+			pthread_mutex_lock(&bot->mu);
+			outcome_status_locked(bot, cid, st,
+					      json_is_integer(id)
+						  ? json_integer_value(id)
+						  : 0,
+					      OUTCOME_BY_QUERY);
+			pthread_mutex_unlock(&bot->mu);
+			json_decref(j);
+		} else if (q->code == -2013) {
+			/* Not there: never placed once its window passed;
+			 * before then it may still land. */
+			int64_t now = rest_server_ms(r->rc);
+
+			pthread_mutex_lock(&bot->mu);
+			outcome_absent_locked(bot, cid, now, OUTCOME_BY_QUERY);
+			pthread_mutex_unlock(&bot->mu);
+		} else {
+			char what[300];
+
+			rest_describe(q, what, sizeof(what));
+			log_warn("CANCELLING: querying %s: %s", cid, what);
+		}
+		rest_req_reset(q);
+	}
+out:
+	free(reqs);
+	free(ptrs);
+}
+
+/*
+ * Before the first listing, decide every placement in flight or of
+ * unknown outcome: by its reply (strategy_wait_idle waited for those),
+ * its event, a query, or the passing of its timestamp + recvWindow on
+ * the exchange's clock, after which the exchange refuses it: from then on
+ * the listing that follows shows it if it rests, and it is cancelled with
+ * the rest.  The wait leaves reserve_ms of the phase for the listing and
+ * the cancels; what is still undecided then stays in bot->placed, named by
+ * the snapshot.  Returns how many remain undecided.
+ */
+static int
+cancel_decide(struct cancel_run *r, long long reserve_ms)
+{
+	struct bot *bot = r->bot;
+	json_t *ids = json_array();
+	int64_t end;
+	int n;
+
+	pthread_mutex_lock(&bot->mu);
+	n = outcome_undecided_locked(bot, &end, ids);
+	pthread_mutex_unlock(&bot->mu);
+	if (n == 0) {
+		json_decref(ids);
+		return 0;
+	}
+	log_info("CANCELLING: %d placement%s of unknown outcome: decided "
+		 "before the listing",
+		 n, n == 1 ? "" : "s");
+	/* An order whose reply was lost but that rests is decided now. */
+	decide_queries(r, ids);
+	json_array_clear(ids);
+	pthread_mutex_lock(&bot->mu);
+	for (;;) {
+		int64_t server = rest_server_ms(r->rc), wait;
+		long long left = gs_ms_until(r->deadline) - reserve_ms;
+		size_t i;
+		struct timespec until;
+
+		json_array_clear(ids);
+		n = outcome_undecided_locked(bot, &end, ids);
+		if (n == 0)
+			break;
+		/* Past its window: the exchange refuses it from now on. */
+		for (i = 0; i < json_array_size(ids); i++)
+			outcome_absent_locked(
+			    bot, json_string_value(json_array_get(ids, i)),
+			    server, OUTCOME_BY_WINDOW);
+		json_array_clear(ids);
+		n = outcome_undecided_locked(bot, &end, NULL);
+		if (n == 0 || left <= 0)
+			break;
+		/* Until the last window passes, or an event decides. */
+		wait = bot_sub_sat(bot_add_sat(end, OUTCOME_CLOCK_MARGIN_MS + 1),
+				   server);
+		if (wait > left)
+			wait = left;
+		until = gs_mono_after_ms(wait > 0 ? wait : 1);
+		gs_cond_wait_until(&bot->cv, &bot->mu, &until);
+	}
+	pthread_mutex_unlock(&bot->mu);
+	json_decref(ids);
+	return n;
+}
+
+/* The figures of the decisions: how many, by what, which are left. */
+static void
+decide_figures(struct bot *bot, int unknown, const int *before,
+	       json_t *detail)
+{
+	json_t *by = json_object(), *left = json_array();
+	int i, n;
+
+	pthread_mutex_lock(&bot->mu);
+	for (i = 0; i < OUTCOME_BY_COUNT; i++)
+		json_object_set_new(
+		    by, outcome_by_name((enum outcome_by)i),
+		    json_integer(bot->decided[i] - before[i]));
+	n = outcome_undecided_locked(bot, NULL, left);
+	pthread_mutex_unlock(&bot->mu);
+	json_object_set_new(detail, "placements_unknown",
+			    json_integer(unknown));
+	json_object_set_new(detail, "placements_decided_by", by);
+	json_object_set_new(detail, "placements_undecided", json_integer(n));
+	json_object_set_new(detail, "undecided_ids", left);
+}
+
 /*
  * After CANCELLING, off its path: mark the snapshot settled if the phase
  * was clean (a new file made durable replaces it, so the old one needs no
@@ -938,6 +1114,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	enum gs_outcome out;
 	bool possible, marked;
 	int inflight, earlier, resyncs = rest_resyncs(bot->main_rest);
+	int unknown, undecided, before[OUTCOME_BY_COUNT];
+	long long reserve;
 
 	r.sequential = cfg->shutdown.cancel_mode ==
 		       BOT_CANCEL_PER_ORDER_SEQUENTIAL;
@@ -945,6 +1123,12 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "mode",
 			    json_string(r.sequential ? "per_order_sequential"
 						     : "auto"));
+	/* Placements in flight or of unknown outcome: decided before the
+	 * listing (cancel_decide). */
+	pthread_mutex_lock(&bot->mu);
+	unknown = outcome_undecided_locked(bot, NULL, NULL);
+	memcpy(before, bot->decided, sizeof(before));
+	pthread_mutex_unlock(&bot->mu);
 	/* An order placed just before the flag rose is waited for. */
 	idle_dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);
 	if (gs_ms_until(deadline) < gs_ms_until(&idle_dl))
@@ -1000,8 +1184,28 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 			 cfg->bot.dry_run ? "dry run" : "nothing placed");
 		return GS_OUTCOME_DONE;
 	}
+	/* The listing, the cancels and the verify keep a share of the
+	 * phase whatever the deciding waits for. */
+	reserve = cfg->shutdown.cancel_timeout_ms / 4;
+	reserve = reserve < 200 ? 200 : reserve > 2000 ? 2000 : reserve;
+	cancel_decide(&r, reserve);
 	out = cancel_until_clean(&r);
 	run_figures(&r, detail);
+	/* Settled only when every order sent has a known outcome: one that
+	 * may still land after the verify is not "none left". */
+	decide_figures(bot, unknown, before, detail);
+	pthread_mutex_lock(&bot->mu);
+	undecided = outcome_undecided_locked(bot, NULL, NULL);
+	pthread_mutex_unlock(&bot->mu);
+	if (undecided > 0) {
+		log_error("CANCELLING: %d placement%s of unknown outcome at the "
+			  "deadline: %s may still land; the snapshot names "
+			  "them",
+			  undecided, undecided == 1 ? "" : "s",
+			  undecided == 1 ? "it" : "they");
+		if (out == GS_OUTCOME_DONE)
+			out = GS_OUTCOME_TIMEOUT;
+	}
 	/*
 	 * Without the snapshot, a forced exit or a crash from here on leaves
 	 * no record of the orders: the phase did not do all it must.
@@ -1033,6 +1237,10 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 			 "(%d round%s, %d request%s)",
 			 r.found, r.rounds, r.rounds == 1 ? "" : "s",
 			 r.requests, r.requests == 1 ? "" : "s");
+	else if (r.remaining == 0 && undecided > 0)
+		log_error("CANCELLING: none of the bot's orders listed, but %d "
+			  "placement%s may still land",
+			  undecided, undecided == 1 ? "" : "s");
 	else if (r.remaining == 0)
 		log_error("CANCELLING: none of the bot's orders left, but the "
 			  "order snapshot could not be written");
