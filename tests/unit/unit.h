@@ -21,6 +21,7 @@ void suite_keys(void);
 void suite_log(void);
 void suite_supervisor(void);
 void suite_timing(void);
+void suite_outcome(void);
 
 /*
  * The lock and condition the test workers wait on, and a wake hook for
