@@ -21,7 +21,9 @@
  *
  * Every function here runs with bot->mu held; the user data stream's
  * events, the strategy's replies, queries and listings, and the
- * CANCELLING phase all decide through them.
+ * CANCELLING phase all decide through them.  A change marks the
+ * snapshot dirty (snapshot.c) but wakes no one on bot->cv: the caller
+ * broadcasts it when a waiter should see the decision at once.
  */
 #include <stdint.h>
 #include <string.h>
@@ -93,6 +95,7 @@ outcome_unknown_locked(struct bot *bot, const char *cid, int64_t timestamp_ms,
 	json_object_set_new(o, "timestamp", json_integer(timestamp_ms));
 	json_object_set_new(o, "recvWindow", json_integer(recv_window_ms));
 	bot->unknown_total++;
+	bot_snapshot_dirty_locked(bot);
 	return true;
 }
 
@@ -106,6 +109,7 @@ outcome_status_locked(struct bot *bot, const char *cid, const char *status,
 	if (o == NULL || status == NULL)
 		return false;
 	decided(bot, o, by);
+	bot_snapshot_dirty_locked(bot);
 	if (!outcome_rests(status)) {
 		/* Filled, cancelled, expired or refused: it does not rest,
 		 * and never will again. */
@@ -125,9 +129,11 @@ outcome_forget_locked(struct bot *bot, const char *cid)
 {
 	json_t *o = json_object_get(bot->placed, cid);
 
-	if (o != NULL)
-		decided(bot, o, OUTCOME_BY_REPLY);
+	if (o == NULL)
+		return;
+	decided(bot, o, OUTCOME_BY_REPLY);
 	json_object_del(bot->placed, cid);
+	bot_snapshot_dirty_locked(bot);
 }
 
 int64_t
@@ -156,6 +162,7 @@ outcome_absent_locked(struct bot *bot, const char *cid, int64_t server_now_ms,
 		return false; /* it may still land */
 	decided(bot, o, by);
 	json_object_del(bot->placed, cid);
+	bot_snapshot_dirty_locked(bot);
 	return true;
 }
 

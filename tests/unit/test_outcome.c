@@ -17,6 +17,7 @@ static void
 bot_with(struct bot *bot, const char *cid)
 {
 	memset(bot, 0, sizeof(*bot));
+	pthread_cond_init(&bot->snap_cv, NULL);
 	bot->placed = json_object();
 	outcome_sent_locked(bot, cid,
 			    json_pack("{s:s, s:s, s:s}", "symbol", "BTCUSDT",
@@ -53,6 +54,7 @@ test_outcome_unknown_then_absent(void)
 	CU_ASSERT_EQUAL(bot.decided[OUTCOME_BY_WINDOW], 1);
 	CU_ASSERT_EQUAL(outcome_undecided_locked(&bot, NULL, NULL), 0);
 	json_decref(bot.placed);
+	pthread_cond_destroy(&bot.snap_cv);
 }
 
 static void
@@ -86,6 +88,7 @@ test_outcome_decided_by_status(void)
 					      OUTCOME_BY_EVENT));
 	CU_ASSERT_PTR_NULL(outcome_of_locked(&bot, "other-1"));
 	json_decref(bot.placed);
+	pthread_cond_destroy(&bot.snap_cv);
 }
 
 static void
@@ -113,6 +116,7 @@ test_outcome_event_before_reply(void)
 	CU_ASSERT_EQUAL(outcome_undecided_locked(&bot, NULL, NULL), 0);
 	CU_ASSERT_EQUAL(bot.decided[OUTCOME_BY_REPLY], 1);
 	json_decref(bot.placed);
+	pthread_cond_destroy(&bot.snap_cv);
 }
 
 void
