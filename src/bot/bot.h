@@ -42,6 +42,19 @@
 #define BOT_MAX_SYMBOLS 64
 #define BOT_SYMBOL_MAX 24
 #define BOT_PREFIX_MAX 20
+/*
+ * Client order ids are "<prefix>-<instance>-<run><counter>" (owner.c),
+ * within Binance's 36 characters (newClientOrderId ^[a-zA-Z0-9-_]{1,36}$):
+ * an instance id of 6 base36 characters (2.2e9), a run tag of 4 (1.7e6), a
+ * counter of up to 6 (2.2e9 orders a run); the prefix gets the rest.
+ */
+#define BOT_CID_LIMIT 36
+#define OWNER_INSTANCE_LEN 6
+#define OWNER_RUN_LEN 4
+#define OWNER_SEQ_DIGITS 6
+#define BOT_PREFIX_LEN_MAX                                                     \
+	(BOT_CID_LIMIT - 2 - OWNER_INSTANCE_LEN - OWNER_RUN_LEN -              \
+	 OWNER_SEQ_DIGITS)
 #define BOT_URL_MAX 512
 #define BOT_NAME_MAX 64
 #define BOT_DECIMAL_MAX 32
@@ -500,7 +513,10 @@ struct bot {
 	const struct bot_config *cfg;
 	struct gs_supervisor *sup;
 	char prefix[BOT_PREFIX_MAX + 2]; /* client_order_prefix + "-" */
-	char run_tag[12];
+	char instance[OWNER_INSTANCE_LEN + 1]; /* this state_dir's */
+	char own[BOT_PREFIX_MAX + OWNER_INSTANCE_LEN + 3]; /* prefix-instance- */
+	char run_tag[OWNER_RUN_LEN + 1];
+	bool recover_orphans; /* recovery cancels other instances' orders */
 	struct bot_filters filters[BOT_MAX_SYMBOLS];
 
 	pthread_mutex_t mu;
@@ -550,7 +566,7 @@ struct bot {
 	json_t *shutdown_cause;
 };
 
-/* True when this client order id is the bot's own. */
+/* True when this client order id is this instance's ("<prefix>-<instance>-"). */
 bool bot_owns(const struct bot *bot, const char *client_id);
 int bot_symbol_index(const struct bot *bot, const char *symbol);
 
@@ -621,6 +637,20 @@ void snapshot_wake(void *arg);
  */
 int owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
 	       char *cause);
+/*
+ * This state_dir's instance id (OWNER_INSTANCE_LEN + 1 bytes), read from
+ * state_dir/instance or made and written there once.  0, or -errno with
+ * cause "file:line: message" (a file that holds no id is never replaced).
+ */
+int owner_instance(const struct bot_config *cfg, int state_fd, char *id,
+		   char *cause);
+/* Fill bot's prefix, instance, own and run_tag; 0 or -EIO. */
+int owner_init(struct bot *bot, const char *instance);
+/* "<prefix>-<instance>-<run><seq in base36>"; -ENOSPC past 36 or size. */
+int owner_client_id(const struct bot *bot, unsigned long seq, char *out,
+		    size_t size);
+/* The prefix's, but another instance's: not this daemon's to cancel. */
+bool owner_orphan(const struct bot *bot, const char *client_id);
 
 /* ---- pool.c ---- */
 struct pool;

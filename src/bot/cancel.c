@@ -49,6 +49,10 @@
 struct cancel_run {
 	struct bot *bot;
 	struct rest_client *rc;
+	const char *owns; /* the prefix of the orders it cancels: this
+			   * instance's; the whole prefix's with
+			   * --recover-orphans at start-up */
+	const char *who;  /* "CANCELLING", "recovery": for the log */
 	const struct timespec *deadline;
 	bool sequential;
 	bool snapshot;
@@ -60,6 +64,9 @@ struct cancel_run {
 	int failed;	/* cancel requests refused or unanswered */
 	int remaining;	/* the bot's orders at the last listing; -1 unknown */
 	int foreign;	/* open orders that are not the bot's, untouched */
+	int orphans_found; /* another instance's, at the first listing */
+	int orphans;	/* another instance's, at the last listing */
+	json_t *orphan_ids; /* the first listing's (50 at most) */
 	int rounds;
 	int requests;
 	int list_errors;
@@ -84,12 +91,6 @@ cancel_fanout(const struct bot_config *cfg)
 		return 1;
 	return cfg->bot.nsymbols < CANCEL_PARALLEL ? cfg->bot.nsymbols
 						   : CANCEL_PARALLEL;
-}
-
-bool
-bot_owns(const struct bot *bot, const char *client_id)
-{
-	return plan_owns(bot->prefix, client_id);
 }
 
 /* ---- snapshot ---------------------------------------------------------- */
@@ -652,7 +653,7 @@ cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 	struct rest_req **reqs;
 	int i, k, from, m;
 
-	k = plan_cancels(r->bot->prefix, o, n, r->sequential, &plan);
+	k = plan_cancels(r->owns, o, n, r->sequential, &plan);
 	reqs = calloc(CANCEL_CHUNK + 1, sizeof(*reqs));
 	if (k < 0 || reqs == NULL) {
 		log_error("CANCELLING: out of memory planning %d cancels", n);
@@ -710,6 +711,63 @@ next_wait(struct cancel_run *r, long long backoff)
 	return backoff / 2 + (backoff * rnd) / 65536;
 }
 
+/* Whether this run cancels other instances' orders (--recover-orphans). */
+static bool
+orphans_cancelled(const struct cancel_run *r)
+{
+	return strcmp(r->owns, r->bot->own) != 0;
+}
+
+/*
+ * The first listing's orders of the prefix with another instance id: kept
+ * for the trace (50 ids at most) and logged once, with some of their ids
+ * (the log escapes them: they are the exchange's bytes).
+ */
+static void
+note_orphans(struct cancel_run *r, const struct bot_order *o, int n)
+{
+	char ids[400];
+	size_t off = 0;
+	int i, shown = 0;
+
+	r->orphans_found = r->orphans;
+	json_decref(r->orphan_ids);
+	r->orphan_ids = json_array();
+	if (r->orphans == 0)
+		return;
+	ids[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!owner_orphan(r->bot, o[i].client_id))
+			continue;
+		if (json_array_size(r->orphan_ids) < 50)
+			json_array_append_new(r->orphan_ids,
+					      json_string(o[i].client_id));
+		if (shown < 10 && off < sizeof(ids)) {
+			int k = snprintf(ids + off, sizeof(ids) - off, "%s%s",
+					 shown ? ", " : "", o[i].client_id);
+
+			if (k > 0)
+				off += (size_t)k;
+			shown++;
+		}
+	}
+	if (orphans_cancelled(r))
+		log_warn("%s: %d order%s of other instances of prefix %s "
+			 "(not %s) found; cancelled as --recover-orphans asks: "
+			 "%s%s",
+			 r->who, r->orphans, r->orphans == 1 ? "" : "s",
+			 r->bot->prefix, r->bot->own, ids,
+			 r->orphans > shown ? ", ..." : "");
+	else
+		log_warn("%s: %d order%s of another instance of prefix %s left "
+			 "alone (not %s: another daemon's, or an abandoned "
+			 "one's; --recover-orphans cancels them at start-up): "
+			 "%s%s",
+			 r->who, r->orphans, r->orphans == 1 ? "" : "s",
+			 r->bot->prefix, r->bot->own, ids,
+			 r->orphans > shown ? ", ..." : "");
+}
+
 /*
  * Cancel until the listing shows none of the bot's orders.  Returns the
  * outcome; the figures are left in r.
@@ -737,12 +795,17 @@ cancel_until_clean(struct cancel_run *r)
 		if (list_open(r, &orders, &n) == 0) {
 			ours = 0;
 			r->foreign = 0;
+			r->orphans = 0;
 			for (i = 0; i < n; i++) {
-				if (bot_owns(r->bot, orders[i].client_id))
+				if (owner_orphan(r->bot, orders[i].client_id))
+					r->orphans++;
+				if (plan_owns(r->owns, orders[i].client_id))
 					ours++;
 				else
 					r->foreign++;
 			}
+			if (!r->listed)
+				note_orphans(r, orders, n);
 			log_debug("round %d: %d open orders listed, %d the bot's",
 				  r->rounds, n, ours);
 			if (!r->listed) {
@@ -795,7 +858,7 @@ cancel_until_clean(struct cancel_run *r)
 	}
 	r->left = json_array();
 	for (i = 0; i < n && out != GS_OUTCOME_DONE; i++)
-		if (bot_owns(r->bot, orders[i].client_id) &&
+		if (plan_owns(r->owns, orders[i].client_id) &&
 		    json_array_size(r->left) < 50)
 			json_array_append_new(r->left,
 					      json_string(orders[i].client_id));
@@ -817,6 +880,14 @@ run_figures(struct cancel_run *r, json_t *detail)
 					      : json_null());
 	json_object_set_new(detail, "foreign_untouched",
 			    json_integer(r->foreign));
+	json_object_set_new(detail, "orphans_found",
+			    json_integer(r->orphans_found));
+	json_object_set_new(detail, "orphans_untouched",
+			    json_integer(orphans_cancelled(r) ? 0
+							      : r->orphans));
+	json_object_set_new(detail, "orphan_ids",
+			    r->orphan_ids ? r->orphan_ids : json_array());
+	r->orphan_ids = NULL;
 	json_object_set_new(detail, "rounds", json_integer(r->rounds));
 	json_object_set_new(detail, "requests", json_integer(r->requests));
 	json_object_set_new(detail, "listings_failed",
@@ -1108,6 +1179,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	struct bot *bot = arg;
 	const struct bot_config *cfg = bot->cfg;
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
+			       .owns = bot->own, .who = "CANCELLING",
 			       .deadline = deadline, .snapshot = true,
 			       .snapshot_fd = -1};
 	struct timespec idle_dl;
@@ -1300,8 +1372,10 @@ cancel_recover(struct bot *bot, char *cause)
 	struct timespec dl =
 	    gs_mono_after_ms(bot->cfg->shutdown.cancel_timeout_ms);
 	struct cancel_run r = {.bot = bot, .rc = bot->main_rest,
-			       .deadline = &dl, .interruptible = true,
-			       .snapshot_fd = -1};
+			       .owns = bot->recover_orphans ? bot->prefix
+							    : bot->own,
+			       .who = "recovery", .deadline = &dl,
+			       .interruptible = true, .snapshot_fd = -1};
 	json_t *snap, *detail;
 	enum gs_outcome out;
 	long long from_snapshot = -1;
@@ -1324,15 +1398,18 @@ cancel_recover(struct bot *bot, char *cause)
 	}
 	if (r.interruptible && gs_stop_requested()) {
 		json_decref(r.left);
+		json_decref(r.orphan_ids);
 		snprintf(cause, GS_CAUSE_MAX, "recovery interrupted");
 		return -ECANCELED;
 	}
-	if (r.found > 0 || from_snapshot >= 0) {
+	if (r.found > 0 || from_snapshot >= 0 || r.orphans_found > 0) {
 		detail = json_object();
 		json_object_set_new(detail, "snapshot_orders",
 				    from_snapshot >= 0
 					? json_integer(from_snapshot)
 					: json_null());
+		json_object_set_new(detail, "recover_orphans",
+				    json_boolean(bot->recover_orphans));
 		run_figures(&r, detail);
 		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
 		json_decref(detail);
@@ -1343,6 +1420,7 @@ cancel_recover(struct bot *bot, char *cause)
 				 out == GS_OUTCOME_DONE ? "all cancelled"
 							: "NOT all cancelled");
 	}
+	json_decref(r.orphan_ids);
 	if (out != GS_OUTCOME_DONE) {
 		json_decref(r.left);
 		snprintf(cause, GS_CAUSE_MAX,

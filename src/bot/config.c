@@ -369,6 +369,14 @@ check_prefix(void *arg, const char *value, char *why, size_t size)
 		return config_why(why, size,
 				  "\"%s\": only letters, digits, '-' and '_'",
 				  value);
+	if (value[0] == '\0')
+		return config_why(why, size, "must not be empty");
+	if (strlen(value) > BOT_PREFIX_LEN_MAX)
+		return config_why(why, size,
+				  "\"%s\" is longer than %d characters: client "
+				  "order ids are <prefix>-<instance>-<seq>, "
+				  "and Binance takes %d at most",
+				  value, BOT_PREFIX_LEN_MAX, BOT_CID_LIMIT);
 	return 0;
 }
 

@@ -37,12 +37,17 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: tradebotd [-c FILE] [--dry-run] [--check-config] "
-		"[--print-defaults] [--version] [--help]\n"
+		"[--recover-orphans]\n"
+		"                 [--print-defaults] [--version] [--help]\n"
 		"  -c, --config FILE     configuration (default %s)\n"
 		"      --dry-run         place and cancel nothing, whatever "
 		"the file says\n"
 		"      --check-config    run every start-up check that needs "
 		"no network, and exit\n"
+		"      --recover-orphans at start-up, cancel the orders of "
+		"client_order_prefix\n"
+		"                        that another instance (state_dir) "
+		"placed, too\n"
 		"      --print-defaults  print every key with its default, "
 		"and exit\n",
 		DEFAULT_CONFIG);
@@ -832,15 +837,15 @@ main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"check-config", no_argument, NULL, 'C'},
+		{"recover-orphans", no_argument, NULL, 'O'},
 		{"print-defaults", no_argument, NULL, 'D'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_CONFIG;
-	bool dry = false, check = false;
-	char cause[GS_CAUSE_MAX];
-	unsigned char rnd[4];
+	bool dry = false, check = false, orphans = false;
+	char cause[GS_CAUSE_MAX], instance[OWNER_INSTANCE_LEN + 1];
 	struct sign_key *key = NULL;
 	struct bot_config cfg;
 	struct secrets sec;
@@ -866,6 +871,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			check = true;
+			break;
+		case 'O':
+			orphans = true;
 			break;
 		case 'D':
 			if (bot_config_init(&cfg, true, cause) < 0) {
@@ -899,8 +907,14 @@ main(int argc, char **argv)
 			  keys_load(&key, &cfg, sec.secret, cause) < 0))
 		code = GS_EXIT_CONFIG;
 	explicit_bzero(&sec.secret, sizeof(sec.secret));
+	if (code == 0 && orphans && cfg.bot.dry_run) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "--recover-orphans cancels orders: not in a dry run");
+		code = GS_EXIT_USAGE;
+	}
 	if (code != 0) {
 		say_cause(cause);
+		keys_free(key);
 		bot_config_free(&cfg);
 		return code;
 	}
@@ -941,8 +955,11 @@ main(int argc, char **argv)
 	state_fd = ensure_dir(&cfg, cause);
 	/* Before anything reads or writes the snapshot, dry run included:
 	 * one daemon per state_dir. */
-	if (state_fd < 0 || owner_lock(&cfg, state_fd, &lock_fd, cause) < 0) {
+	if (state_fd < 0 || owner_lock(&cfg, state_fd, &lock_fd, cause) < 0 ||
+	    owner_instance(&cfg, state_fd, instance, cause) < 0) {
 		log_error("%s", cause);
+		if (lock_fd >= 0)
+			close(lock_fd);
 		if (state_fd >= 0)
 			close(state_fd);
 		explicit_bzero(&sec, sizeof(sec));
@@ -979,18 +996,26 @@ main(int argc, char **argv)
 	pthread_cond_init(&bot.snap_cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
 	bot.placed = json_object();
-	snprintf(bot.prefix, sizeof(bot.prefix), "%s-",
-		 cfg.bot.client_order_prefix);
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	snprintf(bot.run_tag, sizeof(bot.run_tag), "%02x%02x%02x%02x", rnd[0],
-		 rnd[1], rnd[2], rnd[3]);
+	bot.recover_orphans = orphans;
+	if (owner_init(&bot, instance) < 0)
+		log_warn("getrandom failed: this run's client order ids use "
+			 "the run tag %s", bot.run_tag);
+	log_info("instance %s: client order ids %s<seq>, only those are "
+		 "this daemon's%s",
+		 bot.instance, bot.own,
+		 orphans ? "; start-up also cancels other instances' orders "
+			   "of the prefix (--recover-orphans)"
+			 : "");
 
 	/* The START record says how this run trades. */
 	gs_record_add_bool(gs_config_start_record(cfg.gs), "dry_run",
 			   cfg.bot.dry_run);
 	gs_record_add_bool(gs_config_start_record(cfg.gs), "tls_verify",
 			   cfg.exchange.tls_verify);
+	gs_record_add_str(gs_config_start_record(cfg.gs), "instance",
+			  bot.instance);
+	gs_record_add_bool(gs_config_start_record(cfg.gs), "recover_orphans",
+			   orphans);
 	if (gs_supervisor_new(&bot.sup, cfg.gs, PACKAGE_VERSION, cause) < 0) {
 		if (strncmp(cause, "trace ", 6) == 0) /* in use, unreadable */
 			log_error("%s:%d: %s", path,

@@ -7,6 +7,16 @@
  * holder's pid is written in it, so a second daemon started on the same
  * state_dir exits 78 naming the first one instead of "recovering" its
  * live orders.
+ *
+ * Each state_dir also has an instance id, made once (random, base36) and
+ * kept in state_dir/instance.  Client order ids are
+ * "<prefix>-<instance>-<seq>", seq being a tag of the run and a counter,
+ * so that no id is sent twice whatever the runs: two daemons with one
+ * prefix on one account (two hosts, each its own state_dir) tell their
+ * orders apart on the exchange, the one truth they share.  An order of
+ * the prefix with another instance id is an orphan to this daemon:
+ * another live daemon's, or an abandoned one's, never cancelled unless
+ * the operator says so (--recover-orphans).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +32,7 @@
 #include "bot.h"
 
 #define LOCK_NAME "lock"
+#define INSTANCE_NAME "instance"
 /* How long a second daemon waits for the holder's pid to be written (the
  * holder writes it right after its flock succeeds). */
 #define LOCK_PID_WAIT_MS 200
@@ -122,4 +134,186 @@ owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
 			 LOCK_NAME, strerror(-rc));
 	*lock_fd = fd;
 	return 0;
+}
+
+/* n random characters of [0-9a-z], without the modulo's bias. */
+static int
+owner_random36(char *out, int n)
+{
+	static const char abc[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	unsigned char r[32];
+	int k = 0;
+	size_t i;
+
+	while (k < n) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -EIO;
+		for (i = 0; i < sizeof(r) && k < n; i++)
+			if (r[i] < 252) /* 7 x 36 */
+				out[k++] = abc[r[i] % 36];
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* An instance id as written: OWNER_INSTANCE_LEN of [0-9a-z], a newline. */
+static bool
+owner_instance_valid(const char *text, size_t len)
+{
+	size_t i;
+
+	if (len == OWNER_INSTANCE_LEN + 1 && text[OWNER_INSTANCE_LEN] == '\n')
+		len--;
+	if (len != OWNER_INSTANCE_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') ||
+		      (text[i] >= 'a' && text[i] <= 'z')))
+			return false;
+	return true;
+}
+
+/*
+ * Make state_dir/instance: a temp file of a fresh name created (never
+ * opened: O_EXCL, O_NOFOLLOW), written, made durable, then linked to its
+ * name, which fails rather than replace anything there, and the directory
+ * made durable.  Under the lock: nobody else makes one meanwhile.
+ */
+static int
+owner_instance_make(int state_fd, const char *id)
+{
+	char tmp[sizeof(INSTANCE_NAME) + 8], text[OWNER_INSTANCE_LEN + 2];
+	int fd = -1, rc = 0, tries;
+	size_t len;
+	ssize_t w;
+
+	for (tries = 0; fd < 0 && tries < 100; tries++) {
+		memcpy(tmp, INSTANCE_NAME ".", sizeof(INSTANCE_NAME));
+		if (owner_random36(tmp + sizeof(INSTANCE_NAME), 6) < 0)
+			return -EIO;
+		fd = openat(state_fd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	len = (size_t)snprintf(text, sizeof(text), "%s\n", id);
+	w = write(fd, text, len);
+	if (w < 0)
+		rc = -errno;
+	else if ((size_t)w != len)
+		rc = -EIO;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && linkat(state_fd, tmp, state_fd, INSTANCE_NAME, 0) < 0)
+		rc = -errno;
+	unlinkat(state_fd, tmp, 0);
+	if (rc == 0 && fsync(state_fd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+int
+owner_instance(const struct bot_config *cfg, int state_fd, char *id,
+	       char *cause)
+{
+	int line = bot_config_line(cfg, "bot", "state_dir");
+	const char *dir = cfg->bot.state_dir;
+	char text[32];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	fd = openat(state_fd, INSTANCE_NAME,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT) {
+		rc = owner_random36(id, OWNER_INSTANCE_LEN);
+		if (rc == 0)
+			rc = owner_instance_make(state_fd, id);
+		if (rc < 0) {
+			snprintf(cause, GS_CAUSE_MAX,
+				 "%s:%d: state_dir %s: cannot write %s: %s",
+				 cfg->path, line, dir, INSTANCE_NAME,
+				 strerror(-rc));
+			return rc;
+		}
+		log_info("state_dir %s: new instance id %s", dir, id);
+		return 0;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s: %s",
+			 cfg->path, line, dir, INSTANCE_NAME, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	n = S_ISREG(st.st_mode) ? read(fd, text, sizeof(text)) : -1;
+	close(fd);
+	if (n < 0 || !owner_instance_valid(text, (size_t)n)) {
+		/* Never replaced: a new id would make every order of the
+		 * old one an orphan. */
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: state_dir %s: %s does not hold an instance "
+			 "id (%d characters of 0-9 and a-z); remove it only "
+			 "when no order of this daemon rests",
+			 cfg->path, line, dir, INSTANCE_NAME,
+			 OWNER_INSTANCE_LEN);
+		return -EINVAL;
+	}
+	memcpy(id, text, OWNER_INSTANCE_LEN);
+	id[OWNER_INSTANCE_LEN] = '\0';
+	return 0;
+}
+
+int
+owner_init(struct bot *bot, const char *instance)
+{
+	const char *prefix = bot->cfg->bot.client_order_prefix;
+
+	snprintf(bot->prefix, sizeof(bot->prefix), "%s-", prefix);
+	snprintf(bot->instance, sizeof(bot->instance), "%s", instance);
+	snprintf(bot->own, sizeof(bot->own), "%s-%s-", prefix, instance);
+	if (owner_random36(bot->run_tag, OWNER_RUN_LEN) < 0) {
+		memset(bot->run_tag, '0', OWNER_RUN_LEN);
+		bot->run_tag[OWNER_RUN_LEN] = '\0';
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+owner_client_id(const struct bot *bot, unsigned long seq, char *out,
+		size_t size)
+{
+	char digits[16];
+	int k = (int)sizeof(digits), n;
+
+	digits[--k] = '\0';
+	do {
+		digits[--k] = "0123456789abcdefghijklmnopqrstuvwxyz"[seq % 36];
+		seq /= 36;
+	} while (seq > 0 && k > 0);
+	if (seq > 0)
+		return -ENOSPC;
+	n = snprintf(out, size, "%s%s%s", bot->own, bot->run_tag, digits + k);
+	if (n < 0 || (size_t)n >= size || n > BOT_CID_LIMIT)
+		return -ENOSPC;
+	return 0;
+}
+
+bool
+bot_owns(const struct bot *bot, const char *client_id)
+{
+	return plan_owns(bot->own, client_id);
+}
+
+bool
+owner_orphan(const struct bot *bot, const char *client_id)
+{
+	return plan_owns(bot->prefix, client_id) &&
+	       !plan_owns(bot->own, client_id);
 }

@@ -423,8 +423,13 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 		grid_refused(g, i, lv, "PRICE_FILTER", detail);
 		return false;
 	}
-	snprintf(cid, cidsize, "%s%s-%lu", bot->prefix, bot->run_tag,
-		 ++g->counter);
+	if (owner_client_id(bot, ++g->counter, cid, cidsize) < 0) {
+		/* 2.2e9 orders in one run at the longest prefix. */
+		log_error("strategy: client order id %lu does not fit %d "
+			  "characters; no more placements in this run",
+			  g->counter, BOT_CID_LIMIT);
+		return false;
+	}
 	rest_req_init(req, "POST", "/api/v3/order", true);
 	rc |= sign_append(req->query, sizeof(req->query), "symbol",
 			  cfg->bot.symbols[i]);

@@ -3,7 +3,8 @@
 # of a running one (its own trace) exits 78 naming the first one's pid,
 # before it touches the snapshot or the exchange, dry run or not; the
 # first one runs on and stops clean.  --check-config takes no lock.  The
-# lock dies with its holder: the next start on the state_dir runs.
+# lock dies with its holder: the next start on the state_dir runs, with
+# the instance id the state_dir keeps.
 . "$(dirname "$0")/bot-common.sh"
 
 sim_start
@@ -46,4 +47,20 @@ wait_exit "$BOT_PID" 30
 eq "the next daemon: exit code" "$RC" 0
 eq "the next daemon: bot orders left" "$(bot_orders)" 0
 check "trace verifies" verify_trace "$T/trace.jsonl"
+
+# The instance id is made once and kept: every run on the state_dir
+# names the same one in its START record.
+id=$(cat "$T/state/instance")
+eq "the instance id, kept across runs" \
+	"$(records "$T/trace.jsonl" | jq -rs '[.[] | select(.event=="START") | .detail.instance] | unique | join(" ")')" "$id"
+# A file that holds no instance id is never replaced (a new id would
+# orphan every order of the old one): 78, and the file as it was.
+printf 'not an id\n' >"$T/state/instance"
+"$BOT" -c "$T/bot.ini" 2>"$T/bad-id.log"
+eq "an instance file without an id: exit code" "$?" 78
+grep -q "bot.ini:[0-9]*: state_dir $T/state: instance does not hold an instance id" "$T/bad-id.log" &&
+	pass "the reason is given" || { fail "no reason"; cat "$T/bad-id.log"; }
+eq "the file is left as it was" "$(cat "$T/state/instance")" "not an id"
+"$BOT" -c "$T/bot.ini" --dry-run --recover-orphans 2>"$T/usage.log"
+eq "--recover-orphans in a dry run: exit code" "$?" 64
 finish

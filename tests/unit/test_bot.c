@@ -429,12 +429,60 @@ test_bot_owns(void)
 	memset(&bot, 0, sizeof(bot));
 	unit_bot_config(&cfg);
 	bot.cfg = &cfg;
-	strcpy(bot.prefix, "gsb-");
-	CU_ASSERT_TRUE(bot_owns(&bot, "gsb-1a2b3c4d-7"));
+	snprintf(cfg.bot.client_order_prefix,
+		 sizeof(cfg.bot.client_order_prefix), "gsb");
+	CU_ASSERT_EQUAL(owner_init(&bot, "k3x9qa"), 0);
+	CU_ASSERT_STRING_EQUAL(bot.prefix, "gsb-");
+	CU_ASSERT_STRING_EQUAL(bot.own, "gsb-k3x9qa-");
+	CU_ASSERT_TRUE(bot_owns(&bot, "gsb-k3x9qa-ab017"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "gsb-k3x9qb-ab017"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "gsb-1a2b3c4d-7"));
+	CU_ASSERT_FALSE(bot_owns(&bot, "gsb-k3x9qa"));
 	CU_ASSERT_FALSE(bot_owns(&bot, "gsbx-1"));
 	CU_ASSERT_FALSE(bot_owns(&bot, "manual-1"));
 	CU_ASSERT_FALSE(bot_owns(&bot, "gsb"));
 	CU_ASSERT_FALSE(bot_owns(&bot, ""));
+	/* Another instance's, or an older id form's: orphans, not ours. */
+	CU_ASSERT_TRUE(owner_orphan(&bot, "gsb-k3x9qb-ab017"));
+	CU_ASSERT_TRUE(owner_orphan(&bot, "gsb-1a2b3c4d-7"));
+	CU_ASSERT_FALSE(owner_orphan(&bot, "gsb-k3x9qa-ab017"));
+	CU_ASSERT_FALSE(owner_orphan(&bot, "gsbx-1"));
+	CU_ASSERT_FALSE(owner_orphan(&bot, "manual-1"));
+}
+
+/* Client order ids: "<prefix>-<instance>-<run><seq base36>", 36
+ * characters at most with the longest prefix and counter allowed. */
+static void
+test_owner_client_id(void)
+{
+	struct bot_config cfg;
+	struct bot bot;
+	char cid[BOT_CID_MAX];
+
+	memset(&bot, 0, sizeof(bot));
+	unit_bot_config(&cfg);
+	bot.cfg = &cfg;
+	snprintf(cfg.bot.client_order_prefix,
+		 sizeof(cfg.bot.client_order_prefix), "gsb");
+	CU_ASSERT_EQUAL(owner_init(&bot, "k3x9qa"), 0);
+	CU_ASSERT_EQUAL(strlen(bot.run_tag), OWNER_RUN_LEN);
+	strcpy(bot.run_tag, "r2d2");
+	CU_ASSERT_EQUAL(owner_client_id(&bot, 1, cid, sizeof(cid)), 0);
+	CU_ASSERT_STRING_EQUAL(cid, "gsb-k3x9qa-r2d21");
+	CU_ASSERT_EQUAL(owner_client_id(&bot, 36 * 36 + 35, cid, sizeof(cid)),
+			0);
+	CU_ASSERT_STRING_EQUAL(cid, "gsb-k3x9qa-r2d210z");
+	memset(cfg.bot.client_order_prefix, 'p', BOT_PREFIX_LEN_MAX);
+	cfg.bot.client_order_prefix[BOT_PREFIX_LEN_MAX] = '\0';
+	CU_ASSERT_EQUAL(owner_init(&bot, "k3x9qa"), 0);
+	/* 36^6 - 1: the largest counter that fits the longest prefix. */
+	CU_ASSERT_EQUAL(owner_client_id(&bot, 2176782335UL, cid, sizeof(cid)),
+			0);
+	CU_ASSERT_EQUAL(strlen(cid), BOT_CID_LIMIT);
+	CU_ASSERT_TRUE(bot_owns(&bot, cid));
+	CU_ASSERT_EQUAL(owner_client_id(&bot, 2176782336UL, cid, sizeof(cid)),
+			-ENOSPC);
+	CU_ASSERT_EQUAL(owner_client_id(&bot, 1, cid, 12), -ENOSPC);
 }
 
 static void
@@ -991,6 +1039,7 @@ suite_bot(void)
 	UNIT_ADD(s, test_parse_excerpt);
 	UNIT_ADD(s, test_round_and_format);
 	UNIT_ADD(s, test_bot_owns);
+	UNIT_ADD(s, test_owner_client_id);
 	UNIT_ADD(s, test_plan_cancels);
 	UNIT_ADD(s, test_plan_cancels_large);
 	UNIT_ADD(s, test_sign_append_long_values);

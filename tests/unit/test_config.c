@@ -594,6 +594,10 @@ test_config_cross_check(void)
 		     "duplicate_signal_ms");
 	expect_error("[bot]\nclient_order_prefix = a.b\n", 0, 2,
 		     "client_order_prefix: \"a.b\": only letters");
+	/* 18 + "-" + instance + "-" + seq: within Binance's 36. */
+	expect_error("[bot]\nclient_order_prefix = abcdefghijklmnopqrs\n", 0, 2,
+		     "client_order_prefix: \"abcdefghijklmnopqrs\" is longer "
+		     "than 18 characters");
 }
 
 static void
