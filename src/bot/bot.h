@@ -283,12 +283,17 @@ void plan_ids_free(struct plan_ids *ids);
 
 /* ---- budget.c ---- */
 #define BUDGET_SLOTS 64 /* one per second: a minute and a margin */
+/* The IP's use (X-MBX-USED-WEIGHT-1M) no running daemon pushes past, in
+ * percent of REQUEST_WEIGHT; the rest is kept for shutdowns. */
+#define BUDGET_CEILING_PCT 90
 
 /*
  * The request weight spent against REQUEST_WEIGHT, shared by every client
- * of the exchange (the limit is per IP).  Our own spend is summed over a
- * sliding window of one-second slots; the server's own figure
- * (X-MBX-USED-WEIGHT-1M) counts until its minute ends.
+ * of the exchange (the limit is per IP).  Our own spend, summed over a
+ * sliding window of one-second slots, is held to our share (pct of the
+ * limit while running); the server's figure (X-MBX-USED-WEIGHT-1M), the
+ * whole IP's use, counts until its minute ends and is held below the
+ * ceiling (BUDGET_CEILING_PCT while running, the limit in a shutdown).
  */
 struct budget {
 	pthread_mutex_t mu;
@@ -314,7 +319,11 @@ void budget_destroy(struct budget *b);
 void budget_set_limit(struct budget *b, int limit, int interval_ms);
 /* Pure parts (b not locked), for the tests: now_ms on CLOCK_MONOTONIC. */
 int budget_spent(const struct budget *b, int64_t now_ms);
+/* Our share: pct of the limit while running, all of it in a shutdown;
+ * 0 while the limit is not known. */
 int budget_cap(const struct budget *b, bool running);
+/* The IP-wide ceiling the server's figure must stay under; 0: unknown. */
+int budget_ceiling(const struct budget *b, bool running);
 long long budget_wait_ms(const struct budget *b, int64_t now_ms, int cost,
 			 bool running);
 void budget_charge(struct budget *b, int64_t now_ms, int cost);

@@ -6,11 +6,19 @@
  * that keeps going is banned with 418.  The daemon charges each request's
  * weight before it is sent, in one-second slots summed over a sliding
  * minute, and reads the server's own figure (X-MBX-USED-WEIGHT-1M) from
- * every reply, which counts until the server's minute ends.  While running
- * it spends at most weight_budget_pct of the limit and waits rather than
- * send; the shutdown may use the rest.  A 429 or 418 blocks every request
- * until its Retry-After has passed.  The arithmetic is pure so the tests
- * can drive the clock.
+ * every reply, which counts until the server's minute ends.
+ *
+ * The two tell different things.  Our own spend is this daemon's share:
+ * while running it spends at most weight_budget_pct of the limit and waits
+ * rather than send; the shutdown may use the whole limit.  The server's
+ * figure is the whole IP's use, every daemon and program on it counted: it
+ * is checked against the ceiling no one may push past, BUDGET_CEILING_PCT
+ * of the limit while running (what is left above it is the shutdowns'
+ * room, whoever's they are) and the limit itself during a shutdown.  A
+ * fleet on one IP with a small share each thus starts and runs while the
+ * IP has room, whatever the others spent.  A 429 or 418 blocks every
+ * request until its Retry-After has passed.  The arithmetic is pure so
+ * the tests can drive the clock.
  */
 #include <limits.h>
 #include <string.h>
@@ -104,10 +112,22 @@ budget_cap(const struct budget *b, bool running)
 	return cap > 0 ? (int)cap : 1;
 }
 
+int
+budget_ceiling(const struct budget *b, bool running)
+{
+	long long cap;
+
+	if (b->limit <= 0)
+		return 0;
+	cap = running ? (long long)b->limit * BUDGET_CEILING_PCT / 100
+		      : b->limit;
+	return cap > 0 ? (int)cap : 1;
+}
+
 long long
 budget_wait_ms(const struct budget *b, int64_t now_ms, int cost, bool running)
 {
-	int cap = budget_cap(b, running);
+	int cap = budget_cap(b, running), ceiling = budget_ceiling(b, running);
 	long long wait = 0, own_wait = 0;
 	int64_t sec, w = budget_window_s(b);
 
@@ -115,13 +135,17 @@ budget_wait_ms(const struct budget *b, int64_t now_ms, int cost, bool running)
 		wait = b->blocked_until_ms - now_ms;
 	if (cap == 0)
 		return wait;
-	if (cost > cap)
-		cost = cap; /* larger than the share: alone in the window */
-	/* In long long: server_used is the exchange's figure. */
+	/* The IP's use against the ceiling (in long long: server_used is
+	 * the exchange's figure); a request larger than it goes alone. */
 	if (now_ms < b->server_until_ms &&
-	    (long long)b->server_used + b->since_server + cost > cap &&
+	    (long long)b->server_used + b->since_server +
+		    (cost < ceiling ? cost : ceiling) >
+		ceiling &&
 	    b->server_until_ms - now_ms > wait)
 		wait = b->server_until_ms - now_ms;
+	if (cost > cap)
+		cost = cap; /* larger than the share: alone in the window */
+	/* Our own spend against our share. */
 	sec = now_ms / 1000;
 	if (spent_at(b, sec) + cost > cap) {
 		int64_t t;

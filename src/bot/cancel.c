@@ -1423,11 +1423,20 @@ cancel_recover(struct bot *bot, char *cause)
 	json_decref(r.orphan_ids);
 	if (out != GS_OUTCOME_DONE) {
 		json_decref(r.left);
-		snprintf(cause, GS_CAUSE_MAX,
-			 "recovery: %d order%s left by an earlier run could "
-			 "not be cancelled; not starting a new grid on top of "
-			 "them",
-			 r.remaining, r.remaining == 1 ? "" : "s");
+		if (r.remaining < 0) /* never listed: no count to give */
+			snprintf(cause, GS_CAUSE_MAX,
+				 "recovery: the open orders could not be "
+				 "listed (%d listing%s failed), so orders an "
+				 "earlier run left may rest; not starting a "
+				 "new grid on top of them",
+				 r.listings_failed,
+				 r.listings_failed == 1 ? "" : "s");
+		else
+			snprintf(cause, GS_CAUSE_MAX,
+				 "recovery: %d order%s left by an earlier run "
+				 "could not be cancelled; not starting a new "
+				 "grid on top of them",
+				 r.remaining, r.remaining == 1 ? "" : "s");
 		return -EIO;
 	}
 	json_decref(r.left);

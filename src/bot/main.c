@@ -279,10 +279,10 @@ weight_limit(struct bot *bot, const struct rest_req *req)
 		return;
 	}
 	budget_set_limit(&bot->budget, limit, interval_ms);
-	log_info("request weight: limit %d per %d s, %d%% of it while "
-		 "running",
+	log_info("request weight: limit %d per %d s, %d%% of it ours while "
+		 "running, the IP's use held under %d%%",
 		 limit, interval_ms / 1000,
-		 bot->cfg->exchange.weight_budget_pct);
+		 bot->cfg->exchange.weight_budget_pct, BUDGET_CEILING_PCT);
 }
 
 /* ORDERS from exchangeInfo.rateLimits: placements are paced under it. */

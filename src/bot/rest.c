@@ -803,9 +803,9 @@ rest_run(struct rest_client *rc, struct rest_req **reqs, int n,
 		if (held > 0)
 			snprintf(req->error, sizeof(req->error),
 				 "not sent before the deadline: held by the "
-				 "request-weight budget (this IP's weight "
-				 "window, as the exchange counts it, frees in "
-				 "%lld ms)",
+				 "request-weight budget (this daemon's share, "
+				 "or the IP's ceiling as the exchange counts "
+				 "it; room again in %lld ms)",
 				 held);
 		else
 			snprintf(req->error, sizeof(req->error),

@@ -746,22 +746,65 @@ test_budget_server_figure(void)
 
 	budget_init(&b, 50);
 	b.limit = 600;
-	/* Others on the same IP spent 295; the server's minute ends in
+	CU_ASSERT_EQUAL(budget_ceiling(&b, true), 540);
+	CU_ASSERT_EQUAL(budget_ceiling(&b, false), 600);
+	/* Others on the same IP spent 535; the server's minute ends in
 	 * 30 s (wall clock 12:00:30). */
-	budget_observe(&b, 5000, 1764158430000LL, 295);
-	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 1, true), 0);
+	budget_observe(&b, 5000, 1764158430000LL, 535);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 5, true), 0);
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 10, true), 30000);
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 35000, 10, true), 0);
+	/* The shutdown may go up to the limit itself, never past it. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 65, false), 0);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 5000, 66, false), 30000);
 	/* What we send after the figure counts on top of it. */
 	budget_charge(&b, 6000, 5);
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 6000, 1, true), 29000);
 	/* Absent header: the figure stays as it was. */
 	budget_observe(&b, 7000, 0, -1);
-	CU_ASSERT_EQUAL(b.server_used, 295);
+	CU_ASSERT_EQUAL(b.server_used, 535);
 	/* A 429's Retry-After blocks every request, running or not. */
 	b.blocked_until_ms = 50000;
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 49000, 1, false), 1000);
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 50000, 1, false), 0);
+	budget_destroy(&b);
+}
+
+/*
+ * A fleet on one IP: ten daemons with weight_budget_pct = 5 each.  The
+ * IP's figure is everyone's use, ours a twentieth of it: it must not hold
+ * a daemon to its own share (start-up recovery was held past its deadline
+ * that way), only to the ceiling; our own spend is what the share holds.
+ */
+static void
+test_budget_share_vs_ceiling(void)
+{
+	int64_t wall = 1764158410000LL; /* 12:00:10: 50 s left */
+	struct budget b;
+
+	budget_init(&b, 5);
+	b.limit = 6000;
+	CU_ASSERT_EQUAL(budget_cap(&b, true), 300);
+	CU_ASSERT_EQUAL(budget_ceiling(&b, true), 5400);
+	/* The others spent 2,600 this minute: our listing (80) still goes. */
+	budget_observe(&b, 1000, wall, 2600);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1000, 80, true), 0);
+	budget_charge(&b, 1000, 80);
+	/* Our own spend is held to our share of 300. */
+	budget_charge(&b, 1000, 200);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 1500, 20, true), 0);
+	CU_ASSERT(budget_wait_ms(&b, 1500, 21, true) > 0);
+	/* Near the ceiling: everyone waits for the server's minute. */
+	budget_observe(&b, 2000, wall + 1000, 5390);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 2000, 10, true), 0);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 2000, 11, true), 49000);
+	/* The shutdown: its share is the limit, the ceiling the limit too. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 2000, 80, false), 0);
+	budget_observe(&b, 2000, wall + 1000, 5950);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 2000, 50, false), 0);
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 2000, 51, false), 49000);
+	/* In the server's next minute the IP has room again. */
+	CU_ASSERT_EQUAL(budget_wait_ms(&b, 51000, 80, false), 0);
 	budget_destroy(&b);
 }
 
@@ -1049,6 +1092,7 @@ suite_bot(void)
 	UNIT_ADD(s, test_budget_backoff);
 	UNIT_ADD(s, test_budget_window);
 	UNIT_ADD(s, test_budget_server_figure);
+	UNIT_ADD(s, test_budget_share_vs_ceiling);
 	UNIT_ADD(s, test_hostile_numbers);
 	UNIT_ADD(s, test_known_orders_merge);
 	UNIT_ADD(s, test_stream_path_host_port);
