@@ -544,6 +544,8 @@ struct bot {
 	int unknown_total; /* placements that had no reply */
 	int decided[OUTCOME_BY_COUNT]; /* placements in flight or unknown
 					* that were decided, by what */
+	json_t *decisions; /* when not NULL (CANCELLING): {clientOrderId:
+			    * {by, outcome}} of each decided meanwhile */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;

@@ -1125,13 +1125,19 @@ decide_figures(struct bot *bot, int unknown, const int *before,
 	json_t *by = json_object(), *left = json_array();
 	int i, n;
 
+	json_t *each;
+
 	pthread_mutex_lock(&bot->mu);
 	for (i = 0; i < OUTCOME_BY_COUNT; i++)
 		json_object_set_new(
 		    by, outcome_by_name((enum outcome_by)i),
 		    json_integer(bot->decided[i] - before[i]));
 	n = outcome_undecided_locked(bot, NULL, left);
+	each = bot->decisions;
+	bot->decisions = NULL;
 	pthread_mutex_unlock(&bot->mu);
+	json_object_set_new(detail, "placements_decided",
+			    each ? each : json_object());
 	json_object_set_new(detail, "placements_unknown",
 			    json_integer(unknown));
 	json_object_set_new(detail, "placements_decided_by", by);
@@ -1200,6 +1206,8 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	pthread_mutex_lock(&bot->mu);
 	unknown = outcome_undecided_locked(bot, NULL, NULL);
 	memcpy(before, bot->decided, sizeof(before));
+	if (unknown > 0 && bot->decisions == NULL)
+		bot->decisions = json_object(); /* how each is decided */
 	pthread_mutex_unlock(&bot->mu);
 	/* An order placed just before the flag rose is waited for. */
 	idle_dl = gs_mono_after_ms(cfg->exchange.request_timeout_ms + 500);

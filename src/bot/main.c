@@ -793,6 +793,7 @@ bot_free(struct bot *bot)
 	json_decref(bot->shutdown_cause);
 	json_decref(bot->known);
 	json_decref(bot->placed);
+	json_decref(bot->decisions);
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_mutex_destroy(&bot->snap_mu);

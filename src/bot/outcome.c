@@ -67,11 +67,22 @@ undecided(json_t *o)
 			     strcmp(s, OUTCOME_UNKNOWN) == 0);
 }
 
+/* An undecided order is decided: counted, and named in bot->decisions
+ * while CANCELLING keeps it (at most DECISIONS_MAX of them). */
+#define DECISIONS_MAX 100
 static void
-decided(struct bot *bot, json_t *o, enum outcome_by by)
+decided(struct bot *bot, const char *cid, json_t *o, enum outcome_by by,
+	const char *what)
 {
-	if (undecided(o))
-		bot->decided[by]++;
+	if (!undecided(o))
+		return;
+	bot->decided[by]++;
+	if (bot->decisions != NULL &&
+	    json_object_size(bot->decisions) < DECISIONS_MAX)
+		json_object_set_new(bot->decisions, cid,
+				    json_pack("{s:s, s:s}", "by",
+					      outcome_by_name(by), "outcome",
+					      what));
 }
 
 void
@@ -108,7 +119,7 @@ outcome_status_locked(struct bot *bot, const char *cid, const char *status,
 
 	if (o == NULL || status == NULL)
 		return false;
-	decided(bot, o, by);
+	decided(bot, cid, o, by, outcome_rests(status) ? "rests" : "gone");
 	bot_snapshot_dirty_locked(bot);
 	if (!outcome_rests(status)) {
 		/* Filled, cancelled, expired or refused: it does not rest,
@@ -131,7 +142,7 @@ outcome_forget_locked(struct bot *bot, const char *cid)
 
 	if (o == NULL)
 		return;
-	decided(bot, o, OUTCOME_BY_REPLY);
+	decided(bot, cid, o, OUTCOME_BY_REPLY, "refused");
 	json_object_del(bot->placed, cid);
 	bot_snapshot_dirty_locked(bot);
 }
@@ -160,7 +171,12 @@ outcome_absent_locked(struct bot *bot, const char *cid, int64_t server_now_ms,
 	if (server_now_ms <=
 	    bot_add_sat(outcome_window_end(o), OUTCOME_CLOCK_MARGIN_MS))
 		return false; /* it may still land */
-	decided(bot, o, by);
+	/* By a query: not there, and too late to come.  By the window
+	 * alone: it will not come any more; the listing that follows shows
+	 * it if it came. */
+	decided(bot, cid, o, by,
+		by == OUTCOME_BY_WINDOW ? "no longer in flight: as listed"
+					: "never placed");
 	json_object_del(bot->placed, cid);
 	bot_snapshot_dirty_locked(bot);
 	return true;
