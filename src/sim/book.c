@@ -1,9 +1,13 @@
 /*
- * book.c - the order book the market data shows: synthetic liquidity
- * around each symbol's price (MD_SYN_LEVELS levels a side, the best ones a
- * tick either side of the price, the others on a grid of `gap`), plus
- * every resting order.  Each market step moves the synthetic levels with
- * the price and prints trades (tape.c); each publication compares the
+ * book.c - the order book, the one the market data shows and placements
+ * trade against (match.c): synthetic liquidity around each symbol's price
+ * (MD_SYN_LEVELS levels a side, the best ones a tick either side of the
+ * price, the others on a grid of `gap`), plus every resting order.  What
+ * a trade takes from a synthetic level is gone from it (md_take) until
+ * the price moves on and the level is drawn anew.  Each market step moves
+ * the synthetic levels with the price and prints the trades of other
+ * takers (tape.c); a frozen market takes no step, so its book changes
+ * only by what placements do.  Each publication compares the
  * book as it now is with the one last published and gives every changed
  * level the next update id, as Binance's diff depth stream numbers them.
  * A REST snapshot publishes first, so its lastUpdateId covers exactly the
@@ -318,7 +322,33 @@ md_sent(struct sim_market *m, int i, enum md_cadence c, int64_t last)
 	ms->nlog = n;
 }
 
-/* One or two trades of one taker at the synthetic best price. */
+void
+md_take(struct sim_market *m, int i, bool bid, int64_t price, int64_t qty)
+{
+	struct md_side *sd = &m->md->sym[i].syn[bid ? 0 : 1];
+	size_t k;
+
+	for (k = 0; k < sd->n && sd->lv[k].price != price; k++)
+		;
+	if (k == sd->n)
+		return;
+	sd->lv[k].qty -= qty;
+	if (sd->lv[k].qty > 0)
+		return;
+	memmove(&sd->lv[k], &sd->lv[k + 1], (sd->n - k - 1) * sizeof(sd->lv[0]));
+	sd->n--;
+}
+
+const struct md_side *
+md_synthetic(const struct sim_market *m, int i, bool bid)
+{
+	return &m->md->sym[i].syn[bid ? 0 : 1];
+}
+
+/*
+ * One or two trades of one taker at the synthetic best price, taken from
+ * the level they print at, as any other trade's quantity is.
+ */
 static void
 print_trades(struct sim_market *m, int i)
 {
@@ -326,15 +356,21 @@ print_trades(struct sim_market *m, int i)
 	struct md_symbol *ms = &m->md->sym[i];
 	bool maker = market_rand(m) < 0.5; /* the buyer rested: a sell hit */
 	const struct md_side *sd = &ms->syn[maker ? 0 : 1];
-	int64_t now = sim_now_us(), agg = ms->next_agg++;
+	int64_t now = sim_now_us(), agg;
 	int k, n = market_rand(m) < 0.3 ? 2 : 1;
 
 	if (sd->n == 0)
 		return;
-	for (k = 0; k < n; k++)
-		md_trade_add(m, i, sd->lv[0].price,
-			     (1 + (int64_t)(market_rand(m) * 1000)) * s->step,
-			     maker, agg, now);
+	agg = ms->next_agg++;
+	for (k = 0; k < n && sd->n > 0; k++) {
+		int64_t price = sd->lv[0].price, qty =
+		    (1 + (int64_t)(market_rand(m) * 1000)) * s->step;
+
+		if (qty > sd->lv[0].qty)
+			qty = sd->lv[0].qty;
+		md_trade_add(m, i, price, qty, maker, agg, now);
+		md_take(m, i, maker, price, qty);
+	}
 }
 
 void
@@ -352,8 +388,24 @@ md_tick(struct sim_market *m)
 		    syn_side(m, s, ms, false) < 0)
 			continue;
 		print_trades(m, i);
-		md_publish(m, i);
 	}
+}
+
+void
+md_publish_all(struct sim_market *m)
+{
+	int i;
+
+	if (m->md == NULL)
+		return;
+	for (i = 0; i < m->nsymbols; i++)
+		md_publish(m, i);
+}
+
+int64_t
+md_next_agg(struct sim_market *m, int i)
+{
+	return m->md->sym[i].next_agg++;
 }
 
 int

@@ -231,11 +231,13 @@ sim_tick(lws_sorted_usec_list_t *sul)
 {
 	struct sim *sim = lws_container_of(sul, struct sim, tick_sul);
 
+	/* Frozen, nothing moves on its own: only placements change the book. */
 	if (!sim->cfg.faults.market_frozen) {
 		market_tick(&sim->market);
 		md_tick(&sim->market);
 		match_tick(sim);
 	}
+	md_publish_all(&sim->market); /* what changed gets its update ids */
 	stream_tick(sim);
 	stream_check_pings(sim);
 	lws_sul_schedule(sim->ctx, 0, &sim->tick_sul, sim_tick,

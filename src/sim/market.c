@@ -1,7 +1,7 @@
 /*
- * market.c - the simulated market: one random-walk price per symbol, the
- * synthetic depth around it that placements trade against (match.c), the
- * store of orders (open and done), the symbol filters, and exchangeInfo.
+ * market.c - the simulated market: one random-walk price per symbol (the
+ * book around it is book.c's), the store of orders (open and done), the
+ * symbol filters, and exchangeInfo.
  */
 #include <ctype.h>
 #include <math.h>
@@ -366,56 +366,6 @@ market_order_text(const struct sim_order *o, char *buf, size_t size)
 	    (long long)o->time_ms, (long long)o->update_ms, "true",
 	    (long long)(o->working_ms != 0 ? o->working_ms : o->time_ms),
 	    t.quote_qty);
-}
-
-/*
- * The synthetic book: SIM_DEPTH_LEVELS levels a tick apart on each side
- * of the price rounded to the tick, the best a tick away from it (as the
- * bookTicker stream has it).  A level's quantity is some hundred times
- * the minimum notional, drawn anew each tick from the update id, less
- * what placements took from it since.  false past the last level.
- */
-bool
-market_level(const struct sim_symbol *s, bool bids, int i, int64_t *price,
-	     int64_t *qty)
-{
-	int64_t centre = llround(s->mid * 1e8 / (double)s->tick) * s->tick;
-	uint64_t h;
-	__int128 want;
-
-	if (i < 0 || i >= SIM_DEPTH_LEVELS)
-		return false;
-	*price = bids ? centre - (int64_t)(i + 1) * s->tick
-		      : centre + (int64_t)(i + 1) * s->tick;
-	if (*price < s->tick)
-		return false;
-	/* splitmix64 of (update id, side, level): the same all tick long */
-	h = (uint64_t)s->update_id * 0x9e3779b97f4a7c15ULL +
-	    (uint64_t)(i * 2 + bids);
-	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	want = (__int128)s->min_notional * (100 + (int64_t)(h % 300)) *
-	       100000000 / *price;
-	want -= want % s->step;
-	if (want < s->min_qty)
-		want = s->min_qty;
-	if (s->taken_at == s->update_id)
-		want -= s->taken[bids ? 0 : 1][i];
-	*qty = want > 0 ? (int64_t)want : 0;
-	return true;
-}
-
-void
-market_level_take(struct sim_symbol *s, bool bids, int i, int64_t qty)
-{
-	if (i < 0 || i >= SIM_DEPTH_LEVELS)
-		return;
-	if (s->taken_at != s->update_id) {
-		memset(s->taken, 0, sizeof(s->taken));
-		s->taken_at = s->update_id;
-	}
-	s->taken[bids ? 0 : 1][i] += qty;
 }
 
 /* A MARKET order's: LOT_SIZE on its quantity (0: by quote), NOTIONAL

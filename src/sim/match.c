@@ -3,21 +3,24 @@
  * placement first locks what a resting order would need (a LIMIT BUY its
  * price times quantity of the quote asset, a SELL its quantity of the
  * base asset) and is refused (-2010) without it; it then trades at once
- * against the book: every resting order of the symbol and the synthetic
- * levels (market_level), best price first, resting orders before the
- * synthetic book at one price, older before newer (price-time priority).
- * Each fill moves both assets and takes the commission from the asset
- * received.  What is left rests (GTC) or expires (IOC, MARKET; a FOK that
- * cannot fill entirely expires untouched).  Resting orders also fill as
- * the price walks through them (match_tick), as makers.  Every change is
- * an executionReport, every change of balances an outboundAccountPosition
- * (events_publish), in the order they happen.
+ * against the book the market data shows (book.c): every resting order
+ * of the symbol and the synthetic levels, best price first, resting
+ * orders before the synthetic liquidity at one price, older before newer
+ * (price-time priority).  What it takes from a synthetic level is gone
+ * from the book, so the next depth shows it consumed.  Each fill is a
+ * trade on the tape (tape.c), moves both assets and takes the commission
+ * from the asset received.  What is left rests (GTC) or expires (IOC,
+ * MARKET; a FOK that cannot fill entirely expires untouched).  Resting
+ * orders also fill, as makers, when the synthetic book moves through
+ * them (match_tick).  Every change is an executionReport, every change of
+ * balances an outboundAccountPosition (events_publish), in the order they
+ * happen.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim.h"
+#include "md.h"
 
 #define UNIT 100000000LL
 
@@ -201,10 +204,12 @@ plan(struct sim *sim, struct sim_symbol *s, bool buy, int64_t limit,
      int64_t qty, int64_t quote_qty, struct sim_fill **out)
 {
 	struct sim_market *m = &sim->market;
-	size_t *makers = NULL, nm = 0, mi = 0, i, cap = 0;
+	const struct md_side *syn =
+	    md_synthetic(m, (int)(s - m->symbols), !buy);
+	size_t *makers = NULL, nm = 0, mi = 0, i, cap = 0, lvl = 0;
 	struct sim_fill *f = NULL;
-	int n = 0, lvl = 0;
-	int64_t left_qty = qty, left_quote = quote_qty;
+	int n = 0;
+	int64_t left_qty = qty, left_quote = quote_qty, lvl_taken = 0;
 
 	*out = NULL;
 	for (i = 0; i < m->norders; i++) {
@@ -232,18 +237,12 @@ plan(struct sim *sim, struct sim_symbol *s, bool buy, int64_t limit,
 	if (nm > 1)
 		qsort(makers, nm, sizeof(*makers), maker_cmp);
 	for (;;) {
-		int64_t lp = 0, lq = 0, price, avail, take;
-		bool have_lvl = false, use_maker;
+		int64_t lp = 0, price, avail, take;
+		bool have_lvl = lvl < syn->n, use_maker;
 		struct sim_fill *nf;
 
-		while (lvl < SIM_DEPTH_LEVELS &&
-		       market_level(s, !buy, lvl, &lp, &lq)) {
-			if (lq > 0) {
-				have_lvl = true;
-				break;
-			}
-			lvl++;
-		}
+		if (have_lvl)
+			lp = syn->lv[lvl].price;
 		if (mi < nm) {
 			int64_t mp = m->orders[makers[mi]].price;
 
@@ -260,7 +259,7 @@ plan(struct sim *sim, struct sim_symbol *s, bool buy, int64_t limit,
 			avail = o->qty - o->executed;
 		} else {
 			price = lp;
-			avail = lq;
+			avail = syn->lv[lvl].qty - lvl_taken;
 		}
 		if (limit != 0 && (buy ? price > limit : price < limit))
 			break;
@@ -286,15 +285,17 @@ plan(struct sim *sim, struct sim_symbol *s, bool buy, int64_t limit,
 		f[n].qty = take;
 		f[n].quote = mul(price, take);
 		f[n].maker_index = use_maker ? (long)makers[mi] : -1;
-		f[n].level = use_maker ? -1 : lvl;
 		n++;
 		left_qty -= take;
 		left_quote -= mul(price, take);
-		if (take == avail) {
-			if (use_maker)
+		if (use_maker) {
+			if (take == avail)
 				mi++;
-			else
-				lvl++;
+		} else if (take == avail) {
+			lvl++;
+			lvl_taken = 0;
+		} else {
+			lvl_taken += take;
 		}
 		if (qty > 0 && left_qty == 0)
 			break;
@@ -324,24 +325,43 @@ plan_quote(const struct sim_fill *f, int n)
 	return q;
 }
 
+/* Print a fill on the tape: its trade id.  agg: the taker's aggregate
+ * trade id, a new one when its price differs from the last fill's. */
+static int64_t
+print_fill(struct sim *sim, struct sim_symbol *s, const struct sim_fill *f,
+	   bool buyer_maker, const struct sim_fill *prev, int64_t *agg)
+{
+	struct sim_market *m = &sim->market;
+	int i = (int)(s - m->symbols);
+
+	if (prev == NULL || prev->price != f->price)
+		*agg = md_next_agg(m, i);
+	return md_trade_add(m, i, f->price, f->qty, buyer_maker, *agg,
+			    sim_now_us());
+}
+
 /* Carry out the planned fills of the order at index ti. */
 static void
 execute(struct sim *sim, struct sim_symbol *s, size_t ti, struct sim_fill *f,
 	int n)
 {
 	struct sim_market *m = &sim->market;
+	bool buy = is_buy(&m->orders[ti]);
+	int64_t agg = 0;
 	int k;
 
 	for (k = 0; k < n; k++) {
-		f[k].trade_id = ++s->trade_id;
+		/* The buyer is the maker when the taker sells. */
+		f[k].trade_id = print_fill(sim, s, &f[k], !buy,
+					   k > 0 ? &f[k - 1] : NULL, &agg);
 		if (f[k].maker_index >= 0) {
 			struct sim_fill mf = f[k];
 
 			fill_side(sim, s, &m->orders[f[k].maker_index], &mf,
 				  true);
 		} else {
-			market_level_take(s, !is_buy(&m->orders[ti]),
-					  f[k].level, f[k].qty);
+			md_take(m, (int)(s - m->symbols), !buy, f[k].price,
+				f[k].qty);
 		}
 		fill_side(sim, s, &m->orders[ti], &f[k], false);
 	}
@@ -481,6 +501,7 @@ match_fill_resting(struct sim *sim, struct sim_order *o)
 {
 	struct sim_symbol *s = market_symbol(&sim->market, o->symbol);
 	struct sim_fill f;
+	int64_t agg = 0;
 
 	if (s == NULL || !o->open)
 		return;
@@ -488,7 +509,7 @@ match_fill_resting(struct sim *sim, struct sim_order *o)
 	f.price = o->price;
 	f.qty = o->qty - o->executed;
 	f.quote = mul(f.price, f.qty);
-	f.trade_id = ++s->trade_id;
+	f.trade_id = print_fill(sim, s, &f, is_buy(o), NULL, &agg);
 	fill_side(sim, s, o, &f, true);
 }
 
@@ -501,18 +522,18 @@ match_tick(struct sim *sim)
 
 	for (k = 0; k < m->norders; k++) {
 		struct sim_order *o = &m->orders[k];
+		const struct md_side *syn;
 		struct sim_symbol *s;
-		double p, tick;
 
 		if (!o->open)
 			continue;
 		s = market_symbol(m, o->symbol);
 		if (s == NULL)
 			continue;
-		p = (double)o->price / 1e8;
-		tick = (double)s->tick / 1e8;
-		if ((is_buy(o) && p >= s->mid + tick) ||
-		    (!is_buy(o) && p <= s->mid - tick)) {
+		/* Met by the other side's synthetic best: crossed. */
+		syn = md_synthetic(m, (int)(s - m->symbols), !is_buy(o));
+		if (syn->n > 0 && (is_buy(o) ? syn->lv[0].price <= o->price
+					     : syn->lv[0].price >= o->price)) {
 			match_fill_resting(sim, o);
 			any = true;
 		}

@@ -77,8 +77,20 @@ struct md {
 /* ---- book.c ---- */
 int md_init(struct sim_market *m);
 void md_free(struct sim_market *m);
-/* One market step: the synthetic book follows the price, trades print. */
+/* One market step: the synthetic book follows the price, other takers'
+ * trades print (and take from it). */
 void md_tick(struct sim_market *m);
+/* md_publish of every symbol. */
+void md_publish_all(struct sim_market *m);
+/* The synthetic side of symbol i (bids when bid), best first: what a
+ * taker meets besides the resting orders. */
+const struct md_side *md_synthetic(const struct sim_market *m, int i,
+				   bool bid);
+/* A trade took qty from the synthetic level at price (gone at 0). */
+void md_take(struct sim_market *m, int i, bool bid, int64_t price,
+	     int64_t qty);
+/* A new aggregate trade id of symbol i (one taker, one price). */
+int64_t md_next_agg(struct sim_market *m, int i);
 /* The book as it is now (resting orders included) made the published one:
  * its changes get update ids; the symbol's last update id is returned. */
 int64_t md_publish(struct sim_market *m, int i);
@@ -90,11 +102,10 @@ size_t md_changes(struct sim_market *m, int i, int64_t after,
 /* The cadence has sent everything up to last: the log can forget. */
 void md_sent(struct sim_market *m, int i, enum md_cadence c, int64_t last);
 
-
-
 /* ---- tape.c ---- */
-void md_trade_add(struct sim_market *m, int i, int64_t price, int64_t qty,
-		  bool buyer_maker, int64_t agg, int64_t time_us);
+/* Print a trade: its id (the symbol's next trade id). */
+int64_t md_trade_add(struct sim_market *m, int i, int64_t price, int64_t qty,
+		     bool buyer_maker, int64_t agg, int64_t time_us);
 /* The trades of symbol i, oldest first: k from 0 to ntrades - 1. */
 const struct md_trade *md_trade_at(const struct md_symbol *s, size_t k);
 

@@ -25,7 +25,6 @@
 #define SIM_ASSET_MAX 24
 #define SIM_MAX_ASSETS (2 * SIM_MAX_SYMBOLS + 64)
 #define SIM_CFG_BALANCES 64
-#define SIM_DEPTH_LEVELS 20 /* synthetic levels on each side of a book */
 
 struct sim_faults {
 	int latency_ms;
@@ -135,10 +134,6 @@ struct sim_symbol {
 	double mid, avg, floor;
 	int64_t trade_id;  /* the last trade's (md.h) */
 	int64_t update_id; /* the book's last update id (md.h) */
-	/* What placements took from the synthetic book's levels since the
-	 * last update (update_id taken_at): [0] bids, [1] asks. */
-	int64_t taken[2][SIM_DEPTH_LEVELS];
-	int64_t taken_at;
 };
 
 struct sim_market {
@@ -183,12 +178,6 @@ struct sim_order *market_add(struct sim_market *m, const char *symbol,
 json_t *market_order_json(const struct sim_order *o);
 /* The same order object as text, without building a JSON tree. */
 int market_order_text(const struct sim_order *o, char *buf, size_t size);
-/* Level i (0: best) of the synthetic book's bids or asks: its price and
- * the quantity left at it; false past the last level. */
-bool market_level(const struct sim_symbol *s, bool bids, int i,
-		  int64_t *price, int64_t *qty);
-/* A placement took qty from that level (until the next tick). */
-void market_level_take(struct sim_symbol *s, bool bids, int i, int64_t qty);
 /* The name of the first filter the order fails, or NULL. */
 const char *market_check_filters(const struct sim_symbol *s,
 				 const char *side, int64_t price, int64_t qty);
@@ -376,7 +365,6 @@ json_t *account_json(struct sim *sim, bool omit_zero);
 struct sim_fill {
 	int64_t price, qty, quote, commission, trade_id;
 	long maker_index; /* the resting order met, or -1: synthetic book */
-	int level;	  /* the synthetic level met */
 	bool maker;
 };
 
@@ -401,7 +389,8 @@ int match_rest(struct sim *sim, struct sim_symbol *s, const char *side,
 void match_cancel(struct sim *sim, struct sim_order *o, const char *new_cid);
 /* Fill what is left of a resting order at its price, as a maker. */
 void match_fill_resting(struct sim *sim, struct sim_order *o);
-/* After a price step: fill the resting orders the price went through. */
+/* After a price step: fill the resting orders the synthetic book went
+ * through (each fill a trade on the tape). */
 void match_tick(struct sim *sim);
 /* An executionReport of o; orig_cid: "C" (a cancel's), f: the fill. */
 void match_report(struct sim *sim, const struct sim_order *o, const char *x,

@@ -1,7 +1,8 @@
 /*
  * tape.c - what the market printed: the last MD_TRADES trades of each
- * symbol (trades, historicalTrades, aggTrades; a taker's trades share an
- * aggregate id), the 1m klines of the last 25 hours, from which every
+ * symbol, the simulated takers' (book.c) and every fill of the account's
+ * orders (match.c) alike (trades, historicalTrades, aggTrades; a taker's
+ * trades at one price share an aggregate id), the 1m klines of the last 25 hours, from which every
  * longer interval and the rolling 24 h statistics are summed, and 1s
  * klines from the trades themselves.  History starts when the simulator
  * does: there is nothing before it.
@@ -122,7 +123,7 @@ kline_add_trade(struct md_kline *k, const struct md_trade *t)
 	k->n++;
 }
 
-void
+int64_t
 md_trade_add(struct sim_market *m, int i, int64_t price, int64_t qty,
 	     bool buyer_maker, int64_t agg, int64_t time_us)
 {
@@ -158,7 +159,7 @@ md_trade_add(struct sim_market *m, int i, int64_t price, int64_t qty,
 				cap = MD_KLINES;
 			n = realloc(ms->klines, cap * sizeof(*n));
 			if (n == NULL)
-				return;
+				return t->id; /* on the tape, not in a kline */
 			ms->klines = n;
 			ms->capklines = cap;
 		}
@@ -168,6 +169,7 @@ md_trade_add(struct sim_market *m, int i, int64_t price, int64_t qty,
 		k->first = k->last = -1;
 	}
 	kline_add_trade(&ms->klines[ms->nklines - 1], t);
+	return t->id;
 }
 
 static void
