@@ -46,6 +46,10 @@ bal() {
 # dec EXPR: bc with 8 decimals, printed as Binance prints amounts
 dec() { printf '%.8f' "$(echo "scale=8; $1" | bc)"; }
 events() { curl -s "http://127.0.0.1:$PORT/admin/events"; }
+# depth: the book as shown, in $T/d; ask N / bid N: level N's [price, qty]
+depth() { curl -s "http://127.0.0.1:$PORT/api/v3/depth?symbol=BTCUSDT&limit=5000" >"$T/d"; }
+ask() { jq -c ".asks[$1]" "$T/d"; }
+askp() { jq -r ".asks[$1][0]" "$T/d"; }
 nevents() { events | jq length; }
 count_1d() { hdr x-mbx-order-count-1d; }
 
@@ -149,12 +153,12 @@ expect "an STP mode not allowed" 400 -1013 "This symbol does not allow the speci
 
 # ---- IOC: crosses, fills at the book's prices, level by level, the rest expires
 usdt0=$(bal USDT free); btc0=$(bal BTC free); ev0=$(nevents)
-place "side=BUY&type=LIMIT&timeInForce=IOC&quantity=1&price=95000.05"
+depth; shown=$(jq -c '[.asks[:5][] | {price: .[0], qty: .[1]}]' "$T/d"); sixth=$(ask 5)
+place "side=BUY&type=LIMIT&timeInForce=IOC&quantity=1&price=$(askp 4)"
 expect "IOC BUY crossing five levels" 200
 eq "IOC: status" "$(j .status)" EXPIRED
-eq "IOC: one fill per level" "$(j '.fills | length')" 5
-eq "IOC: fills at the asks, best first" "$(jc '[.fills[].price]')" \
-	'["95000.01000000","95000.02000000","95000.03000000","95000.04000000","95000.05000000"]'
+eq "IOC: fills are the five asks depth showed, best first, all of each" \
+	"$(jc '[.fills[] | {price, qty}]')" "$shown"
 check "IOC: partly filled (the book is thin)" jqe '(.executedQty | tonumber) > 0 and (.executedQty | tonumber) < 1'
 eq "IOC: executedQty is the fills'" "$(j .executedQty)" "$(dec "$(plus '.fills[].qty')")"
 eq "IOC: cummulativeQuoteQty is price x qty of the fills" \
@@ -180,15 +184,17 @@ eq "outboundAccountPosition: BTC free" "$(jq -r '.B[] | select(.a=="BTC") | .f' 
 
 # ---- FOK: all or nothing ------------------------------------------------------------
 usdt0=$(bal USDT free)
-place "side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.5&price=95000.10"
+depth; next=$(ask 0)
+eq "what IOC took stays taken: the sixth ask is the best" "$next" "$sixth"
+place "side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.5&price=$(askp 1)"
 expect "FOK that cannot fill" 200
 eq "FOK: EXPIRED" "$(j .status)" EXPIRED
 eq "FOK: nothing filled" "$(j .executedQty)" 0.00000000
 eq "FOK: no fills" "$(j '.fills | length')" 0
 eq "FOK: no USDT moved" "$(bal USDT free)" "$usdt0"
-place "side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.001&price=95001.00"
+place "side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.0001&price=$(jq -r '.[0]' <<<"$next")"
 eq "FOK that fits: FILLED" "$(j .status)" FILLED
-eq "FOK: at the first level left (what IOC took stays taken)" "$(j '.fills[0].price')" 95000.06000000
+eq "FOK: at the first level left" "$(j '.fills[0].price')" "$(jq -r '.[0]' <<<"$next")"
 
 # ---- MARKET -------------------------------------------------------------------------------
 usdt0=$(bal USDT free); btc0=$(bal BTC free)
@@ -213,24 +219,32 @@ eq "by quote: origQty is what it bought" "$(j .origQty)" "$(j .executedQty)"
 eq "a filled order does not count (X-MBX-ORDER-COUNT-1D)" "$(count_1d)" "$c0"
 
 # ---- GTC: what the book cannot fill rests; makers by price, then time ---------------------
-place "side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.5&price=95000.30&newClientOrderId=big"
-expect "GTC BUY through every ask level" 200
+depth; p=$(askp 1)
+place "side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.5&price=$p&newClientOrderId=big"
+expect "GTC BUY through two ask levels" 200
 eq "GTC: PARTIALLY_FILLED" "$(j .status)" PARTIALLY_FILLED
+eq "GTC: the two levels' quantities" "$(j .executedQty)" "$(dec "$(jq -r '.asks[0][1] + " + " + .asks[1][1]' "$T/d")")"
 left=$(dec "0.5 - $(j .executedQty)")
-eq "GTC: what is left stays locked at its price" "$(bal USDT locked)" "$(dec "95000.30 * $left")"
+eq "GTC: what is left stays locked at its price" "$(bal USDT locked)" "$(dec "$p * $left")"
+depth
+eq "GTC: the rest shows on the book at its price" "$(jq -c '.bids[0]' "$T/d")" "[\"$p\",\"$left\"]"
 signed GET /api/v3/openOrders "symbol=BTCUSDT"
 eq "GTC: on the book, with its fills" "$(j '.[0].status'):$(j '.[0].clientOrderId')" PARTIALLY_FILLED:big
 signed DELETE /api/v3/order "symbol=BTCUSDT&origClientOrderId=big"
 eq "GTC: cancelled, executedQty kept" "$(j .status):$(j '.executedQty != "0.00000000"')" CANCELED:true
 eq "GTC: lock released" "$(bal USDT locked)" 0.00000000
-# The asks are used up for this tick: only resting orders are left to meet.
-place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=95100.00&newClientOrderId=A"
-place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=95100.00&newClientOrderId=B"
-place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=95050.00&newClientOrderId=C"
+# Resting SELLs under the best ask: only they are left to meet.
+depth; hi=$(dec "$(askp 0) - 1"); lo=$(dec "$(askp 0) - 2")
+place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=$hi&newClientOrderId=A"
+place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=$hi&newClientOrderId=B"
+place "side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.01&price=$lo&newClientOrderId=C"
 eq "BTC locked by three SELLs" "$(bal BTC locked)" 0.03000000
-place "side=BUY&type=LIMIT&timeInForce=IOC&quantity=0.015&price=95100.00"
+depth
+eq "the resting SELLs lead the asks, one level a price" "$(jq -c '.asks[:2]' "$T/d")" \
+	"[[\"$lo\",\"0.01000000\"],[\"$hi\",\"0.02000000\"]]"
+place "side=BUY&type=LIMIT&timeInForce=IOC&quantity=0.015&price=$hi"
 eq "against resting orders: better price first, then the older" "$(jc '[.fills[] | [.price, .qty]]')" \
-	'[["95050.00000000","0.01000000"],["95100.00000000","0.00500000"]]'
+	"[[\"$lo\",\"0.01000000\"],[\"$hi\",\"0.00500000\"]]"
 signed GET /api/v3/order "symbol=BTCUSDT&origClientOrderId=A"
 eq "A (older) partly filled" "$(j .status):$(j .executedQty)" PARTIALLY_FILLED:0.00500000
 signed GET /api/v3/order "symbol=BTCUSDT&origClientOrderId=B"
@@ -242,7 +256,7 @@ eq "the maker's executionReport" "$(cat "$T/mk")" '["A",true,"PARTIALLY_FILLED"]
 eq "BTC still locked: A's rest and B" "$(bal BTC locked)" 0.01500000
 
 # ---- LIMIT_MAKER that would cross -----------------------------------------------
-place "side=BUY&type=LIMIT_MAKER&quantity=0.001&price=95100.00"
+place "side=BUY&type=LIMIT_MAKER&quantity=0.001&price=$hi"
 expect "LIMIT_MAKER that would take" 400 -2010 "Order would immediately match and take."
 place "side=SELL&type=LIMIT_MAKER&quantity=0.001&price=94000.00"
 expect "LIMIT_MAKER SELL under the bid" 400 -2010 "Order would immediately match and take."

@@ -3,7 +3,9 @@
 # ways real clients open them, their control methods and error replies,
 # timeUnit, the limits on messages and streams; the REST market data
 # endpoints with their weights, parameters and shapes; and the diff depth
-# stream synced against the REST snapshot the documented way.
+# stream synced against the REST snapshot the documented way; and, the
+# market frozen, a crossing order that gets exactly the levels depth showed,
+# consumes them, and prints its fills on every trade stream and endpoint.
 . "$(dirname "$0")/bot-common.sh"
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 # The interpreter itself: a version manager's shim costs seconds a call.
@@ -238,6 +240,16 @@ for s in @depth@100ms @depth; do
 	rc=$?
 	sed "s/^/  $s: /" "$T/sync"
 	eq "$s synced against the snapshot: every check held" "$rc" 0
+done
+
+# ---- what the book shows is what a taker gets, and every fill prints -------
+# Frozen, the book changes only by what the orders here do.
+faults "market_frozen=1"
+for c in "BUY LIMIT" "SELL MARKET"; do
+	"$PY" "$WS" "$PORT" take BTCUSDT $c >"$T/take" 2>&1
+	rc=$?
+	sed "s/^/  $c: /" "$T/take"
+	eq "$c against the displayed book: every check held" "$rc" 0
 done
 
 finish

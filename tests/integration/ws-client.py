@@ -16,6 +16,18 @@ CASE depth-sync SYMBOL STREAM: the local order book of Binance's
   + 1; then compare the book with later snapshots taken right after an
   event (same lastUpdateId: every level equal).  With a resting order
   placed and cancelled on the way, which both must show.
+CASE take SYMBOL SIDE TYPE: in a frozen market, what the book shows is
+  what a taker gets.  A resting order of the other side inside the
+  spread makes the top level; a LIMIT IOC (at the third level's price)
+  or MARKET order of SIDE for the first two levels and one step of the
+  third answers FULL with exactly those prices and quantities, in order;
+  the next snapshot shows them consumed under a later lastUpdateId, and
+  a local book kept from @depth@100ms the documented way equals it; a
+  @trade client gets one trade per fill with its tradeId and m (the
+  buyer is the maker when SIDE is SELL); REST trades, aggTrades,
+  ticker/24hr and klines count them.  Then a resting order of SIDE,
+  filled as the market would (/admin/fill), is a trade too, m true for a
+  BUY, and leaves the synced book.
 CASE rate TARGET: five control messages, answered, then a sixth within
   the second: it closes the connection with 1008.
 """
@@ -28,6 +40,7 @@ import socket
 import struct
 import sys
 import time
+from decimal import Decimal as D
 
 PORT = int(sys.argv[1])
 CASE = sys.argv[2]
@@ -251,6 +264,157 @@ def case_depth_sync():
     ws.close()
 
 
+def filters(symbol):
+    st, info = rest("GET", "/api/v3/exchangeInfo", "symbol=" + symbol)
+    f = {x["filterType"]: x for x in info["symbols"][0]["filters"]}
+    return D(f["PRICE_FILTER"]["tickSize"]), D(f["LOT_SIZE"]["stepSize"])
+
+
+def book_levels(snap, key):
+    return [(D(p), D(q)) for p, q in snap[key]]
+
+
+class SyncedBook:
+    """A local book from a diff depth stream, synced the documented way
+    against a snapshot taken after the stream opened."""
+
+    def __init__(self, ws, symbol):
+        self.ws, self.symbol = ws, symbol
+        st, snap = rest("GET", "/api/v3/depth",
+                        "symbol=%s&limit=5000" % symbol)
+        self.book, self.local = snapshot_book(snap), snap["lastUpdateId"]
+        self.started = False
+
+    def follow(self, until):
+        """Apply events up to update id until: whether it held."""
+        while self.local < until:
+            ev = json.loads(self.ws.recv())
+            if ev["u"] <= self.local and not self.started:
+                continue
+            ok = (self.local + 1 >= ev["U"] and self.local + 1 <= ev["u"]
+                  if not self.started else ev["U"] == self.local + 1)
+            if not ok:
+                report(False, "event %d..%d after %d" %
+                       (ev["U"], ev["u"], self.local))
+                return False
+            self.started = True
+            apply(self.book, ev)
+            self.local = ev["u"]
+        return self.local == until
+
+    def equals(self, snap, what):
+        ok = self.follow(snap["lastUpdateId"]) and \
+            snapshot_book(snap) == self.book
+        report(ok, "%s: the book synced from @depth@100ms is the snapshot "
+               "at %d" % (what, snap["lastUpdateId"]))
+
+
+def volume(symbol):
+    """ticker/24hr volume and count, the 1m klines' volume."""
+    _, t = rest("GET", "/api/v3/ticker/24hr", "symbol=" + symbol)
+    _, k = rest("GET", "/api/v3/klines", "symbol=%s&interval=1m" % symbol)
+    return D(t["volume"]), t["count"], sum(D(r[5]) for r in k)
+
+
+def case_take():
+    symbol, side, otype = ARGS
+    buy = side == "BUY"
+    other, mine = ("asks", "bids") if buy else ("bids", "asks")
+    tick, step = filters(symbol)
+    tws = WS("/ws/%s@trade" % symbol.lower())
+    dws = WS("/ws/%s@depth@100ms" % symbol.lower())
+    vol0, count0, kvol0 = volume(symbol)
+
+    # A resting order of the other side inside the spread: the top level.
+    _, snap = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
+    bid, ask = D(snap["bids"][0][0]), D(snap["asks"][0][0])
+    report(ask - bid >= 2 * tick, "the spread %s..%s has room" % (bid, ask))
+    inside = ask - tick if buy else bid + tick
+    rq = ((D(10) / inside) / step).to_integral_value(rounding="ROUND_CEILING") \
+        * step
+    st, o = rest("POST", "/api/v3/order",
+                 "symbol=%s&side=%s&type=LIMIT&timeInForce=GTC&quantity=%s"
+                 "&price=%s" % (symbol, "SELL" if buy else "BUY", rq, inside),
+                 signed=True)
+    report(st == 200 and o.get("status") == "NEW",
+           "a resting order at %s: %d %s" % (inside, st, o.get("status")))
+
+    sync = SyncedBook(dws, symbol)
+    _, before = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
+    sync.equals(before, "before")
+    lv = book_levels(before, other)
+    report(lv[0] == (inside, rq), "the top level is the resting order: %s"
+           % (lv[0],))
+    report(lv[2][1] > step, "the third level has more than a step")
+    qty = lv[0][1] + lv[1][1] + step
+    want = [lv[0], lv[1], (lv[2][0], step)]
+    q = "symbol=%s&side=%s&type=%s&quantity=%s&newOrderRespType=FULL" % (
+        symbol, side, otype, qty)
+    if otype == "LIMIT":
+        q += "&timeInForce=IOC&price=%s" % lv[2][0]
+    st, r = rest("POST", "/api/v3/order", q, signed=True)
+    fills = [(D(f["price"]), D(f["qty"])) for f in r.get("fills", [])]
+    report(st == 200 and fills == want,
+           "%s %s of %s: fills are the displayed levels %s (got %d %s)" %
+           (otype, side, qty, [(str(p), str(q)) for p, q in want], st,
+            [(str(p), str(q)) for p, q in fills]))
+    report(r.get("status") == "FILLED" and D(r["executedQty"]) == qty,
+           "FILLED, executedQty %s" % r.get("executedQty"))
+
+    _, after = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
+    expect = [(lv[2][0], lv[2][1] - step)] + lv[3:]
+    report(book_levels(after, other) == expect[:len(after[other])] and
+           book_levels(after, mine) == book_levels(before, mine),
+           "the next snapshot shows them consumed")
+    report(after["lastUpdateId"] > before["lastUpdateId"],
+           "under a later lastUpdateId (%d > %d)" %
+           (after["lastUpdateId"], before["lastUpdateId"]))
+    sync.equals(after, "after the take")
+
+    got = [json.loads(tws.recv()) for _ in want]
+    report([(D(t["p"]), D(t["q"])) for t in got] == want,
+           "@trade: one trade per fill, at its price and quantity")
+    report([t["t"] for t in got] == [f["tradeId"] for f in r["fills"]],
+           "@trade: the fills' tradeIds")
+    report(all(t["m"] is (not buy) for t in got),
+           "@trade: m is %s (the buyer is the maker: %s)" %
+           (not buy, "no" if buy else "yes"))
+    _, tr = rest("GET", "/api/v3/trades", "symbol=%s&limit=3" % symbol)
+    report([(D(t["price"]), D(t["qty"]), t["id"], t["isBuyerMaker"])
+            for t in tr] == [(p, q, f["tradeId"], not buy)
+                             for (p, q), f in zip(want, r["fills"])],
+           "REST trades: the fills")
+    _, ag = rest("GET", "/api/v3/aggTrades", "symbol=%s&limit=3" % symbol)
+    report([(D(a["p"]), D(a["q"]), a["m"]) for a in ag] ==
+           [(p, q, not buy) for p, q in want],
+           "REST aggTrades: one per price")
+    vol1, count1, kvol1 = volume(symbol)
+    report(vol1 - vol0 == qty and count1 - count0 == 3,
+           "ticker/24hr: volume +%s, count +%d" % (vol1 - vol0,
+                                                  count1 - count0))
+    report(kvol1 - kvol0 == qty, "klines 1m: volume +%s" % (kvol1 - kvol0))
+
+    # A resting order of SIDE, filled as the market would fill it.
+    deep = book_levels(after, mine)[0][0] + (-10 if buy else 10) * tick
+    st, o = rest("POST", "/api/v3/order",
+                 "symbol=%s&side=%s&type=LIMIT&timeInForce=GTC&quantity=%s"
+                 "&price=%s&newClientOrderId=takeprobe" %
+                 (symbol, side, rq, deep), signed=True)
+    report(st == 200, "a resting %s at %s: %d" % (side, deep, st))
+    st, _ = rest("POST", "/admin/fill", "clientOrderId=takeprobe")
+    report(st == 200, "/admin/fill: %d" % st)
+    t = json.loads(tws.recv())
+    report((D(t["p"]), D(t["q"]), t["m"]) == (deep, rq, buy),
+           "@trade: the maker's fill at %s, m %s (%s %s %s)" %
+           (deep, buy, t["p"], t["q"], t["m"]))
+    _, last = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
+    report(all(p != deep for p, _ in book_levels(last, mine)),
+           "the filled maker has left the book")
+    sync.equals(last, "after the maker's fill")
+    tws.close()
+    dws.close()
+
+
 def case_rate():
     ws = WS(ARGS[0])
     report(ws.status == 101, "opens")
@@ -279,5 +443,5 @@ def case_rate():
 
 
 {"read": case_read, "depth-sync": case_depth_sync,
- "rate": case_rate}[CASE]()
+ "rate": case_rate, "take": case_take}[CASE]()
 sys.exit(1 if failed else 0)
