@@ -319,10 +319,11 @@ trade_text(struct text *t, const struct md_trade *tr, bool first)
 		tr->buyer_maker ? "true" : "false");
 }
 
-/* trades (the most recent) and historicalTrades (from fromId). */
-static void
-trades(struct sim *sim, const struct sim_params *p, struct sim_reply *r,
-       bool historical)
+/* trades (the most recent) and historicalTrades (from fromId, which only
+ * its route lets through). */
+void
+marketdata_trades(struct sim *sim, const struct sim_params *p,
+		  struct sim_reply *r)
 {
 	struct sim_symbol *s = request_need_symbol(sim, p, r);
 	const struct md_symbol *ms;
@@ -333,7 +334,7 @@ trades(struct sim *sim, const struct sim_params *p, struct sim_reply *r,
 	long limit;
 
 	if (s == NULL || !need_limit(p, 500, MD_TRADES, &limit, r) ||
-	    (historical && !need_long(p, "fromId", &from, &set, r)))
+	    !need_long(p, "fromId", &from, &set, r))
 		return;
 	ms = &sim->market.md->sym[symbol_index(sim, s)];
 	end = ms->ntrades;
@@ -352,20 +353,6 @@ trades(struct sim *sim, const struct sim_params *p, struct sim_reply *r,
 		trade_text(&t, md_trade_at(ms, k), k == start);
 	tprintf(&t, "]");
 	text_reply(&t, r);
-}
-
-void
-marketdata_trades(struct sim *sim, const struct sim_params *p,
-		  struct sim_reply *r)
-{
-	trades(sim, p, r, false);
-}
-
-void
-marketdata_historical_trades(struct sim *sim, const struct sim_params *p,
-			     struct sim_reply *r)
-{
-	trades(sim, p, r, true);
 }
 
 /* The aggregate trade starting at trade k: its last trade's index. */

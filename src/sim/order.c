@@ -153,6 +153,22 @@ set_text(json_t *j, const char *key, int64_t v)
 	json_object_set_new(j, key, json_string(buf));
 }
 
+/* What a placement's RESULT and a cancel's reply share, in their order:
+ * price through side. */
+static void
+order_fields(json_t *j, const struct sim_order *o)
+{
+	set_text(j, "price", o->price);
+	set_text(j, "origQty", o->qty);
+	set_text(j, "executedQty", o->executed);
+	set_text(j, "origQuoteOrderQty", o->quote_qty);
+	set_text(j, "cummulativeQuoteQty", o->cum_quote);
+	json_object_set_new(j, "status", json_string(o->status));
+	json_object_set_new(j, "timeInForce", json_string(o->tif));
+	json_object_set_new(j, "type", json_string(o->type));
+	json_object_set_new(j, "side", json_string(o->side));
+}
+
 /* The reply to a placement: ACK, RESULT or FULL (with the fills). */
 static json_t *
 placement_reply(struct sim *sim, const struct sim_order *o, const char *resp,
@@ -169,15 +185,7 @@ placement_reply(struct sim *sim, const struct sim_order *o, const char *resp,
 	json_object_set_new(j, "transactTime", json_integer(o->time_ms));
 	if (strcmp(resp, "ACK") == 0)
 		return j;
-	set_text(j, "price", o->price);
-	set_text(j, "origQty", o->qty);
-	set_text(j, "executedQty", o->executed);
-	set_text(j, "origQuoteOrderQty", o->quote_qty);
-	set_text(j, "cummulativeQuoteQty", o->cum_quote);
-	json_object_set_new(j, "status", json_string(o->status));
-	json_object_set_new(j, "timeInForce", json_string(o->tif));
-	json_object_set_new(j, "type", json_string(o->type));
-	json_object_set_new(j, "side", json_string(o->side));
+	order_fields(j, o);
 	json_object_set_new(j, "workingTime",
 			    json_integer(o->working_ms != 0 ? o->working_ms
 							    : o->time_ms));
@@ -319,15 +327,7 @@ cancel_reply(const struct sim_order *o, const char *orig_cid)
 	json_object_set_new(j, "orderListId", json_integer(-1));
 	json_object_set_new(j, "clientOrderId", json_string(o->client_id));
 	json_object_set_new(j, "transactTime", json_integer(o->update_ms));
-	set_text(j, "price", o->price);
-	set_text(j, "origQty", o->qty);
-	set_text(j, "executedQty", o->executed);
-	set_text(j, "origQuoteOrderQty", o->quote_qty);
-	set_text(j, "cummulativeQuoteQty", o->cum_quote);
-	json_object_set_new(j, "status", json_string(o->status));
-	json_object_set_new(j, "timeInForce", json_string(o->tif));
-	json_object_set_new(j, "type", json_string(o->type));
-	json_object_set_new(j, "side", json_string(o->side));
+	order_fields(j, o);
 	json_object_set_new(j, "selfTradePreventionMode",
 			    json_string("NONE"));
 	return j;

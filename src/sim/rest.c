@@ -199,7 +199,7 @@ static const struct sim_route routes[] = {
 	/* market data (marketdata.c) */
 	{"GET", "/api/v3/depth", 5, 0, marketdata_depth, "symbol,limit,symbolStatus", marketdata_depth_weight},
 	{"GET", "/api/v3/trades", 25, 0, marketdata_trades, "symbol,limit", NULL},
-	{"GET", "/api/v3/historicalTrades", 25, 0, marketdata_historical_trades, "symbol,limit,fromId", NULL},
+	{"GET", "/api/v3/historicalTrades", 25, 0, marketdata_trades, "symbol,limit,fromId", NULL},
 	{"GET", "/api/v3/aggTrades", 4, 0, marketdata_agg_trades, "symbol,fromId,startTime,endTime,limit", NULL},
 	{"GET", "/api/v3/klines", 2, 0, marketdata_klines, "symbol,interval,startTime,endTime,limit", NULL},
 	{"GET", "/api/v3/uiKlines", 2, 0, marketdata_klines, "symbol,interval,startTime,endTime,limit", NULL},

@@ -328,8 +328,7 @@ void rest_route(struct sim *sim, struct lws *wsi, struct sim_pss *pss,
 sim_handler rest_ping, rest_time, rest_exchange_info;
 
 /* ---- marketdata.c: depth, trades, klines, tickers ---- */
-sim_handler marketdata_depth, marketdata_trades, marketdata_historical_trades,
-    marketdata_agg_trades, marketdata_klines, marketdata_avg_price,
+sim_handler marketdata_depth, marketdata_trades, marketdata_agg_trades, marketdata_klines, marketdata_avg_price,
     marketdata_ticker_24hr, marketdata_ticker_price, marketdata_book_ticker;
 /* Their weights by the parameters, as Binance charges them. */
 int marketdata_depth_weight(const struct sim_params *p);

@@ -416,6 +416,24 @@ conn_free(struct stream_conn *c)
 	free(c);
 }
 
+/* The connection's stream state gone: claimed names given back first. */
+static void
+conn_drop(struct sim *sim, struct sim_pss *pss)
+{
+	struct stream_conn *c = pss->ws;
+	int k;
+
+	if (c != NULL) {
+		for (k = 0; k < c->nsubs; k++)
+			if (c->subs[k].kind == K_CLAIMED &&
+			    sim->stream_release != NULL)
+				sim->stream_release(sim, pss, c->subs[k].name);
+		conn_free(c);
+	}
+	pss->ws = NULL;
+	pss->is_ws = false;
+}
+
 /* Add every name of "a/b/c" (as libwebsockets hands the target over). */
 static int
 add_list(struct sim *sim, struct sim_pss *pss, char *list)
@@ -471,17 +489,7 @@ stream_established(struct sim *sim, struct lws *wsi, void *vpss)
 	sim->ws_connects++;
 	return 0;
 fail:
-	{
-		int k;
-
-		for (k = 0; k < c->nsubs; k++)
-			if (c->subs[k].kind == K_CLAIMED &&
-			    sim->stream_release != NULL)
-				sim->stream_release(sim, pss, c->subs[k].name);
-	}
-	conn_free(c);
-	pss->ws = NULL;
-	pss->is_ws = false;
+	conn_drop(sim, pss);
 	return -1;
 }
 
@@ -1403,7 +1411,6 @@ stream_closed(struct sim *sim, void *vpss)
 {
 	struct sim_pss *pss = vpss, **pp;
 	struct stream_conn *c = pss->ws;
-	int k;
 
 	if (!pss->is_ws)
 		return;
@@ -1421,15 +1428,7 @@ stream_closed(struct sim *sim, void *vpss)
 			 sizeof(sim->closes[0].reason), "no close frame");
 		sim->ncloses++;
 	}
-	if (c != NULL) {
-		for (k = 0; k < c->nsubs; k++)
-			if (c->subs[k].kind == K_CLAIMED &&
-			    sim->stream_release != NULL)
-				sim->stream_release(sim, pss, c->subs[k].name);
-		conn_free(c);
-	}
-	pss->ws = NULL;
-	pss->is_ws = false;
+	conn_drop(sim, pss);
 }
 
 json_t *
