@@ -655,6 +655,9 @@ int owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
  */
 int owner_instance(const struct bot_config *cfg, int state_fd, char *id,
 		   char *cause);
+/* --check-config: the instance id, if state_dir holds one, is one; no
+ * lock taken, nothing written.  0 or -errno with cause. */
+int owner_instance_check(const struct bot_config *cfg, char *cause);
 /* Fill bot's prefix, instance, own and run_tag; 0 or -EIO. */
 int owner_init(struct bot *bot, const char *instance);
 /* "<prefix>-<instance>-<run><seq in base36>"; -ENOSPC past 36 or size. */

@@ -908,6 +908,8 @@ main(int argc, char **argv)
 			  keys_load(&key, &cfg, sec.secret, cause) < 0))
 		code = GS_EXIT_CONFIG;
 	explicit_bzero(&sec.secret, sizeof(sec.secret));
+	if (code == 0 && check && owner_instance_check(&cfg, cause) < 0)
+		code = GS_EXIT_CONFIG;
 	if (code == 0 && orphans && cfg.bot.dry_run) {
 		snprintf(cause, GS_CAUSE_MAX,
 			 "--recover-orphans cancels orders: not in a dry run");

@@ -217,33 +217,23 @@ owner_instance_make(int state_fd, const char *id)
 	return rc;
 }
 
-int
-owner_instance(const struct bot_config *cfg, int state_fd, char *id,
-	       char *cause)
+/* The id in state_dir/instance: 0, -ENOENT when there is none (cause
+ * untouched), or -EIO / -EINVAL with cause. */
+static int
+owner_instance_read(const struct bot_config *cfg, int state_fd, char *id,
+		    char *cause)
 {
 	int line = bot_config_line(cfg, "bot", "state_dir");
 	const char *dir = cfg->bot.state_dir;
 	char text[32];
 	struct stat st;
 	ssize_t n;
-	int fd, rc;
+	int fd;
 
 	fd = openat(state_fd, INSTANCE_NAME,
 		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT) {
-		rc = owner_random36(id, OWNER_INSTANCE_LEN);
-		if (rc == 0)
-			rc = owner_instance_make(state_fd, id);
-		if (rc < 0) {
-			snprintf(cause, GS_CAUSE_MAX,
-				 "%s:%d: state_dir %s: cannot write %s: %s",
-				 cfg->path, line, dir, INSTANCE_NAME,
-				 strerror(-rc));
-			return rc;
-		}
-		log_info("state_dir %s: new instance id %s", dir, id);
-		return 0;
-	}
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(cause, GS_CAUSE_MAX, "%s:%d: state_dir %s: %s: %s",
 			 cfg->path, line, dir, INSTANCE_NAME, strerror(errno));
@@ -267,6 +257,44 @@ owner_instance(const struct bot_config *cfg, int state_fd, char *id,
 	memcpy(id, text, OWNER_INSTANCE_LEN);
 	id[OWNER_INSTANCE_LEN] = '\0';
 	return 0;
+}
+
+int
+owner_instance(const struct bot_config *cfg, int state_fd, char *id,
+	       char *cause)
+{
+	int rc = owner_instance_read(cfg, state_fd, id, cause);
+
+	if (rc != -ENOENT)
+		return rc;
+	rc = owner_random36(id, OWNER_INSTANCE_LEN);
+	if (rc == 0)
+		rc = owner_instance_make(state_fd, id);
+	if (rc < 0) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "%s:%d: state_dir %s: cannot write %s: %s", cfg->path,
+			 bot_config_line(cfg, "bot", "state_dir"),
+			 cfg->bot.state_dir, INSTANCE_NAME, strerror(-rc));
+		return rc;
+	}
+	log_info("state_dir %s: new instance id %s", cfg->bot.state_dir, id);
+	return 0;
+}
+
+int
+owner_instance_check(const struct bot_config *cfg, char *cause)
+{
+	char id[OWNER_INSTANCE_LEN + 1];
+	int fd, rc;
+
+	/* bot_config_validate() judged the directory; none yet is fine. */
+	fd = open(cfg->bot.state_dir,
+		  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	rc = owner_instance_read(cfg, fd, id, cause);
+	close(fd);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 int

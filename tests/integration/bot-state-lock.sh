@@ -61,6 +61,10 @@ eq "an instance file without an id: exit code" "$?" 78
 grep -q "bot.ini:[0-9]*: state_dir $T/state: instance does not hold an instance id" "$T/bad-id.log" &&
 	pass "the reason is given" || { fail "no reason"; cat "$T/bad-id.log"; }
 eq "the file is left as it was" "$(cat "$T/state/instance")" "not an id"
+"$BOT" -c "$T/bot.ini" --check-config >"$T/bad-id.log" 2>&1
+eq "an instance file without an id: --check-config" "$?" 78
+grep -q "state_dir $T/state: instance does not hold an instance id" "$T/bad-id.log" &&
+	pass "--check-config gives the reason" || { fail "no reason"; cat "$T/bad-id.log"; }
 "$BOT" -c "$T/bot.ini" --dry-run --recover-orphans 2>"$T/usage.log"
 eq "--recover-orphans in a dry run: exit code" "$?" 64
 finish
