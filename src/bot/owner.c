@@ -73,9 +73,7 @@ owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
 {
 	int line = bot_config_line(cfg, "bot", "state_dir");
 	const char *dir = cfg->bot.state_dir;
-	struct timespec by;
 	struct stat st;
-	long pid;
 	int fd, rc;
 
 	*lock_fd = -1;
@@ -101,6 +99,8 @@ owner_lock(const struct bot_config *cfg, int state_fd, int *lock_fd,
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
+		struct timespec by;
+		long pid;
 
 		if (err != EWOULDBLOCK) {
 			snprintf(cause, GS_CAUSE_MAX,
