@@ -7,7 +7,11 @@
  * that counts a placement as in flight and records it among the bot's
  * placements, so once the flag is up no new order starts, the CANCELLING
  * phase can wait for the ones already on the wire (strategy_wait_idle),
- * and every snapshot names them.
+ * and every snapshot names them.  A placement is sent only once the
+ * snapshot on disk names it (snapshot.c): the strategy waits for that at
+ * most SNAPSHOT_WAIT_MS, with the placements counted in flight, then
+ * checks the flag again under the lock; a disk that is slower, or refuses,
+ * gets them dropped unsent and the round backs off.
  *
  * A placement without a reply (timeout, 5xx, -1001, -1007) is unknown
  * (outcome.c): its level keeps it and is not placed again until a
@@ -488,10 +492,10 @@ grid_cid(const struct rest_req *req, char *cid, size_t size)
 }
 
 /*
- * bot->mu held: the k placements just recorded are sent only once a
- * snapshot naming them is durable.  When the disk does not say so within
- * SNAPSHOT_WAIT_MS (stalled, refusing) or the stop flag rose, they are
- * forgotten unsent: false.
+ * bot->mu held: the k placements just recorded (and counted in flight)
+ * are sent only once a snapshot naming them is durable.  When the disk
+ * does not say so within SNAPSHOT_WAIT_MS (stalled, refusing) or the stop
+ * flag rose meanwhile, they are forgotten unsent: false.
  */
 static bool
 grid_recorded(struct grid *g, struct rest_req *reqs, int k)
@@ -502,6 +506,9 @@ grid_recorded(struct grid *g, struct rest_req *reqs, int k)
 	int i, rc;
 
 	rc = snapshot_wait_locked(bot, bot_snapshot_dirty_locked(bot), &by);
+	/* The wait let go of bot->mu: the flag is checked again with it. */
+	if (rc == 0 && gs_stop_requested())
+		rc = -ECANCELED;
 	if (rc == 0)
 		return true;
 	for (i = 0; i < k; i++) {
@@ -801,13 +808,16 @@ grid_place(struct grid *g)
 			k++;
 		}
 	}
-	if (k > 0 && !grid_recorded(g, reqs, k)) {
-		k = 0;
-		g->failed++;
-	}
 	if (k > 0) {
 		bot->inflight += k;
 		bot->orders_possible = true;
+		/* In flight while they wait for the disk: CANCELLING waits. */
+		if (!grid_recorded(g, reqs, k)) {
+			bot->inflight -= k;
+			pthread_cond_broadcast(&bot->cv);
+			k = 0;
+			g->failed++;
+		}
 	}
 	pthread_mutex_unlock(&bot->mu);
 	grid_log(g);
