@@ -9,6 +9,10 @@
  *
  *	pidfd-stop PID SECONDS [SIGNAL]	(SIGNAL: TERM, INT, QUIT, HUP, KILL
  *					 or a number; TERM by default)
+ *
+ * With PIDFD_STOP_END=1 in the environment, a second number follows: the
+ * CLOCK_MONOTONIC nanoseconds at which the end was seen, to compare with
+ * the monotonic times (mono_ns) of the process's trace records.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,19 +51,25 @@ signo(const char *name)
 }
 
 static long long
-now_ms(void)
+now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long long
+now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct pollfd p;
-	long long t0, limit_ms;
+	long long t0, limit_ms, end;
 	int fd, sig, rc;
 
 	if (argc < 3 || argc > 4) {
@@ -86,6 +96,11 @@ main(int argc, char **argv)
 
 		rc = left > 0 ? poll(&p, 1, (int)left) : 0;
 	} while (rc < 0 && errno == EINTR);
-	printf("%lld\n", rc > 0 ? now_ms() - t0 : -1LL);
+	end = now_ns();
+	printf("%lld", rc > 0 ? end / 1000000 - t0 : -1LL);
+	if (getenv("PIDFD_STOP_END") != NULL &&
+	    strcmp(getenv("PIDFD_STOP_END"), "1") == 0)
+		printf(" %lld", rc > 0 ? end : -1LL);
+	printf("\n");
 	return 0;
 }

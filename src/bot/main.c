@@ -420,12 +420,36 @@ status_line(void *arg, char *buf, size_t size)
 	pthread_mutex_unlock(&bot->mu);
 }
 
-/* Keep each phase's figures for the summary. */
+/*
+ * What the workers used to reach the exchange: the streams (libwebsockets'
+ * context), the REST clients (their connections, TLS sessions) and the
+ * pool.  Only once no worker runs.
+ */
+static void
+bot_release(struct bot *bot)
+{
+	stream_free(bot->stream);
+	bot->stream = NULL;
+	rest_client_free(bot->main_rest);
+	bot->main_rest = NULL;
+	rest_client_free(bot->strategy_rest);
+	bot->strategy_rest = NULL;
+	pool_free(bot->pool);
+	bot->pool = NULL;
+}
+
+/*
+ * Keep each phase's figures for the summary.  EXIT entered from a JOINING
+ * that joined every worker (the main thread writes that record): the
+ * clients go now, before the EXIT record, so the teardown after it is
+ * short (the user waits for the process to end, not for the record).
+ */
 static void
 state_entered(void *arg, enum gs_state state, json_t *detail)
 {
 	struct bot *bot = arg;
 	int prev = (int)state - 1;
+	json_t *late = json_object_get(detail, "threads_not_joined");
 
 	if (state == GS_STATE_CANCELLING) {
 		json_decref(bot->shutdown_cause);
@@ -434,6 +458,9 @@ state_entered(void *arg, enum gs_state state, json_t *detail)
 		json_decref(bot->phase_detail[prev]);
 		bot->phase_detail[prev] = json_deep_copy(detail);
 	}
+	if (state == GS_STATE_EXIT && json_is_integer(late) &&
+	    json_integer_value(late) == 0)
+		bot_release(bot);
 }
 
 static long long
@@ -784,10 +811,7 @@ bot_free(struct bot *bot)
 {
 	int i;
 
-	stream_free(bot->stream);
-	rest_client_free(bot->main_rest);
-	rest_client_free(bot->strategy_rest);
-	pool_free(bot->pool);
+	bot_release(bot);
 	for (i = 0; i < GS_STATE_COUNT; i++)
 		json_decref(bot->phase_detail[i]);
 	json_decref(bot->shutdown_cause);
@@ -811,6 +835,35 @@ bot_free(struct bot *bot)
 	if (bot->lock_fd >= 0)
 		close(bot->lock_fd);
 	bot->lock_fd = -1;
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MAIN_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MAIN_SANITIZED 1
+#endif
+
+/*
+ * The clean end: every thread joined, everything of ours freed, the trace
+ * closed.  What exit() would still run are the libraries' atexit
+ * cleanups (OpenSSL's, freeing its tables one by one), which only return
+ * memory the kernel takes back at once: time the user waits for after
+ * the EXIT record.  So stdio is flushed and the process ends with
+ * _exit().  Under a sanitizer it returns, so that LeakSanitizer's check
+ * at exit still runs and finds whatever we did not free.
+ */
+static int
+main_exit(int code)
+{
+#ifdef MAIN_SANITIZED
+	return code;
+#else
+	fflush(NULL);
+	_exit(code);
+#endif
 }
 
 /*
@@ -1055,5 +1108,5 @@ main(int argc, char **argv)
 	curl_global_cleanup();
 	gs_log_close();
 	bot_config_free(&cfg);
-	return code;
+	return main_exit(code);
 }
