@@ -506,6 +506,10 @@ bool outcome_absent_locked(struct bot *bot, const char *cid,
 			   int64_t server_now_ms, enum outcome_by by);
 /* timestamp + recvWindow of an entry of bot->placed; INT64_MAX unknown. */
 int64_t outcome_window_end(json_t *order);
+/* An order as a snapshot names it: when, on the exchange's clock, it can
+ * land no more if it is undecided (its window; in flight, its sent_by +
+ * recv_window_ms); INT64_MIN when decided or nothing is known. */
+int64_t outcome_lands_by(json_t *order, int recv_window_ms);
 /* The orders still in flight or unknown: how many, the latest end of
  * their windows (INT64_MAX when one is not known), their ids appended to
  * ids (when not NULL). */

@@ -1374,6 +1374,54 @@ cancel_mark(struct bot *bot)
 	return rc;
 }
 
+/*
+ * Placements the earlier run sent without knowing their outcome (in
+ * flight or unknown when it ended) may still land: wait, watching the
+ * stop flag, until the last of them can no longer (its timestamp +
+ * recvWindow on the exchange's clock, a margin past), so the listing
+ * that follows shows whatever came.  Bounded by what a placement can
+ * take (a corrupt snapshot never holds the start-up longer).  Returns the
+ * ms waited, -1 when nothing was to wait for; *n: how many.
+ */
+static long long
+recover_wait(struct bot *bot, json_t *snap, int *n)
+{
+	const struct bot_config *cfg = bot->cfg;
+	long long bound = cfg->exchange.recv_window_ms +
+			  cfg->exchange.request_timeout_ms + 2500 +
+			  OUTCOME_CLOCK_MARGIN_MS + 1;
+	int64_t last = INT64_MIN, now, t0;
+	long long wait;
+	json_t *o;
+	size_t i;
+
+	*n = 0;
+	json_array_foreach(json_object_get(snap, "orders"), i, o)
+	{
+		int64_t by = outcome_lands_by(o, cfg->exchange.recv_window_ms);
+
+		if (by == INT64_MIN)
+			continue;
+		(*n)++;
+		if (by > last)
+			last = by;
+	}
+	if (*n == 0)
+		return -1;
+	now = rest_server_ms(bot->main_rest);
+	wait = bot_sub_sat(bot_add_sat(last, OUTCOME_CLOCK_MARGIN_MS + 1), now);
+	if (wait <= 0)
+		return 0;
+	if (wait > bound)
+		wait = bound;
+	log_info("recovery: %d placement%s of the earlier run of unknown "
+		 "outcome: waiting %lld ms until %s can no longer land",
+		 *n, *n == 1 ? "" : "s", wait, *n == 1 ? "it" : "they");
+	t0 = gs_mono_ns();
+	pause_ms(wait, true);
+	return (gs_mono_ns() - t0) / 1000000;
+}
+
 int
 cancel_recover(struct bot *bot, char *cause)
 {
@@ -1386,13 +1434,19 @@ cancel_recover(struct bot *bot, char *cause)
 			       .interruptible = true, .snapshot_fd = -1};
 	json_t *snap, *detail;
 	enum gs_outcome out;
-	long long from_snapshot = -1;
+	long long from_snapshot = -1, waited = -1;
+	int undecided = 0;
 
 	snap = snapshot_read(bot);
 	/* A settled snapshot is a clean end: nothing to recover from it. */
-	if (snap != NULL && !json_is_true(json_object_get(snap, "settled")))
+	if (snap != NULL && !json_is_true(json_object_get(snap, "settled"))) {
 		from_snapshot = (long long)json_array_size(
 		    json_object_get(snap, "orders"));
+		waited = recover_wait(bot, snap, &undecided);
+		if (waited > 0)
+			dl = gs_mono_after_ms(
+			    bot->cfg->shutdown.cancel_timeout_ms);
+	}
 	json_decref(snap);
 	pthread_mutex_lock(&bot->mu);
 	bot->orders_possible = true;
@@ -1418,6 +1472,10 @@ cancel_recover(struct bot *bot, char *cause)
 					: json_null());
 		json_object_set_new(detail, "recover_orphans",
 				    json_boolean(bot->recover_orphans));
+		json_object_set_new(detail, "snapshot_undecided",
+				    json_integer(undecided));
+		json_object_set_new(detail, "waited_for_undecided_ms",
+				    json_integer(waited > 0 ? waited : 0));
 		run_figures(&r, detail);
 		gs_supervisor_trace(bot->sup, "RECOVERY", detail);
 		json_decref(detail);

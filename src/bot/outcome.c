@@ -182,6 +182,20 @@ outcome_absent_locked(struct bot *bot, const char *cid, int64_t server_now_ms,
 	return true;
 }
 
+int64_t
+outcome_lands_by(json_t *o, int recv_window_ms)
+{
+	json_t *by = json_object_get(o, "sent_by");
+
+	if (!undecided(o))
+		return INT64_MIN;
+	if (json_is_integer(json_object_get(o, "timestamp")))
+		return outcome_window_end(o);
+	if (json_is_integer(by))
+		return bot_add_sat(json_integer_value(by), recv_window_ms);
+	return INT64_MIN; /* nothing known: nothing to wait for */
+}
+
 int
 outcome_undecided_locked(struct bot *bot, int64_t *window_end, json_t *ids)
 {

@@ -455,13 +455,19 @@ grid_order(struct grid *g, int i, int lv, double mid, struct rest_req *req,
 	}
 	req->tag = i * MAX_LEVELS + lv;
 	/* Snapshots name it from now on (held: bot->mu). */
-	outcome_sent_locked(bot, cid,
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}",
-				      "symbol", cfg->bot.symbols[i],
-				      "clientOrderId", cid, "price", sprice,
-				      "origQty", sqty, "side",
-				      buy ? "BUY" : "SELL", "status", "SENT",
-				      "level", lv));
+	/* sent_by: the latest timestamp it can go with (the wait for the
+	 * snapshot, then the batch's deadline), for a restart after a
+	 * crash to know when it can no longer land. */
+	outcome_sent_locked(
+	    bot, cid,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "symbol",
+		      cfg->bot.symbols[i], "clientOrderId", cid, "price",
+		      sprice, "origQty", sqty, "side", buy ? "BUY" : "SELL",
+		      "status", "SENT", "level", lv, "sent_by",
+		      (json_int_t)bot_add_sat(
+			  rest_server_ms(bot->strategy_rest),
+			  SNAPSHOT_WAIT_MS +
+			      cfg->exchange.request_timeout_ms + 500)));
 	req->on_stop = REST_STOP_DROP_UNSENT;
 	return true;
 }

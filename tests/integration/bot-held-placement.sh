@@ -6,6 +6,8 @@
 # nothing of the bot's rests once the held placement has landed.  Then
 # the same with a CANCELLING phase too short to wait for the window: the
 # exit says not settled (75), and the snapshot, not settled, names it.
+# Last, a crash with the placement held: the next start's recovery waits
+# until it can land no more.
 . "$(dirname "$0")/bot-common.sh"
 
 held() { state .placements_held; }
@@ -71,4 +73,35 @@ eq "snapshot not settled" "$(jq -r .settled "$T/state/open-orders.json")" false
 eq "the snapshot names it" \
 	"$(jq -r --arg c "$cid" '[.orders[] | select(.clientOrderId == $c)] | length' "$T/state/open-orders.json")" 1
 check "trace verifies" verify_trace "$T/trace.jsonl"
+
+# 3. A crash (SIGKILL) with a placement held: the next start waits until
+# it can land no more before its recovery lists, so the order that lands
+# is found and cancelled and the new grid is not one order too many.
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
+mv "$T/trace.jsonl" "$T/trace-2.jsonl"
+mv "$T/bot.log" "$T/bot-2.log"
+rm -f "$T/state/open-orders.json"
+sim_start
+bot_conf
+bot_running 8
+faults "place_hold_ms=3000"
+cid=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-"))][0].clientOrderId')
+admin "fill?clientOrderId=$cid" >/dev/null
+wait_until 20 held_now || { fail "no placement held"; finish; }
+kill -KILL "$BOT_PID"
+wait_exit "$BOT_PID" 10
+faults "place_hold_ms=0"
+bot_running 8
+wait_until 20 none_held || fail "the held placement never arrived"
+eq "recovery: undecided placements named by the snapshot" \
+	"$(last_detail "$T/trace.jsonl" RECOVERY snapshot_undecided)" 1
+check "recovery waited for the window" \
+	test "$(last_detail "$T/trace.jsonl" RECOVERY waited_for_undecided_ms)" -gt 0
+eq "recovery found the 7 left and the held one" \
+	"$(last_detail "$T/trace.jsonl" RECOVERY orders_found)" 8
+eq "the new grid, and nothing more" "$(bot_orders)" 8
+kill -TERM "$BOT_PID"
+wait_exit "$BOT_PID" 30
+eq "exit code" "$RC" 0
+eq "bot orders left" "$(bot_orders)" 0
 finish
