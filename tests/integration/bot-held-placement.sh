@@ -95,8 +95,8 @@ bot_running 8
 wait_until 20 none_held || fail "the held placement never arrived"
 eq "recovery: undecided placements named by the snapshot" \
 	"$(last_detail "$T/trace.jsonl" RECOVERY snapshot_undecided)" 1
-check "recovery waited for the window" \
-	test "$(last_detail "$T/trace.jsonl" RECOVERY waited_for_undecided_ms)" -gt 0
+# (How long it waited depends on how soon the restart came: on a loaded
+# machine the window may have passed already.)
 eq "recovery found the 7 left and the held one" \
 	"$(last_detail "$T/trace.jsonl" RECOVERY orders_found)" 8
 eq "the new grid, and nothing more" "$(bot_orders)" 8
