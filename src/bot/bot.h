@@ -12,6 +12,8 @@
  *	pool.c      warm connections for the CANCELLING phase
  *	stream.c    market data over libwebsockets and the CLOSING phase
  *	snapshot.c  the order snapshot kept on disk while running
+ *	book.c      the live book: the account's events applied, reconciled
+ *	ustream.c   the user data stream (WebSocket API, or a listenKey)
  *	strategy.c  the demo grid
  *	outcome.c   what became of each order sent: decided, never guessed
  *	main.c      command line, start-up checks, wiring, summary
@@ -71,6 +73,12 @@ enum bot_venue {
 	BOT_VENUE_BINANCE_TESTNET,
 };
 
+/* [exchange] user_stream: the account's events, or listings only. */
+enum bot_user_stream {
+	BOT_USER_STREAM_AUTO,
+	BOT_USER_STREAM_OFF,
+};
+
 /* [exchange] key_type: how requests are signed. */
 enum bot_key_type {
 	BOT_KEY_HMAC,
@@ -110,6 +118,8 @@ struct bot_config {
 		char ca_file[GS_PATH_MAX];
 		bool allow_insecure_transport;
 		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
+		enum bot_user_stream user_stream;
+		char ws_api_url[BOT_URL_MAX]; /* the WebSocket API */
 	} exchange;
 	struct {
 		bool trade;
@@ -159,6 +169,7 @@ int bot_config_line(const struct bot_config *cfg, const char *section,
 const char *bot_venue_name(enum bot_venue venue);
 const char *bot_venue_rest_url(enum bot_venue venue);
 const char *bot_venue_ws_url(enum bot_venue venue);
+const char *bot_venue_ws_api_url(enum bot_venue venue);
 const char *bot_key_type_name(enum bot_key_type type);
 /*
  * True when url's host is a loopback address (127.0.0.0/8, ::1,
@@ -439,6 +450,9 @@ void rest_client_share(struct rest_client *rc, struct rest_client *with);
 void rest_client_budget(struct rest_client *rc, struct budget *b);
 /* What a stop does to every request of this client (start-up: abort). */
 void rest_client_on_stop(struct rest_client *rc, enum rest_on_stop how);
+/* The exchange's clock now (ours corrected by the measured offset), in
+ * ms: the timestamp a signed request carries. */
+int64_t rest_exchange_ms(struct rest_client *rc);
 /* Clock re-syncs after -1021 or by schedule, over the shared offset. */
 int rest_resyncs(struct rest_client *rc);
 /* The sockets of the client's connections, busy or idle, up to max; only
@@ -550,6 +564,11 @@ struct bot {
 					* that were decided, by what */
 	json_t *decisions; /* when not NULL (CANCELLING): {clientOrderId:
 			    * {by, outcome}} of each decided meanwhile */
+	/* The live book (book.c), beside placed: */
+	json_t *foreign; /* {"SYMBOL clientOrderId": order}: others' orders
+			  * open on the bot's symbols */
+	json_t *gone;	 /* {key: T}: orders an event ended (never revived) */
+	struct ustream *ustream; /* NULL: user_stream = off, or a dry run */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */
 	struct budget budget;
@@ -707,10 +726,81 @@ char *stream_build_subscribe(const struct bot_config *cfg, int from);
 void stream_free(struct stream *s);
 void *stream_main(void *arg);
 void stream_wake(void *arg);
+/* Begin the close handshake now (the stop flag is up: nothing reads
+ * market data any more); stream_close_phase() waits for it. */
+void stream_close_start(struct stream *s);
 enum gs_outcome stream_close_phase(void *arg, const struct timespec *deadline,
 				   json_t *detail);
 /* Wait until every stream is up or the deadline passes; count up. */
 int stream_wait_up(struct stream *s, const struct timespec *deadline);
+
+/* ---- book.c ---- */
+/* One executionReport, as the book reads it. */
+struct exec_report {
+	char symbol[BOT_SYMBOL_MAX];
+	char client_id[BOT_CID_MAX]; /* the order's: C on a cancel, else c */
+	char side[8];
+	char price[32];
+	char qty[32];
+	char executed[32]; /* z: cumulative filled quantity */
+	char exec_type[24]; /* x: NEW, TRADE, CANCELED, EXPIRED, ... */
+	char status[24];    /* X: NEW, PARTIALLY_FILLED, FILLED, ... */
+	int64_t order_id;   /* i */
+	int64_t time_ms;    /* T: transaction time */
+	int64_t exec_id;    /* I: increases with every execution */
+};
+
+/* An "executionReport" event object into er; 0 or -EBADMSG. */
+int book_parse_report(json_t *ev, struct exec_report *er);
+/* True when status ends the order: FILLED, CANCELED, EXPIRED, ... */
+bool book_terminal(const char *status);
+/*
+ * Apply one executionReport to the book: bot->placed for the bot's own
+ * orders (bot_owns), bot->foreign for others' on the bot's symbols.  NEW
+ * adds or keeps, PARTIALLY_FILLED updates, FILLED, CANCELED, EXPIRED,
+ * REJECTED and EXPIRED_IN_MATCH remove (and the order is never revived by
+ * an older event).  Idempotent: a duplicate or older event (by T, then I)
+ * changes nothing.  Takes bot->mu; 1 when the book changed, 0 when not,
+ * -EINVAL for an event on a symbol the bot does not trade.
+ */
+int ustream_on_order(struct bot *bot, const struct exec_report *er);
+/*
+ * Reconciliation with a listing: book_mark() (before the listing is sent)
+ * notes the orders the book already holds as confirmed; book_reconcile()
+ * then drops those the listing no longer shows, adds what it shows and
+ * the book lacks (unless an event ended it), and says what it found in
+ * found ("listed", "added", "removed", "foreign").  Placements not yet
+ * confirmed (no reply, no event) are left alone.  Both take bot->mu.
+ */
+json_t *book_mark(struct bot *bot);
+void book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
+		    int n, json_t *found);
+/* Others' open orders on symbol i; bot->mu held. */
+int book_foreign_count(struct bot *bot, int i);
+/* The bot's own orders the book holds, *out to free; bot->mu held.
+ * Count, or -ENOMEM. */
+int book_own_orders(struct bot *bot, struct bot_order **out);
+
+/* ---- ustream.c ---- */
+struct ustream;
+/* NULL in *out when the configuration wants no user stream. */
+int ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
+		const struct sign_key *key, char *cause);
+void ustream_free(struct ustream *u);
+void *ustream_main(void *arg);
+void ustream_wake(void *arg);
+/*
+ * True when the stream is subscribed and reconciled and has not gone
+ * silent: the book is the account's.  Otherwise why says so (may be
+ * NULL).  u may be NULL (no stream).
+ */
+bool ustream_healthy(struct ustream *u, char *why, size_t size);
+/* Begin the close handshake (1000) now; the CLOSING phase waits. */
+void ustream_close_start(struct ustream *u);
+/* Wait for the close until deadline; figures into detail.  True when
+ * clean (or nothing was open). */
+bool ustream_close_wait(struct ustream *u, const struct timespec *deadline,
+			json_t *detail);
 
 /* ---- strategy.c ---- */
 void *strategy_main(void *arg);

@@ -689,6 +689,78 @@ cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
 }
 
 /*
+ * The shutdown from the book (the user stream healthy and reconciled, so
+ * the book is the account's): the cancels go at once, without a first
+ * listing -- one DELETE /api/v3/openOrders per symbol where the book
+ * shows more than one order of the bot's and none of anyone else's, one
+ * DELETE /api/v3/order per order elsewhere -- after the snapshot of what
+ * the book holds is in place.  The listing that follows verifies.
+ */
+static int
+cancel_from_book(struct cancel_run *r, json_t *detail)
+{
+	struct bot *bot = r->bot;
+	const struct bot_config *cfg = bot->cfg;
+	int own[BOT_MAX_SYMBOLS] = {0}, foreign[BOT_MAX_SYMBOLS] = {0};
+	bool whole[BOT_MAX_SYMBOLS] = {false};
+	struct rest_req **reqs;
+	struct bot_order *o = NULL;
+	int n, i, k, m = 0, nforeign = 0;
+
+	pthread_mutex_lock(&bot->mu);
+	n = book_own_orders(bot, &o);
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		foreign[i] = book_foreign_count(bot, i);
+		nforeign += foreign[i];
+	}
+	pthread_mutex_unlock(&bot->mu);
+	if (n < 0)
+		return n;
+	for (k = 0; k < n; k++)
+		if ((i = bot_symbol_index(bot, o[k].symbol)) >= 0)
+			own[i]++;
+	r->listed = true;
+	r->found = n;
+	r->foreign = nforeign;
+	json_object_set_new(detail, "book_orders", json_integer(n));
+	json_object_set_new(detail, "book_foreign", json_integer(nforeign));
+	/* In place before the first cancel, durable once they are out. */
+	r->snapshot_error = cancel_snapshot(bot, o, n, &r->snapshot_fd,
+					    &r->snapshot_text);
+	reqs = calloc(CANCEL_CHUNK + 1, sizeof(*reqs));
+	if (reqs == NULL) {
+		free(o);
+		return -ENOMEM;
+	}
+	for (k = 0; k <= n; k++) {
+		if (m > 0 && (m == CANCEL_CHUNK || k == n)) {
+			cancel_waves(r, reqs, m);
+			for (i = 0; i < m; i++) {
+				rest_req_reset(reqs[i]);
+				free(reqs[i]);
+			}
+			m = 0;
+		}
+		if (k == n)
+			break;
+		i = bot_symbol_index(bot, o[k].symbol);
+		if (i >= 0 && foreign[i] == 0 && own[i] > 1 && !r->sequential) {
+			if (!whole[i])
+				add_cancel(reqs, &m, "/api/v3/openOrders",
+					   o[k].symbol, NULL, own[i]);
+			whole[i] = true;
+		} else {
+			add_cancel(reqs, &m, "/api/v3/order", o[k].symbol,
+				   o[k].client_id, 0);
+		}
+	}
+	free(reqs);
+	free(o);
+	r->rounds = 1;
+	return 0;
+}
+
+/*
  * The wait before the next round: Retry-After on a 429/418; backoff with
  * jitter when the exchange answers nothing; else at once, after a
  * jitter of up to a quarter of a round trip.
@@ -1264,11 +1336,44 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 			 cfg->bot.dry_run ? "dry run" : "nothing placed");
 		return GS_OUTCOME_DONE;
 	}
+	/*
+	 * Nothing uses market data once the flag is up: its close handshake
+	 * runs meanwhile.  The cancels come from the book when the user
+	 * stream vouches for it, else from a first listing, as without one.
+	 */
+	stream_close_start(bot->stream);
+	{
+		char why[200] = "";
+		bool book = false;
+
+		if (r.sequential)
+			snprintf(why, sizeof(why),
+				 "cancel_mode = per_order_sequential");
+		else if (earlier >= 0)
+			snprintf(why, sizeof(why),
+				 "an earlier run's orders are not in the "
+				 "book");
+		else
+			book = ustream_healthy(bot->ustream, why, sizeof(why));
+		if (book)
+			snprintf(why, sizeof(why),
+				 "user stream healthy and reconciled");
+		json_object_set_new(detail, "path",
+				    json_string(book ? "book" : "list"));
+		json_object_set_new(detail, "reason", json_string(why));
+		log_info("CANCELLING: cancels from the %s: %s",
+			 book ? "book" : "listing", why);
+		if (book && cancel_from_book(&r, detail) < 0)
+			log_error("CANCELLING: out of memory reading the "
+				  "book; the listing decides");
+	}
 	/* The listing, the cancels and the verify keep a share of the
 	 * phase whatever the deciding waits for. */
 	reserve = cfg->shutdown.cancel_timeout_ms / 4;
 	reserve = reserve < 200 ? 200 : reserve > 2000 ? 2000 : reserve;
 	cancel_decide(&r, reserve);
+	/* The user stream is done once the verify listing goes out. */
+	ustream_close_start(bot->ustream);
 	out = cancel_until_clean(&r);
 	run_figures(&r, detail);
 	/* Settled only when every order sent has a known outcome: one that

@@ -26,7 +26,8 @@
 
 _Static_assert(sizeof(enum bot_venue) == sizeof(int) &&
 		       sizeof(enum bot_key_type) == sizeof(int) &&
-		       sizeof(enum bot_cancel_mode) == sizeof(int),
+		       sizeof(enum bot_cancel_mode) == sizeof(int) &&
+		       sizeof(enum bot_user_stream) == sizeof(int),
 	       "enum keys are stored as int");
 
 static const char *const cancel_modes[] = {"auto", "per_order_sequential",
@@ -35,17 +36,22 @@ static const char *const cancel_modes[] = {"auto", "per_order_sequential",
 static const char *const venues[] = {"binance", "binance-us",
 				     "binance-testnet", NULL};
 static const char *const key_types[] = {"hmac", "ed25519", "rsa", NULL};
+static const char *const user_streams[] = {"auto", "off", NULL};
 
 static const struct {
 	const char *rest_url;
 	const char *ws_url;
+	const char *ws_api_url;
 } venue_urls[] = {
 	[BOT_VENUE_BINANCE] = {"https://api.binance.com",
-			       "wss://stream.binance.com:9443"},
+			       "wss://stream.binance.com:9443",
+			       "wss://ws-api.binance.com:443/ws-api/v3"},
 	[BOT_VENUE_BINANCE_US] = {"https://api.binance.us",
-				  "wss://stream.binance.us:9443"},
+				  "wss://stream.binance.us:9443",
+				  "wss://ws-api.binance.us:443/ws-api/v3"},
 	[BOT_VENUE_BINANCE_TESTNET] = {"https://testnet.binance.vision",
-				       "wss://stream.testnet.binance.vision"},
+				       "wss://stream.testnet.binance.vision",
+				       "wss://ws-api.testnet.binance.vision/ws-api/v3"},
 };
 
 const char *
@@ -64,6 +70,12 @@ const char *
 bot_venue_ws_url(enum bot_venue venue)
 {
 	return (unsigned)venue < 3 ? venue_urls[venue].ws_url : "";
+}
+
+const char *
+bot_venue_ws_api_url(enum bot_venue venue)
+{
+	return (unsigned)venue < 3 ? venue_urls[venue].ws_api_url : "";
 }
 
 const char *
@@ -398,6 +410,15 @@ check_ws_url(void *arg, const char *value, char *why, size_t size)
 			  sizeof(cfg->exchange.ws_url), value, why, size);
 }
 
+static int
+check_ws_api_url(void *arg, const char *value, char *why, size_t size)
+{
+	struct bot_config *cfg = arg;
+
+	return config_url(true, cfg->exchange.ws_api_url,
+			  sizeof(cfg->exchange.ws_api_url), value, why, size);
+}
+
 /* ---- rules across keys ------------------------------------------------------ */
 
 /* The venue fills the URLs the file leaves unset or empty. */
@@ -410,9 +431,37 @@ config_venue(struct bot_config *cfg)
 	if (rest == NULL || rest[0] == '\0')
 		snprintf(cfg->exchange.rest_url, sizeof(cfg->exchange.rest_url),
 			 "%s", bot_venue_rest_url(cfg->exchange.venue));
-	if (ws == NULL || ws[0] == '\0')
+	const char *api = gs_config_value(cfg->gs, "exchange", "ws_api_url");
+	bool own_ws = ws != NULL && ws[0] != '\0';
+
+	if (!own_ws)
 		snprintf(cfg->exchange.ws_url, sizeof(cfg->exchange.ws_url),
 			 "%s", bot_venue_ws_url(cfg->exchange.venue));
+	if (api != NULL && api[0] != '\0')
+		return;
+	/*
+	 * An explicit ws_url names the exchange's own host (a simulator, a
+	 * gateway): its WebSocket API is taken to be there too, at
+	 * /ws-api/v3, rather than at the venue's public address.
+	 */
+	if (own_ws) {
+		char base[BOT_URL_MAX];
+		const char *h = strstr(cfg->exchange.ws_url, "://");
+		size_t end = h ? (size_t)(h + 3 - cfg->exchange.ws_url) +
+				     strcspn(h + 3, "/?#")
+			       : strlen(cfg->exchange.ws_url);
+		int n = snprintf(base, sizeof(base), "%.*s", (int)end,
+				 cfg->exchange.ws_url);
+
+		if (n > 0 && (size_t)n < sizeof(base) &&
+		    (size_t)snprintf(cfg->exchange.ws_api_url,
+				     sizeof(cfg->exchange.ws_api_url),
+				     "%s/ws-api/v3",
+				     base) < sizeof(cfg->exchange.ws_api_url))
+			return;
+	}
+	snprintf(cfg->exchange.ws_api_url, sizeof(cfg->exchange.ws_api_url),
+		 "%s", bot_venue_ws_api_url(cfg->exchange.venue));
 }
 
 /* An HMAC secret, or a private key file: never both, never neither. */
@@ -455,6 +504,7 @@ config_check_transport(const struct bot_config *c, char *cause)
 	} urls[] = {
 		{"rest_url", "http://", c->exchange.rest_url},
 		{"ws_url", "ws://", c->exchange.ws_url},
+		{"ws_api_url", "ws://", c->exchange.ws_api_url},
 	};
 	size_t i;
 
@@ -616,6 +666,13 @@ bot_config_init(struct bot_config *cfg, bool require, char *cause)
 		      "50",
 		      "while RUNNING never use more of REQUEST_WEIGHT than "
 		      "this"),
+		B_ENUM("user_stream", exchange.user_stream, user_streams,
+		       "auto",
+		       "the account's events (WebSocket API, or Binance.US's "
+		       "listenKey); off: list instead"),
+		B_CHECK("ws_api_url", check_ws_api_url, "",
+			"the WebSocket API (wss://.../ws-api/v3); empty: at "
+			"ws_url's host when ws_url is set, else the venue's"),
 	};
 	const struct gs_option streams[] = {
 		{.name = "channels", .type = GS_OPTION_STRING,

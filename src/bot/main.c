@@ -428,6 +428,9 @@ status_line(void *arg, char *buf, size_t size)
 static void
 bot_release(struct bot *bot)
 {
+	/* The user stream's context first: market data's set TLS up. */
+	ustream_free(bot->ustream);
+	bot->ustream = NULL;
 	stream_free(bot->stream);
 	bot->stream = NULL;
 	rest_client_free(bot->main_rest);
@@ -758,6 +761,15 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 			 "prices");
 	gs_phase_set(bot->sup, GS_STATE_CLOSING, stream_close_phase,
 		     bot->stream);
+	/* The account's events: the book the shutdown cancels from. */
+	if (ustream_new(&bot->ustream, bot, sec->key, key, cause) < 0)
+		return GS_EXIT_CONFIG;
+	if (bot->ustream != NULL) {
+		rc = gs_worker_add(bot->sup, "ustream", ustream_main,
+				   bot->ustream, ustream_wake, bot->ustream);
+		if (rc < 0)
+			return worker_failed("ustream", rc, cause);
+	}
 	/* From the first placement on, a crash is known to the next start,
 	 * and the snapshot names every order placed (snapshot.c). */
 	if (!cfg->bot.dry_run) {
@@ -818,6 +830,8 @@ bot_free(struct bot *bot)
 	json_decref(bot->known);
 	json_decref(bot->placed);
 	json_decref(bot->decisions);
+	json_decref(bot->foreign);
+	json_decref(bot->gone);
 	budget_destroy(&bot->budget);
 	pthread_mutex_destroy(&bot->mu);
 	pthread_mutex_destroy(&bot->snap_mu);
@@ -1052,6 +1066,8 @@ main(int argc, char **argv)
 	pthread_cond_init(&bot.snap_cv, NULL);
 	budget_init(&bot.budget, cfg.exchange.weight_budget_pct);
 	bot.placed = json_object();
+	bot.foreign = json_object();
+	bot.gone = json_object();
 	bot.recover_orphans = orphans;
 	if (owner_init(&bot, instance) < 0)
 		log_warn("getrandom failed: this run's client order ids use "

@@ -874,3 +874,9 @@ rest_sync_time(struct rest_client *rc, char *cause)
 	rest_req_reset(&req);
 	return 0;
 }
+
+int64_t
+rest_exchange_ms(struct rest_client *rc)
+{
+	return bot_add_sat(wall_ms(), atomic_load(rc->offset_ms));
+}

@@ -21,7 +21,10 @@
  * query is asked again then.  Doubled orders at one level are what a
  * guess would cost.
  *
- * The exchange is polled sparingly: the open orders are listed only when
+ * The exchange is polled sparingly: while the user stream vouches for
+ * the book (ustream_healthy), a level is free once its order left the
+ * book, and the open orders are listed only as a slow audit (AUDIT_MS);
+ * otherwise they are listed only when
  * some level rests, per symbol (weight 6 each) where that is cheaper than
  * the account-wide listing (80), and every request waits for the weight
  * budget.  While prices are missing or placements are refused, rounds back
@@ -42,6 +45,7 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 30000
 #define RESYNC_MS (5 * 60 * 1000)
+#define AUDIT_MS (5 * 60 * 1000) /* a listing while the book is live */
 #define WEIGHT_PER_SYMBOL 6
 #define WEIGHT_ACCOUNT 80
 #define WEIGHT_QUERY 4 /* GET /api/v3/order */
@@ -64,6 +68,7 @@ struct grid {
 	unsigned long counter;
 	long long backoff;
 	struct timespec next_sync;
+	struct timespec next_audit;
 	bool no_price[BOT_MAX_SYMBOLS];
 	int refused; /* levels refused in the last round */
 	int failed;  /* placements that failed otherwise */
@@ -230,9 +235,37 @@ grid_collect(struct rest_req *req, struct bot_order **all, int *nall)
 	return 0;
 }
 
+/* Forget slots whose order left the live book; how many rest. */
+static int
+grid_from_book(struct grid *g)
+{
+	struct bot *bot = g->bot;
+	const struct bot_config *cfg = bot->cfg;
+	int i, lv, resting = 0;
+
+	pthread_mutex_lock(&bot->mu);
+	for (i = 0; i < cfg->bot.nsymbols; i++) {
+		for (lv = 0; lv < cfg->bot.orders_per_symbol; lv++) {
+			struct slot *s = &g->slots[i][lv];
+
+			if (s->client_id[0] == '\0')
+				continue;
+			if (json_object_get(bot->placed, s->client_id) != NULL)
+				resting++;
+			else
+				s->client_id[0] = '\0'; /* filled: re-place */
+		}
+	}
+	bot->resting = resting;
+	pthread_mutex_unlock(&bot->mu);
+	return resting;
+}
+
 /*
  * Forget slots whose order no longer rests.  Returns how many rest, 0
- * without a request when none did, -1 when the listing failed.
+ * without a request when none did, -1 when the listing failed.  While
+ * the user stream vouches for the book, from the book, with a listing
+ * only every AUDIT_MS.
  */
 static int
 grid_refresh(struct grid *g)
@@ -254,6 +287,13 @@ grid_refresh(struct grid *g)
 		free(ptrs);
 		return -1;
 	}
+	if (ustream_healthy(bot->ustream, NULL, 0) &&
+	    gs_ms_until(&g->next_audit) > 0) {
+		free(reqs);
+		free(ptrs);
+		return grid_from_book(g);
+	}
+	g->next_audit = gs_mono_after_ms(AUDIT_MS);
 	rc = grid_listings(g, reqs, &nreq);
 	if (rc <= 0) {
 		free(reqs);
@@ -953,6 +993,8 @@ grid_next_cost(struct grid *g)
 			empty += g->slots[i][lv].client_id[0] == '\0';
 	}
 	/* A query of each level whose outcome is unknown, at most. */
+	if (ustream_healthy(g->bot->ustream, NULL, 0))
+		return empty + WEIGHT_QUERY * g->unknown; /* the book is live */
 	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT)
 		return WEIGHT_ACCOUNT + empty + WEIGHT_QUERY * g->unknown;
 	return resting * WEIGHT_PER_SYMBOL + empty + WEIGHT_QUERY * g->unknown;

@@ -670,6 +670,17 @@ wait_flag(struct bot *bot, const bool *flag, const struct timespec *deadline)
 		;
 }
 
+void
+stream_close_start(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->bot->mu);
+	s->closing = true;
+	pthread_mutex_unlock(&s->bot->mu);
+	lws_cancel_service(s->ctx);
+}
+
 enum gs_outcome
 stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 {
@@ -684,6 +695,8 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	s->closing = true;
 	pthread_mutex_unlock(&bot->mu);
 	lws_cancel_service(s->ctx);
+	/* The user stream closes alongside (begun with the verify). */
+	ustream_close_start(bot->ustream);
 
 	pthread_mutex_lock(&bot->mu);
 	wait_flag(bot, &s->closed, deadline);
@@ -712,6 +725,8 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "reconnects", json_integer(s->reconnects));
 	pthread_mutex_unlock(&bot->mu);
 	lws_cancel_service(s->ctx);
+	if (!ustream_close_wait(bot->ustream, deadline, detail))
+		clean = false;
 	if (clean)
 		log_info("WebSocket connections closed.");
 	else

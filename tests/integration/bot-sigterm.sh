@@ -25,7 +25,7 @@ check "cancelled per symbol, not per order" \
 	$(state '.requests["DELETE /api/v3/order"] // 0'))) -le 2
 eq "streams closed" "$(phase_figure CLOSING streams_closed)" 1
 eq "streams forced" "$(phase_figure CLOSING streams_forced)" 0
-eq "threads joined (pool, lws, snapshot, strategy)" "$(phase_figure JOINING threads_joined)" 4
+eq "threads joined (pool, lws, ustream, snapshot, strategy)" "$(phase_figure JOINING threads_joined)" 5
 eq "EXIT code in the trace" "$(last_detail "$T/trace.jsonl" EXIT exit_code)" 0
 check "trace verifies" verify_trace "$T/trace.jsonl"
 check "snapshot written before cancelling" test -s "$T/state/open-orders.json"

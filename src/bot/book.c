@@ -1,0 +1,329 @@
+/*
+ * book.c - the live book: what rests on the account for the bot's
+ * symbols, kept from the user data stream's executionReports and
+ * reconciled with a listing after every (re)subscription.
+ *
+ * The bot's own orders are bot->placed ({clientOrderId: order}), the
+ * same object the strategy fills before it sends a placement and the
+ * snapshots name; others' orders on the bot's symbols are bot->foreign,
+ * so the shutdown knows where a cancel-all would touch an order that is
+ * not the bot's.  An order an event ended is remembered in bot->gone, so
+ * a late or duplicated NEW never brings it back; within a live order an
+ * event older than the one applied (by T, then I) changes nothing.  A
+ * reconciling listing only drops orders the book held as confirmed (a
+ * reply or an event) before the listing was sent: a placement answered
+ * while the listing is on the wire may be missing from it and still
+ * rest.  Everything here runs under bot->mu, on the stream's thread or
+ * on a caller's; nothing blocks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot.h"
+
+/* Forget ended orders past this many: they are long over by then. */
+#define GONE_MAX 20000
+
+static int
+copy_str(json_t *ev, const char *key, char *out, size_t size, bool need)
+{
+	const char *v = json_string_value(json_object_get(ev, key));
+
+	if (v == NULL) {
+		out[0] = '\0';
+		return need ? -EBADMSG : 0;
+	}
+	if (strlen(v) >= size)
+		return -EBADMSG;
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+static int64_t
+get_int(json_t *ev, const char *key)
+{
+	json_t *v = json_object_get(ev, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+int
+book_parse_report(json_t *ev, struct exec_report *er)
+{
+	char orig[BOT_CID_MAX];
+
+	memset(er, 0, sizeof(*er));
+	if (!json_is_object(ev) ||
+	    copy_str(ev, "s", er->symbol, sizeof(er->symbol), true) < 0 ||
+	    copy_str(ev, "c", er->client_id, sizeof(er->client_id), true) <
+		0 ||
+	    copy_str(ev, "C", orig, sizeof(orig), false) < 0 ||
+	    copy_str(ev, "S", er->side, sizeof(er->side), false) < 0 ||
+	    copy_str(ev, "p", er->price, sizeof(er->price), false) < 0 ||
+	    copy_str(ev, "q", er->qty, sizeof(er->qty), false) < 0 ||
+	    copy_str(ev, "z", er->executed, sizeof(er->executed), false) < 0 ||
+	    copy_str(ev, "x", er->exec_type, sizeof(er->exec_type), true) <
+		0 ||
+	    copy_str(ev, "X", er->status, sizeof(er->status), true) < 0)
+		return -EBADMSG;
+	/* A cancel names the cancel request in c, the order in C. */
+	if (orig[0] != '\0')
+		memcpy(er->client_id, orig, sizeof(orig));
+	if (er->client_id[0] == '\0' || er->symbol[0] == '\0')
+		return -EBADMSG;
+	er->order_id = get_int(ev, "i");
+	er->time_ms = get_int(ev, "T");
+	er->exec_id = get_int(ev, "I");
+	return 0;
+}
+
+bool
+book_terminal(const char *status)
+{
+	static const char *const end[] = {"FILLED", "CANCELED", "EXPIRED",
+					  "REJECTED", "EXPIRED_IN_MATCH", NULL};
+	int i;
+
+	for (i = 0; end[i] != NULL; i++)
+		if (strcmp(status, end[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The key of an order: its client id for the bot's, else "SYMBOL id"
+ * (another client's ids need not be unique across symbols). */
+static void
+book_key(bool own, const char *symbol, const char *cid, char *out,
+	 size_t size)
+{
+	if (own)
+		snprintf(out, size, "%s", cid);
+	else
+		snprintf(out, size, "%s %s", symbol, cid);
+}
+
+/* e is newer than what o last took: by T, then by I. */
+static bool
+book_newer(json_t *o, const struct exec_report *er)
+{
+	int64_t t = get_int(o, "T"), id = get_int(o, "I");
+
+	if (json_object_get(o, "T") == NULL)
+		return true; /* only the placement's own fields so far */
+	if (er->time_ms != t)
+		return er->time_ms > t;
+	return er->exec_id > id;
+}
+
+static void
+book_gone_locked(struct bot *bot, const char *key, int64_t t)
+{
+	if (json_object_size(bot->gone) >= GONE_MAX)
+		json_object_clear(bot->gone);
+	json_object_set_new(bot->gone, key, json_integer((json_int_t)t));
+}
+
+static json_t *
+book_order_json(const struct exec_report *er)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "symbol",
+			 er->symbol, "orderId", (json_int_t)er->order_id,
+			 "clientOrderId", er->client_id, "price", er->price,
+			 "origQty", er->qty, "side", er->side, "status",
+			 er->status, "executedQty", er->executed);
+}
+
+int
+ustream_on_order(struct bot *bot, const struct exec_report *er)
+{
+	bool own = bot_owns(bot, er->client_id);
+	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
+	json_t *set, *o;
+	int changed = 0;
+
+	if (bot_symbol_index(bot, er->symbol) < 0 && !own)
+		return -EINVAL;
+	book_key(own, er->symbol, er->client_id, key, sizeof(key));
+	pthread_mutex_lock(&bot->mu);
+	set = own ? bot->placed : bot->foreign;
+	if (json_object_get(bot->gone, key) != NULL)
+		goto out; /* ended: nothing later revives it */
+	o = json_object_get(set, key);
+	if (book_terminal(er->status)) {
+		if (o != NULL) {
+			json_object_del(set, key);
+			changed = 1;
+		}
+		book_gone_locked(bot, key, er->time_ms);
+		goto out;
+	}
+	if (o == NULL) {
+		o = book_order_json(er);
+		if (o == NULL)
+			goto out;
+		json_object_set_new(set, key, o);
+		changed = 1;
+	} else if (book_newer(o, er)) {
+		json_object_set_new(o, "status", json_string(er->status));
+		json_object_set_new(o, "executedQty",
+				    json_string(er->executed));
+		if (er->order_id > 0)
+			json_object_set_new(o, "orderId",
+					    json_integer(er->order_id));
+		changed = 1;
+	} else {
+		goto out;
+	}
+	json_object_set_new(o, "T", json_integer((json_int_t)er->time_ms));
+	json_object_set_new(o, "I", json_integer((json_int_t)er->exec_id));
+out:
+	if (changed) {
+		bot_snapshot_dirty_locked(bot); /* every event in the snapshot */
+		pthread_cond_broadcast(&bot->cv);
+	}
+	pthread_mutex_unlock(&bot->mu);
+	return changed;
+}
+
+/* Confirmed: the exchange has it (a reply gave its orderId or status
+ * NEW, or an event named it). */
+static bool
+book_confirmed(json_t *o)
+{
+	const char *st = json_string_value(json_object_get(o, "status"));
+
+	return st == NULL || strcmp(st, "SENT") != 0;
+}
+
+json_t *
+book_mark(struct bot *bot)
+{
+	json_t *mark = json_object(), *v;
+	const char *key;
+
+	if (mark == NULL)
+		return NULL;
+	pthread_mutex_lock(&bot->mu);
+	json_object_foreach(bot->placed, key, v)
+		if (book_confirmed(v))
+			json_object_set_new(mark, key, json_true());
+	json_object_foreach(bot->foreign, key, v)
+		json_object_set_new(mark, key, json_false());
+	pthread_mutex_unlock(&bot->mu);
+	return mark;
+}
+
+static json_t *
+order_json(const struct bot_order *o)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "symbol",
+			 o->symbol, "orderId", (json_int_t)o->order_id,
+			 "clientOrderId", o->client_id, "price", o->price,
+			 "origQty", o->qty, "side", o->side, "status",
+			 o->status[0] ? o->status : "NEW");
+}
+
+void
+book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
+	       int n, json_t *found)
+{
+	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
+	json_t *listed = json_object(), *v, *set;
+	int i, added = 0, removed = 0, foreign = 0, own = 0;
+	const char *k;
+	void *tmp;
+
+	pthread_mutex_lock(&bot->mu);
+	for (i = 0; i < n; i++) {
+		bool mine = bot_owns(bot, o[i].client_id);
+
+		if (!mine && bot_symbol_index(bot, o[i].symbol) < 0)
+			continue;
+		book_key(mine, o[i].symbol, o[i].client_id, key, sizeof(key));
+		json_object_set_new(listed, key, json_true());
+		if (mine)
+			own++;
+		else
+			foreign++;
+		set = mine ? bot->placed : bot->foreign;
+		if (json_object_get(bot->gone, key) != NULL)
+			continue; /* ended after the listing was taken */
+		if (json_object_get(set, key) == NULL) {
+			json_object_set_new(set, key, order_json(&o[i]));
+			added++;
+		}
+	}
+	/* What was confirmed before the listing and is not in it: gone. */
+	json_object_foreach_safe(mark, tmp, k, v)
+	{
+		set = json_is_true(v) ? bot->placed : bot->foreign;
+		if (json_object_get(listed, k) != NULL ||
+		    json_object_get(set, k) == NULL)
+			continue;
+		json_object_del(set, k);
+		removed++;
+	}
+	if (added + removed > 0) {
+		bot_snapshot_dirty_locked(bot);
+		pthread_cond_broadcast(&bot->cv);
+	}
+	pthread_mutex_unlock(&bot->mu);
+	json_decref(listed);
+	json_object_set_new(found, "listed", json_integer(own + foreign));
+	json_object_set_new(found, "own", json_integer(own));
+	json_object_set_new(found, "foreign", json_integer(foreign));
+	json_object_set_new(found, "added", json_integer(added));
+	json_object_set_new(found, "removed", json_integer(removed));
+}
+
+int
+book_foreign_count(struct bot *bot, int i)
+{
+	const char *sym = bot->cfg->bot.symbols[i], *key;
+	size_t len = strlen(sym);
+	json_t *v;
+	int n = 0;
+
+	json_object_foreach(bot->foreign, key, v)
+		if (strncmp(key, sym, len) == 0 && key[len] == ' ')
+			n++;
+	return n;
+}
+
+static void
+field(json_t *o, const char *name, char *out, size_t size)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+
+	snprintf(out, size, "%s", v ? v : "");
+}
+
+int
+book_own_orders(struct bot *bot, struct bot_order **out)
+{
+	size_t n = json_object_size(bot->placed), k = 0;
+	struct bot_order *o = calloc(n + 1, sizeof(*o));
+	const char *key;
+	json_t *v;
+
+	*out = NULL;
+	if (o == NULL)
+		return -ENOMEM;
+	json_object_foreach(bot->placed, key, v)
+	{
+		if (k >= n)
+			break;
+		field(v, "symbol", o[k].symbol, sizeof(o[k].symbol));
+		snprintf(o[k].client_id, sizeof(o[k].client_id), "%s", key);
+		field(v, "price", o[k].price, sizeof(o[k].price));
+		field(v, "origQty", o[k].qty, sizeof(o[k].qty));
+		field(v, "side", o[k].side, sizeof(o[k].side));
+		field(v, "status", o[k].status, sizeof(o[k].status));
+		o[k].order_id = get_int(v, "orderId");
+		k++;
+	}
+	*out = o;
+	return (int)k;
+}
