@@ -278,6 +278,8 @@ budget_weight(const char *method, const char *path, const char *query)
 		return 20;
 	if (get && strcmp(path, "/api/v3/order") == 0)
 		return 4;
+	if (strcmp(path, "/api/v3/userDataStream") == 0)
+		return 2; /* POST, PUT and DELETE alike */
 	return 1; /* ping, time, placing and cancelling */
 }
 

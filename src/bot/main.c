@@ -767,8 +767,12 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 	if (bot->ustream != NULL) {
 		rc = gs_worker_add(bot->sup, "ustream", ustream_main,
 				   bot->ustream, ustream_wake, bot->ustream);
-		if (rc < 0)
+		if (rc < 0) {
+			/* No thread: nothing to close, nothing to vouch. */
+			ustream_free(bot->ustream);
+			bot->ustream = NULL;
 			return worker_failed("ustream", rc, cause);
+		}
 	}
 	/* From the first placement on, a crash is known to the next start,
 	 * and the snapshot names every order placed (snapshot.c). */

@@ -49,6 +49,8 @@
 #define WEIGHT_PER_SYMBOL 6
 #define WEIGHT_ACCOUNT 80
 #define KEY_MAX 128
+/* The WebSocket API charges a connection 2 and the subscription 2. */
+#define WS_API_WEIGHT 4
 
 struct ustream {
 	struct bot *bot;
@@ -114,16 +116,20 @@ iso_ms(int64_t ms, char *out, size_t size)
 	snprintf(out, size, "%s.%03dZ", buf, (int)(ms % 1000));
 }
 
-/* The book is no longer the account's from now on; bot->mu held. */
+/*
+ * The book is no longer the account's from now on; bot->mu held.  keep:
+ * a reason already given stands (a connection dropped on purpose ends
+ * as "connection lost" too).
+ */
 static void
-down_locked(struct ustream *u, const char *why)
+down_locked(struct ustream *u, const char *why, bool keep)
 {
 	if (u->subscribed && u->reconciled) {
 		u->down_wall_ms = wall_now_ms();
-		snprintf(u->down_why, sizeof(u->down_why), "%s", why);
-	} else if (u->down_why[0] == '\0') {
-		snprintf(u->down_why, sizeof(u->down_why), "%s", why);
+		u->down_why[0] = '\0';
 	}
+	if (!keep || u->down_why[0] == '\0')
+		snprintf(u->down_why, sizeof(u->down_why), "%s", why);
 	u->subscribed = false;
 	u->reconciled = false;
 }
@@ -132,7 +138,7 @@ static void
 down(struct ustream *u, const char *why)
 {
 	pthread_mutex_lock(&u->bot->mu);
-	down_locked(u, why);
+	down_locked(u, why, false);
 	pthread_mutex_unlock(&u->bot->mu);
 }
 
@@ -425,6 +431,14 @@ connect_now(struct ustream *u)
 		n = snprintf(u->path, sizeof(u->path), "%s/ws/%s", u->base,
 			     u->listen_key);
 	} else {
+		long long wait = budget_reserve(&u->bot->budget, WS_API_WEIGHT,
+						true);
+
+		if (wait > 0) { /* the weight budget is spent: later */
+			lws_sul_schedule(u->ctx, 0, &u->retry_sul, retry_cb,
+					 (lws_usec_t)wait * LWS_US_PER_MS);
+			return;
+		}
 		n = snprintf(u->path, sizeof(u->path), "%s",
 			     u->base[0] ? u->base : "/");
 	}
@@ -694,7 +708,7 @@ on_closed(struct ustream *u)
 	pthread_mutex_lock(&bot->mu);
 	u->wsi = NULL;
 	u->connected = false;
-	down_locked(u, "connection lost");
+	down_locked(u, "connection lost", true);
 	c = u->closing;
 	if (c) {
 		if (u->close_sent && !u->drop)
@@ -996,7 +1010,9 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = us_protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* OpenSSL's global set-up is market data's context's (stream.c):
+	 * done once, and undone once. */
+	info.options = 0;
 	if (cfg->exchange.ca_file[0] != '\0')
 		info.client_ssl_ca_filepath = cfg->exchange.ca_file;
 	info.user = u;

@@ -36,6 +36,8 @@ run_case "-10 s" -10000
 # recent that offset is: not one listing fails.
 resynced() { [ "$(grep -c "clock re-synced after -1021" "$T/bot.log")" -gt "$1" ]; }
 faults "clock_offset_ms=0"
+# The strategy lists only without the user stream (with it, the book).
+sed -i 's/^\[exchange\]$/[exchange]\nuser_stream = off/' "$T/bot.ini"
 bot_running 8
 n=$(grep -c "clock re-synced after -1021" "$T/bot.log")
 faults "clock_offset_ms=10000"

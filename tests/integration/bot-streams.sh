@@ -20,7 +20,8 @@ kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
 eq "exit code" "$RC" 0
 eq "bot orders left" "$(bot_orders)" 0
-eq "the close after reconnecting was 1000" "$(state '[.ws_closes[] | select(.code==1000)] | length')" 1
+# Market data's close after reconnecting, and the user stream's.
+eq "the closes were 1000" "$(state '[.ws_closes[] | select(.code==1000)] | length')" 2
 [ "$(phase_figure CLOSING reconnects)" -ge 1 ] && pass "reconnects traced" || fail "no reconnect figure"
 [ "$(phase_figure CLOSING malformed)" -ge 2 ] && pass "malformed frames counted" || fail "malformed not counted"
 [ "$(phase_figure CLOSING oversized)" -ge 1 ] && pass "oversized frame counted" || fail "oversized not counted"

@@ -46,8 +46,9 @@ run_case() { # NAME SKIP THREAD
 
 run_case "pool refused" 0 pool
 run_case "market data refused" 1 lws
-run_case "snapshot writer refused" 2 snapshot
-run_case "strategy refused" 3 strategy
+run_case "user stream refused" 2 ustream
+run_case "snapshot writer refused" 3 snapshot
+run_case "strategy refused" 4 strategy
 eq "nothing was ever placed" "$(state '.requests["POST /api/v3/order"] // 0')" 0
 
 # Orders an earlier run left are cancelled at start-up before any worker
@@ -56,7 +57,7 @@ bot_running 8
 kill -KILL "$BOT_PID"
 wait_exit "$BOT_PID" 10
 eq "orphans of the killed run" "$(bot_orders)" 8
-run_case "strategy refused after a crash" 3 strategy
+run_case "strategy refused after a crash" 4 strategy
 check "recovery cancelled the orphans" has_record "$T/trace.jsonl" RECOVERY RUNNING RUNNING
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish

@@ -128,6 +128,7 @@ main(void)
 	suite_supervisor();
 	suite_timing();
 	suite_outcome();
+	suite_book();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

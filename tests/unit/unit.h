@@ -22,6 +22,7 @@ void suite_log(void);
 void suite_supervisor(void);
 void suite_timing(void);
 void suite_outcome(void);
+void suite_book(void);
 
 /*
  * The lock and condition the test workers wait on, and a wake hook for
