@@ -151,11 +151,20 @@ ustream_on_order(struct bot *bot, const struct exec_report *er)
 	if (json_object_get(bot->gone, key) != NULL)
 		goto out; /* ended: nothing later revives it */
 	o = json_object_get(set, key);
+	if (o != NULL && !book_newer(o, er))
+		goto out; /* a duplicate, or older than what it took */
+	if (own && o != NULL) {
+		/* The event decides the placement's outcome (outcome.c):
+		 * placed, or gone for good. */
+		outcome_status_locked(bot, key, er->status, er->order_id,
+				      OUTCOME_BY_EVENT);
+		o = json_object_get(set, key);
+	} else if (o != NULL && book_terminal(er->status)) {
+		json_object_del(set, key);
+		o = NULL;
+	}
+	changed = 1;
 	if (book_terminal(er->status)) {
-		if (o != NULL) {
-			json_object_del(set, key);
-			changed = 1;
-		}
 		book_gone_locked(bot, key, er->time_ms);
 		goto out;
 	}
@@ -163,19 +172,13 @@ ustream_on_order(struct bot *bot, const struct exec_report *er)
 		o = book_order_json(er);
 		if (o == NULL)
 			goto out;
+		json_object_set_new(o, "outcome", json_string(OUTCOME_PLACED));
 		json_object_set_new(set, key, o);
-		changed = 1;
-	} else if (book_newer(o, er)) {
-		json_object_set_new(o, "status", json_string(er->status));
-		json_object_set_new(o, "executedQty",
-				    json_string(er->executed));
-		if (er->order_id > 0)
-			json_object_set_new(o, "orderId",
-					    json_integer(er->order_id));
-		changed = 1;
-	} else {
-		goto out;
 	}
+	json_object_set_new(o, "status", json_string(er->status));
+	json_object_set_new(o, "executedQty", json_string(er->executed));
+	if (er->order_id > 0)
+		json_object_set_new(o, "orderId", json_integer(er->order_id));
 	json_object_set_new(o, "T", json_integer((json_int_t)er->time_ms));
 	json_object_set_new(o, "I", json_integer((json_int_t)er->exec_id));
 out:
@@ -187,13 +190,16 @@ out:
 	return changed;
 }
 
-/* Confirmed: the exchange has it (a reply gave its orderId or status
- * NEW, or an event named it). */
+/* Confirmed: the exchange has it (a reply, an event, a query or a
+ * listing said so: outcome.c's "placed"). */
 static bool
 book_confirmed(json_t *o)
 {
+	const char *oc = json_string_value(json_object_get(o, "outcome"));
 	const char *st = json_string_value(json_object_get(o, "status"));
 
+	if (oc != NULL)
+		return strcmp(oc, OUTCOME_PLACED) == 0;
 	return st == NULL || strcmp(st, "SENT") != 0;
 }
 
@@ -251,8 +257,19 @@ book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 		if (json_object_get(bot->gone, key) != NULL)
 			continue; /* ended after the listing was taken */
 		if (json_object_get(set, key) == NULL) {
-			json_object_set_new(set, key, order_json(&o[i]));
+			json_t *j = order_json(&o[i]);
+
+			json_object_set_new(j, "outcome",
+					    json_string(OUTCOME_PLACED));
+			json_object_set_new(set, key, j);
 			added++;
+		} else if (mine) {
+			/* Listed: a placement without a reply is decided. */
+			outcome_status_locked(bot, key,
+					      o[i].status[0] ? o[i].status
+							     : "NEW",
+					      o[i].order_id,
+					      OUTCOME_BY_LISTING);
 		}
 	}
 	/* What was confirmed before the listing and is not in it: gone. */

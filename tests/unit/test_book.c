@@ -148,6 +148,13 @@ test_book_reconcile(void)
 	json_object_set_new(f.bot.placed, "gsb-a-2",
 			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
 				      "status", "SENT"));
+	/* outcome.c's marks: in flight is not confirmed, placed is. */
+	json_object_set_new(f.bot.placed, "gsb-a-5",
+			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+				      "outcome", OUTCOME_IN_FLIGHT));
+	json_object_set_new(f.bot.placed, "gsb-a-6",
+			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+				      "outcome", OUTCOME_PLACED));
 	mark = book_mark(&f.bot);
 	/* Answered while the listing was on the wire: kept. */
 	json_object_set_new(f.bot.placed, "gsb-a-3",
@@ -165,9 +172,11 @@ test_book_reconcile(void)
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(f.bot.placed, "gsb-a-2"));
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(f.bot.placed, "gsb-a-3"));
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(f.bot.placed, "gsb-a-4"));
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(f.bot.placed, "gsb-a-5"));
+	CU_ASSERT_PTR_NULL(json_object_get(f.bot.placed, "gsb-a-6"));
 	CU_ASSERT_EQUAL(json_object_size(f.bot.foreign), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(found, "removed")),
-			1);
+			2);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(found, "added")),
 			2);
 	json_decref(mark);
