@@ -1006,9 +1006,16 @@ main(int argc, char **argv)
 		       plural(cfg.bot.orders_per_symbol),
 		       cfg.bot.dry_run ? "dry run" : "live");
 		printf("venue = %s\nrest_url = %s\nws_url = %s\n"
+		       "user_stream = %s\nws_api_url = %s\n"
 		       "key_type = %s\ntls_verify = %s\nca_file = %s\n",
 		       bot_venue_name(cfg.exchange.venue), cfg.exchange.rest_url,
 		       cfg.exchange.ws_url,
+		       cfg.exchange.user_stream == BOT_USER_STREAM_OFF
+			   ? "off"
+		       : cfg.exchange.venue == BOT_VENUE_BINANCE_US
+			   ? "auto (listenKey)"
+			   : "auto (WebSocket API)",
+		       cfg.exchange.ws_api_url,
 		       bot_key_type_name(cfg.exchange.key_type),
 		       cfg.exchange.tls_verify ? "true" : "false",
 		       cfg.exchange.ca_file[0] ? cfg.exchange.ca_file

@@ -28,6 +28,10 @@ public_key_file = $keys/$type.pub.pem"
 			pass "$type: no secret in /proc/PID/environ" ||
 			fail "$type: BINANCE_API_SECRET left in /proc/PID/environ"
 	fi
+	# The user stream's subscription is signed with the same key.
+	wait_until 30 has_record "$T/trace.jsonl" USER_STREAM &&
+		pass "$type: the user stream's signed subscription accepted" ||
+		fail "$type: no user stream"
 	signed=$(state '.requests["POST /api/v3/order"] // 0')
 	[ "$signed" -ge 8 ] && pass "$type: signed orders accepted ($signed)" ||
 		fail "$type: only $signed orders placed"

@@ -17,6 +17,8 @@ eq "the Binance.US example passes --check-config" "$?" 0
 grep -qx "rest_url = https://api.binance.us" "$T/out" && pass "its REST URL" || { fail "REST URL"; cat "$T/out"; }
 grep -qx "ws_url = wss://stream.binance.us:9443" "$T/out" && pass "its stream URL" || fail "stream URL"
 grep -qx "key_type = ed25519" "$T/out" && pass "its key type" || fail "key type"
+grep -qx "user_stream = auto (listenKey)" "$T/out" && pass "its user stream: a listenKey" ||
+	fail "user stream"
 
 printf '[trace]\npath = %s\n[bot]\nsymbols = HBARUSDT\nclient_order_prefix = t\nstate_dir = %s\n[exchange]\nvenue = binance\nrest_url = https://api3.binance.com\n' \
 	"$T/a-trace.jsonl" "$T/state" >"$T/a.ini"
@@ -24,6 +26,10 @@ printf '[trace]\npath = %s\n[bot]\nsymbols = HBARUSDT\nclient_order_prefix = t\n
 eq "venue with an explicit URL" "$?" 0
 grep -qx "rest_url = https://api3.binance.com" "$T/out" && pass "the explicit URL wins" || fail "override"
 grep -qx "ws_url = wss://stream.binance.com:9443" "$T/out" && pass "the other is the venue's" || fail "venue ws"
+grep -qx "ws_api_url = wss://ws-api.binance.com:443/ws-api/v3" "$T/out" &&
+	pass "the WebSocket API is the venue's" || fail "venue ws_api_url"
+grep -qx "user_stream = auto (WebSocket API)" "$T/out" && pass "the user stream by default" ||
+	fail "user stream"
 ! grep -q "tls_verify" "$T/out" || grep -qx "tls_verify = true" "$T/out" || fail "tls line"
 
 printf 'ws_url = ws://stream.example.com:9443\n' >>"$T/a.ini"

@@ -75,11 +75,12 @@ sleep 6   # several backoff rounds pass
 kill -USR1 "$BOT_PID"
 wait_until 10 grep -q 'missing="placements refused: LOT_SIZE"' "$T/bot.log" &&
 	pass "refused: the SIGUSR1 line says why" || { fail "refused: no reason in the status line"; grep -i status "$T/bot.log"; }
+# While running (the shutdown may use the rest of the limit).
+peak=$(weight peak_1m)
 kill -TERM "$BOT_PID"; wait_exit "$BOT_PID" 30
 eq "refused: exit code" "$RC" 0
 eq "refused: each level logged once" "$(grep -c 'refused (LOT_SIZE)' "$T/bot.log")" 8
 eq "refused: never answered 429" "$(weight http_429)" 0
-peak=$(weight peak_1m)
 [ "$peak" -le "$BUDGET" ] && pass "refused: weight within the budget ($peak of $BUDGET)" ||
 	fail "refused: weight $peak, budget $BUDGET"
 check "trace verifies" verify_trace "$T/trace.jsonl"

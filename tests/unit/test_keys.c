@@ -382,6 +382,32 @@ test_config_venues(void)
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.rest_url, "https://api.binance.us");
 	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_url,
 			       "wss://stream.binance.us:9443");
+	/* The WebSocket API: the venue's, or at an explicit ws_url's host. */
+	CU_ASSERT_EQUAL(cfg.exchange.user_stream, BOT_USER_STREAM_AUTO);
+	CU_ASSERT_EQUAL(load(&cfg, "[exchange]\nvenue = binance\n", path,
+			     sizeof(path)),
+			0);
+	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_api_url,
+			       "wss://ws-api.binance.com:443/ws-api/v3");
+	CU_ASSERT_EQUAL(load(&cfg,
+			     "[exchange]\nws_url = ws://127.0.0.1:9/base/\n"
+			     "user_stream = off\n",
+			     path, sizeof(path)),
+			0);
+	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_api_url,
+			       "ws://127.0.0.1:9/ws-api/v3");
+	CU_ASSERT_EQUAL(cfg.exchange.user_stream, BOT_USER_STREAM_OFF);
+	CU_ASSERT_EQUAL(load(&cfg,
+			     "[exchange]\nws_url = ws://127.0.0.1:9\n"
+			     "ws_api_url = wss://localhost:8/api\n",
+			     path, sizeof(path)),
+			0);
+	CU_ASSERT_STRING_EQUAL(cfg.exchange.ws_api_url,
+			       "wss://localhost:8/api");
+	expect_error("[exchange]\nws_api_url = ws://ws-api.example.com\n", 2,
+		     "ws_api_url: ws://ws-api.example.com sends the API key");
+	expect_error("[exchange]\nuser_stream = on\n", 2,
+		     "user_stream: \"on\" is not one of: auto, off");
 	expect_error("[exchange]\n\nvenue = kraken\n", 3,
 		     "venue: \"kraken\" is not one of: binance, binance-us, "
 		     "binance-testnet");
