@@ -22,6 +22,7 @@ fixture_init(struct fixture *f)
 	f->cfg.bot.nsymbols = 2;
 	f->bot.cfg = &f->cfg;
 	strcpy(f->bot.prefix, "gsb-");
+	strcpy(f->bot.own, "gsb-");
 	pthread_mutex_init(&f->bot.mu, NULL);
 	pthread_cond_init(&f->bot.cv, NULL);
 	f->bot.placed = json_object();
