@@ -67,6 +67,8 @@ struct cancel_run {
 	int orphans_found; /* another instance's, at the first listing */
 	int orphans;	/* another instance's, at the last listing */
 	json_t *orphan_ids; /* the first listing's (50 at most) */
+	bool orphans_noted; /* by the first listing (after the book's
+			     * cancels, the verify) */
 	int rounds;
 	int requests;
 	int list_errors;
@@ -876,8 +878,10 @@ cancel_until_clean(struct cancel_run *r)
 				else
 					r->foreign++;
 			}
-			if (!r->listed)
+			if (!r->orphans_noted) {
 				note_orphans(r, orders, n);
+				r->orphans_noted = true;
+			}
 			log_debug("round %d: %d open orders listed, %d the bot's",
 				  r->rounds, n, ours);
 			if (!r->listed) {

@@ -46,8 +46,10 @@ eq "bot orders left once the held placement arrived" "$(bot_orders)" 0
 check "the unknown placement was counted at the stop" \
 	test "$(phase_figure CANCELLING placements_unknown)" -ge 1
 eq "none undecided" "$(phase_figure CANCELLING placements_undecided)" 0
-eq "decided by its window" \
-	"$(phase_figure CANCELLING placements_decided | jq -r '[.[].by] | join(",")')" window
+# It lands within its window: its executionReport (the user stream)
+# decides it; without the stream, the window's passing would.
+eq "decided by its event" \
+	"$(phase_figure CANCELLING placements_decided | jq -r '[.[].by] | join(",")')" event
 eq "orders found (7 resting + the held one)" \
 	"$(phase_figure CANCELLING orders_found)" 8
 check "settled snapshot" \
