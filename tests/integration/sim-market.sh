@@ -74,7 +74,8 @@ jqe "24hrMiniTicker" '.e == "24hrMiniTicker" and (keys|sort) == (["e","E","s","c
 wsr /ws/btcusdt@avgPrice 1 >"$T/m"
 jqe "avgPrice" '.e == "avgPrice" and .i == "5m" and (.w|test("^[0-9]+\\.[0-9]{8}$")) and (.T|type) == "number"'
 wsr /ws/btcusdt@kline_1m 1 >"$T/m"
-jqe "kline_1m" '.e == "kline" and .k.i == "1m" and .k.x == false and (.k.T - .k.t) == 59999 and (.k.t % 60000) == 0 and (.k|keys|sort) == (["t","T","s","i","f","L","o","c","h","l","v","n","x","q","V","Q","B"]|sort)'
+# Right after a minute ends, the first event may be the closed kline.
+jqe "kline_1m" '.e == "kline" and .k.i == "1m" and .k.x == (.E > .k.T) and (.k.T - .k.t) == 59999 and (.k.t % 60000) == 0 and (.k|keys|sort) == (["t","T","s","i","f","L","o","c","h","l","v","n","x","q","V","Q","B"]|sort)'
 wsr /ws/btcusdt@kline_1s 1 >"$T/m"
 jqe "kline_1s" '.k.i == "1s" and (.k.T - .k.t) == 999'
 for n in 5 10 20; do

@@ -309,10 +309,12 @@ class SyncedBook:
                "at %d" % (what, snap["lastUpdateId"]))
 
 
-def volume(symbol):
-    """ticker/24hr volume and count, the 1m klines' volume."""
+def volume(symbol, since):
+    """ticker/24hr volume and count, the volume of the 1m klines from the
+    minute of since (ms) on: older ones may leave the default 500."""
     _, t = rest("GET", "/api/v3/ticker/24hr", "symbol=" + symbol)
-    _, k = rest("GET", "/api/v3/klines", "symbol=%s&interval=1m" % symbol)
+    _, k = rest("GET", "/api/v3/klines", "symbol=%s&interval=1m&startTime=%d"
+                % (symbol, since - since % 60000))
     return D(t["volume"]), t["count"], sum(D(r[5]) for r in k)
 
 
@@ -323,7 +325,9 @@ def case_take():
     tick, step = filters(symbol)
     tws = WS("/ws/%s@trade" % symbol.lower())
     dws = WS("/ws/%s@depth@100ms" % symbol.lower())
-    vol0, count0, kvol0 = volume(symbol)
+    _, now = rest("GET", "/api/v3/time")
+    since = now["serverTime"]
+    vol0, count0, kvol0 = volume(symbol, since)
 
     # A resting order of the other side inside the spread: the top level.
     _, snap = rest("GET", "/api/v3/depth", "symbol=%s&limit=5000" % symbol)
@@ -388,7 +392,7 @@ def case_take():
     report([(D(a["p"]), D(a["q"]), a["m"]) for a in ag] ==
            [(p, q, not buy) for p, q in want],
            "REST aggTrades: one per price")
-    vol1, count1, kvol1 = volume(symbol)
+    vol1, count1, kvol1 = volume(symbol, since)
     report(vol1 - vol0 == qty and count1 - count0 == 3,
            "ticker/24hr: volume +%s, count +%d" % (vol1 - vol0,
                                                   count1 - count0))
