@@ -135,14 +135,71 @@ book_order_json(const struct exec_report *er)
 			 er->status, "executedQty", er->executed);
 }
 
+/*
+ * An order of this instance's prefix that no run of it placed: not this
+ * run's (another run tag, neither placed nor ended), and no earlier run's
+ * left to recover (recovery cancelled those before the stream started).
+ * Another process uses this state_dir's identity (a copied state_dir, a
+ * second host).
+ */
+static bool
+book_conflict_locked(struct bot *bot, const struct exec_report *er)
+{
+	return bot->run_own[0] != '\0' && bot->earlier_orders < 0 &&
+	       !plan_owns(bot->run_own, er->client_id) &&
+	       json_object_get(bot->placed, er->client_id) == NULL &&
+	       json_object_get(bot->gone, er->client_id) == NULL;
+}
+
+/* Traced and logged once per order; the strategy places nothing more. */
+static void
+book_conflict_report(struct bot *bot, const struct exec_report *er)
+{
+	char cid[4 * BOT_CID_MAX], sym[4 * BOT_SYMBOL_MAX], st[64];
+	json_t *detail;
+
+	gs_log_escape(cid, sizeof(cid), er->client_id, strlen(er->client_id));
+	gs_log_escape(sym, sizeof(sym), er->symbol, strlen(er->symbol));
+	gs_log_escape(st, sizeof(st), er->status, strlen(er->status));
+	detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", "conflict",
+			   "symbol", sym, "client_order_id", cid, "order_id",
+			   (json_int_t)er->order_id, "status", st);
+	if (detail != NULL) {
+		gs_supervisor_trace(bot->sup, "USER_STREAM", detail);
+		json_decref(detail);
+	}
+	log_error("user stream: order %s (%s, id %lld) has this instance's "
+		  "client id prefix but no run of it placed it: another "
+		  "process uses this state_dir's identity; placing stopped, "
+		  "the order is left alone",
+		  cid, sym, (long long)er->order_id);
+}
+
 int
 ustream_on_order(struct bot *bot, const struct exec_report *er)
 {
-	bool own = bot_owns(bot, er->client_id);
+	bool own = bot_owns(bot, er->client_id), conflict = false;
 	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
 	json_t *set, *o;
 	int changed = 0;
 
+	pthread_mutex_lock(&bot->mu);
+	if (own && book_conflict_locked(bot, er)) {
+		/* Someone else's, for the book and the shutdown. */
+		own = false;
+		book_key(false, er->symbol, er->client_id, key, sizeof(key));
+		conflict = json_object_get(bot->foreign, key) == NULL &&
+			   json_object_get(bot->gone, key) == NULL;
+		if (conflict)
+			bot->conflicts++;
+		if (!bot->conflict) {
+			bot->conflict = true;
+			pthread_cond_broadcast(&bot->cv);
+		}
+	}
+	pthread_mutex_unlock(&bot->mu);
+	if (conflict)
+		book_conflict_report(bot, er);
 	if (bot_symbol_index(bot, er->symbol) < 0 && !own)
 		return -EINVAL;
 	book_key(own, er->symbol, er->client_id, key, sizeof(key));

@@ -789,7 +789,7 @@ next_wait(struct cancel_run *r, long long backoff)
 static bool
 orphans_cancelled(const struct cancel_run *r)
 {
-	return strcmp(r->owns, r->bot->own) != 0;
+	return strcmp(r->owns, r->bot->prefix) == 0;
 }
 
 /*
@@ -1280,6 +1280,16 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	/* Placements in flight or of unknown outcome: decided before the
 	 * listing (cancel_decide). */
 	pthread_mutex_lock(&bot->mu);
+	if (bot->conflict) {
+		/* Another process places with this instance's ids: only
+		 * this run's own are cancelled, never by a cancel-all on a
+		 * symbol where its orders rest (book.c keeps them foreign). */
+		r.owns = bot->run_own;
+		json_object_set_new(detail, "conflict", json_true());
+		json_object_set_new(detail, "conflicting_orders",
+				    json_integer(bot->conflicts));
+		json_object_set_new(detail, "placing_stopped", json_true());
+	}
 	unknown = outcome_undecided_locked(bot, NULL, NULL);
 	memcpy(before, bot->decided, sizeof(before));
 	if (unknown > 0 && bot->decisions == NULL)

@@ -310,6 +310,8 @@ owner_init(struct bot *bot, const char *instance)
 		bot->run_tag[OWNER_RUN_LEN] = '\0';
 		return -EIO;
 	}
+	snprintf(bot->run_own, sizeof(bot->run_own), "%s%s", bot->own,
+		 bot->run_tag);
 	return 0;
 }
 

@@ -74,6 +74,7 @@ struct grid {
 	int failed;  /* placements that failed otherwise */
 	char held[120]; /* placements held for the snapshot, to log */
 	int unknown; /* levels whose placement's outcome is unknown */
+	bool stopped; /* a conflict (book.c): nothing more is placed */
 };
 
 double
@@ -828,6 +829,14 @@ grid_place(struct grid *g)
 		free(ptrs);
 		return -ECANCELED;
 	}
+	g->stopped = bot->conflict;
+	if (g->stopped) {
+		/* Another process places with this instance's ids. */
+		pthread_mutex_unlock(&bot->mu);
+		free(reqs);
+		free(ptrs);
+		return 0;
+	}
 	for (i = 0; i < nsym; i++) {
 		double mid = grid_mid(bot, i);
 
@@ -916,6 +925,11 @@ grid_status(struct grid *g, bool listing_failed, char *out, size_t size)
 	int i, lv, n = 0;
 
 	out[0] = '\0';
+	if (g->stopped) {
+		snprintf(out, size, "placing stopped: another process uses "
+				    "this instance's client ids");
+		return;
+	}
 	for (i = 0; i < cfg->bot.nsymbols && off < size; i++)
 		if (g->no_price[i])
 			off += (size_t)snprintf(out + off, size - off, "%s%s",
