@@ -59,10 +59,23 @@ before(bool bid, int64_t a, int64_t b)
 	return bid ? a > b : a < b;
 }
 
+/*
+ * A level's quantity at price: 100 to 400 times the symbol's minimum
+ * notional, so every symbol's book is as deep in its quote asset.
+ */
 static int64_t
-random_qty(struct sim_market *m, const struct sim_symbol *s)
+random_qty(struct sim_market *m, const struct sim_symbol *s, int64_t price)
 {
-	return (1 + (int64_t)(market_rand(m) * 400)) * s->step;
+	__int128 want = (__int128)s->min_notional *
+			(100 + (int64_t)(market_rand(m) * 300)) * 100000000 /
+			price;
+
+	want -= want % s->step;
+	if (want < s->min_qty)
+		want = s->min_qty;
+	if (want < s->step)
+		want = s->step;
+	return (int64_t)want;
 }
 
 /*
@@ -102,7 +115,7 @@ syn_side(struct sim_market *m, const struct sim_symbol *s,
 		    market_rand(m) >= 0.1)
 			q = old->lv[j].qty;
 		nw.lv[k].price = p;
-		nw.lv[k].qty = q ? q : random_qty(m, s);
+		nw.lv[k].qty = q ? q : random_qty(m, s, p);
 		k++;
 		if (bid)
 			p = k == 1 ? (p - 1) / ms->gap * ms->gap : p - ms->gap;
@@ -356,16 +369,19 @@ print_trades(struct sim_market *m, int i)
 	struct md_symbol *ms = &m->md->sym[i];
 	bool maker = market_rand(m) < 0.5; /* the buyer rested: a sell hit */
 	const struct md_side *sd = &ms->syn[maker ? 0 : 1];
-	int64_t now = sim_now_us(), agg;
+	int64_t now = sim_now_us(), agg = 0, last = 0;
 	int k, n = market_rand(m) < 0.3 ? 2 : 1;
 
 	if (sd->n == 0)
 		return;
-	agg = ms->next_agg++;
 	for (k = 0; k < n && sd->n > 0; k++) {
 		int64_t price = sd->lv[0].price, qty =
 		    (1 + (int64_t)(market_rand(m) * 1000)) * s->step;
 
+		/* One aggregate trade is one price, as on Binance. */
+		if (k == 0 || price != last)
+			agg = ms->next_agg++;
+		last = price;
 		if (qty > sd->lv[0].qty)
 			qty = sd->lv[0].qty;
 		md_trade_add(m, i, price, qty, maker, agg, now);

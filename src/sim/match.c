@@ -326,18 +326,19 @@ plan_quote(const struct sim_fill *f, int n)
 }
 
 /* Print a fill on the tape: its trade id.  agg: the taker's aggregate
- * trade id, a new one when its price differs from the last fill's. */
+ * trade id, a new one when its price differs from the last fill's; now:
+ * the taker's one transaction time. */
 static int64_t
 print_fill(struct sim *sim, struct sim_symbol *s, const struct sim_fill *f,
-	   bool buyer_maker, const struct sim_fill *prev, int64_t *agg)
+	   bool buyer_maker, const struct sim_fill *prev, int64_t *agg,
+	   int64_t now)
 {
 	struct sim_market *m = &sim->market;
 	int i = (int)(s - m->symbols);
 
 	if (prev == NULL || prev->price != f->price)
 		*agg = md_next_agg(m, i);
-	return md_trade_add(m, i, f->price, f->qty, buyer_maker, *agg,
-			    sim_now_us());
+	return md_trade_add(m, i, f->price, f->qty, buyer_maker, *agg, now);
 }
 
 /* Carry out the planned fills of the order at index ti. */
@@ -347,13 +348,13 @@ execute(struct sim *sim, struct sim_symbol *s, size_t ti, struct sim_fill *f,
 {
 	struct sim_market *m = &sim->market;
 	bool buy = is_buy(&m->orders[ti]);
-	int64_t agg = 0;
+	int64_t agg = 0, now = sim_now_us();
 	int k;
 
 	for (k = 0; k < n; k++) {
 		/* The buyer is the maker when the taker sells. */
 		f[k].trade_id = print_fill(sim, s, &f[k], !buy,
-					   k > 0 ? &f[k - 1] : NULL, &agg);
+					   k > 0 ? &f[k - 1] : NULL, &agg, now);
 		if (f[k].maker_index >= 0) {
 			struct sim_fill mf = f[k];
 
@@ -509,7 +510,8 @@ match_fill_resting(struct sim *sim, struct sim_order *o)
 	f.price = o->price;
 	f.qty = o->qty - o->executed;
 	f.quote = mul(f.price, f.qty);
-	f.trade_id = print_fill(sim, s, &f, is_buy(o), NULL, &agg);
+	f.trade_id = print_fill(sim, s, &f, is_buy(o), NULL, &agg,
+				sim_now_us());
 	fill_side(sim, s, o, &f, true);
 }
 
