@@ -749,6 +749,13 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 		if (rc < 0)
 			return worker_failed("pool", rc, cause);
 	}
+	/*
+	 * The account's events: the book the shutdown cancels from.  Its
+	 * libwebsockets context is made before market data's (ustream.c
+	 * says why); its thread starts once market data is up.
+	 */
+	if (ustream_new(&bot->ustream, bot, sec->key, key, cause) < 0)
+		return GS_EXIT_CONFIG;
 	if (stream_new(&bot->stream, bot, cause) < 0)
 		return GS_EXIT_CONFIG;
 	rc = gs_worker_add(bot->sup, "lws", stream_main, bot->stream,
@@ -761,9 +768,6 @@ start(struct bot *bot, const struct secrets *sec, const struct sign_key *key,
 			 "prices");
 	gs_phase_set(bot->sup, GS_STATE_CLOSING, stream_close_phase,
 		     bot->stream);
-	/* The account's events: the book the shutdown cancels from. */
-	if (ustream_new(&bot->ustream, bot, sec->key, key, cause) < 0)
-		return GS_EXIT_CONFIG;
 	if (bot->ustream != NULL) {
 		rc = gs_worker_add(bot->sup, "ustream", ustream_main,
 				   bot->ustream, ustream_wake, bot->ustream);

@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "bot.h"
 
@@ -55,6 +56,7 @@
 struct ustream {
 	struct bot *bot;
 	struct lws_context *ctx;
+	SSL_CTX *ssl_ctx; /* wss: ours, given to the context, freed after it */
 	struct lws *wsi;
 	struct rest_client *rest;
 	const struct sign_key *key;
@@ -950,6 +952,31 @@ ustream_close_wait(struct ustream *u, const struct timespec *deadline,
 
 /* ---- set-up ---------------------------------------------------------------- */
 
+/* The client SSL_CTX of a wss user stream: ca_file, or the system's CAs. */
+static int
+ustream_ssl_ctx(struct ustream *u, const struct bot_config *cfg, char *cause)
+{
+	const char *ca = cfg->exchange.ca_file;
+
+	u->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (u->ssl_ctx == NULL) {
+		snprintf(cause, GS_CAUSE_MAX, "user stream: no TLS context");
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(u->ssl_ctx, TLS1_2_VERSION);
+	if (ca[0] != '\0'
+		? SSL_CTX_load_verify_locations(u->ssl_ctx, ca, NULL) != 1
+		: SSL_CTX_set_default_verify_paths(u->ssl_ctx) != 1) {
+		snprintf(cause, GS_CAUSE_MAX,
+			 "user stream: cannot load the CA certificates%s%s",
+			 ca[0] != '\0' ? " of " : "", ca);
+		SSL_CTX_free(u->ssl_ctx);
+		u->ssl_ctx = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	    const struct sign_key *key, char *cause)
@@ -960,6 +987,7 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	char copy[BOT_URL_MAX];
 	struct ustream *u;
 	size_t len;
+	int rc;
 
 	*out = NULL;
 	if (cfg->exchange.user_stream == BOT_USER_STREAM_OFF ||
@@ -1010,11 +1038,26 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = us_protocols;
-	/* OpenSSL's global set-up is market data's context's (stream.c):
-	 * done once, and undone once. */
+	/*
+	 * libwebsockets makes a context's client SSL_CTX only with its
+	 * global-init option, and that init gives every later context a new
+	 * ex_data index: a context made before another never finds its own
+	 * client SSL_CTX again to free it.  So this context is made before
+	 * market data's (main.c), and for wss it gets an SSL_CTX of ours,
+	 * freed after it; each connection still verifies the peer and its
+	 * host name.
+	 */
 	info.options = 0;
-	if (cfg->exchange.ca_file[0] != '\0')
-		info.client_ssl_ca_filepath = cfg->exchange.ca_file;
+	if (u->tls) {
+		rc = ustream_ssl_ctx(u, cfg, cause);
+		if (rc < 0) {
+			rest_client_free(u->rest);
+			free(u);
+			return rc;
+		}
+		info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.provided_client_ssl_ctx = u->ssl_ctx;
+	}
 	info.user = u;
 	info.fd_limit_per_thread = 8;
 	u->ctx = lws_create_context(&info);
@@ -1022,6 +1065,7 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 		snprintf(cause, GS_CAUSE_MAX,
 			 "cannot create the user stream's libwebsockets "
 			 "context");
+		SSL_CTX_free(u->ssl_ctx);
 		rest_client_free(u->rest);
 		free(u);
 		return -ENOMEM;
@@ -1036,6 +1080,7 @@ ustream_free(struct ustream *u)
 	if (u == NULL)
 		return;
 	lws_context_destroy(u->ctx);
+	SSL_CTX_free(u->ssl_ctx);
 	rest_client_free(u->rest);
 	explicit_bzero(u->api_key, sizeof(u->api_key));
 	free(u->rx);

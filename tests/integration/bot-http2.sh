@@ -122,8 +122,10 @@ $SIM_TLS"
 rm -f "$T/trace.jsonl"
 bot_conf
 bot_tls
+# The list path: its listings are what open the strategy's connections.
 sed -i -e "s/^symbols = .*/symbols = $syms/" \
-	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' "$T/bot.ini"
+	-e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' \
+	-e 's/^\[exchange\]$/[exchange]\nuser_stream = off/' "$T/bot.ini"
 mv "$T/bot.log" "$T/bot-2.log"
 bot_running 16
 wait_until 10 grep -q "connection pool: 8 of 8 connections warm" "$T/bot.log" &&

@@ -4,7 +4,8 @@
 # verify the simulator and the daemon trades and shuts down cleanly
 # (0 orders left, closes 1000).  Without ca_file (the system's CAs) or
 # with another CA, the exchange's certificate is refused at start (69)
-# and nothing is placed.
+# and nothing is placed.  The user data stream (WebSocket API over wss)
+# verifies it too, so the shutdown cancels from the book.
 . "$(dirname "$0")/bot-common.sh"
 
 tls_certs
@@ -28,11 +29,14 @@ sed -i "s|^ca_file = .*|ca_file = $T/test-ca.pem|" "$T/bot.ini"
 bot_running 8
 wait_until 10 grep -q "market data: connected to wss://localhost:$PORT" "$T/bot.log" &&
 	pass "the stream verified the simulator with ca_file" || { fail "no wss stream"; cat "$T/bot.log"; }
+wait_until 30 has_record "$T/trace.jsonl" USER_STREAM &&
+	pass "the user stream reconciled over wss" || { fail "no user stream over wss"; tail -5 "$T/bot.log"; }
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
 eq "exit code" "$RC" 0
 eq "bot orders left" "$(bot_orders)" 0
 all_closes_1000 && pass "streams closed with 1000" || fail "close codes: $(state -c .ws_closes)"
+eq "CANCELLING's path" "$(phase_figure CANCELLING path)" book
 eq "START says TLS is verified" \
 	"$(records "$T/trace.jsonl" | jq -r 'select(.event=="START") | .detail.tls_verify' | tail -1)" true
 finish
