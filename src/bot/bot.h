@@ -687,6 +687,12 @@ int owner_instance(const struct bot_config *cfg, int state_fd, char *id,
  * lock taken, nothing written.  0 or -errno with cause. */
 int owner_instance_check(const struct bot_config *cfg, char *cause);
 /* Fill bot's prefix, instance, own and run_tag; 0 or -EIO. */
+/*
+ * A new file of this user's alone beside name in dirfd, for an atomic
+ * write: "name.XXXXXX" (tmp, size bytes) opened O_EXCL | O_NOFOLLOW, mode
+ * 0600.  Its fd, or -errno.
+ */
+int owner_tmp_open(int dirfd, const char *name, char *tmp, size_t size);
 int owner_init(struct bot *bot, const char *instance);
 /* "<prefix>-<instance>-<run><seq in base36>"; -ENOSPC past 36 or size. */
 int owner_client_id(const struct bot *bot, unsigned long seq, char *out,

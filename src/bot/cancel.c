@@ -190,35 +190,13 @@ write_atomic(int dirfd, const char *name, const char *text, int *sync_fd,
 {
 	char tmp[NAME_MAX + 1];
 	size_t len = strlen(text), off = 0;
-	int fd = -1, rc = 0, tries;
+	int fd, rc = 0;
 
 	if (dirfd < 0)
 		return -EBADF;
-	for (tries = 0; fd < 0 && tries < 100; tries++) {
-		static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					  "abcdefghijklmnopqrstuvwxyz0123456789";
-		unsigned char r[6];
-		size_t k, n = strlen(name);
-
-		/* name.XXXXXX, as mkstemp would name it. */
-		if (n + 8 > sizeof(tmp))
-			return -ENAMETOOLONG;
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-			return -EIO;
-		memcpy(tmp, name, n);
-		tmp[n] = '.';
-		for (k = 0; k < sizeof(r); k++)
-			tmp[n + 1 + k] = abc[r[k] % (sizeof(abc) - 1)];
-		tmp[n + 1 + sizeof(r)] = '\0';
-		fd = openat(dirfd, tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				O_CLOEXEC,
-			    0600);
-		if (fd < 0 && errno != EEXIST)
-			return -errno;
-	}
+	fd = owner_tmp_open(dirfd, name, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -EEXIST;
+		return fd;
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 

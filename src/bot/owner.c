@@ -156,6 +156,30 @@ owner_random36(char *out, int n)
 	return 0;
 }
 
+int
+owner_tmp_open(int dirfd, const char *name, char *tmp, size_t size)
+{
+	size_t n = strlen(name);
+	int fd = -1, tries;
+
+	/* name.XXXXXX, as mkstemp would name it. */
+	if (n + 8 > size)
+		return -ENAMETOOLONG;
+	memcpy(tmp, name, n);
+	tmp[n] = '.';
+	for (tries = 0; fd < 0 && tries < 100; tries++) {
+		if (owner_random36(tmp + n + 1, 6) < 0)
+			return -EIO;
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return fd < 0 ? -EEXIST : fd;
+}
+
 /* An instance id as written: OWNER_INSTANCE_LEN of [0-9a-z], a newline. */
 static bool
 owner_instance_valid(const char *text, size_t len)
@@ -183,23 +207,13 @@ static int
 owner_instance_make(int state_fd, const char *id)
 {
 	char tmp[sizeof(INSTANCE_NAME) + 8], text[OWNER_INSTANCE_LEN + 2];
-	int fd = -1, rc = 0, tries;
+	int fd, rc = 0;
 	size_t len;
 	ssize_t w;
 
-	for (tries = 0; fd < 0 && tries < 100; tries++) {
-		memcpy(tmp, INSTANCE_NAME ".", sizeof(INSTANCE_NAME));
-		if (owner_random36(tmp + sizeof(INSTANCE_NAME), 6) < 0)
-			return -EIO;
-		fd = openat(state_fd, tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				O_CLOEXEC,
-			    0600);
-		if (fd < 0 && errno != EEXIST)
-			return -errno;
-	}
+	fd = owner_tmp_open(state_fd, INSTANCE_NAME, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -EEXIST;
+		return fd;
 	len = (size_t)snprintf(text, sizeof(text), "%s\n", id);
 	w = write(fd, text, len);
 	if (w < 0)
