@@ -720,6 +720,12 @@ void pool_defer(struct pool *p, void (*job)(void *), void *arg);
 
 /* ---- stream.c ---- */
 struct stream;
+/*
+ * libwebsockets' own lines: errors only, into the daemon's log, which
+ * never blocks (its default writes to stderr, a pipe nobody may read).
+ * Before any context is made; stream_new() and ustream_new() call it.
+ */
+void stream_lws_logging(void);
 int stream_new(struct stream **out, struct bot *bot, char *cause);
 /*
  * The longest request path libwebsockets' client sends (its request line

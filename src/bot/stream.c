@@ -539,6 +539,24 @@ stream_build_subscribe(const struct bot_config *cfg, int from)
 	return text;
 }
 
+/* A libwebsockets error line, into the daemon's log (never blocking). */
+static void
+stream_lws_emit(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	(void)level;
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_error("libwebsockets: %.*s", (int)n, line);
+}
+
+void
+stream_lws_logging(void)
+{
+	lws_set_log_level(LLL_ERR, stream_lws_emit);
+}
+
 int
 stream_new(struct stream **out, struct bot *bot, char *cause)
 {
@@ -589,7 +607,7 @@ stream_new(struct stream **out, struct bot *bot, char *cause)
 		log_info("market data: %d streams in the path, %d by SUBSCRIBE",
 			 in_path, stream_count(bot->cfg) - in_path);
 	}
-	lws_set_log_level(LLL_ERR, NULL);
+	stream_lws_logging();
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = md_protocols;

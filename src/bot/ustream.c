@@ -1035,6 +1035,7 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	}
 	rest_client_share(u->rest, bot->main_rest);
 	rest_client_on_stop(u->rest, REST_STOP_ABORT);
+	stream_lws_logging();
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = us_protocols;
