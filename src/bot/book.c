@@ -125,14 +125,28 @@ book_gone_locked(struct bot *bot, const char *key, int64_t t)
 	json_object_set_new(bot->gone, key, json_integer((json_int_t)t));
 }
 
+/* An order of the book, as the snapshot writes it. */
+static json_t *
+book_json(const char *symbol, int64_t order_id, const char *client_id,
+	  const char *price, const char *qty, const char *side,
+	  const char *status)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "symbol",
+			 symbol, "orderId", (json_int_t)order_id,
+			 "clientOrderId", client_id, "price", price, "origQty",
+			 qty, "side", side, "status", status);
+}
+
 static json_t *
 book_order_json(const struct exec_report *er)
 {
-	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "symbol",
-			 er->symbol, "orderId", (json_int_t)er->order_id,
-			 "clientOrderId", er->client_id, "price", er->price,
-			 "origQty", er->qty, "side", er->side, "status",
-			 er->status, "executedQty", er->executed);
+	json_t *o = book_json(er->symbol, er->order_id, er->client_id,
+			      er->price, er->qty, er->side, er->status);
+
+	if (o != NULL)
+		json_object_set_new(o, "executedQty",
+				    json_string(er->executed));
+	return o;
 }
 
 /*
@@ -281,11 +295,8 @@ book_mark(struct bot *bot)
 static json_t *
 order_json(const struct bot_order *o)
 {
-	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "symbol",
-			 o->symbol, "orderId", (json_int_t)o->order_id,
-			 "clientOrderId", o->client_id, "price", o->price,
-			 "origQty", o->qty, "side", o->side, "status",
-			 o->status[0] ? o->status : "NEW");
+	return book_json(o->symbol, o->order_id, o->client_id, o->price,
+			 o->qty, o->side, o->status[0] ? o->status : "NEW");
 }
 
 void

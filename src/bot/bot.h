@@ -719,6 +719,29 @@ int pool_release(struct pool *p, const struct timespec *deadline,
 void pool_defer(struct pool *p, void (*job)(void *), void *arg);
 
 /* ---- stream.c ---- */
+/*
+ * A WebSocket message put together from its fragments, for both
+ * libwebsockets clients (market data, the user stream).
+ */
+struct ws_rx {
+	char *buf;
+	size_t len;
+	bool overflow; /* this message went over max: dropped */
+	bool complete; /* buf holds a whole message (until the next add) */
+};
+
+struct lws;
+/*
+ * Add a received fragment: 1 when it ends a whole message (rx->buf,
+ * rx->len: valid until the next call), 0 otherwise, also when the message
+ * went over max bytes (dropped) or memory ran out; *too_big is set true
+ * once, when a message first goes over.
+ */
+int ws_rx_add(struct ws_rx *rx, struct lws *wsi, const char *in, size_t len,
+	      size_t max, bool *too_big);
+/* Forget a message half received (a new connection). */
+void ws_rx_reset(struct ws_rx *rx);
+void ws_rx_free(struct ws_rx *rx);
 struct stream;
 /*
  * libwebsockets' own lines: errors only, into the daemon's log, which

@@ -54,9 +54,7 @@ struct stream {
 	bool tls;
 	lws_sorted_usec_list_t retry_sul;
 	int backoff_ms;
-	char *rx;
-	size_t rx_len;
-	bool rx_overflow;
+	struct ws_rx rx;
 
 	/* under bot->mu: set by other threads, read here, and results */
 	bool closing;	/* CLOSING began: send close 1000 */
@@ -232,36 +230,66 @@ on_message(struct stream *s, const char *msg, size_t len)
 	pthread_mutex_unlock(&bot->mu);
 }
 
-static void
-on_receive(struct stream *s, struct lws *wsi, const char *in, size_t len)
+int
+ws_rx_add(struct ws_rx *rx, struct lws *wsi, const char *in, size_t len,
+	  size_t max, bool *too_big)
 {
-	if (s->rx_len + len > RX_MAX) {
-		if (!s->rx_overflow) {
-			/* Counted when seen, before the line that says so. */
-			pthread_mutex_lock(&s->bot->mu);
-			s->oversized++;
-			pthread_mutex_unlock(&s->bot->mu);
-			log_warn("market data: message over %d bytes dropped",
-				 RX_MAX);
-		}
-		s->rx_overflow = true;
-	} else if (!s->rx_overflow) {
-		char *nb = realloc(s->rx, s->rx_len + len + 1);
+	*too_big = false;
+	if (rx->complete)
+		ws_rx_reset(rx);
+	if (rx->len + len > max) {
+		*too_big = !rx->overflow;
+		rx->overflow = true;
+	} else if (!rx->overflow) {
+		char *nb = realloc(rx->buf, rx->len + len + 1);
 
 		if (nb == NULL) {
-			s->rx_overflow = true;
+			rx->overflow = true;
 		} else {
-			s->rx = nb;
-			memcpy(s->rx + s->rx_len, in, len);
-			s->rx_len += len;
+			rx->buf = nb;
+			memcpy(rx->buf + rx->len, in, len);
+			rx->len += len;
 		}
 	}
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-	if (!s->rx_overflow)
-		on_message(s, s->rx, s->rx_len);
-	s->rx_len = 0;
-	s->rx_overflow = false;
+		return 0;
+	if (rx->overflow) {
+		ws_rx_reset(rx);
+		return 0;
+	}
+	rx->complete = true;
+	return 1;
+}
+
+void
+ws_rx_reset(struct ws_rx *rx)
+{
+	rx->len = 0;
+	rx->overflow = false;
+	rx->complete = false;
+}
+
+void
+ws_rx_free(struct ws_rx *rx)
+{
+	free(rx->buf);
+	memset(rx, 0, sizeof(*rx));
+}
+
+static void
+on_receive(struct stream *s, struct lws *wsi, const char *in, size_t len)
+{
+	bool too_big;
+
+	if (ws_rx_add(&s->rx, wsi, in, len, RX_MAX, &too_big) > 0)
+		on_message(s, s->rx.buf, s->rx.len);
+	else if (too_big) {
+		/* Counted when seen, before the line that says so. */
+		pthread_mutex_lock(&s->bot->mu);
+		s->oversized++;
+		pthread_mutex_unlock(&s->bot->mu);
+		log_warn("market data: message over %d bytes dropped", RX_MAX);
+	}
 }
 
 /* The service thread acts on the flags other threads set. */
@@ -368,6 +396,7 @@ md_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		log_info("market data: connected to %s", s->url);
+		ws_rx_reset(&s->rx); /* nothing of the last connection */
 		s->backoff_ms = BACKOFF_MIN_MS;
 		pthread_mutex_lock(&s->bot->mu);
 		s->connected = true;
@@ -636,7 +665,7 @@ stream_free(struct stream *s)
 		return;
 	lws_context_destroy(s->ctx);
 	free(s->subscribe);
-	free(s->rx);
+	ws_rx_free(&s->rx);
 	free(s);
 }
 

@@ -72,9 +72,7 @@ struct ustream {
 	struct timespec key_at;
 	lws_sorted_usec_list_t retry_sul, ping_sul;
 	int backoff_ms;
-	char *rx;
-	size_t rx_len;
-	bool rx_overflow;
+	struct ws_rx rx;
 	bool connect_due, sub_due, ping_due, sync_due;
 	unsigned sub_seq;
 	char sub_id[24];
@@ -626,28 +624,12 @@ on_message(struct ustream *u, const char *text, size_t len)
 static void
 on_receive(struct ustream *u, struct lws *wsi, const char *in, size_t len)
 {
-	if (u->rx_len + len > RX_MAX) {
-		if (!u->rx_overflow)
-			log_warn("user stream: message over %d bytes dropped",
-				 RX_MAX);
-		u->rx_overflow = true;
-	} else if (!u->rx_overflow) {
-		char *nb = realloc(u->rx, u->rx_len + len + 1);
+	bool too_big;
 
-		if (nb == NULL) {
-			u->rx_overflow = true;
-		} else {
-			u->rx = nb;
-			memcpy(u->rx + u->rx_len, in, len);
-			u->rx_len += len;
-		}
-	}
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-	if (!u->rx_overflow)
-		on_message(u, u->rx, u->rx_len);
-	u->rx_len = 0;
-	u->rx_overflow = false;
+	if (ws_rx_add(&u->rx, wsi, in, len, RX_MAX, &too_big) > 0)
+		on_message(u, u->rx.buf, u->rx.len);
+	else if (too_big)
+		log_warn("user stream: message over %d bytes dropped", RX_MAX);
 }
 
 static void
@@ -738,6 +720,7 @@ us_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		log_info("user stream: connected to %s", u->url);
+		ws_rx_reset(&u->rx); /* nothing of the last connection */
 		u->last_rx = gs_mono_now();
 		u->ping_out = false;
 		pthread_mutex_lock(&u->bot->mu);
@@ -1084,6 +1067,6 @@ ustream_free(struct ustream *u)
 	SSL_CTX_free(u->ssl_ctx);
 	rest_client_free(u->rest);
 	explicit_bzero(u->api_key, sizeof(u->api_key));
-	free(u->rx);
+	ws_rx_free(&u->rx);
 	free(u);
 }

@@ -74,16 +74,21 @@ faults() { admin "faults?$1" >/dev/null; }
 state() { admin state | jq -r "$1"; }
 
 # bot_conf [EXTRA-INI]: write $T/bot.ini for two symbols x 4 orders.
-bot_conf() {
-	mkdir -p "$T/state"
-	cat >"$T/bot.ini" <<INI
+bot_conf() { bot_conf_in "$T" gsb "${1:-}"; }
+
+# bot_conf_in DIR PREFIX [EXTRA-INI]: the same in DIR (its bot.ini, state
+# and trace), with client_order_prefix PREFIX.
+bot_conf_in() {
+	local d=$1
+	mkdir -p "$d/state"
+	cat >"$d/bot.ini" <<INI
 [bot]
 symbols = BTCUSDT, ETHUSDT
 orders_per_symbol = 4
 order_quantity = 1
-client_order_prefix = gsb
+client_order_prefix = $2
 dry_run = false
-state_dir = $T/state
+state_dir = $d/state
 [exchange]
 rest_url = http://127.0.0.1:$PORT
 ws_url = ws://127.0.0.1:$PORT
@@ -95,8 +100,8 @@ join_timeout_ms = 3000
 total_timeout_ms = 15000
 retry_backoff_ms = 50
 [trace]
-path = $T/trace.jsonl
-${1:-}
+path = $d/trace.jsonl
+${3:-}
 INI
 }
 

@@ -16,29 +16,10 @@ sim_start
 # fleet_conf I: the configuration of daemon I in $T/I/.
 fleet_conf() {
 	local d="$T/$1"
-	mkdir -p "$d/state"
-	cat >"$d/bot.ini" <<INI
-[bot]
-symbols = BTCUSDT, ETHUSDT
-orders_per_symbol = 2
-order_quantity = 1
-client_order_prefix = ${PREFIXES[$1]}
-dry_run = false
-state_dir = $d/state
-[exchange]
-rest_url = http://127.0.0.1:$PORT
-ws_url = ws://127.0.0.1:$PORT
-request_timeout_ms = 3000
-weight_budget_pct = 5
-[shutdown]
-cancel_timeout_ms = 8000
-close_timeout_ms = 2000
-join_timeout_ms = 3000
-total_timeout_ms = 15000
-retry_backoff_ms = 50
-[trace]
-path = $d/trace.jsonl
-INI
+	bot_conf_in "$d" "${PREFIXES[$1]}"
+	sed -i -e 's/^orders_per_symbol = .*/orders_per_symbol = 2/' \
+		-e 's/^request_timeout_ms = .*/request_timeout_ms = 3000\nweight_budget_pct = 5/' \
+		"$d/bot.ini"
 }
 prefix_orders() { state ".by_prefix.${PREFIXES[$1]} // 0"; }
 all_ready() {

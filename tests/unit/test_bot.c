@@ -420,18 +420,25 @@ test_round_and_format(void)
 	CU_ASSERT_STRING_EQUAL(s, "0.00012345");
 }
 
+/* A bot of prefix "gsb" and instance "k3x9qa". */
+static void
+owner_fixture(struct bot *bot, struct bot_config *cfg)
+{
+	memset(bot, 0, sizeof(*bot));
+	unit_bot_config(cfg);
+	bot->cfg = cfg;
+	snprintf(cfg->bot.client_order_prefix,
+		 sizeof(cfg->bot.client_order_prefix), "gsb");
+	CU_ASSERT_EQUAL(owner_init(bot, "k3x9qa"), 0);
+}
+
 static void
 test_bot_owns(void)
 {
 	struct bot_config cfg;
 	struct bot bot;
 
-	memset(&bot, 0, sizeof(bot));
-	unit_bot_config(&cfg);
-	bot.cfg = &cfg;
-	snprintf(cfg.bot.client_order_prefix,
-		 sizeof(cfg.bot.client_order_prefix), "gsb");
-	CU_ASSERT_EQUAL(owner_init(&bot, "k3x9qa"), 0);
+	owner_fixture(&bot, &cfg);
 	CU_ASSERT_STRING_EQUAL(bot.prefix, "gsb-");
 	CU_ASSERT_STRING_EQUAL(bot.own, "gsb-k3x9qa-");
 	CU_ASSERT_TRUE(bot_owns(&bot, "gsb-k3x9qa-ab017"));
@@ -459,12 +466,7 @@ test_owner_client_id(void)
 	struct bot bot;
 	char cid[BOT_CID_MAX];
 
-	memset(&bot, 0, sizeof(bot));
-	unit_bot_config(&cfg);
-	bot.cfg = &cfg;
-	snprintf(cfg.bot.client_order_prefix,
-		 sizeof(cfg.bot.client_order_prefix), "gsb");
-	CU_ASSERT_EQUAL(owner_init(&bot, "k3x9qa"), 0);
+	owner_fixture(&bot, &cfg);
 	CU_ASSERT_EQUAL(strlen(bot.run_tag), OWNER_RUN_LEN);
 	strcpy(bot.run_tag, "r2d2");
 	CU_ASSERT_EQUAL(owner_client_id(&bot, 1, cid, sizeof(cid)), 0);
