@@ -360,6 +360,12 @@ void budget_order_refund(struct budget *b, int64_t wall_ms);
 int budget_refused(struct budget *b);
 /* The weight Binance charges for a request. */
 int budget_weight(const char *method, const char *path, const char *query);
+/*
+ * The weight of listing the open orders of nsymbols symbols: a listing
+ * per symbol, or one for the account when that weighs no more (*account
+ * says which).
+ */
+int budget_listing_weight(int nsymbols, bool *account);
 /* Exponential backoff: 0 -> base, then doubled up to cap. */
 long long budget_backoff(long long cur, long long base, long long cap);
 

@@ -283,6 +283,16 @@ budget_weight(const char *method, const char *path, const char *query)
 	return 1; /* ping, time, placing and cancelling */
 }
 
+int
+budget_listing_weight(int nsymbols, bool *account)
+{
+	int per = budget_weight("GET", "/api/v3/openOrders", "symbol=");
+	int all = budget_weight("GET", "/api/v3/openOrders", "");
+
+	*account = nsymbols * per >= all;
+	return *account ? all : nsymbols * per;
+}
+
 long long
 budget_backoff(long long cur, long long base, long long cap)
 {

@@ -46,9 +46,6 @@
 #define BACKOFF_CAP_MS 30000
 #define RESYNC_MS (5 * 60 * 1000)
 #define AUDIT_MS (5 * 60 * 1000) /* a listing while the book is live */
-#define WEIGHT_PER_SYMBOL 6
-#define WEIGHT_ACCOUNT 80
-#define WEIGHT_QUERY 4 /* GET /api/v3/order */
 #define MAX_LEVELS 200
 /* How long placements wait for the snapshot naming them (snapshot.c). */
 #define SNAPSHOT_WAIT_MS 2000
@@ -181,12 +178,14 @@ grid_listings(struct grid *g, struct rest_req *reqs, int *nreq)
 {
 	const struct bot_config *cfg = g->bot->cfg;
 	int i, k = 0, resting = 0;
+	bool account;
 
 	for (i = 0; i < cfg->bot.nsymbols; i++)
 		resting += grid_rests(g, i);
 	if (resting == 0)
 		return 0;
-	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT) {
+	budget_listing_weight(resting, &account);
+	if (account) {
 		rest_req_init(&reqs[k], "GET", "/api/v3/openOrders", true);
 		reqs[k++].on_stop = REST_STOP_ABORT;
 	} else {
@@ -998,6 +997,8 @@ grid_next_cost(struct grid *g)
 {
 	const struct bot_config *cfg = g->bot->cfg;
 	int i, lv, resting = 0, empty = 0;
+	int query = budget_weight("GET", "/api/v3/order", "");
+	bool account;
 
 	if (cfg->bot.dry_run)
 		return 0;
@@ -1008,10 +1009,9 @@ grid_next_cost(struct grid *g)
 	}
 	/* A query of each level whose outcome is unknown, at most. */
 	if (ustream_healthy(g->bot->ustream, NULL, 0))
-		return empty + WEIGHT_QUERY * g->unknown; /* the book is live */
-	if (resting * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT)
-		return WEIGHT_ACCOUNT + empty + WEIGHT_QUERY * g->unknown;
-	return resting * WEIGHT_PER_SYMBOL + empty + WEIGHT_QUERY * g->unknown;
+		return empty + query * g->unknown; /* the book is live */
+	return (resting > 0 ? budget_listing_weight(resting, &account) : 0) +
+	       empty + query * g->unknown;
 }
 
 /* Re-measure the clock offset now and then (weight 1). */

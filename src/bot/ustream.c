@@ -47,8 +47,6 @@
 #define PING_MS 20000
 #define SILENT_MS 10000
 #define KEEPALIVE_MS (30 * 60 * 1000) /* a listenKey lives 60 min */
-#define WEIGHT_PER_SYMBOL 6
-#define WEIGHT_ACCOUNT 80
 #define KEY_MAX 128
 /* The WebSocket API charges a connection 2 and the subscription 2. */
 #define WS_API_WEIGHT 4
@@ -267,13 +265,14 @@ list_orders(struct ustream *u, struct bot_order **all, int *nall)
 {
 	const struct bot_config *cfg = u->bot->cfg;
 	int nsym = cfg->bot.nsymbols, nreq, i, rc = 0;
-	bool account = nsym * WEIGHT_PER_SYMBOL >= WEIGHT_ACCOUNT;
+	bool account;
 	struct rest_req *reqs = calloc((size_t)nsym + 1, sizeof(*reqs));
 	struct rest_req **ptrs = calloc((size_t)nsym + 1, sizeof(*ptrs));
 	struct timespec dl;
 
 	*all = NULL;
 	*nall = 0;
+	budget_listing_weight(nsym, &account);
 	if (reqs == NULL || ptrs == NULL) {
 		free(reqs);
 		free(ptrs);

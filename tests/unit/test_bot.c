@@ -688,6 +688,15 @@ test_budget_weight(void)
 	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/order", "symbol=A"), 4);
 	CU_ASSERT_EQUAL(budget_weight("POST", "/api/v3/order", "symbol=A"), 1);
 	CU_ASSERT_EQUAL(budget_weight("GET", "/api/v3/time", ""), 1);
+	{
+		bool account = true;
+
+		/* 13 listings of 6 weigh less than the account's 80. */
+		CU_ASSERT_EQUAL(budget_listing_weight(13, &account), 78);
+		CU_ASSERT_FALSE(account);
+		CU_ASSERT_EQUAL(budget_listing_weight(14, &account), 80);
+		CU_ASSERT_TRUE(account);
+	}
 }
 
 static void
