@@ -204,12 +204,8 @@ ustream_on_order(struct bot *bot, const struct exec_report *er)
 		book_key(false, er->symbol, er->client_id, key, sizeof(key));
 		conflict = json_object_get(bot->foreign, key) == NULL &&
 			   json_object_get(bot->gone, key) == NULL;
-		if (conflict)
-			bot->conflicts++;
-		if (!bot->conflict) {
-			bot->conflict = true;
-			pthread_cond_broadcast(&bot->cv);
-		}
+		if (conflict && bot->conflicts++ == 0)
+			pthread_cond_broadcast(&bot->cv); /* placing stops */
 	}
 	pthread_mutex_unlock(&bot->mu);
 	if (conflict)

@@ -551,9 +551,9 @@ struct bot {
 	char run_tag[OWNER_RUN_LEN + 1];
 	/* prefix-instance-runtag: the ids this run sends */
 	char run_own[BOT_PREFIX_MAX + OWNER_INSTANCE_LEN + OWNER_RUN_LEN + 3];
-	bool conflict;	/* bot->mu: an order of this instance's prefix that
-			 * no run of it placed: placing stops (book.c) */
-	int conflicts;	/* bot->mu: such orders seen */
+	int conflicts;	/* bot->mu: orders of this instance's prefix that no
+			 * run of it placed; from the first, placing stops
+			 * (book.c) */
 	bool recover_orphans; /* recovery cancels other instances' orders */
 	struct bot_filters filters[BOT_MAX_SYMBOLS];
 

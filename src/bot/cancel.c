@@ -1258,7 +1258,7 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	/* Placements in flight or of unknown outcome: decided before the
 	 * listing (cancel_decide). */
 	pthread_mutex_lock(&bot->mu);
-	if (bot->conflict) {
+	if (bot->conflicts > 0) {
 		/* Another process places with this instance's ids: only
 		 * this run's own are cancelled, never by a cancel-all on a
 		 * symbol where its orders rest (book.c keeps them foreign). */

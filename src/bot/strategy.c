@@ -828,7 +828,7 @@ grid_place(struct grid *g)
 		free(ptrs);
 		return -ECANCELED;
 	}
-	g->stopped = bot->conflict;
+	g->stopped = bot->conflicts > 0;
 	if (g->stopped) {
 		/* Another process places with this instance's ids. */
 		pthread_mutex_unlock(&bot->mu);
