@@ -34,7 +34,7 @@
 
 #define TAP_FDS 4096
 #define TAP_HEAD_MAX 32768
-#define TAP_QUEUE_MAX 256 /* pipelined heads not yet answered */
+#define TAP_QUEUE_MAX 1024 /* pipelined heads not yet answered */
 #define TAP_OPEN_MAX 256 /* HTTP/2 requests still sending, per connection */
 #define TAP_VALUE_MAX 160 /* an API key or admin token, as sim_pss holds */
 #define TAP_UNIT_MAX 16   /* X-MBX-TIME-UNIT: MICROSECOND and the like */

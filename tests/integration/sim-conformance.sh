@@ -436,11 +436,21 @@ pipeline() { # pipeline N: N GET /api/v3/time in one send; the statuses
 		grep -ao 'HTTP/1\.1 [0-9]*' | sort | uniq -c | awk '{ printf "%s:%s ", $3, $1 }'
 }
 eq "10 pipelined requests: all answered 200" "$(pipeline 10)" "200:10 "
-st=$(pipeline 300)
-case "$st" in
-"200:300 " | "200:"*" 400:1 ") pass "300 pipelined: each answered or the connection closed ($st)" ;;
-*) fail "300 pipelined requests: $st" ;;
-esac
+# Up to 1024 heads may wait for their answers, however the bytes arrive.
+eq "300 pipelined requests: all answered 200" "$(pipeline 300)" "200:300 "
+# Past that the connection is closed.  The 400 and the answers before it
+# may be lost to the reset that closing over unread requests makes, so
+# what holds is: nothing but 200 (or that 400) came back, the simulator
+# said why, and it still answers.
+st=$(pipeline 1200)
+if [[ "$st" =~ ^(200:[0-9]+ )?(400:1 )?$ ]]; then
+	pass "1200 pipelined: answered in step or closed ($st)"
+else
+	fail "1200 pipelined requests: $st"
+fi
+[ "$st" = "200:1200 " ] ||
+	check "the closing logged" wait_until 10 grep -q "too many pipelined requests" "$T/sim.log"
+call GET /api/v3/ping; expect "a ping after the flood" 200
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 
 # admin from a non-loopback peer is refused, the exchange itself answers
