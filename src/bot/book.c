@@ -154,62 +154,87 @@ book_order_json(const struct exec_report *er)
  * run's (another run tag, neither placed nor ended), and no earlier run's
  * left to recover (recovery cancelled those before the stream started).
  * Another process uses this state_dir's identity (a copied state_dir, a
- * second host).
+ * second host).  An event or a listing may show it: neither placements
+ * of unknown outcome (this run's tag) nor other instances' orders
+ * (orphans, not the bot's) are such.
  */
 static bool
-book_conflict_locked(struct bot *bot, const struct exec_report *er)
+book_conflict_locked(struct bot *bot, const char *cid)
 {
 	return bot->run_own[0] != '\0' && bot->earlier_orders < 0 &&
-	       !plan_owns(bot->run_own, er->client_id) &&
-	       json_object_get(bot->placed, er->client_id) == NULL &&
-	       json_object_get(bot->gone, er->client_id) == NULL;
+	       !plan_owns(bot->run_own, cid) &&
+	       json_object_get(bot->placed, cid) == NULL &&
+	       json_object_get(bot->gone, cid) == NULL;
 }
 
-/* Traced and logged once per order; the strategy places nothing more. */
-static void
-book_conflict_report(struct bot *bot, const struct exec_report *er)
+/*
+ * Whether the order an event or a listing shows is the bot's own for the
+ * book and the shutdown.  A conflict is not: it is kept as someone else's
+ * (bot->foreign), so no cancel-all runs where it rests and no cancel
+ * names it.  *report: found now for the first time (counted; from the
+ * first, placing stops), to be reported with no lock held.
+ */
+static bool
+book_own_locked(struct bot *bot, const char *symbol, const char *cid,
+		bool *report)
 {
-	char cid[4 * BOT_CID_MAX], sym[4 * BOT_SYMBOL_MAX], st[64];
+	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
+
+	*report = false;
+	if (!bot_owns(bot, cid))
+		return false;
+	if (!book_conflict_locked(bot, cid))
+		return true;
+	book_key(false, symbol, cid, key, sizeof(key));
+	*report = json_object_get(bot->foreign, key) == NULL &&
+		  json_object_get(bot->gone, key) == NULL;
+	if (*report && bot->conflicts++ == 0)
+		pthread_cond_broadcast(&bot->cv); /* placing stops */
+	return false;
+}
+
+/* Traced and logged once per order; the strategy places nothing more.
+ * by: "event" or "listing", what showed it. */
+static void
+book_conflict_report(struct bot *bot, const char *symbol, const char *cid,
+		     int64_t order_id, const char *status, const char *by)
+{
+	char c[4 * BOT_CID_MAX], sym[4 * BOT_SYMBOL_MAX], st[64];
 	json_t *detail;
 
-	gs_log_escape(cid, sizeof(cid), er->client_id, strlen(er->client_id));
-	gs_log_escape(sym, sizeof(sym), er->symbol, strlen(er->symbol));
-	gs_log_escape(st, sizeof(st), er->status, strlen(er->status));
-	detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", "conflict",
-			   "symbol", sym, "client_order_id", cid, "order_id",
-			   (json_int_t)er->order_id, "status", st);
+	gs_log_escape(c, sizeof(c), cid, strlen(cid));
+	gs_log_escape(sym, sizeof(sym), symbol, strlen(symbol));
+	gs_log_escape(st, sizeof(st), status, strlen(status));
+	detail = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "event",
+			   "conflict", "symbol", sym, "client_order_id", c,
+			   "order_id", (json_int_t)order_id, "status", st,
+			   "found_by", by);
 	if (detail != NULL) {
 		gs_supervisor_trace(bot->sup, "USER_STREAM", detail);
 		json_decref(detail);
 	}
-	log_error("user stream: order %s (%s, id %lld) has this instance's "
-		  "client id prefix but no run of it placed it: another "
-		  "process uses this state_dir's identity; placing stopped, "
-		  "the order is left alone",
-		  cid, sym, (long long)er->order_id);
+	log_error("%s: order %s (%s, id %lld) has this instance's client id "
+		  "prefix but no run of it placed it: another process uses "
+		  "this state_dir's identity; placing stopped, the order is "
+		  "left alone",
+		  strcmp(by, "event") == 0 ? "user stream" : "listing", c, sym,
+		  (long long)order_id);
 }
 
 int
 ustream_on_order(struct bot *bot, const struct exec_report *er)
 {
-	bool own = bot_owns(bot, er->client_id), conflict = false;
 	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
+	bool own, conflict;
 	json_t *set, *o;
 	int changed = 0;
 
 	pthread_mutex_lock(&bot->mu);
-	if (own && book_conflict_locked(bot, er)) {
-		/* Someone else's, for the book and the shutdown. */
-		own = false;
-		book_key(false, er->symbol, er->client_id, key, sizeof(key));
-		conflict = json_object_get(bot->foreign, key) == NULL &&
-			   json_object_get(bot->gone, key) == NULL;
-		if (conflict && bot->conflicts++ == 0)
-			pthread_cond_broadcast(&bot->cv); /* placing stops */
-	}
+	own = book_own_locked(bot, er->symbol, er->client_id, &conflict);
 	pthread_mutex_unlock(&bot->mu);
 	if (conflict)
-		book_conflict_report(bot, er);
+		book_conflict_report(bot, er->symbol, er->client_id,
+				     er->order_id, er->status, "event");
 	if (bot_symbol_index(bot, er->symbol) < 0 && !own)
 		return -EINVAL;
 	book_key(own, er->symbol, er->client_id, key, sizeof(key));
@@ -301,14 +326,19 @@ book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 {
 	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
 	json_t *listed = json_object(), *v, *set;
-	int i, added = 0, removed = 0, foreign = 0, own = 0;
+	int i, added = 0, removed = 0, foreign = 0, own = 0, nconf = 0;
+	int *conf = n > 0 ? calloc((size_t)n, sizeof(*conf)) : NULL;
 	const char *k;
 	void *tmp;
 
 	pthread_mutex_lock(&bot->mu);
 	for (i = 0; i < n; i++) {
-		bool mine = bot_owns(bot, o[i].client_id);
+		bool report,
+		    mine = book_own_locked(bot, o[i].symbol, o[i].client_id,
+					   &report);
 
+		if (report && conf != NULL)
+			conf[nconf++] = i;
 		if (!mine && bot_symbol_index(bot, o[i].symbol) < 0)
 			continue;
 		book_key(mine, o[i].symbol, o[i].client_id, key, sizeof(key));
@@ -352,11 +382,53 @@ book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 	}
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(listed);
+	for (i = 0; i < nconf; i++)
+		book_conflict_report(bot, o[conf[i]].symbol,
+				     o[conf[i]].client_id, o[conf[i]].order_id,
+				     o[conf[i]].status[0] ? o[conf[i]].status
+							  : "NEW",
+				     "listing");
+	free(conf);
 	json_object_set_new(found, "listed", json_integer(own + foreign));
+	json_object_set_new(found, "conflicts", json_integer(nconf));
 	json_object_set_new(found, "own", json_integer(own));
 	json_object_set_new(found, "foreign", json_integer(foreign));
 	json_object_set_new(found, "added", json_integer(added));
 	json_object_set_new(found, "removed", json_integer(removed));
+}
+
+int
+book_listed_conflicts(struct bot *bot, const struct bot_order *o, int n)
+{
+	char key[BOT_SYMBOL_MAX + BOT_CID_MAX + 2];
+	int *conf = n > 0 ? calloc((size_t)n, sizeof(*conf)) : NULL;
+	int i, nconf = 0, total;
+
+	pthread_mutex_lock(&bot->mu);
+	for (i = 0; i < n && conf != NULL; i++) {
+		bool report;
+
+		if (book_own_locked(bot, o[i].symbol, o[i].client_id,
+				    &report) ||
+		    !report)
+			continue;
+		conf[nconf++] = i;
+		if (bot_symbol_index(bot, o[i].symbol) < 0)
+			continue;
+		/* Someone else's from now on, reported once. */
+		book_key(false, o[i].symbol, o[i].client_id, key, sizeof(key));
+		json_object_set_new(bot->foreign, key, order_json(&o[i]));
+	}
+	total = bot->conflicts;
+	pthread_mutex_unlock(&bot->mu);
+	for (i = 0; i < nconf; i++)
+		book_conflict_report(bot, o[conf[i]].symbol,
+				     o[conf[i]].client_id, o[conf[i]].order_id,
+				     o[conf[i]].status[0] ? o[conf[i]].status
+							  : "NEW",
+				     "listing");
+	free(conf);
+	return total;
 }
 
 int

@@ -815,12 +815,21 @@ int ustream_on_order(struct bot *bot, const struct exec_report *er);
  * notes the orders the book already holds as confirmed; book_reconcile()
  * then drops those the listing no longer shows, adds what it shows and
  * the book lacks (unless an event ended it), and says what it found in
- * found ("listed", "added", "removed", "foreign").  Placements not yet
- * confirmed (no reply, no event) are left alone.  Both take bot->mu.
+ * found ("listed", "added", "removed", "foreign", "conflicts").
+ * Placements not yet confirmed (no reply, no event) are left alone.  An
+ * order of this instance that no run of it placed is a conflict, as from
+ * an event (ustream_on_order): kept as someone else's, traced, logged,
+ * counted in bot->conflicts.  Both take bot->mu.
  */
 json_t *book_mark(struct bot *bot);
 void book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 		    int n, json_t *found);
+/*
+ * The conflicts a listing that does not reconcile shows (the shutdown's):
+ * taken into the book as someone else's and reported as
+ * book_reconcile() does.  Takes bot->mu; returns bot->conflicts.
+ */
+int book_listed_conflicts(struct bot *bot, const struct bot_order *o, int n);
 /* Others' open orders on symbol i; bot->mu held. */
 int book_foreign_count(struct bot *bot, int i);
 /* The bot's own orders the book holds, *out to free; bot->mu held.

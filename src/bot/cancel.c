@@ -845,6 +845,12 @@ cancel_until_clean(struct cancel_run *r)
 		if (r->interruptible && gs_stop_requested())
 			break;
 		if (list_open(r, &orders, &n) == 0) {
+			/* CANCELLING cancels no order of this instance that
+			 * no run of it placed (book.c), even one first seen
+			 * here: from then on, only this run's are the bot's. */
+			if (r->snapshot && r->owns == r->bot->own &&
+			    book_listed_conflicts(r->bot, orders, n) > 0)
+				r->owns = r->bot->run_own;
 			ours = 0;
 			r->foreign = 0;
 			r->orphans = 0;
@@ -1368,6 +1374,15 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	ustream_close_start(bot->ustream);
 	out = cancel_until_clean(&r);
 	run_figures(&r, detail);
+	pthread_mutex_lock(&bot->mu);
+	if (bot->conflicts > 0) {
+		/* Found by the listing, if not before. */
+		json_object_set_new(detail, "conflict", json_true());
+		json_object_set_new(detail, "conflicting_orders",
+				    json_integer(bot->conflicts));
+		json_object_set_new(detail, "placing_stopped", json_true());
+	}
+	pthread_mutex_unlock(&bot->mu);
 	/* Settled only when every order sent has a known outcome: one that
 	 * may still land after the verify is not "none left". */
 	decide_figures(bot, unknown, before, detail);

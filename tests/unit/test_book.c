@@ -185,6 +185,132 @@ test_book_reconcile(void)
 	fixture_free(&f);
 }
 
+/* The trace the conflicts go to; the supervisor is never run past it. */
+static struct gs_config *
+conflict_setup(struct fixture *f, struct gs_supervisor **sup)
+{
+	struct gs_config *cfg = gs_config_new();
+	char cause[GS_CAUSE_MAX];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	snprintf(cfg->trace.path, sizeof(cfg->trace.path), "%s/book.jsonl",
+		 unit_tmpdir());
+	cfg->trace.fsync = false;
+	CU_ASSERT_EQUAL_FATAL(gs_supervisor_new(sup, cfg, "test", cause), 0);
+	f->bot.sup = *sup;
+	strcpy(f->bot.own, "gsb-i1-");
+	strcpy(f->bot.run_own, "gsb-i1-r1");
+	f->bot.earlier_orders = -1;
+	return cfg;
+}
+
+static void
+conflict_teardown(struct gs_supervisor *sup, struct gs_config *cfg)
+{
+	gs_supervisor_stop(sup, "done");
+	CU_ASSERT_EQUAL(gs_supervisor_run(sup), 0);
+	gs_supervisor_free(sup);
+	gs_config_free(cfg);
+}
+
+static void
+listed(struct bot_order *o, const char *sym, const char *cid)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->symbol, BOT_SYMBOL_MAX, "%s", sym);
+	snprintf(o->client_id, BOT_CID_MAX, "%s", cid);
+	snprintf(o->status, sizeof(o->status), "NEW");
+	o->order_id = 9;
+}
+
+/*
+ * A listing shows what this run did not place: its own placements of
+ * unknown outcome (its run tag) are its own, another instance's orders
+ * are others', and one of this instance under another run tag is a
+ * conflict, as from an event: kept as someone else's, counted once.
+ */
+static void
+test_book_reconcile_conflict(void)
+{
+	struct gs_supervisor *sup = NULL;
+	struct fixture f;
+	struct gs_config *cfg;
+	struct bot_order o[4];
+	struct exec_report e;
+	json_t *mark, *found = json_object();
+	int pass;
+
+	fixture_init(&f);
+	cfg = conflict_setup(&f, &sup);
+	json_object_set_new(f.bot.placed, "gsb-i1-r1a",
+			    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+				      "outcome", OUTCOME_UNKNOWN));
+	listed(&o[0], "BTCUSDT", "gsb-i1-r1a"); /* this run's, unknown */
+	listed(&o[1], "BTCUSDT", "gsb-i1-r0b"); /* another run's: conflict */
+	listed(&o[2], "ETHUSDT", "gsb-i2-r0c"); /* another instance's */
+	listed(&o[3], "BTCUSDT", "gsb-i1-r1d"); /* this run's, missed */
+	for (pass = 0; pass < 2; pass++) {
+		mark = book_mark(&f.bot);
+		book_reconcile(&f.bot, mark, o, 4, found);
+		json_decref(mark);
+		CU_ASSERT_EQUAL(f.bot.conflicts, 1); /* once, not per listing */
+		CU_ASSERT_EQUAL(json_integer_value(
+				    json_object_get(found, "conflicts")),
+				pass == 0 ? 1 : 0);
+		CU_ASSERT_PTR_NULL(json_object_get(f.bot.placed, "gsb-i1-r0b"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    json_object_get(f.bot.foreign, "BTCUSDT gsb-i1-r0b"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    json_object_get(f.bot.foreign, "ETHUSDT gsb-i2-r0c"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    json_object_get(f.bot.placed, "gsb-i1-r1a"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    json_object_get(f.bot.placed, "gsb-i1-r1d"));
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(found, "own")),
+				2);
+	}
+	/* Its event after the listing: the same order, not a second. */
+	e = report("BTCUSDT", "gsb-i1-r0b", "TRADE", "PARTIALLY_FILLED", "1",
+		   100, 2);
+	ustream_on_order(&f.bot, &e);
+	CU_ASSERT_EQUAL(f.bot.conflicts, 1);
+	/* The shutdown's listing sees nothing new; a second one is new. */
+	CU_ASSERT_EQUAL(book_listed_conflicts(&f.bot, o, 4), 1);
+	listed(&o[0], "ETHUSDT", "gsb-i1-r0e");
+	CU_ASSERT_EQUAL(book_listed_conflicts(&f.bot, o, 1), 2);
+	CU_ASSERT_PTR_NOT_NULL(
+	    json_object_get(f.bot.foreign, "ETHUSDT gsb-i1-r0e"));
+	CU_ASSERT_PTR_NULL(json_object_get(f.bot.placed, "gsb-i1-r0e"));
+	json_decref(found);
+	conflict_teardown(sup, cfg);
+	fixture_free(&f);
+}
+
+/* An earlier run's orders not yet recovered: the bot's, no conflict. */
+static void
+test_book_reconcile_earlier(void)
+{
+	struct gs_supervisor *sup = NULL;
+	struct fixture f;
+	struct gs_config *cfg;
+	struct bot_order o;
+	json_t *mark, *found = json_object();
+
+	fixture_init(&f);
+	cfg = conflict_setup(&f, &sup);
+	f.bot.earlier_orders = 3;
+	listed(&o, "BTCUSDT", "gsb-i1-r0b");
+	mark = book_mark(&f.bot);
+	book_reconcile(&f.bot, mark, &o, 1, found);
+	json_decref(mark);
+	CU_ASSERT_EQUAL(f.bot.conflicts, 0);
+	CU_ASSERT_PTR_NOT_NULL(json_object_get(f.bot.placed, "gsb-i1-r0b"));
+	CU_ASSERT_EQUAL(book_listed_conflicts(&f.bot, &o, 1), 0);
+	json_decref(found);
+	conflict_teardown(sup, cfg);
+	fixture_free(&f);
+}
+
 void
 suite_book(void)
 {
@@ -193,4 +319,6 @@ suite_book(void)
 	UNIT_ADD(s, test_book_events);
 	UNIT_ADD(s, test_book_parse);
 	UNIT_ADD(s, test_book_reconcile);
+	UNIT_ADD(s, test_book_reconcile_conflict);
+	UNIT_ADD(s, test_book_reconcile_earlier);
 }
