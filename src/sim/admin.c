@@ -138,6 +138,12 @@ sim_fault_set(struct sim_faults *f, const char *name, const char *value)
 		f->stream_paused = v == 1;
 		return 0;
 	}
+	if (strcmp(name, "user_stream_silent") == 0) {
+		if (gs_parse_int(value, 0, 1, &v) < 0)
+			return -1;
+		f->user_stream_silent = v == 1;
+		return 0;
+	}
 	if (strcmp(name, "market_frozen") == 0) {
 		if (gs_parse_int(value, 0, 1, &v) < 0)
 			return -1;
@@ -181,6 +187,8 @@ admin_faults(struct sim *sim, const struct sim_params *p, struct sim_reply *r)
 		}
 		if (strcmp(p->name[i], "ws_close") == 0)
 			stream_ignore_closes(sim, f->ws_close_ignore);
+		if (strcmp(p->name[i], "user_stream_silent") == 0)
+			userstream_silence(sim);
 	}
 	if (param_get(p, "weight_reset") != NULL) {
 		sim->weight_used = 0;

@@ -472,7 +472,9 @@ load_handler(void *user, const char *section, const char *name,
 					 strcmp(name, "ws_close") == 0
 					     ? "expected normal or ignore"
 					 : strcmp(name, "stream_paused") == 0 ||
-					   strcmp(name, "market_frozen") == 0
+					   strcmp(name, "market_frozen") == 0 ||
+					   strcmp(name, "user_stream_silent") ==
+					       0
 					     ? "expected 0 or 1"
 					     : "not a whole number in range",
 					 name, value);

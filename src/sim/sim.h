@@ -48,6 +48,9 @@ struct sim_faults {
 	int user_stream_loss_pct;   /* percent of events never sent */
 	int user_stream_duplicate;  /* the next N events sent twice */
 	int user_stream_drop_after; /* drop its connections after N events */
+	bool user_stream_silent;    /* its connections kept, nothing sent or
+				     * read on them: no events, replies or
+				     * pongs (a half-dead connection) */
 	bool market_frozen;	/* the price walk stops: the book stands still */
 };
 
@@ -456,6 +459,8 @@ void userstream_publish(struct sim *sim, json_t *event);
 uint64_t userstream_seq(struct sim *sim);
 bool userstream_flushed(struct sim *sim, uint64_t seq);
 void userstream_drop_all(struct sim *sim);
+/* The user_stream_silent fault was set: apply it to every connection. */
+void userstream_silence(struct sim *sim);
 json_t *userstream_state(struct sim *sim);
 /* POST, PUT, DELETE /api/v3/userDataStream (USER_STREAM: an API key, no
  * signature): the account's one listenKey. */

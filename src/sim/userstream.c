@@ -17,7 +17,9 @@
  * after an event waits until that event is written (userstream_flushed),
  * so the executionReport of a placement leaves before its reply, as on
  * Binance.  The faults act here: events delayed (timers, in order), lost,
- * delivered twice, and the connections dropped, now or after N events.
+ * delivered twice, and the connections dropped, now or after N events,
+ * or kept open but silent (user_stream_silent: nothing written and
+ * nothing read, so not even a pong goes back, until it is cleared).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,10 @@ static struct {
 	uint64_t seq;
 	long long published, sent, lost, duplicated, delayed, drops;
 	long long expired, connects;
+	long long key_creates, key_keepalives, key_closes;
+	long long silenced;	 /* events and replies not sent: silence */
+	int64_t silent_since_ns; /* monotonic; when the fault last began */
+	int64_t silent_until_ns; /* ...and ended; 0 while it lasts */
 	lws_sorted_usec_list_t ping_sul, delay_sul, key_sul;
 	bool timers;
 } us;
@@ -68,6 +74,12 @@ userstream_send(struct us_conn *c, const char *text, size_t len,
 	/* Nothing after the event a drop fault waits for. */
 	if (c->gone || c->drop_when_written)
 		return;
+	/* Silent: lost, as on a connection that goes nowhere (and never
+	 * queued, or a REST reply would wait for it: userstream_flushed). */
+	if (us.sim->cfg.faults.user_stream_silent) {
+		us.silenced++;
+		return;
+	}
 	m = malloc(sizeof(*m) + LWS_PRE + len);
 	if (m == NULL)
 		return;
@@ -125,6 +137,49 @@ userstream_drop_all(struct sim *sim)
 	if (n > 0)
 		log_info("user stream: %d connection%s dropped", n,
 			 n == 1 ? "" : "s");
+}
+
+/*
+ * Silent: the connections stay open, but nothing is written on them and
+ * nothing read (so libwebsockets answers no ping), as behind a stuck NAT
+ * or proxy; what was queued is lost.  Cleared: they read again (a peer
+ * that gave up meanwhile is found closed then) and write again.
+ */
+static void
+conn_silence(struct us_conn *c, bool silent)
+{
+	if (c->gone)
+		return;
+	if (silent)
+		queue_free(c);
+	c->ping_due = false;
+	c->ping_unanswered_ms = 0;
+	lws_rx_flow_control(c->wsi, silent ? 0 : 1);
+	if (!silent)
+		lws_callback_on_writable(c->wsi);
+}
+
+void
+userstream_silence(struct sim *sim)
+{
+	bool silent = sim->cfg.faults.user_stream_silent;
+	struct us_conn *c;
+	int n = 0;
+
+	if (silent == (us.silent_since_ns != 0 && us.silent_until_ns == 0))
+		return;
+	if (silent) {
+		us.silent_since_ns = gs_mono_ns();
+		us.silent_until_ns = 0;
+	} else {
+		us.silent_until_ns = gs_mono_ns();
+	}
+	for (c = us.conns; c != NULL; c = c->next) {
+		conn_silence(c, silent);
+		n += !c->gone;
+	}
+	log_info("user stream: %s (%d connection%s)",
+		 silent ? "silent" : "no longer silent", n, n == 1 ? "" : "s");
 }
 
 /* ---- subscriptions -------------------------------------------------------- */
@@ -196,7 +251,8 @@ deliver(const char *event, uint64_t seq, int copies)
 		} else {
 			continue;
 		}
-		us.sent += copies;
+		if (!f->user_stream_silent)
+			us.sent += copies;
 	}
 	free(wrapped);
 	/* The N-th event still goes out; then the connections go. */
@@ -408,6 +464,7 @@ listen_key_create(struct sim *sim, const struct sim_params *p,
 	}
 	us.key_expires_ms = mono_ms() + sim->cfg.listen_key_ttl_ms;
 	key_schedule();
+	us.key_creates++;
 	r->body = json_pack("{s:s}", "listenKey", us.key);
 }
 
@@ -419,6 +476,7 @@ listen_key_keepalive(struct sim *sim, const struct sim_params *p,
 		return;
 	us.key_expires_ms = mono_ms() + sim->cfg.listen_key_ttl_ms;
 	key_schedule();
+	us.key_keepalives++;
 	r->body = json_object();
 }
 
@@ -432,6 +490,7 @@ listen_key_close(struct sim *sim, const struct sim_params *p,
 	us.key_expires_ms = 0;
 	us.key[0] = '\0';
 	key_schedule();
+	us.key_closes++;
 	r->body = json_object();
 }
 
@@ -482,7 +541,8 @@ ping_timer(lws_sorted_usec_list_t *sul)
 
 	(void)sul;
 	for (c = us.conns; c != NULL; c = c->next) {
-		if (c->gone)
+		/* Silent: no ping goes, so none is waited for. */
+		if (c->gone || sim->cfg.faults.user_stream_silent)
 			continue;
 		if (c->ping_unanswered_ms != 0 &&
 		    now - c->ping_unanswered_ms >= sim->cfg.ping_timeout_ms) {
@@ -543,6 +603,8 @@ conn_established(struct sim *sim, struct lws *wsi)
 		us.key_conns++;
 	us.connects++;
 	lws_set_opaque_user_data(wsi, c);
+	if (sim->cfg.faults.user_stream_silent)
+		conn_silence(c, true);
 	return 1;
 }
 
@@ -574,7 +636,7 @@ conn_writeable(struct us_conn *c)
 	struct us_msg *m;
 	int rc;
 
-	if (c->gone)
+	if (c->gone || us.sim->cfg.faults.user_stream_silent)
 		return 0;
 	if (c->ping_due) {
 		c->ping_due = false;
@@ -692,6 +754,8 @@ userstream_init(struct sim *sim)
 	memset(&us, 0, sizeof(us));
 	us.sim = sim;
 	us.timers = true;
+	if (sim->cfg.faults.user_stream_silent) /* from the INI */
+		us.silent_since_ns = gs_mono_ns();
 	lws_sul_schedule(sim->ctx, 0, &us.ping_sul, ping_timer,
 			 sim->cfg.ping_interval_ms * LWS_US_PER_MS);
 }
@@ -728,14 +792,14 @@ userstream_state(struct sim *sim)
 	struct us_pending *p;
 	struct us_conn *c;
 	int subs = 0, pending = 0;
+	json_t *state;
 
-	(void)sim;
 	for (c = us.conns; c != NULL; c = c->next)
 		if (c->is_api && c->sub_id >= 0 && !c->gone)
 			subs++;
 	for (p = us.pending; p != NULL; p = p->next)
 		pending++;
-	return json_pack(
+	state = json_pack(
 	    "{s:i, s:i, s:I, s:i, s:b, s:I, s:I, s:I, s:I, s:I, s:i, s:I, "
 	    "s:I}",
 	    "api_connections", us.api_conns, "listen_key_connections",
@@ -747,4 +811,23 @@ userstream_state(struct sim *sim)
 	    (json_int_t)us.delayed, "events_pending", pending, "drops",
 	    (json_int_t)us.drops,
 	    "listen_keys_expired", (json_int_t)us.expired);
+	if (state == NULL)
+		return NULL;
+	/* listenKey requests that succeeded; the silence fault's times are
+	 * CLOCK_MONOTONIC, as a trace's mono_ns, to measure against. */
+	json_object_set_new(state, "listen_key_creates",
+			    json_integer(us.key_creates));
+	json_object_set_new(state, "listen_key_keepalives",
+			    json_integer(us.key_keepalives));
+	json_object_set_new(state, "listen_key_closes",
+			    json_integer(us.key_closes));
+	json_object_set_new(state, "silent",
+			    json_boolean(sim->cfg.faults.user_stream_silent));
+	json_object_set_new(state, "silent_since_mono_ns",
+			    json_integer(us.silent_since_ns));
+	json_object_set_new(state, "silent_until_mono_ns",
+			    json_integer(us.silent_until_ns));
+	json_object_set_new(state, "events_silenced",
+			    json_integer(us.silenced));
+	return state;
 }
