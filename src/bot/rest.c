@@ -466,10 +466,15 @@ rest_prepare(struct rest_client *rc, struct rest_req *req)
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
 #endif
-	if (strcmp(req->method, "POST") == 0) {
+	if (strcmp(req->method, "POST") == 0 ||
+	    strcmp(req->method, "PUT") == 0) {
+		/* An empty body, said so (Content-Length: 0): a PUT without
+		 * one leaves a server waiting for a body. */
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+		if (strcmp(req->method, "PUT") == 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
