@@ -119,6 +119,8 @@ struct bot_config {
 		bool allow_insecure_transport;
 		int weight_budget_pct; /* share of REQUEST_WEIGHT while running */
 		enum bot_user_stream user_stream;
+		int user_stream_ping_ms;     /* silent: nothing in half of it */
+		int listen_key_keepalive_ms; /* binance-us: PUT this often */
 		char ws_api_url[BOT_URL_MAX]; /* the WebSocket API */
 	} exchange;
 	struct {

@@ -670,6 +670,15 @@ bot_config_init(struct bot_config *cfg, bool require, char *cause)
 		       "auto",
 		       "the account's events (WebSocket API, or Binance.US's "
 		       "listenKey); off: list instead"),
+		B_INT("user_stream_ping_ms", exchange.user_stream_ping_ms, 200,
+		      600000, "20000",
+		      "ping a quiet user stream this often; nothing back "
+		      "within half of it: reconnect"),
+		B_INT("listen_key_keepalive_ms",
+		      exchange.listen_key_keepalive_ms, 1000, 3000000,
+		      "1800000",
+		      "binance-us: PUT the listenKey this often (it lapses "
+		      "60 min after the last)"),
 		B_CHECK("ws_api_url", check_ws_api_url, "",
 			"the WebSocket API (wss://.../ws-api/v3); empty: at "
 			"ws_url's host when ws_url is set, else the venue's"),

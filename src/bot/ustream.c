@@ -12,9 +12,11 @@
  * userDataStream.subscribe.signature, signed as REST signs (HMAC,
  * Ed25519 or RSA) over the params sorted by name; events come wrapped,
  * {"subscriptionId":N,"event":{...}}.  binance-us: POST
- * /api/v3/userDataStream for a listenKey, kept by a PUT every 30 minutes,
- * events unwrapped at <ws_url>/ws/<listenKey>; listenKeyExpired means a
- * new key and a new connection.
+ * /api/v3/userDataStream for a listenKey, kept by a PUT every
+ * listen_key_keepalive_ms (30 minutes), events unwrapped at
+ * <ws_url>/ws/<listenKey>; listenKeyExpired means a new key and a new
+ * connection.  At the shutdown, once the connection is closed, the key is
+ * closed too (DELETE), within the CLOSING phase's deadline.
  *
  * After every subscription the book is reconciled once with a listing
  * (per symbol, or one for the account where that weighs less) and the gap
@@ -23,8 +25,9 @@
  * down or silent, ustream_healthy() is false and the strategy and the
  * shutdown list as they did without a stream.  Reconnects back off
  * exponentially.  libwebsockets answers the server's pings; ours go out
- * every PING_MS, and a connection that brings nothing back within
- * SILENT_MS of one is dropped and made again.
+ * when nothing came for user_stream_ping_ms, and a connection that brings
+ * nothing back within half of that after one is silent (a half-dead
+ * connection, as behind a stuck NAT or proxy): dropped and made again.
  *
  * Locking: the flags other threads read or set are under bot->mu; the
  * connection itself is this thread's alone.  Other threads only set
@@ -44,9 +47,8 @@
 #define RX_MAX (256 * 1024)
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
-#define PING_MS 20000
-#define SILENT_MS 10000
-#define KEEPALIVE_MS (30 * 60 * 1000) /* a listenKey lives 60 min */
+/* A failed keepalive PUT is tried again this much later at most. */
+#define KEEPALIVE_RETRY_MS 60000
 #define KEY_MAX 128
 /* The WebSocket API charges a connection 2 and the subscription 2. */
 #define WS_API_WEIGHT 4
@@ -76,6 +78,10 @@ struct ustream {
 	char sub_id[24];
 	struct timespec last_rx, ping_at;
 	bool ping_out;
+	int ping_ms;	  /* user_stream_ping_ms */
+	int silent_ms;	  /* half of it */
+	int keepalive_ms; /* listen_key_keepalive_ms */
+	int tick_ms;	  /* how often ping_cb looks */
 
 	/* under bot->mu */
 	unsigned gen;	   /* connections established */
@@ -87,6 +93,11 @@ struct ustream {
 	struct timespec close_sent_at;
 	int clean, forced;
 	int64_t down_wall_ms; /* since when it is not healthy */
+	int64_t down_mono_ns; /* ...the same moment, CLOCK_MONOTONIC */
+	/* the listenKey's DELETE at the shutdown */
+	bool key_close_due, key_close_done;
+	int key_closed; /* 1 closed, 0 no key to close, -1 failed */
+	struct timespec key_close_dl;
 	char down_why[128];
 	int drops, subscriptions, reconciles, reconcile_failures;
 	long events, applied, malformed;
@@ -124,6 +135,7 @@ down_locked(struct ustream *u, const char *why, bool keep)
 {
 	if (u->subscribed && u->reconciled) {
 		u->down_wall_ms = wall_now_ms();
+		u->down_mono_ns = gs_mono_ns();
 		u->down_why[0] = '\0';
 	}
 	if (!keep || u->down_why[0] == '\0')
@@ -339,7 +351,7 @@ reconcile(struct ustream *u)
 	struct bot *bot = u->bot;
 	struct bot_order *orders = NULL;
 	json_t *mark, *found = json_object(), *detail;
-	int64_t down_ms, up_ms = 0;
+	int64_t down_ms, down_mono, up_ms = 0;
 	char why[128];
 	unsigned gen;
 	bool first, still;
@@ -372,6 +384,7 @@ reconcile(struct ustream *u)
 	still = u->gen == gen && u->connected && u->subscribed;
 	first = u->reconciles == 0;
 	down_ms = u->down_wall_ms;
+	down_mono = u->down_mono_ns;
 	snprintf(why, sizeof(why), "%s", u->down_why);
 	if (still) {
 		u->reconciled = true;
@@ -396,6 +409,10 @@ reconcile(struct ustream *u)
 		pthread_mutex_lock(&bot->mu);
 		json_object_set_new(detail, "reconnects",
 				    json_integer(u->drops));
+		/* The moment it went down on the trace's own clock (mono_ns):
+		 * 0 at the start. */
+		json_object_set_new(detail, "down_mono_ns",
+				    json_integer(first ? 0 : down_mono));
 		json_object_set_new(detail, "events", json_integer(u->events));
 		pthread_mutex_unlock(&bot->mu);
 		gs_supervisor_trace(bot->sup, "USER_STREAM", detail);
@@ -637,18 +654,18 @@ ping_cb(lws_sorted_usec_list_t *sul)
 	struct ustream *u = lws_container_of(sul, struct ustream, ping_sul);
 
 	lws_sul_schedule(u->ctx, 0, &u->ping_sul, ping_cb,
-			 (lws_usec_t)PING_MS * LWS_US_PER_MS / 4);
+			 (lws_usec_t)u->tick_ms * LWS_US_PER_MS);
 	if (u->wsi == NULL || closing(u))
 		return;
-	if (u->ping_out && gs_ms_since(&u->ping_at) >= SILENT_MS) {
-		log_warn("user stream: nothing received for %lld ms after a "
-			 "ping: the connection is silent; reconnecting",
-			 gs_ms_since(&u->last_rx));
+	if (u->ping_out && gs_ms_since(&u->ping_at) >= u->silent_ms) {
+		log_warn("user stream: nothing received for %lld ms, %lld ms "
+			 "after a ping: the connection is silent; reconnecting",
+			 gs_ms_since(&u->last_rx), gs_ms_since(&u->ping_at));
 		u->ping_out = false;
 		kill_conn(u, "silent");
 		return;
 	}
-	if (!u->ping_out && gs_ms_since(&u->last_rx) >= PING_MS) {
+	if (!u->ping_out && gs_ms_since(&u->last_rx) >= u->ping_ms) {
 		u->ping_due = true;
 		lws_callback_on_writable(u->wsi);
 	}
@@ -810,6 +827,52 @@ static const struct lws_protocols us_protocols[] = {
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/*
+ * The shutdown's DELETE of the listenKey (Binance.US's close), once
+ * ustream_close_wait asks for it: after the connection closed, within the
+ * CLOSING phase's deadline, sent though the stop flag is up.
+ */
+static void
+close_key(struct ustream *u)
+{
+	struct rest_req req, *reqs = &req;
+	struct timespec dl;
+	char what[300];
+	bool due;
+	int closed = 0;
+
+	pthread_mutex_lock(&u->bot->mu);
+	due = u->key_close_due && !u->key_close_done;
+	dl = u->key_close_dl;
+	pthread_mutex_unlock(&u->bot->mu);
+	if (!due)
+		return;
+	if (u->listen_key_mode && u->listen_key[0] != '\0') {
+		rest_req_init(&req, "DELETE", "/api/v3/userDataStream", false);
+		req.on_stop = REST_STOP_KEEP;
+		rest_client_on_stop(u->rest, REST_STOP_KEEP);
+		closed = -1;
+		if (sign_append(req.query, sizeof(req.query), "listenKey",
+				u->listen_key) == 0 &&
+		    rest_run(u->rest, &reqs, 1, 1, &dl) == 1 &&
+		    req.status == 200) {
+			closed = 1;
+		} else {
+			rest_describe(&req, what, sizeof(what));
+			log_warn("user stream: DELETE /api/v3/userDataStream: "
+				 "%s",
+				 what);
+		}
+		rest_req_reset(&req);
+		u->listen_key[0] = '\0';
+	}
+	pthread_mutex_lock(&u->bot->mu);
+	u->key_close_done = true;
+	u->key_closed = closed;
+	pthread_cond_broadcast(&u->bot->cv);
+	pthread_mutex_unlock(&u->bot->mu);
+}
+
 /* What the service loop does between lws_service() calls: the blocking
  * parts (REST) never run inside a libwebsockets callback. */
 static void
@@ -818,6 +881,7 @@ work(struct ustream *u)
 	char cause[GS_CAUSE_MAX];
 	bool due;
 
+	close_key(u);
 	if (gs_stop_requested())
 		return;
 	if (u->sync_due) {
@@ -833,14 +897,20 @@ work(struct ustream *u)
 	if (due)
 		reconcile(u);
 	if (u->listen_key_mode && u->listen_key[0] != '\0' &&
-	    gs_ms_since(&u->key_at) >= KEEPALIVE_MS) {
+	    gs_ms_since(&u->key_at) >= u->keepalive_ms) {
 		int rc = listen_key_call(u, "PUT");
 
 		if (rc == -ENOENT) {
 			u->listen_key[0] = '\0';
 			kill_conn(u, "listenKey no longer live");
 		} else if (rc < 0) {
-			u->key_at = gs_mono_after_ms(-KEEPALIVE_MS + 60000);
+			/* Again in a quarter of the interval, at most a
+			 * minute: well before the key lapses. */
+			int again = u->keepalive_ms / 4 < KEEPALIVE_RETRY_MS
+					? u->keepalive_ms / 4
+					: KEEPALIVE_RETRY_MS;
+
+			u->key_at = gs_mono_after_ms(-u->keepalive_ms + again);
 		}
 	}
 }
@@ -853,7 +923,7 @@ ustream_main(void *arg)
 
 	u->connect_due = true;
 	lws_sul_schedule(u->ctx, 0, &u->ping_sul, ping_cb,
-			 (lws_usec_t)PING_MS * LWS_US_PER_MS / 4);
+			 (lws_usec_t)u->tick_ms * LWS_US_PER_MS);
 	while (!finished) {
 		work(u);
 		if (lws_service(u->ctx, 0) < 0)
@@ -918,6 +988,16 @@ ustream_close_wait(struct ustream *u, const struct timespec *deadline,
 		if (!u->closed)
 			u->forced++;
 	}
+	if (u->listen_key_mode) {
+		/* The key goes with its stream: DELETE, on the thread that
+		 * holds it, within what is left of the phase. */
+		u->key_close_due = true;
+		u->key_close_dl = *deadline;
+		pthread_mutex_unlock(&bot->mu);
+		lws_cancel_service(u->ctx);
+		pthread_mutex_lock(&bot->mu);
+		wait_flag(bot, &u->key_close_done, deadline);
+	}
 	u->finished = true;
 	clean = u->forced == 0;
 	json_object_set_new(
@@ -927,6 +1007,12 @@ ustream_close_wait(struct ustream *u, const struct timespec *deadline,
 		      "reconciles", u->reconciles, "events",
 		      (json_int_t)u->events, "applied", (json_int_t)u->applied,
 		      "malformed", (json_int_t)u->malformed));
+	if (u->listen_key_mode)
+		json_object_set_new(
+		    json_object_get(detail, "user_stream"), "listen_key_closed",
+		    u->key_close_done && u->key_closed != 0
+			? json_boolean(u->key_closed > 0)
+			: json_null());
 	pthread_mutex_unlock(&bot->mu);
 	lws_cancel_service(u->ctx);
 	return clean;
@@ -982,6 +1068,14 @@ ustream_new(struct ustream **out, struct bot *bot, const char *api_key,
 	u->key = key;
 	u->backoff_ms = BACKOFF_MIN_MS;
 	u->listen_key_mode = cfg->exchange.venue == BOT_VENUE_BINANCE_US;
+	u->ping_ms = cfg->exchange.user_stream_ping_ms;
+	u->silent_ms = u->ping_ms / 2;
+	u->keepalive_ms = cfg->exchange.listen_key_keepalive_ms;
+	/* Looked at four times an interval: a ping goes out at most a
+	 * quarter late, silence is found at most a quarter late. */
+	u->tick_ms = u->ping_ms / 4;
+	if (u->listen_key_mode && u->keepalive_ms / 4 < u->tick_ms)
+		u->tick_ms = u->keepalive_ms / 4;
 	snprintf(u->api_key, sizeof(u->api_key), "%s", api_key);
 	snprintf(u->url, sizeof(u->url), "%s",
 		 u->listen_key_mode ? cfg->exchange.ws_url
