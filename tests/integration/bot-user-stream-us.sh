@@ -4,7 +4,9 @@
 # event with no listing, and the shutdown cancels from the book.  When the
 # key lapses (listen_key_ttl_ms, short in the second run) the stream's
 # listenKeyExpired brings a new key, a new connection and a reconcile,
-# traced.
+# traced.  With listen_key_keepalive_ms well inside the ttl (the third
+# run) the PUTs keep the one key alive over several ttls: no expiry, no
+# new key, no reconnect.  Each shutdown closes its key (DELETE).
 . "$(dirname "$0")/bot-common.sh"
 
 listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
@@ -14,6 +16,7 @@ us_detail() {
 	records "$T/trace.jsonl" |
 		jq -rs "map(select(.event==\"USER_STREAM\")) | .[$1].detail.$2"
 }
+not_logged() { ! grep -Eq "$1" "$T/bot.log"; }
 placed_since() { [ "$(posts)" -gt "$1" ] && orders_at_least 8; }
 us_conf() {
 	bot_conf
@@ -48,6 +51,10 @@ else
 fi
 eq "listings to see the fill" "$(( $(listings) - l0 ))" 0
 stop_clean "key"
+eq "key: the shutdown closed the listenKey" \
+	"$(phase_figure CLOSING user_stream.listen_key_closed)" true
+eq "key: the exchange saw the DELETE" "$(state .user_stream.listen_key_closes)" 1
+eq "key: no key live at the exchange" "$(state .user_stream.listen_key)" false
 
 # A key that lapses after 4 s.
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
@@ -65,4 +72,34 @@ check "the new key's reconcile listed the bot's orders" \
 	test "$(us_detail 1 reconcile.own)" -ge 1
 check "the exchange expired a key" test "$(state .user_stream.listen_keys_expired)" -ge 1
 stop_clean "lapsed"
+
+# Kept alive: a 3 s ttl, a PUT every second.  Ten PUTs, each at least the
+# interval after the last success, span over 9 s: three ttls.
+TTL=3000
+KEEP=1000
+keepalives_at_least() { [ "$(state .user_stream.listen_key_keepalives)" -ge "$1" ]; }
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
+mv "$T/bot.log" "$T/bot-2.log"
+sim_start "listen_key_ttl_ms = $TTL"
+us_conf
+sed -i "s/^\[exchange\]$/[exchange]\nlisten_key_keepalive_ms = $KEEP/" "$T/bot.ini"
+bot_running 8
+wait_until 30 us_at_least 1 || { fail "no USER_STREAM record"; cat "$T/bot.log"; finish; }
+n=$(( 3 * TTL / KEEP + 1 ))
+if wait_until 60 keepalives_at_least "$n"; then
+	pass "$n keepalives: the key lived over 3 ttls of $TTL ms"
+else
+	fail "fewer than $n keepalives ($(state .user_stream.listen_key_keepalives))"
+fi
+eq "kept: no key expired" "$(state .user_stream.listen_keys_expired)" 0
+eq "kept: one key made" "$(state .user_stream.listen_key_creates)" 1
+eq "kept: one connection" "$(state .user_stream.connects)" 1
+eq "kept: one USER_STREAM record (no reconnect)" \
+	"$(count_records "$T/trace.jsonl" '.event=="USER_STREAM"')" 1
+check "kept: no expiry or reconnect in the log" \
+	not_logged "listenKeyExpired|reconnecting|expired"
+stop_clean "kept"
+eq "kept: the shutdown closed the listenKey" \
+	"$(phase_figure CLOSING user_stream.listen_key_closed)" true
+eq "kept: the exchange saw the DELETE" "$(state .user_stream.listen_key_closes)" 1
 finish
