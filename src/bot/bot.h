@@ -440,7 +440,8 @@ int rest_one(struct rest_client *rc, struct rest_req *req);
 void rest_req_init(struct rest_req *req, const char *method, const char *path,
 		   bool is_signed);
 void rest_req_reset(struct rest_req *req);
-/* True when the outcome is unknown: no reply, timeout, 5xx, -1007. */
+/* True when the outcome is unknown: no reply, timeout, 5xx, -1001,
+ * -1006, -1007. */
 bool rest_unknown(const struct rest_req *req);
 /* Describe the result for the log: "HTTP 400 -2011 Unknown order sent." */
 void rest_describe(const struct rest_req *req, char *out, size_t size);

@@ -832,8 +832,9 @@ rest_one(struct rest_client *rc, struct rest_req *req)
 bool
 rest_unknown(const struct rest_req *req)
 {
-	return req->status == 0 || req->status >= 500 || req->code == -1007 ||
-	       req->code == -1001;
+	/* -1006 and -1007: "execution status unknown" (Binance's errors). */
+	return req->status == 0 || req->status >= 500 || req->code == -1006 ||
+	       req->code == -1007 || req->code == -1001;
 }
 
 void

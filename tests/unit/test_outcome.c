@@ -119,6 +119,37 @@ test_outcome_event_before_reply(void)
 	pthread_cond_destroy(&bot.snap_cv);
 }
 
+/* What leaves a request's outcome unknown, and what decides it. */
+static void
+test_outcome_rest_unknown(void)
+{
+	static const struct {
+		long status;
+		int code;
+		bool unknown;
+	} cases[] = {
+	    {0, 0, true},	/* no reply */
+	    {500, 0, true},	/* the exchange's own failure */
+	    {503, -1007, true}, /* timeout: execution status unknown */
+	    {400, -1006, true}, /* unexpected response: status unknown */
+	    {400, -1001, true}, /* disconnected internally */
+	    {400, -1013, false}, /* refused by a filter */
+	    {400, -2010, false}, /* refused: insufficient balance */
+	    {429, -1003, false}, /* refused: too much weight */
+	    {200, 0, false},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rest_req req;
+
+		memset(&req, 0, sizeof(req));
+		req.status = cases[i].status;
+		req.code = cases[i].code;
+		CU_ASSERT_EQUAL(rest_unknown(&req), cases[i].unknown);
+	}
+}
+
 void
 suite_outcome(void)
 {
@@ -127,4 +158,5 @@ suite_outcome(void)
 	UNIT_ADD(s, test_outcome_unknown_then_absent);
 	UNIT_ADD(s, test_outcome_decided_by_status);
 	UNIT_ADD(s, test_outcome_event_before_reply);
+	UNIT_ADD(s, test_outcome_rest_unknown);
 }
