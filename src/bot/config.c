@@ -375,11 +375,14 @@ static int
 check_prefix(void *arg, const char *value, char *why, size_t size)
 {
 	(void)arg;
+	/* No '-': it ends the prefix in <prefix>-<instance>-<seq>, so
+	 * "gsb" would take "gsb-foo"'s orders for another instance's. */
 	if (value[strspn(value, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] !=
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] !=
 	    '\0')
 		return config_why(why, size,
-				  "\"%s\": only letters, digits, '-' and '_'",
+				  "\"%s\": only letters, digits and '_' ('-' "
+				  "separates the prefix from the instance id)",
 				  value);
 	if (value[0] == '\0')
 		return config_why(why, size, "must not be empty");

@@ -53,6 +53,10 @@ eq "good file" "$?" 0
 grep -q "configuration OK (1 symbol, 1 order each, dry run)" "$T/out.log" &&
 	pass "singular counts" || { fail "OK line"; cat "$T/out.log"; }
 
+mk prefix client_order_prefix "gsb-a"
+both "client_order_prefix with '-'" "$T/prefix.ini" \
+	"$T/prefix.ini:4: client_order_prefix: \"gsb-a\": only letters, digits and '_'"
+
 mk ws ws_url "http://127.0.0.1:1"
 both "ws_url http" "$T/ws.ini" \
 	"$T/ws.ini:9: ws_url: \"http://127.0.0.1:1\" is not a URL starting with ws:// or wss://"
