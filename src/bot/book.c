@@ -104,17 +104,41 @@ book_key(bool own, const char *symbol, const char *cid, char *out,
 		snprintf(out, size, "%s %s", symbol, cid);
 }
 
-/* e is newer than what o last took: by T, then by I. */
+/* How far an order has gone: NEW, then partly filled, then ended. */
+static int
+book_rank(const char *status)
+{
+	if (status == NULL || strcmp(status, "NEW") == 0)
+		return 0;
+	if (strcmp(status, "PARTIALLY_FILLED") == 0)
+		return 1;
+	return book_terminal(status) ? 2 : 0;
+}
+
+/*
+ * e is newer than what o last took: by T, then by I.  Binance documents
+ * I as "Ignore"; where it is absent or equal (a marketable order's NEW
+ * and TRADE share one T), the one that went further is newer: more
+ * filled (z), then a later status.
+ */
 static bool
 book_newer(json_t *o, const struct exec_report *er)
 {
 	int64_t t = get_int(o, "T"), id = get_int(o, "I");
+	const char *z = json_string_value(json_object_get(o, "executedQty"));
+	double was = z != NULL ? strtod(z, NULL) : 0, now;
 
 	if (json_object_get(o, "T") == NULL)
 		return true; /* only the placement's own fields so far */
 	if (er->time_ms != t)
 		return er->time_ms > t;
-	return er->exec_id > id;
+	if (er->exec_id != id)
+		return er->exec_id > id;
+	now = strtod(er->executed, NULL);
+	if (now != was)
+		return now > was;
+	return book_rank(er->status) >
+	       book_rank(json_string_value(json_object_get(o, "status")));
 }
 
 static void

@@ -111,6 +111,42 @@ test_book_events(void)
 	fixture_free(&f);
 }
 
+/* Events of one transaction time without I: the one that went further
+ * is the newer (a marketable order's NEW and fills share their T). */
+static void
+test_book_same_time(void)
+{
+	struct fixture f;
+	struct exec_report e;
+
+	fixture_init(&f);
+	e = report("BTCUSDT", "gsb-b-1", "NEW", "NEW", "0", 200, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0); /* duplicate */
+	e = report("BTCUSDT", "gsb-b-1", "TRADE", "PARTIALLY_FILLED", "1", 200,
+		   0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	CU_ASSERT_STRING_EQUAL(status_of(&f, "gsb-b-1"), "PARTIALLY_FILLED");
+	/* The NEW again: less filled, older. */
+	e = report("BTCUSDT", "gsb-b-1", "NEW", "NEW", "0", 200, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0);
+	e = report("BTCUSDT", "gsb-b-1", "TRADE", "FILLED", "2", 200, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	CU_ASSERT_PTR_NULL(json_object_get(f.bot.placed, "gsb-b-1"));
+	/* Cancelled after a partial fill within the same millisecond. */
+	e = report("ETHUSDT", "manual-3", "NEW", "NEW", "0", 300, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	e = report("ETHUSDT", "manual-3", "TRADE", "PARTIALLY_FILLED", "1",
+		   300, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	e = report("ETHUSDT", "manual-3", "CANCELED", "CANCELED", "1", 300, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
+	pthread_mutex_lock(&f.bot.mu);
+	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 0);
+	pthread_mutex_unlock(&f.bot.mu);
+	fixture_free(&f);
+}
+
 static void
 test_book_parse(void)
 {
@@ -317,6 +353,7 @@ suite_book(void)
 	CU_pSuite s = CU_add_suite("book", NULL, NULL);
 
 	UNIT_ADD(s, test_book_events);
+	UNIT_ADD(s, test_book_same_time);
 	UNIT_ADD(s, test_book_parse);
 	UNIT_ADD(s, test_book_reconcile);
 	UNIT_ADD(s, test_book_reconcile_conflict);
