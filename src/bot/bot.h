@@ -855,10 +855,11 @@ void ustream_wake(void *arg);
 bool ustream_healthy(struct ustream *u, char *why, size_t size);
 /* Begin the close handshake (1000) now; the CLOSING phase waits. */
 void ustream_close_start(struct ustream *u);
-/* Wait for the close until deadline; figures into detail.  True when
- * clean (or nothing was open). */
+/* Wait for the close until deadline, then drop the connection and wait
+ * for that until grace; figures into detail.  True when clean (or
+ * nothing was open). */
 bool ustream_close_wait(struct ustream *u, const struct timespec *deadline,
-			json_t *detail);
+			const struct timespec *grace, json_t *detail);
 
 /* ---- strategy.c ---- */
 void *strategy_main(void *arg);

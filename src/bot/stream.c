@@ -734,7 +734,7 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	struct stream *s = arg;
 	struct bot *bot = s->bot;
 	struct timespec grace;
-	bool clean;
+	bool clean, dropping;
 
 	json_object_set_new(detail, "dry_run",
 			    json_boolean(bot->cfg->bot.dry_run));
@@ -745,23 +745,28 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	/* The user stream closes alongside (begun with the verify). */
 	ustream_close_start(bot->ustream);
 
+	/* Past the deadline what has not closed is dropped, both streams
+	 * within one grace: the phase ends by deadline + 500 ms. */
+	grace = gs_mono_after_ms(gs_ms_until(deadline) + 500);
 	pthread_mutex_lock(&bot->mu);
 	wait_flag(bot, &s->closed, deadline);
-	if (!s->closed) {
-		/* No close reply in time: drop what is left. */
-		s->drop = true;
-		pthread_mutex_unlock(&bot->mu);
+	dropping = !s->closed;
+	if (dropping)
+		s->drop = true; /* no close reply in time */
+	pthread_mutex_unlock(&bot->mu);
+	if (dropping) {
 		log_warn("market data: no close reply within %d ms; dropping",
 			 bot->cfg->shutdown.close_timeout_ms);
 		lws_cancel_service(s->ctx);
-		grace = gs_mono_after_ms(500);
-		pthread_mutex_lock(&bot->mu);
-		wait_flag(bot, &s->closed, &grace);
-		if (!s->closed)
-			s->forced++;
 	}
+	clean = ustream_close_wait(bot->ustream, deadline, &grace, detail);
+	pthread_mutex_lock(&bot->mu);
+	wait_flag(bot, &s->closed, &grace);
+	if (!s->closed)
+		s->forced++;
 	s->finished = true;
-	clean = s->forced == 0;
+	if (s->forced > 0)
+		clean = false;
 	json_object_set_new(detail, "streams_closed", json_integer(s->clean));
 	json_object_set_new(detail, "streams_forced", json_integer(s->forced));
 	json_object_set_new(detail, "close_code_sent",
@@ -772,8 +777,6 @@ stream_close_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	json_object_set_new(detail, "reconnects", json_integer(s->reconnects));
 	pthread_mutex_unlock(&bot->mu);
 	lws_cancel_service(s->ctx);
-	if (!ustream_close_wait(bot->ustream, deadline, detail))
-		clean = false;
 	if (clean)
 		log_info("WebSocket connections closed.");
 	else

@@ -965,10 +965,9 @@ wait_flag(struct bot *bot, const bool *flag, const struct timespec *deadline)
 
 bool
 ustream_close_wait(struct ustream *u, const struct timespec *deadline,
-		   json_t *detail)
+		   const struct timespec *grace, json_t *detail)
 {
 	struct bot *bot;
-	struct timespec grace;
 	bool clean;
 
 	if (u == NULL)
@@ -982,9 +981,8 @@ ustream_close_wait(struct ustream *u, const struct timespec *deadline,
 		pthread_mutex_unlock(&bot->mu);
 		log_warn("user stream: no close reply in time; dropping");
 		lws_cancel_service(u->ctx);
-		grace = gs_mono_after_ms(500);
 		pthread_mutex_lock(&bot->mu);
-		wait_flag(bot, &u->closed, &grace);
+		wait_flag(bot, &u->closed, grace);
 		if (!u->closed)
 			u->forced++;
 	}
