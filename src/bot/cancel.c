@@ -340,11 +340,17 @@ cancel_known_orders(struct bot *bot, json_t *listing)
 	return all;
 }
 
+/* How long a phase's snapshot waits for the writer thread's rename. */
+#define SNAP_LOCK_MS 200
+
 int
 cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 		int *sync_fd, char **text)
 {
 	json_t *a = orders_json(orders, n), *all;
+	/* The writer thread holds snap_mu across a rename a stalled
+	 * journal can hold up: the cancels do not wait for it. */
+	struct timespec by = gs_mono_after_ms(SNAP_LOCK_MS);
 	struct snap_ticket t;
 	int rc;
 
@@ -352,7 +358,7 @@ cancel_snapshot(struct bot *bot, const struct bot_order *orders, int n,
 	json_decref(bot->known);
 	bot->known = json_incref(a);
 	all = known_locked(bot, a);
-	t = snap_ticket_locked(bot, NULL);
+	t = snap_ticket_locked(bot, &by);
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(a);
 	rc = snapshot_write(bot, all, false, sync_fd, &t, text);
@@ -686,6 +692,7 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	struct rest_req **reqs;
 	struct bot_order *o = NULL;
 	int n, i, k, m = 0, nforeign = 0;
+	bool current;
 
 	pthread_mutex_lock(&bot->mu);
 	n = book_own_orders(bot, &o);
@@ -704,9 +711,16 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	r->foreign = nforeign;
 	json_object_set_new(detail, "book_orders", json_integer(n));
 	json_object_set_new(detail, "book_foreign", json_integer(nforeign));
-	/* In place before the first cancel, durable once they are out. */
-	r->snapshot_error = cancel_snapshot(bot, o, n, &r->snapshot_fd,
-					    &r->snapshot_text);
+	/* In place before the first cancel, durable once they are out;
+	 * nothing to write when the writer thread has made all the book
+	 * holds durable already (no disk before the cancels). */
+	pthread_mutex_lock(&bot->mu);
+	current = bot->snap_writer && bot->snap_done >= bot->snap_gen;
+	pthread_mutex_unlock(&bot->mu);
+	json_object_set_new(detail, "snapshot_current", json_boolean(current));
+	if (!current)
+		r->snapshot_error = cancel_snapshot(
+		    bot, o, n, &r->snapshot_fd, &r->snapshot_text);
 	reqs = calloc(CANCEL_CHUNK + 1, sizeof(*reqs));
 	if (reqs == NULL) {
 		free(o);
