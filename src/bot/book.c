@@ -104,6 +104,16 @@ book_key(bool own, const char *symbol, const char *cid, char *out,
 		snprintf(out, size, "%s %s", symbol, cid);
 }
 
+/* Another's order on symbol: its orders and the bot's share it. */
+static void
+book_shared_locked(struct bot *bot, const char *symbol)
+{
+	int i = bot_symbol_index(bot, symbol);
+
+	if (i >= 0)
+		bot->shared[i] = true;
+}
+
 /* How far an order has gone: NEW, then partly filled, then ended. */
 static int
 book_rank(const char *status)
@@ -264,6 +274,8 @@ ustream_on_order(struct bot *bot, const struct exec_report *er)
 	book_key(own, er->symbol, er->client_id, key, sizeof(key));
 	pthread_mutex_lock(&bot->mu);
 	set = own ? bot->placed : bot->foreign;
+	if (!own)
+		book_shared_locked(bot, er->symbol);
 	if (json_object_get(bot->gone, key) != NULL)
 		goto out; /* ended: nothing later revives it */
 	o = json_object_get(set, key);
@@ -371,6 +383,8 @@ book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 			own++;
 		else
 			foreign++;
+		if (!mine)
+			book_shared_locked(bot, o[i].symbol);
 		set = mine ? bot->placed : bot->foreign;
 		if (json_object_get(bot->gone, key) != NULL)
 			continue; /* ended after the listing was taken */

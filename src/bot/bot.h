@@ -582,6 +582,9 @@ struct bot {
 	json_t *foreign; /* {"SYMBOL clientOrderId": order}: others' orders
 			  * open on the bot's symbols */
 	json_t *gone;	 /* {key: T}: orders an event ended (never revived) */
+	/* Symbols on which another's order was seen during this run: the
+	 * shutdown cancels the bot's there one by one (book.c). */
+	bool shared[BOT_MAX_SYMBOLS];
 	struct ustream *ustream; /* NULL: user_stream = off, or a dry run */
 	char missing[256]; /* what keeps the grid from complete; "" when none */
 	bool ready;	   /* READY was sent: STATUS may follow */

@@ -678,8 +678,8 @@ cancel_round(struct cancel_run *r, const struct bot_order *o, int n)
  * The shutdown from the book (the user stream healthy and reconciled, so
  * the book is the account's): the cancels go at once, without a first
  * listing -- one DELETE /api/v3/openOrders per symbol where the book
- * shows more than one order of the bot's and none of anyone else's, one
- * DELETE /api/v3/order per order elsewhere -- after the snapshot of what
+ * shows more than one order of the bot's and no one else's was seen
+ * during the run, one DELETE /api/v3/order per order elsewhere -- after the snapshot of what
  * the book holds is in place.  The listing that follows verifies.
  */
 static int
@@ -688,7 +688,8 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	struct bot *bot = r->bot;
 	const struct bot_config *cfg = bot->cfg;
 	int own[BOT_MAX_SYMBOLS] = {0}, foreign[BOT_MAX_SYMBOLS] = {0};
-	bool whole[BOT_MAX_SYMBOLS] = {false};
+	bool whole[BOT_MAX_SYMBOLS] = {false}, shared[BOT_MAX_SYMBOLS];
+	int nshared = 0;
 	struct rest_req **reqs;
 	struct bot_order *o = NULL;
 	int n, i, k, m = 0, nforeign = 0;
@@ -699,6 +700,10 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	for (i = 0; i < cfg->bot.nsymbols; i++) {
 		foreign[i] = book_foreign_count(bot, i);
 		nforeign += foreign[i];
+		/* Another's order seen there this run: its next may be
+		 * on the way, and a cancel-all would take it too. */
+		shared[i] = foreign[i] > 0 || bot->shared[i];
+		nshared += shared[i];
 	}
 	pthread_mutex_unlock(&bot->mu);
 	if (n < 0)
@@ -711,6 +716,7 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	r->foreign = nforeign;
 	json_object_set_new(detail, "book_orders", json_integer(n));
 	json_object_set_new(detail, "book_foreign", json_integer(nforeign));
+	json_object_set_new(detail, "shared_symbols", json_integer(nshared));
 	/* In place before the first cancel, durable once they are out;
 	 * nothing to write when the writer thread has made all the book
 	 * holds durable already (no disk before the cancels). */
@@ -738,7 +744,7 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 		if (k == n)
 			break;
 		i = bot_symbol_index(bot, o[k].symbol);
-		if (i >= 0 && foreign[i] == 0 && own[i] > 1 && !r->sequential) {
+		if (i >= 0 && !shared[i] && own[i] > 1 && !r->sequential) {
 			if (!whole[i])
 				add_cancel(reqs, &m, "/api/v3/openOrders",
 					   o[k].symbol, NULL, own[i]);

@@ -174,6 +174,16 @@ pool_after_close() {
 		test "$(phase_figure CANCELLING pool_replaced)" -ge "$n"
 }
 
+# api METHOD PATH QUERY: a request signed with the test account's HMAC
+# secret, as another client on the account sends it; prints the HTTP
+# status, the body in $T/api.json.
+api() {
+	local q="$3&timestamp=$(( $(date +%s%N) / 1000000 ))" s
+	s=$(printf '%s' "$q" | openssl dgst -sha256 -hmac "$BINANCE_API_SECRET" -r | cut -d' ' -f1)
+	curl -s -X "$1" -H "X-MBX-APIKEY: $BINANCE_API_KEY" -o "$T/api.json" \
+		-w '%{http_code}' "http://127.0.0.1:$PORT$2?$q&signature=$s"
+}
+
 bot_orders() { state ".by_prefix.gsb // 0"; }
 orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 
