@@ -154,8 +154,21 @@ book_newer(json_t *o, const struct exec_report *er)
 static void
 book_gone_locked(struct bot *bot, const char *key, int64_t t)
 {
-	if (json_object_size(bot->gone) >= GONE_MAX)
-		json_object_clear(bot->gone);
+	/* Full: the oldest quarter goes (jansson keeps insertion order);
+	 * a late event is for a recent order, never for one of those. */
+	if (json_object_size(bot->gone) >= GONE_MAX) {
+		size_t n = 0;
+		const char *k;
+		json_t *v;
+		void *tmp;
+
+		json_object_foreach_safe(bot->gone, tmp, k, v)
+		{
+			if (n++ >= GONE_MAX / 4)
+				break;
+			json_object_del(bot->gone, k);
+		}
+	}
 	json_object_set_new(bot->gone, key, json_integer((json_int_t)t));
 }
 

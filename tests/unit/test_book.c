@@ -147,6 +147,34 @@ test_book_same_time(void)
 	fixture_free(&f);
 }
 
+/* The ended orders' memory is bounded and forgets the oldest first: a
+ * late event for a recent order never revives it. */
+static void
+test_book_gone_bounded(void)
+{
+	struct fixture f;
+	struct exec_report e;
+	char cid[32];
+	int i;
+
+	fixture_init(&f);
+	for (i = 0; i <= 20000; i++) {
+		snprintf(cid, sizeof(cid), "manual-%d", i);
+		e = report("ETHUSDT", cid, "CANCELED", "CANCELED", "0", 100 + i,
+			   i + 1);
+		ustream_on_order(&f.bot, &e);
+	}
+	CU_ASSERT_TRUE(json_object_size(f.bot.gone) <= 20000);
+	e = report("ETHUSDT", "manual-19999", "NEW", "NEW", "0", 50, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0);
+	e = report("ETHUSDT", "manual-20000", "NEW", "NEW", "0", 50, 0);
+	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0);
+	pthread_mutex_lock(&f.bot.mu);
+	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 0);
+	pthread_mutex_unlock(&f.bot.mu);
+	fixture_free(&f);
+}
+
 static void
 test_book_parse(void)
 {
@@ -354,6 +382,7 @@ suite_book(void)
 
 	UNIT_ADD(s, test_book_events);
 	UNIT_ADD(s, test_book_same_time);
+	UNIT_ADD(s, test_book_gone_bounded);
 	UNIT_ADD(s, test_book_parse);
 	UNIT_ADD(s, test_book_reconcile);
 	UNIT_ADD(s, test_book_reconcile_conflict);
