@@ -7,8 +7,14 @@
  * and what is timed is the process, not the scheduling of the shell that
  * waits for it on a loaded machine.
  *
- *	pidfd-stop PID SECONDS [SIGNAL]	(SIGNAL: TERM, INT, QUIT, HUP, KILL
- *					 or a number; TERM by default)
+ *	pidfd-stop PID[,PID...] SECONDS [SIGNAL]
+ *		(SIGNAL: TERM, INT, QUIT, HUP, KILL, USR1 or a number; TERM
+ *		 by default)
+ *
+ * With several pids (a fleet stopped at once) every pidfd is opened
+ * first, the signals are sent back to back, and one line per pid follows
+ * in the order given, then "spread_us N": the microseconds between the
+ * first signal and the last.
  *
  * With PIDFD_STOP_END=1 in the environment, a second number follows: the
  * CLOCK_MONOTONIC nanoseconds at which the end was seen, to compare with
@@ -20,6 +26,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,42 +72,94 @@ now_ms(void)
 	return now_ns() / 1000000;
 }
 
+#define MAX_PIDS 64
+
 int
 main(int argc, char **argv)
 {
-	struct pollfd p;
-	long long t0, limit_ms, end;
-	int fd, sig, rc;
+	struct pollfd p[MAX_PIDS];
+	long long t0[MAX_PIDS], end[MAX_PIDS], limit_ms, first = -1, last = 0;
+	int fd[MAX_PIDS], pid[MAX_PIDS], n = 0, left_n, sig, i;
+	char *list, *tok, *save = NULL;
+	bool show_end;
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: pidfd-stop PID SECONDS [SIGNAL]\n");
+		fprintf(stderr, "usage: pidfd-stop PID[,PID...] SECONDS "
+				"[SIGNAL]\n");
 		return 64;
 	}
 	sig = signo(argc > 3 ? argv[3] : "TERM");
 	limit_ms = atoll(argv[2]) * 1000;
-	fd = (int)syscall(SYS_pidfd_open, atoi(argv[1]), 0);
-	if (fd < 0 || sig <= 0) {
-		fprintf(stderr, "pidfd-stop: %s: %s\n", argv[1],
-			fd < 0 ? strerror(errno) : "bad signal");
+	if (sig <= 0) {
+		fprintf(stderr, "pidfd-stop: %s: bad signal\n", argv[3]);
 		return 1;
 	}
-	t0 = now_ms();
-	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0) {
-		fprintf(stderr, "pidfd-stop: signal: %s\n", strerror(errno));
-		return 1;
+	list = argv[1];
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_PIDS) {
+			fprintf(stderr, "pidfd-stop: more than %d pids\n",
+				MAX_PIDS);
+			return 64;
+		}
+		pid[n] = atoi(tok);
+		fd[n] = (int)syscall(SYS_pidfd_open, pid[n], 0);
+		if (pid[n] <= 0 || fd[n] < 0) {
+			fprintf(stderr, "pidfd-stop: %s: %s\n", tok,
+				fd[n] < 0 ? strerror(errno) : "bad pid");
+			return 1;
+		}
+		n++;
 	}
-	p.fd = fd;
-	p.events = POLLIN;
-	do {
-		long long left = limit_ms - (now_ms() - t0);
+	if (n == 0) {
+		fprintf(stderr, "pidfd-stop: no pid\n");
+		return 64;
+	}
+	/* Every pidfd is open before the first signal: the signals go out
+	 * back to back, as close together as one process can send them. */
+	for (i = 0; i < n; i++) {
+		t0[i] = now_ns();
+		if (syscall(SYS_pidfd_send_signal, fd[i], sig, NULL, 0) < 0) {
+			fprintf(stderr, "pidfd-stop: signal %d: %s\n", pid[i],
+				strerror(errno));
+			return 1;
+		}
+		end[i] = -1;
+		p[i].fd = fd[i];
+		p[i].events = POLLIN;
+	}
+	left_n = n;
+	while (left_n > 0) {
+		long long wait = limit_ms - (now_ms() - t0[0] / 1000000);
+		int rc = wait > 0 ? poll(p, (nfds_t)n, (int)wait) : 0;
+		long long t = now_ns();
 
-		rc = left > 0 ? poll(&p, 1, (int)left) : 0;
-	} while (rc < 0 && errno == EINTR);
-	end = now_ns();
-	printf("%lld", rc > 0 ? end / 1000000 - t0 : -1LL);
-	if (getenv("PIDFD_STOP_END") != NULL &&
-	    strcmp(getenv("PIDFD_STOP_END"), "1") == 0)
-		printf(" %lld", rc > 0 ? end : -1LL);
-	printf("\n");
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP))) {
+				end[i] = t;
+				p[i].fd = -1; /* poll skips it from now on */
+				left_n--;
+			}
+	}
+	show_end = getenv("PIDFD_STOP_END") != NULL &&
+		   strcmp(getenv("PIDFD_STOP_END"), "1") == 0;
+	for (i = 0; i < n; i++) {
+		printf("%lld", end[i] >= 0 ? (end[i] - t0[i]) / 1000000 : -1LL);
+		if (show_end)
+			printf(" %lld", end[i]);
+		printf("\n");
+		if (first < 0 || t0[i] < first)
+			first = t0[i];
+		if (t0[i] > last)
+			last = t0[i];
+		close(fd[i]);
+	}
+	/* Several pids: how far apart the signals went, in microseconds. */
+	if (n > 1)
+		printf("spread_us %lld\n", (last - first) / 1000);
 	return 0;
 }
