@@ -320,6 +320,7 @@ struct budget {
 	int64_t server_until_ms;   /* mono ms: when that figure lapses */
 	int64_t blocked_until_ms;  /* mono ms: Retry-After of a 429/418 */
 	int refused;		   /* 429 and 418 answers seen */
+	long long charged;	   /* every weight charged since start */
 	/* ORDERS: new orders per fixed window of the exchange's clock. */
 	int order_limit;	 /* 0: not known yet, not paced */
 	int order_interval_ms;	 /* 10000 */
@@ -360,6 +361,9 @@ long long budget_order_reserve(struct budget *b, int64_t wall_ms);
 void budget_order_reply(struct budget *b, int64_t wall_ms, int count);
 void budget_order_refund(struct budget *b, int64_t wall_ms);
 int budget_refused(struct budget *b);
+/* This daemon's own spend: over the last minute (the sliding window) and
+ * since it started, for the trace. */
+void budget_figures(struct budget *b, int *minute, long long *total);
 /* The weight Binance charges for a request. */
 int budget_weight(const char *method, const char *path, const char *query);
 /*

@@ -173,6 +173,8 @@ budget_charge(struct budget *b, int64_t now_ms, int cost)
 	}
 	b->slot_weight[i] = count_add(b->slot_weight[i], cost);
 	b->since_server = count_add(b->since_server, cost);
+	if (cost > 0)
+		b->charged += cost;
 }
 
 void
@@ -246,6 +248,17 @@ budget_refused(struct budget *b)
 	n = b->refused;
 	pthread_mutex_unlock(&b->mu);
 	return n;
+}
+
+void
+budget_figures(struct budget *b, int *minute, long long *total)
+{
+	int64_t now = mono_ms();
+
+	pthread_mutex_lock(&b->mu);
+	*minute = budget_spent(b, now);
+	*total = b->charged;
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* True when the query string carries parameter name. */

@@ -1272,11 +1272,16 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 	enum gs_outcome out;
 	bool possible, marked;
 	int inflight, earlier, resyncs = rest_resyncs(bot->main_rest);
-	int unknown, undecided, before[OUTCOME_BY_COUNT];
-	long long reserve;
+	int unknown, undecided, before[OUTCOME_BY_COUNT], minute;
+	long long reserve, charged0, charged;
 
 	r.sequential = cfg->shutdown.cancel_mode ==
 		       BOT_CANCEL_PER_ORDER_SEQUENTIAL;
+	/* What this daemon spent while running: over its last minute (its
+	 * share's window) and since it started. */
+	budget_figures(&bot->budget, &minute, &charged0);
+	json_object_set_new(detail, "weight_running_1m", json_integer(minute));
+	json_object_set_new(detail, "weight_running", json_integer(charged0));
 	json_object_set_new(detail, "dry_run", json_boolean(cfg->bot.dry_run));
 	json_object_set_new(detail, "mode",
 			    json_string(r.sequential ? "per_order_sequential"
@@ -1435,6 +1440,9 @@ cancel_phase(void *arg, const struct timespec *deadline, json_t *detail)
 					 resyncs));
 	json_object_set_new(detail, "weight_refused",
 			    json_integer(budget_refused(&bot->budget)));
+	budget_figures(&bot->budget, &minute, &charged);
+	json_object_set_new(detail, "weight_cancelling",
+			    json_integer(charged - charged0));
 	/* Disk work off the phase's path: the pool's worker does it while
 	 * CLOSING waits on the network (inline without a pool). */
 	pthread_mutex_lock(&bot->mu);

@@ -747,6 +747,9 @@ test_budget_window(void)
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 90500, 50, true), 131000 - 90500);
 	/* A request larger than the share goes alone in an empty window. */
 	CU_ASSERT_EQUAL(budget_wait_ms(&b, 200000, 400, true), 0);
+	/* The trace's total: every charge since start, whatever left the
+	 * window. */
+	CU_ASSERT_EQUAL(b.charged, 290 + 3 * 100);
 	budget_destroy(&b);
 }
 
