@@ -35,7 +35,14 @@ all_rest() {
 	done
 }
 # The simulator's weight figures (peak_1m: the most any one minute saw).
-weight() { state ".weight.$1 // 0"; }
+# (The 429 and 418 counts are the state's own keys, beside "weight": a
+# count missing is -1, never a pass.)
+weight() {
+	case $1 in
+	http_*) state ".$1 // -1" ;;
+	*) state ".weight.$1 // 0" ;;
+	esac
+}
 
 # The fleet starts in the minute the IP's earlier spend counts in (the
 # exchange's minutes are whole minutes of its clock).
@@ -61,11 +68,15 @@ for i in $(seq 0 $((N - 1))); do
 		test "$(prefix_orders "$i")" -ge 4
 done
 
-# Stopped at once.
-kill -TERM "${PIDS_FLEET[@]}"
+# Stopped at once: one SIGTERM each, back to back through pidfds, each
+# timed from its signal to its end.
+walls=$(pidfd_stop "$(IFS=,; echo "${PIDS_FLEET[*]}")" 30)
 for i in $(seq 0 $((N - 1))); do
 	wait_exit "${PIDS_FLEET[$i]}" 30
 	eq "daemon $i: exit code" "$RC" 0
+	wall=$(sed -n "$((i + 1))p" <<<"$walls")
+	check "daemon $i: gone within its total_timeout_ms ($wall ms)" \
+		test "$wall" -ge 0 -a "$wall" -lt 15000
 	eq "daemon $i: orders left" "$(prefix_orders "$i")" 0
 done
 peak=$(weight peak_1m)

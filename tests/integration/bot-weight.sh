@@ -9,7 +9,14 @@
 
 PCT=50
 
-weight() { state ".weight.$1 // 0"; }
+# (The 429 and 418 counts are the state's own keys, beside "weight": a
+# count missing is -1, never a pass.)
+weight() {
+	case $1 in
+	http_*) state ".$1 // -1" ;;
+	*) state ".weight.$1 // 0" ;;
+	esac
+}
 
 # run_case NAME SECONDS [ORDERS]: start with the config as it is (and
 # wait for ORDERS to rest), measure, stop.
