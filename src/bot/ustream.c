@@ -76,6 +76,8 @@ struct ustream {
 	bool connect_due, sub_due, ping_due, sync_due;
 	unsigned sub_seq;
 	char sub_id[24];
+	bool sub_waiting;	   /* sent, not answered yet */
+	struct timespec sub_at;	   /* when it was sent */
 	struct timespec last_rx, ping_at;
 	bool ping_out;
 	int ping_ms;	  /* user_stream_ping_ms */
@@ -216,6 +218,7 @@ retry(struct ustream *u)
 static void
 kill_conn(struct ustream *u, const char *why)
 {
+	u->sub_waiting = false;
 	down(u, why);
 	if (u->wsi != NULL)
 		lws_set_timeout(u->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
@@ -535,6 +538,8 @@ send_subscribe(struct ustream *u, struct lws *wsi)
 	free(text);
 	if (rc < 0)
 		log_warn("user stream: cannot send the subscription");
+	u->sub_waiting = rc >= 0;
+	u->sub_at = gs_mono_now();
 	return rc;
 }
 
@@ -548,6 +553,7 @@ on_reply(struct ustream *u, json_t *msg)
 
 	if (id == NULL || strcmp(id, u->sub_id) != 0)
 		return;
+	u->sub_waiting = false;
 	if (json_integer_value(json_object_get(msg, "status")) == 200) {
 		pthread_mutex_lock(&u->bot->mu);
 		u->subscribed = true;
@@ -665,6 +671,18 @@ ping_cb(lws_sorted_usec_list_t *sul)
 		kill_conn(u, "silent");
 		return;
 	}
+	/* Pongs alone do not make a subscription: one unanswered within
+	 * request_timeout_ms is given up, and the connection made again. */
+	if (u->sub_waiting &&
+	    gs_ms_since(&u->sub_at) >=
+		u->bot->cfg->exchange.request_timeout_ms) {
+		log_warn("user stream: no reply to the subscription in %lld "
+			 "ms; reconnecting",
+			 gs_ms_since(&u->sub_at));
+		u->sub_waiting = false;
+		kill_conn(u, "no reply to the subscription");
+		return;
+	}
 	if (!u->ping_out && gs_ms_since(&u->last_rx) >= u->ping_ms) {
 		u->ping_due = true;
 		lws_callback_on_writable(u->wsi);
@@ -705,6 +723,7 @@ on_closed(struct ustream *u)
 	struct bot *bot = u->bot;
 	bool c;
 
+	u->sub_waiting = false;
 	pthread_mutex_lock(&bot->mu);
 	u->wsi = NULL;
 	u->connected = false;
@@ -754,6 +773,7 @@ us_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_cancel_service(u->ctx);
 		} else {
 			u->sub_due = true;
+			u->sub_waiting = false;
 			lws_callback_on_writable(wsi);
 		}
 		on_cancelled(u); /* CLOSING may have begun meanwhile */

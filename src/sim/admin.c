@@ -107,6 +107,8 @@ static const struct {
      offsetof(struct sim_faults, user_stream_duplicate), 0, 1000000},
     {"user_stream_drop_after",
      offsetof(struct sim_faults, user_stream_drop_after), 0, 1000000},
+    {"ws_api_unanswered", offsetof(struct sim_faults, ws_api_unanswered), 0,
+     1000000},
 };
 
 int

@@ -48,6 +48,8 @@ struct sim_faults {
 	int user_stream_loss_pct;   /* percent of events never sent */
 	int user_stream_duplicate;  /* the next N events sent twice */
 	int user_stream_drop_after; /* drop its connections after N events */
+	int ws_api_unanswered;	    /* the next N WebSocket API requests read
+				     * and never answered (pongs still go) */
 	bool user_stream_silent;    /* its connections kept, nothing sent or
 				     * read on them: no events, replies or
 				     * pongs (a half-dead connection) */

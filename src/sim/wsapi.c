@@ -660,6 +660,11 @@ wsapi_request(struct sim *sim, struct us_conn *c, const char *text,
 	bool limits = c->return_rate_limits;
 	int k, read = 0;
 
+	if (sim->cfg.faults.ws_api_unanswered > 0) {
+		/* Read and lost on the way: no answer ever comes. */
+		sim->cfg.faults.ws_api_unanswered--;
+		return;
+	}
 	req = json_loadb(text, len, 0, NULL);
 	if (!json_is_object(req)) {
 		fail(&r, 400, -1135, "Invalid JSON Request");

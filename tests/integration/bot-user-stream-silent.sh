@@ -8,7 +8,9 @@
 # CLOCK_MONOTONIC (the simulator's silent_since_mono_ns against the
 # trace's down_mono_ns).  Once the exchange speaks again the daemon is
 # subscribed and reconciled, the gap traced with its cause, and the
-# shutdown cancels from the book and leaves nothing.
+# shutdown cancels from the book and leaves nothing.  A subscription the
+# exchange never answers, on a connection that still answers pings, is
+# given up too.
 . "$(dirname "$0")/bot-common.sh"
 
 P=2000
@@ -59,6 +61,18 @@ check "the gap is traced with its times" \
 	test "$(us_detail 1 up_wall_ms)" -ge "$(us_detail 1 down_wall_ms)"
 check "the reconcile listed the bot's orders" \
 	test "$(us_detail 1 reconcile.own)" -ge 1
+
+# A subscription never answered, on a connection whose pongs still come:
+# given up after request_timeout_ms, and made again.
+faults "ws_api_unanswered=1"
+admin "faults?user_stream_drop=1" >/dev/null
+if wait_until 30 us_at_least 3; then
+	pass "subscribed again after an unanswered subscription"
+else
+	fail "never subscribed after an unanswered subscription"; cat "$T/bot.log"
+fi
+grep -q "no reply to the subscription" "$T/bot.log" ||
+	fail "the log does not say the subscription went unanswered"
 
 kill -TERM "$BOT_PID"
 wait_exit "$BOT_PID" 30
