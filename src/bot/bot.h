@@ -537,6 +537,10 @@ int64_t outcome_window_end(json_t *order);
  * land no more if it is undecided (its window; in flight, its sent_by +
  * recv_window_ms); INT64_MIN when decided or nothing is known. */
 int64_t outcome_lands_by(json_t *order, int recv_window_ms);
+/* The ids of at most max orders still in flight or unknown, those whose
+ * windows end last first (one not known is the latest), appended to ids:
+ * how many, or -ENOMEM. */
+int outcome_latest_locked(struct bot *bot, int max, json_t *ids);
 /* The orders still in flight or unknown: how many, the latest end of
  * their windows (INT64_MAX when one is not known), their ids appended to
  * ids (when not NULL). */

@@ -1050,19 +1050,31 @@ cancel_settle(struct bot *bot, const char *written)
 /* ---- placements of unknown outcome at the stop ------------------------- */
 
 /* Queries sent at the stop at most (weight 4 each): past that, the
- * passing of each order's window and the listing decide. */
+ * passing of each other order's window and the listing decide. */
 #define DECIDE_QUERIES_MAX 64
 
-/* One GET /api/v3/order for each id; what they answer decides. */
+/*
+ * One GET /api/v3/order for each of the undecided placements, at most
+ * DECIDE_QUERIES_MAX: those whose windows end last, the ones the wait
+ * would otherwise be longest for; what they answer decides.  The rest
+ * are left to their windows, which end sooner.
+ */
 static void
-decide_queries(struct cancel_run *r, json_t *ids)
+decide_queries(struct cancel_run *r)
 {
 	struct bot *bot = r->bot;
-	size_t n = json_array_size(ids), i, k = 0;
-	struct rest_req *reqs, **ptrs;
+	json_t *ids = json_array();
+	size_t n, i, k = 0;
+	struct rest_req *reqs = NULL, **ptrs = NULL;
 
-	if (n == 0 || n > DECIDE_QUERIES_MAX)
+	if (ids == NULL)
 		return;
+	pthread_mutex_lock(&bot->mu);
+	outcome_latest_locked(bot, DECIDE_QUERIES_MAX, ids);
+	pthread_mutex_unlock(&bot->mu);
+	n = json_array_size(ids);
+	if (n == 0)
+		goto out;
 	reqs = calloc(n, sizeof(*reqs));
 	ptrs = calloc(n, sizeof(*ptrs));
 	if (reqs == NULL || ptrs == NULL)
@@ -1131,6 +1143,7 @@ decide_queries(struct cancel_run *r, json_t *ids)
 out:
 	free(reqs);
 	free(ptrs);
+	json_decref(ids);
 }
 
 /*
@@ -1162,7 +1175,7 @@ cancel_decide(struct cancel_run *r, long long reserve_ms)
 		 "before the listing",
 		 n, n == 1 ? "" : "s");
 	/* An order whose reply was lost but that rests is decided now. */
-	decide_queries(r, ids);
+	decide_queries(r);
 	json_array_clear(ids);
 	pthread_mutex_lock(&bot->mu);
 	for (;;) {

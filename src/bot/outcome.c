@@ -25,7 +25,9 @@
  * snapshot dirty (snapshot.c) but wakes no one on bot->cv: the caller
  * broadcasts it when a waiter should see the decision at once.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bot.h"
@@ -216,4 +218,49 @@ outcome_undecided_locked(struct bot *bot, int64_t *window_end, json_t *ids)
 			json_array_append_new(ids, json_string(cid));
 	}
 	return n;
+}
+
+struct latest {
+	const char *cid;
+	int64_t end;
+};
+
+static int
+latest_cmp(const void *a, const void *b)
+{
+	const struct latest *x = a, *y = b;
+
+	if (x->end != y->end)
+		return x->end < y->end ? 1 : -1;
+	return strcmp(x->cid, y->cid);
+}
+
+int
+outcome_latest_locked(struct bot *bot, int max, json_t *ids)
+{
+	size_t n = json_object_size(bot->placed), k = 0, i;
+	struct latest *l;
+	const char *cid;
+	json_t *o;
+
+	if (n == 0 || max <= 0)
+		return 0;
+	l = calloc(n, sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
+	json_object_foreach(bot->placed, cid, o)
+	{
+		if (!undecided(o) || k >= n)
+			continue;
+		l[k].cid = cid;
+		l[k].end = outcome_window_end(o);
+		k++;
+	}
+	qsort(l, k, sizeof(*l), latest_cmp);
+	if (k > (size_t)max)
+		k = (size_t)max;
+	for (i = 0; i < k; i++)
+		json_array_append_new(ids, json_string(l[i].cid));
+	free(l);
+	return (int)k;
 }

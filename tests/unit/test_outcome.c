@@ -4,6 +4,7 @@
  * exist" decides only past its timestamp + recvWindow; a decision is
  * never undone by a late reply.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -150,6 +151,41 @@ test_outcome_rest_unknown(void)
 	}
 }
 
+/* More undecided than the stop queries: those whose windows end last. */
+static void
+test_outcome_latest(void)
+{
+	struct bot bot;
+	json_t *ids = json_array();
+	char cid[32];
+	int i;
+
+	bot_with(&bot, "gsb-x");
+	for (i = 0; i < 70; i++) {
+		snprintf(cid, sizeof(cid), "gsb-%02d", i);
+		outcome_sent_locked(&bot, cid,
+				    json_pack("{s:s, s:s}", "symbol", "BTCUSDT",
+					      "status", "SENT"));
+		/* Sent in turn: gsb-69's window ends last. */
+		outcome_unknown_locked(&bot, cid, TS + i * 100, RW);
+	}
+	/* In flight, its window not known yet: the latest of all. */
+	CU_ASSERT_EQUAL(outcome_undecided_locked(&bot, NULL, NULL), 71);
+	CU_ASSERT_EQUAL(outcome_latest_locked(&bot, 64, ids), 64);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ids, 0)),
+			       "gsb-x");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ids, 1)),
+			       "gsb-69");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(ids, 63)),
+			       "gsb-07");
+	json_array_clear(ids);
+	CU_ASSERT_EQUAL(outcome_latest_locked(&bot, 100, ids), 71);
+	CU_ASSERT_EQUAL(outcome_latest_locked(&bot, 0, ids), 0);
+	json_decref(ids);
+	json_decref(bot.placed);
+	pthread_cond_destroy(&bot.snap_cv);
+}
+
 void
 suite_outcome(void)
 {
@@ -159,4 +195,5 @@ suite_outcome(void)
 	UNIT_ADD(s, test_outcome_decided_by_status);
 	UNIT_ADD(s, test_outcome_event_before_reply);
 	UNIT_ADD(s, test_outcome_rest_unknown);
+	UNIT_ADD(s, test_outcome_latest);
 }
