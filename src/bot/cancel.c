@@ -693,7 +693,6 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	struct rest_req **reqs;
 	struct bot_order *o = NULL;
 	int n, i, k, m = 0, nforeign = 0;
-	bool current;
 
 	pthread_mutex_lock(&bot->mu);
 	n = book_own_orders(bot, &o);
@@ -717,16 +716,11 @@ cancel_from_book(struct cancel_run *r, json_t *detail)
 	json_object_set_new(detail, "book_orders", json_integer(n));
 	json_object_set_new(detail, "book_foreign", json_integer(nforeign));
 	json_object_set_new(detail, "shared_symbols", json_integer(nshared));
-	/* In place before the first cancel, durable once they are out;
-	 * nothing to write when the writer thread has made all the book
-	 * holds durable already (no disk before the cancels). */
-	pthread_mutex_lock(&bot->mu);
-	current = bot->snap_writer && bot->snap_done >= bot->snap_gen;
-	pthread_mutex_unlock(&bot->mu);
-	json_object_set_new(detail, "snapshot_current", json_boolean(current));
-	if (!current)
-		r->snapshot_error = cancel_snapshot(
-		    bot, o, n, &r->snapshot_fd, &r->snapshot_text);
+	/* In place before the first cancel, durable once they are out
+	 * (written again, whatever the writer thread last put there: the
+	 * file may have been replaced behind it). */
+	r->snapshot_error = cancel_snapshot(bot, o, n, &r->snapshot_fd,
+					    &r->snapshot_text);
 	reqs = calloc(CANCEL_CHUNK + 1, sizeof(*reqs));
 	if (reqs == NULL) {
 		free(o);
