@@ -369,6 +369,23 @@ order_json(const struct bot_order *o)
 			 o->qty, o->side, o->status[0] ? o->status : "NEW");
 }
 
+/* Trace and log the conflicts a listing showed (o[conf[i]]); frees
+ * conf.  Without bot->mu. */
+static void
+report_listed(struct bot *bot, const struct bot_order *o, int *conf,
+	      int nconf)
+{
+	int i;
+
+	for (i = 0; i < nconf; i++)
+		book_conflict_report(bot, o[conf[i]].symbol,
+				     o[conf[i]].client_id, o[conf[i]].order_id,
+				     o[conf[i]].status[0] ? o[conf[i]].status
+							  : "NEW",
+				     "listing");
+	free(conf);
+}
+
 void
 book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 	       int n, json_t *found)
@@ -433,13 +450,7 @@ book_reconcile(struct bot *bot, json_t *mark, const struct bot_order *o,
 	}
 	pthread_mutex_unlock(&bot->mu);
 	json_decref(listed);
-	for (i = 0; i < nconf; i++)
-		book_conflict_report(bot, o[conf[i]].symbol,
-				     o[conf[i]].client_id, o[conf[i]].order_id,
-				     o[conf[i]].status[0] ? o[conf[i]].status
-							  : "NEW",
-				     "listing");
-	free(conf);
+	report_listed(bot, o, conf, nconf);
 	json_object_set_new(found, "listed", json_integer(own + foreign));
 	json_object_set_new(found, "conflicts", json_integer(nconf));
 	json_object_set_new(found, "own", json_integer(own));
@@ -472,13 +483,7 @@ book_listed_conflicts(struct bot *bot, const struct bot_order *o, int n)
 	}
 	total = bot->conflicts;
 	pthread_mutex_unlock(&bot->mu);
-	for (i = 0; i < nconf; i++)
-		book_conflict_report(bot, o[conf[i]].symbol,
-				     o[conf[i]].client_id, o[conf[i]].order_id,
-				     o[conf[i]].status[0] ? o[conf[i]].status
-							  : "NEW",
-				     "listing");
-	free(conf);
+	report_listed(bot, o, conf, nconf);
 	return total;
 }
 

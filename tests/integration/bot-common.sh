@@ -184,6 +184,30 @@ api() {
 		-w '%{http_code}' "http://127.0.0.1:$PORT$2?$q&signature=$s"
 }
 
+# An order of the account: how many rest with this client order id.
+rests() { state "[.orders[] | select(.clientOrderId==\"$1\")] | length"; }
+
+# Conflicts: the USER_STREAM records of event "conflict", a field of the
+# first, and the check that a daemon places nothing after one.
+conflicts() { count_records "$T/trace.jsonl" '.event=="USER_STREAM" and .detail.event=="conflict"'; }
+has_conflict() { [ "$(conflicts)" -ge 1 ]; }
+conflict_field() {
+	records "$T/trace.jsonl" | jq -rs "map(select(.event==\"USER_STREAM\" and .detail.event==\"conflict\")) | .[0].detail.$1"
+}
+posts() { state '.requests["POST /api/v3/order"] // 0'; }
+orders_exactly() { [ "$(bot_orders)" -eq "$1" ]; }
+placing_stopped() { grep -q "grid incomplete: placing stopped" "$T/bot.log"; }
+# no_placing_after_fill OTHER: one of the daemon's orders (not OTHER) is
+# filled; its level is not placed again.
+no_placing_after_fill() {
+	local p0
+	p0=$(posts)
+	admin "fill?clientOrderId=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.clientOrderId != "'"$1"'")][0].clientOrderId')" >/dev/null
+	wait_until 10 orders_exactly 8 || fail "the fill did not happen ($(bot_orders) of the prefix rest)"
+	wait_until 20 placing_stopped || fail "the status does not say placing stopped"
+	eq "nothing placed after the conflict" "$(posts)" "$p0"
+}
+
 bot_orders() { state ".by_prefix.gsb // 0"; }
 orders_at_least() { [ "$(bot_orders)" -ge "$1" ]; }
 

@@ -13,16 +13,7 @@
 # there too: traced, and not cancelled with the daemon's orders.
 . "$(dirname "$0")/bot-common.sh"
 
-posts() { state '.requests["POST /api/v3/order"] // 0'; }
-conflicts() { count_records "$T/trace.jsonl" '.event=="USER_STREAM" and .detail.event=="conflict"'; }
-has_conflict() { [ "$(conflicts)" -ge 1 ]; }
-rests() { state "[.orders[] | select(.clientOrderId==\"$1\")] | length"; }
-orders_exactly() { [ "$(bot_orders)" -eq "$1" ]; }
-status_says() { grep -q "grid incomplete: placing stopped" "$T/bot.log"; }
 events_lost() { [ "$(state '.user_stream.events_lost // 0')" -ge 1 ]; }
-conflict_field() {
-	records "$T/trace.jsonl" | jq -rs "map(select(.event==\"USER_STREAM\" and .detail.event==\"conflict\")) | .[0].detail.$1"
-}
 
 sim_start
 bot_conf
@@ -49,11 +40,7 @@ eq "the record's symbol" "$(conflict_field symbol)" BTCUSDT
 check "the log has the error" grep -q " error: listing: order $other.*another process" "$T/bot.log"
 
 # A fill of the daemon's own: its level is not re-placed.
-p0=$(posts)
-admin "fill?clientOrderId=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.clientOrderId != "'"$other"'")][0].clientOrderId')" >/dev/null
-wait_until 10 orders_exactly 8 || fail "the fill did not happen ($(bot_orders) of the prefix rest)"
-wait_until 20 status_says || fail "the status does not say placing stopped"
-eq "nothing placed after the conflict" "$(posts)" "$p0"
+no_placing_after_fill "$other"
 eq "reported once" "$(conflicts)" 1
 
 kill -TERM "$BOT_PID"

@@ -13,7 +13,6 @@ most_per_side() {
 	state '[.orders[] | select(.clientOrderId | startswith("gsb-"))
 		| "\(.symbol) \(.side)"] | group_by(.) | map(length) | max // 0'
 }
-posts() { state '.requests["POST /api/v3/order"] // 0'; }
 posts_past() { [ "$(posts)" -gt "$1" ]; }
 grid_whole() { [ "$(bot_orders)" -ge 8 ]; }
 

@@ -9,7 +9,6 @@
 . "$(dirname "$0")/bot-common.sh"
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 
-rests() { state "[.orders[] | select(.clientOrderId==\"$1\")] | length"; }
 sent() { state '.user_stream.events_sent'; }
 sent_at_least() { [ "$(sent)" -ge "$1" ]; }
 reconciled() { has_record "$T/trace.jsonl" USER_STREAM; }

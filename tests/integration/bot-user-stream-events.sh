@@ -7,7 +7,6 @@
 # still leaves nothing, with exit 0.
 . "$(dirname "$0")/bot-common.sh"
 
-posts() { state '.requests["POST /api/v3/order"] // 0'; }
 us_ready() { has_record "$T/trace.jsonl" USER_STREAM; }
 bot_cids() { state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | .clientOrderId][0:'"$1"'] | join(" ")'; }
 placed_since() { [ "$(posts)" -ge "$1" ] && orders_at_least 8; }

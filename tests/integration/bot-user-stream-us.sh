@@ -10,7 +10,6 @@
 . "$(dirname "$0")/bot-common.sh"
 
 listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
-posts() { state '.requests["POST /api/v3/order"] // 0'; }
 us_at_least() { [ "$(count_records "$T/trace.jsonl" '.event=="USER_STREAM"')" -ge "$1" ]; }
 us_detail() {
 	records "$T/trace.jsonl" |

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/bot-common.sh"
 
 listings() { state '.requests["GET /api/v3/openOrders"] // 0'; }
-posts() { state '.requests["POST /api/v3/order"] // 0'; }
 us_records() { count_records "$T/trace.jsonl" '.event=="USER_STREAM"'; }
 us_at_least() { [ "$(us_records)" -ge "$1" ]; }
 us_detail() {
@@ -17,7 +16,6 @@ us_detail() {
 }
 bot_cid() { state "[.orders[] | select(.clientOrderId | startswith(\"gsb-\"))][$1].clientOrderId"; }
 placed_since() { [ "$(posts)" -gt "$1" ] && orders_at_least 8; }
-orders_exactly() { [ "$(bot_orders)" -eq "$1" ]; }
 
 sim_start
 bot_conf
