@@ -94,8 +94,10 @@ out=$(ctl /ws/btcusdt@depth \
 	'{"method":"GET_PROPERTY","params":["combined"],"id":2}')
 eq "SET_PROPERTY, GET_PROPERTY combined" "$out" \
 	"$(printf '%s\n%s' '{"result":null,"id":1}' '{"result":true,"id":2}')"
-wsr /ws/btcusdt@trade 2 '{"method":"SET_PROPERTY","params":["combined",true],"id":1}' >"$T/m"
-eq "combined set on /ws: events wrapped" "$(sed -n 2p "$T/m" | jq -r .stream)" btcusdt@trade
+# An event may come before the reply: the one after the reply is wrapped.
+wsr /ws/btcusdt@trade 4 '{"method":"SET_PROPERTY","params":["combined",true],"id":1}' >"$T/m"
+eq "combined set on /ws: events wrapped" \
+	"$(sed -n '/"id":1}$/{n;p;q}' "$T/m" | jq -r .stream)" btcusdt@trade
 eq "GET_PROPERTY combined on /stream" "$(ctl /stream '{"method":"GET_PROPERTY","params":["combined"],"id":3}')" '{"result":true,"id":3}'
 eq "GET_PROPERTY combined on /ws" "$(ctl /ws '{"method":"GET_PROPERTY","params":["combined"],"id":3}')" '{"result":false,"id":3}'
 errs() { # errs MSG EXPECTED: the reply to MSG on /ws
