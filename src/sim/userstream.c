@@ -792,7 +792,7 @@ userstream_state(struct sim *sim)
 	struct us_pending *p;
 	struct us_conn *c;
 	int subs = 0, pending = 0;
-	json_t *state;
+	json_t *state, *more;
 
 	for (c = us.conns; c != NULL; c = c->next)
 		if (c->is_api && c->sub_id >= 0 && !c->gone)
@@ -815,19 +815,15 @@ userstream_state(struct sim *sim)
 		return NULL;
 	/* listenKey requests that succeeded; the silence fault's times are
 	 * CLOCK_MONOTONIC, as a trace's mono_ns, to measure against. */
-	json_object_set_new(state, "listen_key_creates",
-			    json_integer(us.key_creates));
-	json_object_set_new(state, "listen_key_keepalives",
-			    json_integer(us.key_keepalives));
-	json_object_set_new(state, "listen_key_closes",
-			    json_integer(us.key_closes));
-	json_object_set_new(state, "silent",
-			    json_boolean(sim->cfg.faults.user_stream_silent));
-	json_object_set_new(state, "silent_since_mono_ns",
-			    json_integer(us.silent_since_ns));
-	json_object_set_new(state, "silent_until_mono_ns",
-			    json_integer(us.silent_until_ns));
-	json_object_set_new(state, "events_silenced",
-			    json_integer(us.silenced));
+	more = json_pack("{s:I, s:I, s:I, s:b, s:I, s:I, s:I}",
+			 "listen_key_creates", (json_int_t)us.key_creates,
+			 "listen_key_keepalives", (json_int_t)us.key_keepalives,
+			 "listen_key_closes", (json_int_t)us.key_closes, "silent",
+			 sim->cfg.faults.user_stream_silent,
+			 "silent_since_mono_ns", (json_int_t)us.silent_since_ns,
+			 "silent_until_mono_ns", (json_int_t)us.silent_until_ns,
+			 "events_silenced", (json_int_t)us.silenced);
+	json_object_update(state, more);
+	json_decref(more);
 	return state;
 }

@@ -184,6 +184,47 @@ api() {
 		-w '%{http_code}' "http://127.0.0.1:$PORT$2?$q&signature=$s"
 }
 
+# stop_from_book: SIGTERM the daemon; it exits 0 with none of its orders
+# left, having cancelled from the book, and closed its user stream cleanly.
+stop_from_book() {
+	kill -TERM "$BOT_PID"
+	wait_exit "$BOT_PID" 30
+	eq "exit code" "$RC" 0
+	eq "bot orders left" "$(bot_orders)" 0
+	eq "the shutdown cancelled from the book" "$(phase_figure CANCELLING path)" book
+	cancels_accounted
+	eq "user stream closed cleanly" "$(phase_figure CLOSING user_stream.closed)" 1
+}
+
+# lowest_buy SYMBOL: the price of the daemon's lowest resting buy there.
+lowest_buy() {
+	state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.symbol=="'"$1"'" and .side=="BUY")] | min_by(.price | tonumber) | .price'
+}
+
+# conflict_start: the daemon running with its grid of 8; sets instance,
+# price (its lowest BTCUSDT buy) and other, an id of this instance under
+# a run tag it never used.
+conflict_start() {
+	sim_start
+	bot_conf
+	bot_running 8
+	instance=$(cat "$T/state/instance")
+	check "the instance id is known ($instance)" test -n "$instance"
+	price=$(lowest_buy BTCUSDT)
+	other="gsb-$instance-zzzzzz1"
+}
+
+# stop_leaves_conflict: SIGTERM; exit 0, the conflicting order $other
+# still rests beside none of the daemon's, and CANCELLING says why.
+stop_leaves_conflict() {
+	kill -TERM "$BOT_PID"
+	wait_exit "$BOT_PID" 30
+	eq "exit code" "$RC" 0
+	eq "the conflicting order still rests" "$(rests "$other")" 1
+	eq "the daemon's own orders are gone" "$(bot_orders)" 1
+	eq "CANCELLING says so" "$(phase_figure CANCELLING conflict)" true
+}
+
 # An order of the account: how many rest with this client order id.
 rests() { state "[.orders[] | select(.clientOrderId==\"$1\")] | length"; }
 

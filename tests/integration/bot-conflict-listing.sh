@@ -15,13 +15,7 @@
 
 events_lost() { [ "$(state '.user_stream.events_lost // 0')" -ge 1 ]; }
 
-sim_start
-bot_conf
-bot_running 8
-instance=$(cat "$T/state/instance")
-check "the instance id is known ($instance)" test -n "$instance"
-price=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.symbol=="BTCUSDT" and .side=="BUY")] | min_by(.price | tonumber) | .price')
-other="gsb-$instance-zzzzzz1"
+conflict_start
 
 # Its event is lost: the daemon cannot learn of it but by a listing.
 faults "user_stream_loss_pct=100"
@@ -43,12 +37,7 @@ check "the log has the error" grep -q " error: listing: order $other.*another pr
 no_placing_after_fill "$other"
 eq "reported once" "$(conflicts)" 1
 
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-eq "exit code" "$RC" 0
-eq "the conflicting order still rests" "$(rests "$other")" 1
-eq "the daemon's own orders are gone" "$(bot_orders)" 1
-eq "CANCELLING says so" "$(phase_figure CANCELLING conflict)" true
+stop_leaves_conflict
 
 # Part 2: no user stream; nothing lists the book while running.
 sed -i 's/^\[exchange\]$/[exchange]\nuser_stream = off/' "$T/bot.ini"

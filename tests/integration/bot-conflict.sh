@@ -9,14 +9,8 @@
 . "$(dirname "$0")/bot-common.sh"
 command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
 
-sim_start
-bot_conf
-bot_running 8
-instance=$(cat "$T/state/instance")
-check "the instance id is known ($instance)" test -n "$instance"
 # A resting BUY at the price of the daemon's lowest buy.
-price=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.symbol=="BTCUSDT" and .side=="BUY")] | min_by(.price | tonumber) | .price')
-other="gsb-$instance-zzzzzz1"
+conflict_start
 eq "the conflicting order is accepted" \
 	"$(api POST /api/v3/order "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=$price&newClientOrderId=$other")" 200
 if wait_until 20 has_conflict; then
@@ -30,11 +24,6 @@ check "the log has the error" grep -q " error: .*$other.*another process" "$T/bo
 # A fill of the daemon's own: its level is not re-placed.
 no_placing_after_fill "$other"
 
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-eq "exit code" "$RC" 0
-eq "the conflicting order still rests" "$(rests "$other")" 1
-eq "the daemon's own orders are gone" "$(bot_orders)" 1
-eq "CANCELLING says so" "$(phase_figure CANCELLING conflict)" true
+stop_leaves_conflict
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish

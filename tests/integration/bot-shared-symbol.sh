@@ -17,7 +17,7 @@ sim_start
 bot_conf
 bot_running 8
 wait_until 30 reconciled || fail "the user stream never reconciled"
-price=$(state '[.orders[] | select(.clientOrderId | startswith("gsb-")) | select(.symbol=="BTCUSDT" and .side=="BUY")] | min_by(.price | tonumber) | .price')
+price=$(lowest_buy BTCUSDT)
 q="symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=$price"
 # The other instance's first order: placed and cancelled, both events
 # sent to the daemon.

@@ -74,12 +74,6 @@ fi
 grep -q "no reply to the subscription" "$T/bot.log" ||
 	fail "the log does not say the subscription went unanswered"
 
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-eq "exit code" "$RC" 0
-eq "bot orders left" "$(bot_orders)" 0
-eq "the shutdown cancelled from the book" "$(phase_figure CANCELLING path)" book
-cancels_accounted
-eq "user stream closed cleanly" "$(phase_figure CLOSING user_stream.closed)" 1
+stop_from_book
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish

@@ -75,13 +75,7 @@ else
 	fail "the level whose event was lost was not re-placed"
 fi
 
-kill -TERM "$BOT_PID"
-wait_exit "$BOT_PID" 30
-eq "exit code" "$RC" 0
-eq "bot orders left" "$(bot_orders)" 0
-eq "the shutdown cancelled from the book" "$(phase_figure CANCELLING path)" book
-cancels_accounted
+stop_from_book
 check "every close was 1000" all_closes_1000
-eq "user stream closed cleanly" "$(phase_figure CLOSING user_stream.closed)" 1
 check "trace verifies" verify_trace "$T/trace.jsonl"
 finish

@@ -68,6 +68,18 @@ status_of(struct fixture *f, const char *cid)
 	    json_object_get(json_object_get(f->bot.placed, cid), "status"));
 }
 
+/* Others' open orders on symbol i, as the shutdown counts them. */
+static int
+foreign_on(struct fixture *f, int i)
+{
+	int n;
+
+	pthread_mutex_lock(&f->bot.mu);
+	n = book_foreign_count(&f->bot, i);
+	pthread_mutex_unlock(&f->bot.mu);
+	return n;
+}
+
 static void
 test_book_events(void)
 {
@@ -99,15 +111,11 @@ test_book_events(void)
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
 	e = report("BNBUSDT", "manual-2", "NEW", "NEW", "0", 130, 5);
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), -EINVAL);
-	pthread_mutex_lock(&f.bot.mu);
-	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 0), 0);
-	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 1);
-	pthread_mutex_unlock(&f.bot.mu);
+	CU_ASSERT_EQUAL(foreign_on(&f, 0), 0);
+	CU_ASSERT_EQUAL(foreign_on(&f, 1), 1);
 	e = report("ETHUSDT", "manual-1", "CANCELED", "CANCELED", "0", 140, 6);
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
-	pthread_mutex_lock(&f.bot.mu);
-	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 0);
-	pthread_mutex_unlock(&f.bot.mu);
+	CU_ASSERT_EQUAL(foreign_on(&f, 1), 0);
 	fixture_free(&f);
 }
 
@@ -141,9 +149,7 @@ test_book_same_time(void)
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
 	e = report("ETHUSDT", "manual-3", "CANCELED", "CANCELED", "1", 300, 0);
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 1);
-	pthread_mutex_lock(&f.bot.mu);
-	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 0);
-	pthread_mutex_unlock(&f.bot.mu);
+	CU_ASSERT_EQUAL(foreign_on(&f, 1), 0);
 	fixture_free(&f);
 }
 
@@ -169,9 +175,7 @@ test_book_gone_bounded(void)
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0);
 	e = report("ETHUSDT", "manual-20000", "NEW", "NEW", "0", 50, 0);
 	CU_ASSERT_EQUAL(ustream_on_order(&f.bot, &e), 0);
-	pthread_mutex_lock(&f.bot.mu);
-	CU_ASSERT_EQUAL(book_foreign_count(&f.bot, 1), 0);
-	pthread_mutex_unlock(&f.bot.mu);
+	CU_ASSERT_EQUAL(foreign_on(&f, 1), 0);
 	fixture_free(&f);
 }
 
